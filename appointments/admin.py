@@ -1,0 +1,99 @@
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Appointment, Department, Doctor, Schedule, ScheduleTemplate
+
+
+@admin.register(Department)
+class DepartmentAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "code", "location", "sort_order", "is_active"]
+    list_editable = ["sort_order", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code"]
+    prepopulated_fields = {"code": ["name"]}
+
+
+@admin.register(Doctor)
+class DoctorAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "department", "title", "registration_fee", "is_active", "user"]
+    list_filter = ["department", "title", "is_active"]
+    list_select_related = ["department", "user"]
+    search_fields = ["name", "specialties", "department__name"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(ScheduleTemplate)
+class ScheduleTemplateAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "doctor",
+        "weekday",
+        "session",
+        "start_time",
+        "end_time",
+        "capacity",
+        "minutes_per_visit",
+        "room",
+        "is_active",
+    ]
+    list_filter = ["weekday", "session", "is_active", "doctor__department"]
+    list_select_related = ["doctor"]
+    search_fields = ["doctor__name", "room"]
+    autocomplete_fields = ["doctor"]
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "date",
+        "session",
+        "start_time",
+        "doctor",
+        "department",
+        "booked",
+        "capacity",
+        "fee",
+        "status",
+        "release_at",
+    ]
+    list_filter = ["status", "session", "date", "doctor__department"]
+    list_select_related = ["doctor__department"]
+    search_fields = ["doctor__name", "room"]
+    date_hierarchy = "date"
+    autocomplete_fields = ["doctor"]
+    readonly_fields = ["booked", "created_at", "updated_at"]
+    exclude = ["template"]
+
+    @admin.display(description=_("department"), ordering="doctor__department__name")
+    def department(self, obj: Schedule) -> str:
+        return obj.doctor.department.name
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(SimpleHistoryAdmin):
+    """Read-only: bookings change only through the booking services, which keep the counters."""
+
+    list_display = [
+        "created_at",
+        "member",
+        "schedule",
+        "queue_number",
+        "estimated_time",
+        "status",
+        "channel",
+        "fee",
+    ]
+    list_filter = ["status", "channel", "schedule__date", "schedule__doctor__department"]
+    list_select_related = ["member", "schedule__doctor"]
+    search_fields = ["member__name", "schedule__doctor__name"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Appointment | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Appointment | None = None) -> bool:
+        return False

@@ -1,0 +1,295 @@
+"""Departments, doctors, schedules (号源) and appointments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from members.models import Member
+
+from .choices import (
+    ACTIVE_STATUSES,
+    WEEKDAYS,
+    AppointmentStatus,
+    Channel,
+    DoctorTitle,
+    ScheduleStatus,
+    Session,
+)
+
+
+class Department(models.Model):
+    """A clinical department (科室)."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    location = models.CharField(_("location"), max_length=100, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Doctor(models.Model):
+    """A doctor who sees patients in one department."""
+
+    name = models.CharField(_("name"), max_length=64)
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="doctors", verbose_name=_("department")
+    )
+    title = models.CharField(_("title"), max_length=24, choices=DoctorTitle.choices)
+    introduction = models.TextField(_("introduction"), blank=True)
+    specialties = models.CharField(_("specialties"), max_length=200, blank=True)
+    registration_fee = models.DecimalField(
+        _("registration fee"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="doctor",
+        verbose_name=_("login"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["department", "name"]
+        verbose_name = _("doctor")
+        verbose_name_plural = _("doctors")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(registration_fee__gte=0), name="doctor_fee_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} · {self.get_title_display()}"
+
+
+class ScheduleTemplate(models.Model):
+    """A doctor's weekly session, from which dated schedules are generated."""
+
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.CASCADE, related_name="templates", verbose_name=_("doctor")
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=WEEKDAYS)
+    session = models.CharField(_("session"), max_length=16, choices=Session.choices)
+    start_time = models.TimeField(_("starts"))
+    end_time = models.TimeField(_("ends"))
+    capacity = models.PositiveSmallIntegerField(_("slots"), default=10)
+    minutes_per_visit = models.PositiveSmallIntegerField(_("minutes per visit"), default=15)
+    room = models.CharField(_("room"), max_length=32, blank=True)
+    fee = models.DecimalField(
+        _("fee"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to use the doctor's registration fee."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["doctor", "weekday", "start_time"]
+        verbose_name = _("weekly schedule template")
+        verbose_name_plural = _("weekly schedule templates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["doctor", "weekday", "session"], name="scheduletemplate_unique_session"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")), name="scheduletemplate_end_after_start"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="scheduletemplate_capacity"),
+            models.CheckConstraint(
+                condition=Q(minutes_per_visit__gte=1), name="scheduletemplate_minutes_per_visit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.doctor} {self.get_weekday_display()} {self.get_session_display()}"
+
+
+class Schedule(models.Model):
+    """One bookable session of a doctor on a date (号源): capacity slots, each a queue number."""
+
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.PROTECT, related_name="schedules", verbose_name=_("doctor")
+    )
+    date = models.DateField(_("date"))
+    session = models.CharField(_("session"), max_length=16, choices=Session.choices)
+    start_time = models.TimeField(_("starts"))
+    end_time = models.TimeField(_("ends"))
+    capacity = models.PositiveSmallIntegerField(_("slots"), default=10)
+    booked = models.PositiveSmallIntegerField(_("booked"), default=0, editable=False)
+    minutes_per_visit = models.PositiveSmallIntegerField(_("minutes per visit"), default=15)
+    room = models.CharField(_("room"), max_length=32, blank=True)
+    fee = models.DecimalField(
+        _("fee"), max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ScheduleStatus.choices,
+        default=ScheduleStatus.PUBLISHED,
+    )
+    release_at = models.DateTimeField(
+        _("opens for booking"), help_text=_("When the public may start booking.")
+    )
+    template = models.ForeignKey(
+        ScheduleTemplate,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="schedules",
+        verbose_name=_("template"),
+    )
+    suspended_reason = models.CharField(_("suspension reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["booked", "updated_at"])
+
+    class Meta:
+        ordering = ["date", "start_time"]
+        verbose_name = _("schedule")
+        verbose_name_plural = _("schedules")
+        constraints = [
+            models.CheckConstraint(condition=Q(booked__gte=0), name="schedule_booked_gte_0"),
+            models.CheckConstraint(
+                condition=Q(booked__lte=F("capacity")), name="schedule_booked_lte_capacity"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="schedule_capacity_gte_1"),
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")), name="schedule_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes_per_visit__gte=1), name="schedule_minutes_per_visit_gte_1"
+            ),
+            models.CheckConstraint(condition=Q(fee__gte=0), name="schedule_fee_gte_0"),
+            models.UniqueConstraint(
+                fields=["doctor", "date", "start_time"], name="schedule_unique_doctor_start"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["doctor", "date"], name="schedule_doctor_date_idx"),
+            models.Index(fields=["date"], name="schedule_date_idx"),
+        ]
+        permissions = [("suspend_schedule", _("Can suspend a schedule"))]
+
+    def __str__(self) -> str:
+        return f"{self.doctor.name} {self.date:%Y-%m-%d} {self.start_time:%H:%M}"
+
+    def clean(self) -> None:
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            raise ValidationError({"end_time": _("A session must end after it starts.")})
+        if self.capacity is not None and self.booked > self.capacity:
+            raise ValidationError(
+                {"capacity": _("Capacity cannot be lower than the %(n)d slots already booked.")
+                 % {"n": self.booked}}
+            )
+
+    @property
+    def starts_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.date, self.start_time, tzinfo=timezone.get_current_timezone())
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.date, self.end_time, tzinfo=timezone.get_current_timezone())
+
+    @property
+    def remaining(self) -> int:
+        return max(self.capacity - self.booked, 0)
+
+    def estimated_time(self, queue_number: int) -> dt.time:
+        start = dt.datetime.combine(self.date, self.start_time)
+        return (start + dt.timedelta(minutes=self.minutes_per_visit * (queue_number - 1))).time()
+
+
+class Appointment(models.Model):
+    """A member's booking of one slot (就诊序号) of a schedule."""
+
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("member")
+    )
+    schedule = models.ForeignKey(
+        Schedule, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("schedule")
+    )
+    queue_number = models.PositiveSmallIntegerField(_("queue number"))
+    estimated_time = models.TimeField(_("estimated time"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=AppointmentStatus.choices, db_index=False
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    fee = models.DecimalField(_("fee"), max_digits=8, decimal_places=2)
+    created_at = models.DateTimeField(_("booked at"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=200, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        constraints = [
+            models.CheckConstraint(condition=Q(queue_number__gte=1), name="appointment_queue_gte_1"),
+            models.CheckConstraint(condition=Q(fee__gte=0), name="appointment_fee_gte_0"),
+            models.UniqueConstraint(
+                fields=["member", "schedule"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="appointment_one_active_per_member_schedule",
+            ),
+            models.UniqueConstraint(
+                fields=["schedule", "queue_number"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="appointment_unique_active_queue_number",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["member", "status"], name="appointment_member_idx"),
+            models.Index(fields=["schedule", "status"], name="appointment_schedule_idx"),
+        ]
+        permissions = [
+            ("cancel_any_appointment", _("Can cancel any appointment, ignoring the cutoff")),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.queue_number} {self.schedule}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES

@@ -1,0 +1,165 @@
+"""Writes of the booking core: book and cancel, safe under any number of concurrent processes.
+
+Concurrency: a booking locks the member row, then the schedule row (always in that order), so
+all bookings of one schedule queue on its row and the member's own limits cannot be raced by the
+member booking two schedules at once. A cancellation locks the schedule, then the appointment.
+On SQLite every transaction is IMMEDIATE, which serialises writers the same way. The database's
+partial unique constraints stay as the last line of defence.
+
+A "sold out" hint in the cache lets the thousands of members who lose a popular release get
+their answer without queueing for the row lock. It is only ever a hint: it is set while the
+schedule row is locked and full, cleared when a cancellation commits, and it expires on its own;
+a cache outage just sends every request to the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from members.models import Member, User
+
+from . import exceptions as errors
+from .choices import (
+    ACTIVE_STATUSES,
+    CANCELLABLE_STATUSES,
+    AppointmentStatus,
+    Channel,
+    ScheduleStatus,
+)
+from .models import Appointment, Schedule
+from .selectors import booking_blocker
+
+
+def _sold_out_key(schedule_id: int) -> str:
+    return f"schedule:{schedule_id}:sold_out"
+
+
+def _clear_sold_out(schedule_id: int) -> None:
+    cache.delete(_sold_out_key(schedule_id))
+
+
+def _mark_sold_out(schedule_id: int) -> None:
+    cache.set(_sold_out_key(schedule_id), True, settings.MEDBOOK_SOLD_OUT_CACHE_SECONDS)
+
+
+def _free_queue_number(schedule: Schedule) -> int:
+    """The lowest number in 1..capacity that no active appointment holds (schedule locked)."""
+    taken = set(
+        schedule.appointments.filter(status__in=ACTIVE_STATUSES).values_list(
+            "queue_number", flat=True
+        )
+    )
+    for number in range(1, schedule.capacity + 1):
+        if number not in taken:
+            return number
+    raise errors.SoldOut()
+
+
+def book_appointment(
+    *, member: Member, schedule: Schedule, channel: Channel, now: dt.datetime | None = None
+) -> Appointment:
+    """Book the next free slot of ``schedule`` for ``member``.
+
+    Returns the appointment: pending payment when the session has a fee, confirmed when it is
+    free. Raises an :class:`~appointments.exceptions.AppointmentError` saying why not.
+    """
+    now = now or timezone.now()
+    if cache.get(_sold_out_key(schedule.pk)):
+        raise errors.SoldOut()
+    try:
+        with transaction.atomic():
+            member = (
+                Member.objects.select_for_update(of=("self",))
+                .select_related("level")
+                .get(pk=member.pk)
+            )
+            schedule = Schedule.objects.select_for_update().get(pk=schedule.pk)
+            blocker = booking_blocker(schedule=schedule, member=member, now=now)
+            if blocker is not None:
+                if isinstance(blocker, errors.SoldOut):
+                    _mark_sold_out(schedule.pk)
+                raise blocker
+            number = _free_queue_number(schedule)
+            free = schedule.fee == 0
+            appointment = Appointment.objects.create(
+                member=member,
+                schedule=schedule,
+                queue_number=number,
+                estimated_time=schedule.estimated_time(number),
+                status=AppointmentStatus.CONFIRMED if free else AppointmentStatus.PENDING_PAYMENT,
+                channel=channel,
+                fee=schedule.fee,
+                created_at=now,
+                confirmed_at=now if free else None,
+            )
+            Schedule.objects.filter(pk=schedule.pk).update(booked=F("booked") + 1)
+            if schedule.booked + 1 >= schedule.capacity:
+                _mark_sold_out(schedule.pk)
+    except IntegrityError as exc:
+        # Only reachable if a lock was bypassed: the constraints still say no.
+        if "one_active_per_member_schedule" in str(exc):
+            raise errors.AlreadyBooked() from exc
+        if "unique_active_queue_number" in str(exc) or "booked_lte_capacity" in str(exc):
+            raise errors.SoldOut() from exc
+        raise
+    return appointment
+
+
+def _may_cancel_any(user: User) -> bool:
+    return user.has_perm("appointments.cancel_any_appointment")
+
+
+def cancel_appointment(
+    *, appointment: Appointment, by: User, reason: str, now: dt.datetime | None = None
+) -> Appointment:
+    """Cancel ``appointment`` on behalf of ``by`` and return its slot to the pool at once.
+
+    Members may cancel their own appointment until the cutoff before the session
+    (``MEDBOOK_CANCEL_CUTOFF_HOURS``), later only if their level may cancel late; staff with
+    ``appointments.cancel_any_appointment`` may cancel at any time.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        schedule = Schedule.objects.select_for_update().get(pk=appointment.schedule_id)
+        appointment = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("member__level")
+            .get(pk=appointment.pk)
+        )
+        staff = _may_cancel_any(by)
+        if not staff and appointment.member.user_id != by.pk:
+            raise errors.NotAllowed()
+        if appointment.status not in CANCELLABLE_STATUSES:
+            raise errors.NotCancellable(appointment.get_status_display())
+        if not staff:
+            if now >= schedule.starts_at:
+                raise errors.SessionStarted()
+            cutoff_hours = settings.MEDBOOK_CANCEL_CUTOFF_HOURS
+            cutoff = schedule.starts_at - dt.timedelta(hours=cutoff_hours)
+            if now >= cutoff and not appointment.member.level.can_cancel_late:
+                raise errors.CancellationClosed(cutoff_hours)
+        appointment.status = AppointmentStatus.CANCELLED
+        appointment.cancelled_at = now
+        appointment.cancelled_by = by
+        appointment.cancel_reason = reason[:200]
+        appointment.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
+        Schedule.objects.filter(pk=schedule.pk).update(booked=F("booked") - 1)
+        transaction.on_commit(lambda: _clear_sold_out(schedule.pk))
+    appointment.schedule = Schedule.objects.get(pk=schedule.pk)
+    return appointment
+
+
+def finish_past_schedules(*, now: dt.datetime | None = None) -> int:
+    """Mark published schedules whose session has ended as finished. Safe to run twice."""
+    now = timezone.localtime(now or timezone.now())
+    ended = Q(date__lt=now.date()) | Q(date=now.date(), end_time__lte=now.time())
+    return (
+        Schedule.objects.filter(ended, status=ScheduleStatus.PUBLISHED)
+        .update(status=ScheduleStatus.FINISHED, updated_at=now)
+    )

@@ -1,0 +1,14 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = _("MedBook administration")
+admin.site.site_title = _("MedBook")
+admin.site.index_title = _("Clinic data")
+
+urlpatterns = [
+    path("", include("appointments.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path(settings.ADMIN_URL, admin.site.urls),
+]

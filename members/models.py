@@ -1,0 +1,198 @@
+"""Members: accounts, membership levels and the points ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from medbook.fields import BlindIndexField, EncryptedTextField
+from medbook.personal_data import mask_national_id, mask_phone
+
+PHONE_PURPOSE = "member.phone"
+NATIONAL_ID_PURPOSE = "member.national_id"
+
+
+class User(AbstractUser):
+    """Login account of members and staff alike (custom from the first migration)."""
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+
+class MemberLevel(models.Model):
+    """A membership tier (会员等级) and its privileges."""
+
+    level = models.PositiveSmallIntegerField(_("level"), unique=True)
+    name = models.CharField(_("name"), max_length=32, unique=True)
+    min_points = models.PositiveIntegerField(_("points to reach"), default=0)
+    booking_lead_hours = models.PositiveIntegerField(
+        _("early booking (hours)"),
+        default=0,
+        help_text=_("How many hours before the public release members of this level may book."),
+    )
+    can_cancel_late = models.BooleanField(
+        _("may cancel late"),
+        default=False,
+        help_text=_("Members of this level may cancel after the cancellation cutoff."),
+    )
+    discount_rate = models.DecimalField(
+        _("price factor"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+        help_text=_("Share of the fee the member pays: 0.90 means 10% off."),
+    )
+    max_active_appointments = models.PositiveSmallIntegerField(
+        _("upcoming appointments allowed"), default=3
+    )
+    points_multiplier = models.DecimalField(
+        _("points multiplier"), max_digits=4, decimal_places=2, default=Decimal("1.00")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["level"]
+        verbose_name = _("member level")
+        verbose_name_plural = _("member levels")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(discount_rate__gte=0) & Q(discount_rate__lte=1),
+                name="memberlevel_discount_rate_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(points_multiplier__gte=0), name="memberlevel_points_multiplier_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Gender(models.TextChoices):
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+    UNDISCLOSED = "undisclosed", _("Not given")
+
+
+class Member(models.Model):
+    """A patient with a membership. Phone and ID number are stored encrypted."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.PROTECT, related_name="member", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=64)
+    phone = EncryptedTextField(_("mobile number"), purpose=PHONE_PURPOSE)
+    phone_index = BlindIndexField(source="phone", purpose=PHONE_PURPOSE, null=True)
+    national_id = EncryptedTextField(
+        _("ID number"), purpose=NATIONAL_ID_PURPOSE, blank=True, default=""
+    )
+    national_id_index = BlindIndexField(
+        source="national_id", purpose=NATIONAL_ID_PURPOSE, null=True, blank=True
+    )
+    gender = models.CharField(
+        _("gender"), max_length=16, choices=Gender.choices, default=Gender.UNDISCLOSED
+    )
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    level = models.ForeignKey(
+        MemberLevel, on_delete=models.PROTECT, related_name="members", verbose_name=_("level")
+    )
+    points_balance = models.IntegerField(_("points"), default=0)
+    registered_at = models.DateTimeField(_("registered"), default=timezone.now)
+    banned_until = models.DateTimeField(
+        _("booking banned until"),
+        null=True,
+        blank=True,
+        help_text=_("Set by the no-show rule; the member cannot book before this time."),
+    )
+    history = HistoricalRecords(excluded_fields=["phone_index", "national_id_index"])
+
+    class Meta:
+        ordering = ["-registered_at"]
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        constraints = [
+            models.UniqueConstraint(fields=["phone_index"], name="member_phone_unique"),
+            models.UniqueConstraint(
+                fields=["national_id_index"],
+                condition=Q(national_id_index__isnull=False),
+                name="member_national_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(points_balance__gte=0), name="member_points_balance_gte_0"
+            ),
+        ]
+        indexes = [models.Index(fields=["name"], name="member_name_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.masked_phone})"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def masked_national_id(self) -> str:
+        return mask_national_id(self.national_id)
+
+    @property
+    def last_login(self) -> dt.datetime | None:
+        return self.user.last_login
+
+    def is_banned(self, now: dt.datetime) -> bool:
+        return self.banned_until is not None and self.banned_until > now
+
+
+class PointsReason(models.TextChoices):
+    VISIT = "visit", _("Completed visit")
+    ADJUSTMENT = "adjustment", _("Staff adjustment")
+    REDEMPTION = "redemption", _("Redemption")
+    REVERSAL = "reversal", _("Reversal")
+    MIGRATION = "migration", _("Opening balance")
+
+
+class PointsEntry(models.Model):
+    """One line of a member's points ledger (积分流水). Append-only: never changed or deleted."""
+
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="points_entries", verbose_name=_("member")
+    )
+    delta = models.IntegerField(_("change"))
+    balance_after = models.IntegerField(_("balance after"))
+    reason = models.CharField(_("reason"), max_length=16, choices=PointsReason.choices)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("points entry")
+        verbose_name_plural = _("points ledger")
+        constraints = [
+            models.CheckConstraint(condition=~Q(delta=0), name="pointsentry_delta_not_zero"),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="pointsentry_balance_after_gte_0"
+            ),
+        ]
+        indexes = [models.Index(fields=["member", "created_at"], name="pointsentry_member_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.delta:+d} → {self.balance_after}"

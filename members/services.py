@@ -1,0 +1,102 @@
+"""Writes of the members app: registration and the points ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from medbook.personal_data import normalize_phone, validate_national_id
+
+from .models import Gender, Member, MemberLevel, PointsEntry, PointsReason, User
+from .selectors import member_by_phone
+
+
+@transaction.atomic
+def register_member(
+    *,
+    name: str,
+    phone: str,
+    password: str | None = None,
+    national_id: str = "",
+    gender: str = Gender.UNDISCLOSED,
+    birth_date: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> Member:
+    """Create a login and a member at the lowest level. Raises ValidationError on bad input."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Please enter your name.")})
+    phone = normalize_phone(phone)
+    national_id = validate_national_id(national_id) if national_id else ""
+    if member_by_phone(phone) is not None:
+        raise ValidationError({"phone": _("This mobile number is already registered.")})
+    level = MemberLevel.objects.order_by("level").first()
+    if level is None:
+        raise ValidationError(_("No membership levels are set up yet."))
+    user = User.objects.create_user(username=f"member-{uuid.uuid4().hex[:16]}", password=password)
+    member = Member(
+        user=user,
+        name=name,
+        phone=phone,
+        national_id=national_id,
+        gender=gender,
+        birth_date=birth_date,
+        level=level,
+        registered_at=now or timezone.now(),
+    )
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError as exc:
+        if "national_id" in str(exc):
+            raise ValidationError({"national_id": _("This ID number is already registered.")}) from exc
+        raise ValidationError({"phone": _("This mobile number is already registered.")}) from exc
+    return member
+
+
+@transaction.atomic
+def add_points(
+    *,
+    member: Member,
+    delta: int,
+    reason: PointsReason,
+    note: str = "",
+    reference: str = "",
+    by: User | None = None,
+    now: dt.datetime | None = None,
+) -> PointsEntry:
+    """Append a ledger entry and move the balance with it; raise the level when it is reached.
+
+    The balance never goes below zero and always equals the sum of the ledger.
+    """
+    if delta == 0:
+        raise ValidationError(_("A points change cannot be zero."))
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    balance = member.points_balance + delta
+    if balance < 0:
+        raise ValidationError(
+            _("The member has only %(points)d points.") % {"points": member.points_balance}
+        )
+    entry = PointsEntry.objects.create(
+        member=member,
+        delta=delta,
+        balance_after=balance,
+        reason=reason,
+        note=note[:200],
+        reference=reference[:64],
+        created_by=by,
+        created_at=now or timezone.now(),
+    )
+    member.points_balance = balance
+    update_fields = ["points_balance"]
+    reached = MemberLevel.objects.filter(min_points__lte=balance).order_by("-level").first()
+    if reached is not None and reached.level > member.level.level:
+        member.level = reached
+        update_fields.append("level")
+    member.save(update_fields=update_fields)
+    return entry
