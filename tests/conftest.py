@@ -1,0 +1,85 @@
+"""Shared fixtures: the membership levels and the people of the permission tests."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from members.models import MemberLevel
+from tests.members.factories import MemberFactory
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``postgres`` skip on SQLite locally, but fail in CI: never a silent skip."""
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    if on_postgres or IN_CI:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _require_postgres_marker(request: pytest.FixtureRequest) -> None:
+    if "postgres" in request.keywords and IN_CI:
+        from django.conf import settings
+
+        engine = settings.DATABASES["default"]["ENGINE"]
+        assert engine.endswith("postgresql"), f"CI needs PostgreSQL for this test, got {engine}"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def levels(db) -> dict[str, MemberLevel]:
+    """The four levels of the demo clinic: 普通 / 银卡 / 金卡 / 钻石."""
+    rows = [
+        (1, "普通会员", 0, 0, False, "1.00", 2),
+        (2, "银卡会员", 500, 2, False, "0.95", 3),
+        (3, "金卡会员", 2000, 12, True, "0.90", 4),
+        (4, "钻石会员", 5000, 24, True, "0.80", 6),
+    ]
+    result = {}
+    for level, name, points, lead, late, rate, active in rows:
+        result[name[:2]] = MemberLevel.objects.create(
+            level=level,
+            name=name,
+            min_points=points,
+            booking_lead_hours=lead,
+            can_cancel_late=late,
+            discount_rate=Decimal(rate),
+            max_active_appointments=active,
+        )
+    return result
+
+
+@pytest.fixture
+def member(levels):
+    return MemberFactory(name="张三", level=levels["普通"])
+
+
+@pytest.fixture
+def other_member(levels):
+    return MemberFactory(name="李四", level=levels["普通"])
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+import factory
+
+from members.models import Member, MemberLevel, User
+
+_phone_numbers = itertools.count(13800000000)
+
+
+def next_phone() -> str:
+    return f"+86{next(_phone_numbers)}"
+
+
+class MemberLevelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MemberLevel
+        django_get_or_create = ("level",)
+
+    level = factory.Sequence(lambda n: n + 10)
+    name = factory.LazyAttribute(lambda o: f"Level {o.level}")
+    min_points = 0
+    booking_lead_hours = 0
+    can_cancel_late = False
+    discount_rate = Decimal("1.00")
+    max_active_appointments = 3
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("correct horse battery")
+
+
+class MemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Member
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"会员{n}")
+    phone = factory.LazyFunction(next_phone)
+    level = factory.LazyFunction(
+        lambda: MemberLevel.objects.order_by("level").first() or MemberLevelFactory(level=1)
+    )

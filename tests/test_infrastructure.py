@@ -1,0 +1,23 @@
+"""The suite runs against the real services; these fail (never skip) when one is missing."""
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_it_talks_to_postgresql() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("select version()")
+        assert "PostgreSQL" in cursor.fetchone()[0]
+
+
+def test_it_talks_to_redis() -> None:
+    assert settings.CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache"
+    from django_redis import get_redis_connection
+
+    assert get_redis_connection("default").ping() is True
+    cache.set("infrastructure-probe", "ok", 5)
+    assert cache.get("infrastructure-probe") == "ok"
