@@ -66,10 +66,7 @@ class MemberBanned(AppointmentError):
     def __init__(self, until: dt.datetime) -> None:
         self.until = until
         super().__init__(
-            _(
-                "Booking is paused for your account until %(time)s because of missed "
-                "appointments."
-            )
+            _("Booking is paused for your account until %(time)s because of missed appointments.")
             % {"time": _when(until)}
         )
 
@@ -92,7 +89,9 @@ class ScheduleInPast(AppointmentError):
     code = "past"
 
     def __init__(self) -> None:
-        super().__init__(_("This session has already started or ended and can no longer be booked."))
+        super().__init__(
+            _("This session has already started or ended and can no longer be booked.")
+        )
 
 
 class CancellationClosed(AppointmentError):
@@ -131,5 +130,8 @@ class SessionStarted(AppointmentError):
 
     def __init__(self) -> None:
         super().__init__(
-            _("This session has already started; the appointment can no longer be cancelled online.")
+            _(
+                "This session has already started; the appointment can no longer be cancelled "
+                "online."
+            )
         )

@@ -80,9 +80,7 @@ class Doctor(models.Model):
         verbose_name = _("doctor")
         verbose_name_plural = _("doctors")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(registration_fee__gte=0), name="doctor_fee_gte_0"
-            ),
+            models.CheckConstraint(condition=Q(registration_fee__gte=0), name="doctor_fee_gte_0"),
         ]
 
     def __str__(self) -> str:
@@ -208,13 +206,17 @@ class Schedule(models.Model):
             raise ValidationError({"end_time": _("A session must end after it starts.")})
         if self.capacity is not None and self.booked > self.capacity:
             raise ValidationError(
-                {"capacity": _("Capacity cannot be lower than the %(n)d slots already booked.")
-                 % {"n": self.booked}}
+                {
+                    "capacity": _("Capacity cannot be lower than the %(n)d slots already booked.")
+                    % {"n": self.booked}
+                }
             )
 
     @property
     def starts_at(self) -> dt.datetime:
-        return dt.datetime.combine(self.date, self.start_time, tzinfo=timezone.get_current_timezone())
+        return dt.datetime.combine(
+            self.date, self.start_time, tzinfo=timezone.get_current_timezone()
+        )
 
     @property
     def ends_at(self) -> dt.datetime:
@@ -266,7 +268,9 @@ class Appointment(models.Model):
         verbose_name = _("appointment")
         verbose_name_plural = _("appointments")
         constraints = [
-            models.CheckConstraint(condition=Q(queue_number__gte=1), name="appointment_queue_gte_1"),
+            models.CheckConstraint(
+                condition=Q(queue_number__gte=1), name="appointment_queue_gte_1"
+            ),
             models.CheckConstraint(condition=Q(fee__gte=0), name="appointment_fee_gte_0"),
             models.UniqueConstraint(
                 fields=["member", "schedule"],

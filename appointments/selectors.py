@@ -147,9 +147,7 @@ def schedules_for_doctor(*, doctor: Doctor, start: dt.date, days: int) -> QueryS
 def appointments_for_member(*, member: Member, upcoming: bool) -> QuerySet[Appointment]:
     """A member's own appointments, upcoming (soonest first) or past (latest first)."""
     today = timezone.localdate()
-    qs = Appointment.objects.filter(member=member).select_related(
-        "schedule__doctor__department"
-    )
+    qs = Appointment.objects.filter(member=member).select_related("schedule__doctor__department")
     if upcoming:
         return qs.filter(status__in=UPCOMING_STATUSES, schedule__date__gte=today).order_by(
             "schedule__date", "schedule__start_time"

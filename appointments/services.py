@@ -159,7 +159,6 @@ def finish_past_schedules(*, now: dt.datetime | None = None) -> int:
     """Mark published schedules whose session has ended as finished. Safe to run twice."""
     now = timezone.localtime(now or timezone.now())
     ended = Q(date__lt=now.date()) | Q(date=now.date(), end_time__lte=now.time())
-    return (
-        Schedule.objects.filter(ended, status=ScheduleStatus.PUBLISHED)
-        .update(status=ScheduleStatus.FINISHED, updated_at=now)
+    return Schedule.objects.filter(ended, status=ScheduleStatus.PUBLISHED).update(
+        status=ScheduleStatus.FINISHED, updated_at=now
     )

@@ -21,9 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def doctor_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    doctor = get_object_or_404(
-        Doctor.objects.select_related("department"), pk=pk, is_active=True
-    )
+    doctor = get_object_or_404(Doctor.objects.select_related("department"), pk=pk, is_active=True)
     now = timezone.now()
     schedules = selectors.schedules_for_doctor(
         doctor=doctor, start=timezone.localdate(now), days=SCHEDULE_DAYS

@@ -61,7 +61,8 @@ def parse_keyring(spec: str) -> Keyring:
         key_id, sep, raw = item.partition(":")
         if not sep or not key_id.isalnum():
             raise ImproperlyConfigured(
-                "FIELD_ENCRYPTION_KEYS must look like 'id:base64key,id:base64key' (ids alphanumeric)."
+                "FIELD_ENCRYPTION_KEYS must look like 'id:base64key,id:base64key' "
+                "(ids alphanumeric)."
             )
         if key_id in keys:
             raise ImproperlyConfigured(f"FIELD_ENCRYPTION_KEYS lists key id {key_id!r} twice.")
@@ -99,9 +100,7 @@ def decrypt(token: str, *, purpose: str) -> str:
         raise DecryptionError(f"Encryption key {key_id!r} is not configured.")
     try:
         blob = base64.b64decode(token.split("$")[2], validate=True)
-        plain = AESGCM(key).decrypt(
-            blob[:NONCE_BYTES], blob[NONCE_BYTES:], purpose.encode("utf-8")
-        )
+        plain = AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], purpose.encode("utf-8"))
     except (binascii.Error, ValueError, InvalidTag) as exc:
         raise DecryptionError("Stored value failed authentication.") from exc
     return plain.decode("utf-8")

@@ -47,7 +47,14 @@ class PointsEntryInline(admin.TabularInline):
 class MemberAdmin(SimpleHistoryAdmin):
     """Members register through the portal or the front desk; here personal data stays masked."""
 
-    list_display = ["name", "masked_phone", "level", "points_balance", "registered_at", "banned_until"]
+    list_display = [
+        "name",
+        "masked_phone",
+        "level",
+        "points_balance",
+        "registered_at",
+        "banned_until",
+    ]
     list_filter = ["level", "gender", "registered_at"]
     list_select_related = ["level"]
     search_fields = ["name"]

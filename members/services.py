@@ -54,7 +54,9 @@ def register_member(
             member.save()
     except IntegrityError as exc:
         if "national_id" in str(exc):
-            raise ValidationError({"national_id": _("This ID number is already registered.")}) from exc
+            raise ValidationError(
+                {"national_id": _("This ID number is already registered.")}
+            ) from exc
         raise ValidationError({"phone": _("This mobile number is already registered.")}) from exc
     return member
 

@@ -33,7 +33,9 @@ def cancel(django_capture_on_commit_callbacks):
 
     def run(appointment, by, reason="", now=None) -> Appointment:
         with django_capture_on_commit_callbacks(execute=True):
-            return services.cancel_appointment(appointment=appointment, by=by, reason=reason, now=now)
+            return services.cancel_appointment(
+                appointment=appointment, by=by, reason=reason, now=now
+            )
 
     return run
 

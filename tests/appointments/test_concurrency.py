@@ -40,7 +40,7 @@ def run_in_threads(jobs: list, *, timeout: float = 60) -> list:
         try:
             barrier.wait()
             results[index] = job()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each job raised
+        except Exception as exc:
             results[index] = exc
         finally:
             connections.close_all()
@@ -126,7 +126,9 @@ def run(member_id):
         member = Member.objects.get(pk=member_id)
         schedule = Schedule.objects.get(pk=schedule_id)
         time.sleep(max(0.0, start_at - time.time()))
-        appointment = services.book_appointment(member=member, schedule=schedule, channel=Channel.WEB)
+        appointment = services.book_appointment(
+            member=member, schedule=schedule, channel=Channel.WEB
+        )
         outcome = ["booked", appointment.queue_number]
     except AppointmentError as exc:
         outcome = [exc.code, None]
@@ -181,8 +183,7 @@ def test_bookings_racing_cancellations_keep_the_invariants(levels) -> None:
     schedule = ScheduleFactory(capacity=10)
     holders = [MemberFactory() for _ in range(10)]
     held = [
-        services.book_appointment(member=m, schedule=schedule, channel=Channel.WEB)
-        for m in holders
+        services.book_appointment(member=m, schedule=schedule, channel=Channel.WEB) for m in holders
     ]
     newcomers = [MemberFactory() for _ in range(30)]
     rng = random.Random(7)

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""MedBook's two commands, with nothing but Python 3.11+ installed.
+
+    python3 dev.py run    # set up, migrate, load the demo clinic, serve on 127.0.0.1:8000 with jobs
+    python3 dev.py test   # set up, then lint and run the whole test suite
+
+Both create ``.venv`` and install the pinned requirements the first time (and again whenever a
+requirements file changes). Only the standard library is used here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / "bin" / "python"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def say(message: str) -> None:
+    print(f"\033[1;36m==>\033[0m {message}", flush=True)
+
+
+def fail(message: str) -> None:
+    print(f"\033[1;31mError:\033[0m {message}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def ensure_venv(requirements: str) -> None:
+    """Create .venv and install ``requirements`` unless the same files are installed already."""
+    if sys.version_info < (3, 11):
+        fail(f"MedBook needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    if not PYTHON.exists():
+        say("Creating the virtual environment in .venv")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    digest = hashlib.sha256()
+    for name in sorted(["requirements.txt", requirements]):
+        digest.update((ROOT / name).read_bytes())
+    stamp = VENV / f".installed-{requirements}"
+    if stamp.exists() and stamp.read_text() == digest.hexdigest():
+        return
+    say(f"Installing {requirements}")
+    run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    run([str(PYTHON), "-m", "pip", "install", "--quiet", "-r", str(ROOT / requirements)])
+    stamp.write_text(digest.hexdigest())
+
+
+def run(args: list[str], env: dict[str, str] | None = None, check: bool = True) -> int:
+    code = subprocess.call(args, cwd=ROOT, env=env)
+    if check and code != 0:
+        fail(f"{' '.join(args[:3])} … exited with {code}")
+    return code
+
+
+def manage(*args: str, env: dict[str, str] | None = None) -> None:
+    run([str(PYTHON), "manage.py", *args], env=env)
+
+
+def reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def command_run(args: argparse.Namespace) -> None:
+    ensure_venv("requirements.txt")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    say("Migrating the database")
+    manage("migrate", "--noinput", env=env)
+    say("Loading the demo clinic (skipped where it is already there)")
+    manage("seed_demo", env=env)
+    manage("ensure_demo_accounts", env=env)
+    children: list[subprocess.Popen[bytes]] = []
+    celery = [str(PYTHON), "-m", "celery", "-A", "medbook"]
+    say("Starting the background worker and the job scheduler")
+    children.append(
+        subprocess.Popen(
+            [*celery, "worker", "--loglevel=WARNING", "--pool=solo"], cwd=ROOT, env=env
+        )
+    )
+    children.append(
+        subprocess.Popen([*celery, "beat", "--loglevel=WARNING", "--pidfile="], cwd=ROOT, env=env)
+    )
+    address = f"{args.host}:{args.port}"
+    say(f"Serving MedBook on http://{address}/  (admin: http://{address}/admin/; Ctrl-C stops)")
+    server = subprocess.Popen(
+        [str(PYTHON), "manage.py", "runserver", address, "--noreload"], cwd=ROOT, env=env
+    )
+    children.append(server)
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.time() + 10
+        for child in children:
+            try:
+                child.wait(max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    stop()
+
+
+def command_test(args: argparse.Namespace) -> None:
+    ensure_venv("requirements-dev.txt")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/medbook")
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+    missing = [
+        name
+        for name, url, port in [
+            ("PostgreSQL", env["DATABASE_URL"], 5432),
+            ("Redis", env["REDIS_URL"], 6379),
+        ]
+        if not reachable(url, port)
+    ]
+    if missing:
+        fail(
+            f"{' and '.join(missing)} not reachable (DATABASE_URL={env['DATABASE_URL']}, "
+            f"REDIS_URL={env['REDIS_URL']}). The suite runs against the real services; "
+            "start them or point the variables at running ones."
+        )
+    ruff = str(VENV / "bin" / "ruff")
+    say("ruff: lint and format")
+    run([ruff, "check", "."], env=env)
+    run([ruff, "format", "--check", "."], env=env)
+    say("Test suite on PostgreSQL and Redis")
+    pytest = [str(PYTHON), "-m", "pytest", *args.pytest_args]
+    run([*pytest, "--create-db"], env=env)
+    if not args.pytest_args:
+        say("Booking-core tests again on SQLite (the embedded default)")
+        sqlite_dir = ROOT / "var" / "test"
+        sqlite_dir.mkdir(parents=True, exist_ok=True)
+        sqlite_env = {
+            **env,
+            "DATABASE_URL": f"sqlite:///{sqlite_dir / 'medbook.sqlite3'}",
+            "SQLITE_TEST_NAME": str(sqlite_dir / "test-medbook.sqlite3"),
+        }
+        run([*pytest, "-m", "core", "--create-db", "-p", "no:cacheprovider"], env=sqlite_env)
+    say("All checks passed")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="serve the demo clinic with background jobs")
+    run_parser.add_argument("--host", default="127.0.0.1")
+    run_parser.add_argument("--port", default="8000")
+    test_parser = sub.add_parser("test", help="lint and run the whole test suite")
+    test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
+    args = parser.parse_args()
+    {"run": command_run, "test": command_test}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
