@@ -1,0 +1,87 @@
+"""Settings come from the environment; production refuses to start without its secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBE = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], "
+    "'cache': s.CACHES['default']['BACKEND'], 'debug': s.DEBUG, 'broker': s.CELERY_BROKER_URL, "
+    "'pool': 'pool' in s.DATABASES['default'].get('OPTIONS', {})}))"
+)
+SECRETS = ("DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY")
+
+
+def settings_with(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {*SECRETS, "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+        and not key.startswith(("DJANGO_", "MEDBOOK_"))
+    }
+    clean.update(
+        {"DJANGO_SETTINGS_MODULE": "medbook.settings", "MEDBOOK_VAR_DIR": str(tmp_path), **env}
+    )
+    return subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+
+
+def test_the_embedded_default_needs_nothing_and_keeps_its_secrets_under_var(tmp_path) -> None:
+    result = settings_with(tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "engine": "django.db.backends.sqlite3",
+        "cache": "django.core.cache.backends.locmem.LocMemCache",
+        "debug": True,
+        "broker": "filesystem://",
+        "pool": False,
+    }
+    secrets = json.loads((tmp_path / "secrets.json").read_text())
+    assert set(secrets) == set(SECRETS)
+    assert (tmp_path / "secrets.json").stat().st_mode & 0o077 == 0
+
+
+def test_production_refuses_to_start_without_its_secrets(tmp_path) -> None:
+    result = settings_with(tmp_path, DATABASE_URL="postgres://medbook@db:5432/medbook")
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+    assert not (tmp_path / "secrets.json").exists()
+
+
+def test_production_reads_services_and_secret_files_from_the_environment(tmp_path) -> None:
+    key_file = tmp_path / "secret_key"
+    key_file.write_text("x" * 60)
+    result = settings_with(
+        tmp_path,
+        DATABASE_URL="postgres://medbook@db:5432/medbook",
+        REDIS_URL="redis://cache:6379/0",
+        CELERY_BROKER_URL="amqp://guest:guest@mq:5672//",
+        DJANGO_SECRET_KEY_FILE=str(key_file),
+        FIELD_ENCRYPTION_KEYS="1:" + "A" * 43 + "=",
+        BLIND_INDEX_KEY="B" * 43 + "=",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "engine": "django.db.backends.postgresql",
+        "cache": "django_redis.cache.RedisCache",
+        "debug": False,
+        "broker": "amqp://guest:guest@mq:5672//",
+        "pool": True,
+    }
+
+
+def test_a_bad_value_is_named_in_the_error(tmp_path) -> None:
+    result = settings_with(tmp_path, DJANGO_DEBUG="maybe")
+
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG must be true or false" in result.stderr
