@@ -17,8 +17,5 @@ def test_the_compiled_catalogue_matches_the_sources() -> None:
     po = polib.pofile(str(CATALOGUE / "django.po"))
     mo = polib.mofile(str(CATALOGUE / "django.mo"))
     compiled = {entry.msgid: entry.msgstr or entry.msgstr_plural for entry in mo}
-    source = {
-        entry.msgid: entry.msgstr or entry.msgstr_plural
-        for entry in po.translated_entries()
-    }
+    source = {entry.msgid: entry.msgstr or entry.msgstr_plural for entry in po.translated_entries()}
     assert compiled == source

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from appointments import exceptions as errors
 from appointments import selectors, services
@@ -91,7 +91,7 @@ def test_it_refuses_a_full_schedule(levels) -> None:
     book(MemberFactory(), schedule)
     book(MemberFactory(), schedule)
 
-    with pytest.raises(errors.SoldOut, match="fully booked"):
+    with pytest.raises(errors.SoldOut, match="已约满"):
         book(MemberFactory(), schedule)
     schedule.refresh_from_db()
     assert schedule.booked == 2
@@ -111,7 +111,7 @@ def test_it_refuses_more_upcoming_appointments_than_the_level_allows(member) -> 
     book(member, ScheduleFactory())
     book(member, ScheduleFactory())
 
-    with pytest.raises(errors.TierLimitReached, match="2 upcoming appointments"):
+    with pytest.raises(errors.TierLimitReached, match="最多可同时持有 2 个"):
         book(member, ScheduleFactory())
 
 
@@ -204,7 +204,7 @@ def test_a_member_without_the_privilege_cannot_cancel_after_the_cutoff(member, c
     schedule = schedule_at(dt.timedelta(hours=23))
     appointment = book(member, schedule)
 
-    with pytest.raises(errors.CancellationClosed, match="24 hours"):
+    with pytest.raises(errors.CancellationClosed, match="24 小时"):
         cancel(appointment, member.user, "")
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.PENDING_PAYMENT
@@ -370,3 +370,17 @@ def test_finishing_past_schedules_is_idempotent(levels) -> None:
     future.refresh_from_db()
     assert past.status == ScheduleStatus.FINISHED
     assert future.status == ScheduleStatus.PUBLISHED
+
+
+def test_refusals_are_worded_in_the_visitors_language(levels) -> None:
+    schedule = ScheduleFactory(capacity=1)
+    book(MemberFactory(), schedule)
+    cache.clear()
+
+    with translation.override("en"), pytest.raises(errors.SoldOut) as english:
+        book(MemberFactory(), schedule)
+    with translation.override("zh-hans"), pytest.raises(errors.SoldOut) as chinese:
+        book(MemberFactory(), schedule)
+
+    assert english.value.message == "This session is fully booked. Please choose another time."
+    assert chinese.value.message == "该时段号源已约满，请选择其他时间。"

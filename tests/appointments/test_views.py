@@ -59,7 +59,9 @@ def test_public_pages_only_answer_get(client, levels) -> None:
     assert client.post(reverse("appointments:home")).status_code == 405
 
 
-def test_the_home_page_costs_two_queries_whatever_the_size(client, levels, django_assert_num_queries):
+def test_the_home_page_costs_two_queries_whatever_the_size(
+    client, levels, django_assert_num_queries
+):
     for _ in range(5):
         DoctorFactory()
 
@@ -73,7 +75,9 @@ def test_the_doctor_page_costs_a_fixed_number_of_queries(client, levels, django_
         ScheduleFactory(doctor=doctor, date=timezone.localdate() + dt.timedelta(days=day))
 
     with django_assert_num_queries(2):
-        assert client.get(reverse("appointments:doctor_detail", args=[doctor.pk])).status_code == 200
+        assert (
+            client.get(reverse("appointments:doctor_detail", args=[doctor.pk])).status_code == 200
+        )
 
 
 ADMIN_PAGES = [

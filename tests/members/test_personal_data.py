@@ -55,10 +55,10 @@ def test_it_accepts_a_valid_national_id_and_uppercases_x() -> None:
 @pytest.mark.parametrize(
     ("raw", "why"),
     [
-        ("110105194912310021", "check digit"),
-        (BAD_DATE_ID, "date of birth"),
-        ("1101051949123100", "18 characters"),
-        ("11010519491231002Y", "18 characters"),
+        ("110105194912310021", "校验码"),
+        (BAD_DATE_ID, "出生日期"),
+        ("1101051949123100", "18 位"),
+        ("11010519491231002Y", "18 位"),
     ],
 )
 def test_it_rejects_invalid_national_ids_with_a_reason(raw, why) -> None:
@@ -199,6 +199,6 @@ def test_register_member_rejects_bad_input_and_writes_nothing(levels, kwargs, fi
 def test_register_member_refuses_a_registered_phone(levels) -> None:
     services.register_member(name="王五", phone="13912345678")
 
-    with pytest.raises(ValidationError, match="already registered"):
+    with pytest.raises(ValidationError, match="已注册"):
         services.register_member(name="赵六", phone="+86 139 1234 5678")
     assert Member.objects.count() == 1

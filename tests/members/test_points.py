@@ -40,7 +40,7 @@ def test_the_level_rises_when_the_threshold_is_reached(member, levels) -> None:
 def test_points_never_go_below_zero(member) -> None:
     services.add_points(member=member, delta=10, reason=PointsReason.VISIT)
 
-    with pytest.raises(ValidationError, match="only 10 points"):
+    with pytest.raises(ValidationError, match="只有 10 积分"):
         services.add_points(member=member, delta=-11, reason=PointsReason.REDEMPTION)
     assert PointsEntry.objects.count() == 1
 
