@@ -1,0 +1,462 @@
+"""Load the demo clinic: departments, doctors, schedules, members, appointments and points.
+
+Deterministic (seeded), idempotent (a second run adds nothing but schedules for new dates) and
+built on bulk inserts, so the same command fills a benchmark database with 100k members and a
+million appointments. Every invariant of the design holds for what it writes: schedule counters
+equal their active appointments, queue numbers are unique, members stay within their level's
+limits and every points balance equals its ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from appointments import demo_data as data
+from appointments.choices import AppointmentStatus, Channel, ScheduleStatus
+from appointments.models import Appointment, Department, Doctor, Schedule, ScheduleTemplate
+from medbook.personal_data import national_id_check_char
+from members.models import Gender, Member, MemberLevel, PointsEntry, PointsReason, User
+
+DEMO_USER_PREFIX = "demo-"
+DEMO_PASSWORD = "medbook123"  # noqa: S105 - documented demo password
+BATCH = 5000
+ACTIVE = {
+    AppointmentStatus.PENDING_PAYMENT,
+    AppointmentStatus.CONFIRMED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.COMPLETED,
+}
+
+
+@dataclass
+class DemoMember:
+    pk: int
+    user_id: int
+    level: int
+    registered_at: dt.datetime
+    upcoming: int = 0
+    ledger: list[tuple[dt.datetime, int, str, str, str]] = field(default_factory=list)
+
+
+class Command(BaseCommand):
+    help = "Load the demo clinic (idempotent). Sizes are options, for benchmarks."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--members", type=int, default=500, help="demo members (500)")
+        parser.add_argument(
+            "--appointments", type=int, default=3000, help="appointments to spread (3000)"
+        )
+        parser.add_argument("--days", type=int, default=14, help="days of future schedules (14)")
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=21,
+            help="days of past schedules; grows by itself when the appointments need room (21)",
+        )
+        parser.add_argument("--seed", type=int, default=20261124)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        started = time.monotonic()
+        self.rng = random.Random(options["seed"])
+        self.now = timezone.now()
+        self.today = timezone.localdate(self.now)
+        levels = self.load_levels()
+        doctors = self.load_departments_and_doctors()
+        templates = self.load_templates(doctors)
+        daily_slots = sum(t.capacity for t in templates) / 7 or 1
+        history_days = max(
+            options["history_days"], math.ceil(options["appointments"] * 1.4 / daily_slots)
+        )
+        self.load_schedules(templates, history_days=history_days, days=options["days"])
+        if User.objects.filter(username=f"{DEMO_USER_PREFIX}{0:07d}").exists():
+            self.say("Demo members are already loaded; members and appointments left as they are.")
+        else:
+            members = self.load_members(options["members"], levels, history_days)
+            self.load_appointments(members, levels, options["appointments"])
+            self.load_points(members, levels)
+        self.say(f"Demo clinic ready in {time.monotonic() - started:.1f} s.")
+
+    def say(self, message: str) -> None:
+        self.stdout.write(message)
+
+    # -- reference data -----------------------------------------------------------------------
+
+    def load_levels(self) -> dict[int, MemberLevel]:
+        levels = {}
+        for level, name, points, lead, late, rate, active, multiplier in data.LEVELS:
+            levels[level], _ = MemberLevel.objects.update_or_create(
+                level=level,
+                defaults={
+                    "name": name,
+                    "min_points": points,
+                    "booking_lead_hours": lead,
+                    "can_cancel_late": late,
+                    "discount_rate": Decimal(rate),
+                    "max_active_appointments": active,
+                    "points_multiplier": Decimal(multiplier),
+                },
+            )
+        return levels
+
+    def load_departments_and_doctors(self) -> list[Doctor]:
+        doctors = []
+        for order, (code, name, location, description, staff) in enumerate(data.DEPARTMENTS):
+            department, _ = Department.objects.update_or_create(
+                code=code,
+                defaults={
+                    "name": name,
+                    "location": location,
+                    "description": description,
+                    "sort_order": order,
+                },
+            )
+            for doctor_name, title, fee, specialties in staff:
+                low, high = data.YEARS_BY_TITLE[title]
+                rng = random.Random(f"{doctor_name}{title}")
+                introduction = (
+                    f"{data.TITLE_LABEL[title]}，{rng.choice(data.EDUCATION)}，"
+                    f"从事{name}临床工作{rng.randint(low, high)}年。擅长{specialties}。"
+                )
+                doctor, _ = Doctor.objects.update_or_create(
+                    name=doctor_name,
+                    department=department,
+                    defaults={
+                        "title": title,
+                        "registration_fee": Decimal(fee),
+                        "specialties": specialties,
+                        "introduction": introduction,
+                    },
+                )
+                doctors.append(doctor)
+        self.say(f"{len(data.DEPARTMENTS)} departments, {len(doctors)} doctors")
+        return doctors
+
+    def load_templates(self, doctors: list[Doctor]) -> list[ScheduleTemplate]:
+        templates = []
+        for doctor in doctors:
+            rng = random.Random(f"template-{doctor.name}")
+            count = rng.randint(2, 5)
+            slots = rng.sample([(d, s) for d in range(7) for s in ("morning", "afternoon")], count)
+            if rng.random() < 0.2:
+                slots.append((rng.randint(0, 4), "evening"))
+            for weekday, session in slots:
+                start, end = data.SESSIONS[session]
+                length = 210 if session != "evening" else 150
+                capacity = rng.choice([8, 10, 12, 15, 20])
+                template, _ = ScheduleTemplate.objects.get_or_create(
+                    doctor=doctor,
+                    weekday=weekday,
+                    session=session,
+                    defaults={
+                        "start_time": dt.time.fromisoformat(start),
+                        "end_time": dt.time.fromisoformat(end),
+                        "capacity": capacity,
+                        "minutes_per_visit": max(5, length // capacity),
+                        "room": rng.choice(data.ROOMS),
+                    },
+                )
+                templates.append(template)
+        self.say(f"{len(templates)} weekly templates")
+        return templates
+
+    def load_schedules(
+        self, templates: list[ScheduleTemplate], *, history_days: int, days: int
+    ) -> None:
+        zone = timezone.get_current_timezone()
+        existing = set(
+            Schedule.objects.filter(
+                date__gte=self.today - dt.timedelta(days=history_days)
+            ).values_list("doctor_id", "date", "start_time")
+        )
+        by_weekday = defaultdict(list)
+        for template in templates:
+            by_weekday[template.weekday].append(template)
+        rows = []
+        for offset in range(-history_days, days):
+            date = self.today + dt.timedelta(days=offset)
+            for template in by_weekday[date.weekday()]:
+                if (template.doctor_id, date, template.start_time) in existing:
+                    continue
+                rows.append(
+                    Schedule(
+                        doctor_id=template.doctor_id,
+                        template=template,
+                        date=date,
+                        session=template.session,
+                        start_time=template.start_time,
+                        end_time=template.end_time,
+                        capacity=template.capacity,
+                        minutes_per_visit=template.minutes_per_visit,
+                        room=template.room,
+                        fee=template.fee
+                        if template.fee is not None
+                        else template.doctor.registration_fee,
+                        status=ScheduleStatus.FINISHED
+                        if date < self.today
+                        else ScheduleStatus.PUBLISHED,
+                        release_at=dt.datetime.combine(
+                            date - dt.timedelta(days=7), dt.time(8), tzinfo=zone
+                        ),
+                    )
+                )
+        with transaction.atomic():
+            Schedule.objects.bulk_create(rows, batch_size=BATCH)
+            future = [s for s in rows if s.date > self.today + dt.timedelta(days=1)]
+            for schedule in self.rng.sample(future, min(2, len(future))):
+                Schedule.objects.filter(pk=schedule.pk).update(
+                    status=ScheduleStatus.SUSPENDED, suspended_reason=data.SUSPEND_REASON
+                )
+        self.say(f"{len(rows)} new schedules ({history_days} days back, {days} ahead)")
+
+    # -- members ------------------------------------------------------------------------------
+
+    def load_members(
+        self, count: int, levels: dict[int, MemberLevel], history_days: int
+    ) -> list[DemoMember]:
+        rng = self.rng
+        password = make_password(DEMO_PASSWORD)
+        used_ids: set[str] = set()
+        demo: list[DemoMember] = []
+        with transaction.atomic():
+            for start in range(0, count, BATCH):
+                chunk = range(start, min(count, start + BATCH))
+                users = User.objects.bulk_create(
+                    [
+                        User(
+                            username=f"{DEMO_USER_PREFIX}{i:07d}",
+                            password=password,
+                            date_joined=self.now,
+                        )
+                        for i in chunk
+                    ]
+                )
+                members = []
+                for i, user in zip(chunk, users, strict=True):
+                    gender = rng.choice([Gender.MALE, Gender.FEMALE])
+                    birth = dt.date(1945, 1, 1) + dt.timedelta(days=rng.randint(0, 365 * 62))
+                    registered = self.now - dt.timedelta(
+                        days=history_days + rng.randint(1, 900), minutes=rng.randint(0, 1440)
+                    )
+                    level = rng.choices(list(levels), weights=data.LEVEL_WEIGHTS)[0]
+                    members.append(
+                        Member(
+                            user=user,
+                            name=self.person_name(),
+                            phone=f"+86{data.PHONE_PREFIXES[i % len(data.PHONE_PREFIXES)]}{i:08d}",
+                            national_id=self.national_id(birth, gender, used_ids)
+                            if i % 2 == 0
+                            else "",
+                            gender=gender,
+                            birth_date=birth,
+                            level=levels[level],
+                            registered_at=registered,
+                        )
+                    )
+                Member.objects.bulk_create(members)
+                demo += [
+                    DemoMember(m.pk, m.user_id, m.level.level, m.registered_at) for m in members
+                ]
+                self.say(f"  members {len(demo)}/{count}")
+        return demo
+
+    def person_name(self) -> str:
+        given = "".join(self.rng.sample(data.GIVEN_CHARS, self.rng.choice([1, 2, 2])))
+        return self.rng.choice(data.SURNAMES) + given
+
+    def national_id(self, birth: dt.date, gender: str, used: set[str]) -> str:
+        while True:
+            sequence = self.rng.randint(0, 499) * 2 + (1 if gender == Gender.MALE else 0)
+            first17 = f"{self.rng.choice(data.ID_AREAS)}{birth:%Y%m%d}{sequence:03d}"
+            value = first17 + national_id_check_char(first17)
+            if value not in used:
+                used.add(value)
+                return value
+
+    # -- appointments -------------------------------------------------------------------------
+
+    def load_appointments(
+        self, members: list[DemoMember], levels: dict[int, MemberLevel], target: int
+    ) -> None:
+        rng = self.rng
+        schedules = list(
+            Schedule.objects.filter(booked=0)
+            .exclude(status=ScheduleStatus.SUSPENDED)
+            .select_related("doctor")
+            .order_by("date", "start_time", "pk")
+        )
+        # Upcoming sessions first, then the past from the most recent back.
+        released = sorted(
+            (s for s in schedules if s.release_at <= self.now),
+            key=lambda s: (s.date < self.today, -s.date.toordinal() if s.date < self.today else 0),
+        )
+        slots = sum(s.capacity for s in released) or 1
+        fill = min(0.92, target / slots)
+        limit = {level: lv.max_active_appointments for level, lv in levels.items()}
+        popular = next(
+            (s for s in released if s.date > self.today and s.doctor.name == "王建国"), None
+        )
+        rows: list[Appointment] = []
+        booked: dict[int, int] = {}
+        for schedule in released:
+            if len(rows) >= target:
+                break
+            share = 1.0 if schedule is popular else min(1.0, max(0.0, rng.gauss(fill, 0.15)))
+            wanted = round(schedule.capacity * share)
+            wanted = min(wanted, schedule.capacity, target - len(rows))
+            past = schedule.date < self.today
+            today = schedule.date == self.today
+            candidates = rng.sample(members, min(len(members), wanted * 2 + 5))
+            numbers = iter(rng.sample(range(1, schedule.capacity + 1), schedule.capacity))
+            taken = active = 0
+            for member in candidates:
+                if taken >= wanted:
+                    break
+                status = self.pick_status(past=past, today=today, schedule=schedule)
+                if status in (AppointmentStatus.PENDING_PAYMENT, AppointmentStatus.CONFIRMED):
+                    if member.upcoming >= limit[member.level]:
+                        continue
+                    member.upcoming += 1
+                elif status == AppointmentStatus.CHECKED_IN:
+                    member.upcoming += 1
+                number = next(numbers)
+                rows.append(self.appointment(member, schedule, number, status))
+                taken += 1
+                active += status in ACTIVE
+                # Some slots were cancelled first and booked again later: keep the history.
+                if rng.random() < 0.08:
+                    rows.append(
+                        self.appointment(
+                            rng.choice(members), schedule, number, AppointmentStatus.CANCELLED
+                        )
+                    )
+            booked[schedule.pk] = active
+        with transaction.atomic():
+            Appointment.objects.bulk_create(rows, batch_size=BATCH)
+            by_count: dict[int, list[int]] = defaultdict(list)
+            for pk, count in booked.items():
+                by_count[count].append(pk)
+            for count, pks in by_count.items():
+                for start in range(0, len(pks), BATCH):
+                    Schedule.objects.filter(pk__in=pks[start : start + BATCH]).update(booked=count)
+        self.appointments = rows
+        statuses = defaultdict(int)
+        for row in rows:
+            statuses[row.status] += 1
+        self.say(f"{len(rows)} appointments: " + ", ".join(f"{k} {v}" for k, v in statuses.items()))
+
+    def pick_status(self, *, past: bool, today: bool, schedule: Schedule) -> str:
+        roll = self.rng.random()
+        if past:
+            if roll < 0.86:
+                return AppointmentStatus.COMPLETED
+            return AppointmentStatus.NO_SHOW
+        if today:
+            ended = schedule.ends_at <= self.now
+            started = schedule.starts_at <= self.now
+            if ended:
+                return AppointmentStatus.COMPLETED if roll < 0.9 else AppointmentStatus.NO_SHOW
+            if started and roll < 0.4:
+                return AppointmentStatus.COMPLETED
+            if roll < 0.7:
+                return AppointmentStatus.CHECKED_IN
+            return AppointmentStatus.CONFIRMED
+        if schedule.fee > 0 and roll < 0.04:
+            return AppointmentStatus.PENDING_PAYMENT
+        return AppointmentStatus.CONFIRMED
+
+    def appointment(
+        self, member: DemoMember, schedule: Schedule, number: int, status: str
+    ) -> Appointment:
+        rng = self.rng
+        starts = schedule.starts_at
+        if status == AppointmentStatus.PENDING_PAYMENT:
+            created = self.now - dt.timedelta(minutes=rng.randint(1, 10))
+        else:
+            earliest = max(schedule.release_at, member.registered_at)
+            latest = min(starts - dt.timedelta(minutes=30), self.now - dt.timedelta(minutes=1))
+            span = max(0, int((latest - earliest).total_seconds()))
+            created = earliest + dt.timedelta(seconds=rng.randint(0, span))
+        visit = dt.datetime.combine(schedule.date, schedule.estimated_time(number), starts.tzinfo)
+        appointment = Appointment(
+            member_id=member.pk,
+            schedule=schedule,
+            queue_number=number,
+            estimated_time=schedule.estimated_time(number),
+            status=status,
+            channel=rng.choices(list(Channel.values), weights=[70, 15, 10, 5])[0],
+            fee=schedule.fee,
+            created_at=created,
+            confirmed_at=None if status == AppointmentStatus.PENDING_PAYMENT else created,
+        )
+        if status in (AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED):
+            appointment.checked_in_at = min(visit - dt.timedelta(minutes=10), self.now)
+        if status == AppointmentStatus.COMPLETED:
+            appointment.completed_at = min(visit + dt.timedelta(minutes=12), self.now)
+        if status == AppointmentStatus.CANCELLED:
+            appointment.cancelled_at = created + (min(starts, self.now) - created) / 2
+            appointment.cancel_reason = rng.choice(data.CANCEL_REASONS)
+            appointment.cancelled_by_id = member.user_id
+            appointment.channel = Channel.WEB
+        return appointment
+
+    # -- points -------------------------------------------------------------------------------
+
+    def load_points(self, members: list[DemoMember], levels: dict[int, MemberLevel]) -> None:
+        rng = self.rng
+        by_pk = {m.pk: m for m in members}
+        for member in members:
+            start = levels[member.level].min_points
+            opening = start + rng.randint(0, 300) if member.level > 1 else rng.randint(0, 2) * 100
+            if opening:
+                member.ledger.append(
+                    (member.registered_at, opening, PointsReason.MIGRATION, "会员权益迁移", "")
+                )
+        for row in self.appointments:
+            if row.status == AppointmentStatus.COMPLETED and row.fee > 0:
+                member = by_pk[row.member_id]
+                multiplier = levels[member.level].points_multiplier
+                points = int(row.fee * multiplier)
+                member.ledger.append(
+                    (row.completed_at, points, PointsReason.VISIT, "", f"appointment:{row.pk}")
+                )
+        for member in rng.sample(members, len(members) // 20):
+            moment = member.registered_at + (self.now - member.registered_at) * rng.random()
+            member.ledger.append(
+                (moment, 50, PointsReason.ADJUSTMENT, rng.choice(data.ADJUSTMENT_NOTES), "")
+            )
+        thresholds = sorted(((lv.min_points, level) for level, lv in levels.items()), reverse=True)
+        entries, updates = [], []
+        for member in members:
+            balance = 0
+            for moment, delta, reason, note, reference in sorted(member.ledger):
+                balance += delta
+                entries.append(
+                    PointsEntry(
+                        member_id=member.pk,
+                        delta=delta,
+                        balance_after=balance,
+                        reason=reason,
+                        note=note,
+                        reference=reference,
+                        created_at=moment,
+                    )
+                )
+            reached = next(level for points, level in thresholds if points <= balance)
+            level = max(reached, member.level)
+            updates.append(Member(pk=member.pk, points_balance=balance, level=levels[level]))
+        with transaction.atomic():
+            PointsEntry.objects.bulk_create(entries, batch_size=BATCH)
+            Member.objects.bulk_update(updates, ["points_balance", "level"], batch_size=BATCH)
+        self.say(f"{len(entries)} points ledger entries")

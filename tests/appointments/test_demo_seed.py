@@ -1,0 +1,139 @@
+"""The demo clinic: believable, idempotent, and true to every invariant of the design."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import Count, F, Max, Min, Q
+from django.utils import timezone
+
+from appointments.choices import ACTIVE_STATUSES, UPCOMING_STATUSES, AppointmentStatus
+from appointments.models import Appointment, Department, Doctor, Schedule
+from members.models import Member, MemberLevel, PointsEntry
+from members.selectors import members_with_ledger_drift
+
+pytestmark = pytest.mark.django_db
+
+SMALL = {"members": 60, "appointments": 500, "stdout": io.StringIO()}
+
+
+@pytest.fixture
+def seeded() -> None:
+    call_command("seed_demo", **SMALL)
+
+
+def counts() -> dict[str, int]:
+    models = [Department, Doctor, Schedule, Member, Appointment, PointsEntry, MemberLevel]
+    return {model.__name__: model.objects.count() for model in models}
+
+
+def test_it_builds_a_believable_clinic(seeded) -> None:
+    today = timezone.localdate()
+    assert Department.objects.count() >= 8
+    assert Doctor.objects.count() >= 30
+    assert set(Doctor.objects.values_list("title", flat=True)) == {
+        "chief",
+        "associate_chief",
+        "attending",
+        "resident",
+    }
+    assert list(MemberLevel.objects.values_list("name", flat=True)) == [
+        "普通会员",
+        "银卡会员",
+        "金卡会员",
+        "钻石会员",
+    ]
+    upcoming_days = set(
+        Schedule.objects.filter(date__gte=today).values_list("date", flat=True).distinct()
+    )
+    assert len(upcoming_days) == 14
+    assert Schedule.objects.filter(release_at__gt=timezone.now()).exists(), "some not yet open"
+    assert Schedule.objects.filter(status="suspended", date__gt=today).count() == 2
+    assert Member.objects.count() == 60
+
+
+def test_appointments_cover_every_status_but_checked_in_which_needs_a_running_session(
+    seeded,
+) -> None:
+    statuses = set(Appointment.objects.values_list("status", flat=True))
+    expected = set(AppointmentStatus.values) - {AppointmentStatus.CHECKED_IN}
+    assert expected <= statuses
+
+
+def test_a_popular_doctor_is_fully_booked(seeded) -> None:
+    upcoming = Schedule.objects.filter(doctor__name="王建国", date__gt=timezone.localdate())
+    assert upcoming.filter(booked=F("capacity")).exists()
+
+
+def test_running_it_twice_changes_nothing(seeded) -> None:
+    before = counts()
+    call_command("seed_demo", **SMALL)
+    assert counts() == before
+
+
+def test_schedule_counters_and_queue_numbers_hold(seeded) -> None:
+    rows = Schedule.objects.annotate(
+        active=Count("appointments", filter=Q(appointments__status__in=ACTIVE_STATUSES)),
+        distinct_numbers=Count(
+            "appointments__queue_number",
+            filter=Q(appointments__status__in=ACTIVE_STATUSES),
+            distinct=True,
+        ),
+        low=Min("appointments__queue_number", filter=Q(appointments__status__in=ACTIVE_STATUSES)),
+        high=Max("appointments__queue_number", filter=Q(appointments__status__in=ACTIVE_STATUSES)),
+    )
+    for schedule in rows:
+        assert schedule.booked == schedule.active <= schedule.capacity
+        assert schedule.distinct_numbers == schedule.active
+        if schedule.active:
+            assert schedule.low >= 1
+            assert schedule.high <= schedule.capacity
+    assert Appointment.objects.filter(status__in=ACTIVE_STATUSES).exists()
+
+
+def test_members_stay_within_their_limits(seeded) -> None:
+    today = timezone.localdate()
+    for member in Member.objects.select_related("level"):
+        upcoming = Appointment.objects.filter(
+            member=member, status__in=UPCOMING_STATUSES, schedule__date__gte=today
+        ).count()
+        assert upcoming <= member.level.max_active_appointments
+    duplicates = (
+        Appointment.objects.filter(status__in=ACTIVE_STATUSES)
+        .values("member", "schedule")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+    )
+    assert not duplicates.exists()
+
+
+def test_points_balances_equal_their_ledgers_and_set_the_level(seeded) -> None:
+    assert not members_with_ledger_drift().exists()
+    thresholds = list(MemberLevel.objects.order_by("-min_points"))
+    for member in Member.objects.select_related("level"):
+        reached = next(lv for lv in thresholds if lv.min_points <= member.points_balance)
+        assert member.level.level >= reached.level
+        assert member.points_balance >= member.level.min_points
+
+
+def test_timestamps_agree_with_statuses(seeded) -> None:
+    now = timezone.now()
+    assert not Appointment.objects.filter(status="completed", completed_at__isnull=True).exists()
+    assert not Appointment.objects.filter(status="cancelled", cancelled_at__isnull=True).exists()
+    assert not Appointment.objects.filter(created_at__gt=now).exists()
+    pending = Appointment.objects.filter(status="pending_payment")
+    assert all(now - a.created_at < dt.timedelta(minutes=15) for a in pending)
+
+
+def test_no_plaintext_personal_data_is_stored(seeded) -> None:
+    member = Member.objects.exclude(national_id="").first()
+    with connection.cursor() as cursor:
+        cursor.execute("select phone, national_id from members_member where id = %s", [member.pk])
+        raw_phone, raw_id = cursor.fetchone()
+    assert member.phone[3:] not in raw_phone
+    assert member.national_id not in raw_id
+    assert raw_phone.startswith("v1$")
