@@ -51,8 +51,9 @@ def ensure_venv(requirements: str) -> None:
     if stamp.exists() and stamp.read_text() == digest.hexdigest():
         return
     say(f"Installing {requirements}")
-    run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    run([str(PYTHON), "-m", "pip", "install", "--quiet", "-r", str(ROOT / requirements)])
+    pip = [str(PYTHON), "-m", "pip", "install", "-qq", "--disable-pip-version-check"]
+    run([*pip, "--upgrade", "pip"])
+    run([*pip, "-r", str(ROOT / requirements)])
     stamp.write_text(digest.hexdigest())
 
 
@@ -82,12 +83,12 @@ def command_run(args: argparse.Namespace) -> None:
     ensure_venv("requirements.txt")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     say("Migrating the database")
-    manage("migrate", "--noinput", env=env)
+    manage("migrate", "--noinput", "-v", "0", env=env)
     say("Loading the demo clinic (skipped where it is already there)")
     manage("seed_demo", env=env)
     manage("ensure_demo_accounts", env=env)
     children: list[subprocess.Popen[bytes]] = []
-    celery = [str(PYTHON), "-m", "celery", "-A", "medbook"]
+    celery = [str(PYTHON), "-m", "celery", "--quiet", "-A", "medbook"]
     say("Starting the background worker and the job scheduler")
     children.append(
         subprocess.Popen(

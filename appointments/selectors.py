@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, Prefetch, QuerySet, Value, When
 from django.utils import timezone
 
 from members.models import Member, MemberLevel
 
 from . import exceptions as errors
-from .choices import ACTIVE_STATUSES, UPCOMING_STATUSES, ScheduleStatus
+from .choices import ACTIVE_STATUSES, UPCOMING_STATUSES, DoctorTitle, ScheduleStatus
 from .models import Appointment, Department, Doctor, Schedule
 
 
@@ -122,9 +122,16 @@ def schedule_availability(
     )
 
 
+# Doctors are listed by seniority: 主任医师 first.
+TITLE_RANK = Case(
+    *(When(title=title, then=Value(rank)) for rank, title in enumerate(DoctorTitle.values)),
+    default=Value(len(DoctorTitle.values)),
+)
+
+
 def departments_with_doctors() -> QuerySet[Department]:
     """Active departments, each with its active doctors prefetched (two queries)."""
-    doctors = Doctor.objects.filter(is_active=True).order_by("title", "name")
+    doctors = Doctor.objects.filter(is_active=True).order_by(TITLE_RANK, "name")
     return Department.objects.filter(is_active=True).prefetch_related(
         Prefetch("doctors", queryset=doctors, to_attr="active_doctors")
     )

@@ -116,3 +116,26 @@ def test_admin_shows_phones_masked_and_finds_a_member_by_full_phone(visitors, le
     assert "赵敏" in page and "周芷若" not in page
     assert "13912345678" not in detail.content.decode()
     assert "139****5678" in detail.content.decode()
+
+
+def test_pages_are_in_chinese_whatever_the_browser_prefers(client, levels) -> None:
+    response = client.get(reverse("appointments:home"), headers={"accept-language": "en-US"})
+
+    assert "预约挂号" in response.content.decode()
+    assert response["Content-Language"] == "zh-hans"
+
+
+def test_the_language_switch_remembers_english(client, levels) -> None:
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+
+    assert "Book a doctor" in client.get(reverse("appointments:home")).content.decode()
+
+
+def test_doctors_are_listed_by_seniority(client, levels) -> None:
+    department = DoctorFactory(name="钱三", title="resident").department
+    DoctorFactory(name="钱一", title="chief", department=department)
+    DoctorFactory(name="钱二", title="attending", department=department)
+
+    page = client.get(reverse("appointments:home")).content.decode()
+
+    assert page.index("钱一") < page.index("钱二") < page.index("钱三")
