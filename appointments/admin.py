@@ -1,9 +1,12 @@
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Appointment, Department, Doctor, Schedule, ScheduleTemplate
+from .services import update_schedule
 
 
 @admin.register(Department)
@@ -64,6 +67,14 @@ class ScheduleAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["doctor"]
     readonly_fields = ["booked", "created_at", "updated_at"]
     exclude = ["template"]
+
+    def save_model(self, request: HttpRequest, obj: Schedule, form: Any, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        if changes:
+            update_schedule(schedule=obj, changes=changes)
 
     @admin.display(description=_("department"), ordering="doctor__department__name")
     def department(self, obj: Schedule) -> str:

@@ -17,9 +17,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
+from django.utils.translation import gettext as _
 from django.utils import timezone
 
 from members.models import Member, User
@@ -153,6 +155,64 @@ def cancel_appointment(
         transaction.on_commit(lambda: _clear_sold_out(schedule.pk))
     appointment.schedule = Schedule.objects.get(pk=schedule.pk)
     return appointment
+
+
+# Fields staff may change on a schedule; ``booked`` belongs to the booking services alone.
+EDITABLE_SCHEDULE_FIELDS = frozenset(
+    {
+        "doctor",
+        "date",
+        "session",
+        "start_time",
+        "end_time",
+        "capacity",
+        "minutes_per_visit",
+        "room",
+        "fee",
+        "status",
+        "release_at",
+        "suspended_reason",
+    }
+)
+
+
+def update_schedule(*, schedule: Schedule, changes: dict[str, object]) -> Schedule:
+    """Apply staff edits to a schedule without racing the bookings of it.
+
+    The row is locked and re-read, so ``booked`` is never overwritten with a stale value, and
+    the capacity cannot drop below the slots already taken nor below the highest queue number
+    handed out. Raises ValidationError naming the field.
+    """
+    unknown = set(changes) - EDITABLE_SCHEDULE_FIELDS
+    if unknown:
+        raise ValidationError(
+            _("These fields cannot be changed: %(f)s") % {"f": ", ".join(unknown)}
+        )
+    with transaction.atomic():
+        locked = Schedule.objects.select_for_update().get(pk=schedule.pk)
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        highest = (
+            locked.appointments.filter(status__in=ACTIVE_STATUSES).aggregate(
+                highest=Max("queue_number")
+            )["highest"]
+            or 0
+        )
+        if locked.capacity < max(locked.booked, highest):
+            raise ValidationError(
+                {
+                    "capacity": _(
+                        "Capacity cannot be lower than %(n)d: that many slots are booked or "
+                        "numbered already."
+                    )
+                    % {"n": max(locked.booked, highest)}
+                }
+            )
+        locked.full_clean(exclude=["template"])
+        locked.save(update_fields=[*changes, "updated_at"])
+        if "capacity" in changes or "status" in changes:
+            transaction.on_commit(lambda: _clear_sold_out(locked.pk))
+    return locked
 
 
 def finish_past_schedules(*, now: dt.datetime | None = None) -> int:

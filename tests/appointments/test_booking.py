@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
 from appointments import exceptions as errors
@@ -384,3 +385,32 @@ def test_refusals_are_worded_in_the_visitors_language(levels) -> None:
 
     assert english.value.message == "This session is fully booked. Please choose another time."
     assert chinese.value.message == "该时段号源已约满，请选择其他时间。"
+
+
+def test_staff_edits_never_overwrite_the_booked_counter(member) -> None:
+    schedule = ScheduleFactory(capacity=10)
+    stale = Schedule.objects.get(pk=schedule.pk)
+    book(member, schedule)
+
+    services.update_schedule(schedule=stale, changes={"room": "7诊室", "capacity": 12})
+
+    schedule.refresh_from_db()
+    assert (schedule.room, schedule.capacity, schedule.booked) == ("7诊室", 12, 1)
+
+
+def test_capacity_cannot_drop_below_a_number_already_handed_out(levels) -> None:
+    schedule = ScheduleFactory(capacity=5)
+    first, second = MemberFactory(), MemberFactory()
+    book(first, schedule)
+    third_number = book(second, schedule)
+    assert third_number.queue_number == 2
+
+    with pytest.raises(ValidationError, match="不能少于 2"):
+        services.update_schedule(schedule=schedule, changes={"capacity": 1})
+    schedule.refresh_from_db()
+    assert schedule.capacity == 5
+
+
+def test_only_schedule_fields_staff_own_can_be_changed(levels) -> None:
+    with pytest.raises(ValidationError):
+        services.update_schedule(schedule=ScheduleFactory(), changes={"booked": 0})

@@ -139,3 +139,36 @@ def test_doctors_are_listed_by_seniority(client, levels) -> None:
     page = client.get(reverse("appointments:home")).content.decode()
 
     assert page.index("钱一") < page.index("钱二") < page.index("钱三")
+
+
+def test_an_admin_edit_of_a_schedule_keeps_the_live_booked_counter(visitors, member) -> None:
+    from appointments.models import Schedule
+    from appointments.services import book_appointment
+
+    schedule = ScheduleFactory(capacity=10, room="1诊室")
+    client = visitors("superuser")
+    url = reverse("admin:appointments_schedule_change", args=[schedule.pk])
+    local_release = timezone.localtime(schedule.release_at)
+    form = {
+        "doctor": schedule.doctor_id,
+        "date": schedule.date.isoformat(),
+        "session": schedule.session,
+        "start_time": "08:00",
+        "end_time": "11:30",
+        "capacity": 10,
+        "minutes_per_visit": 15,
+        "room": "9诊室",
+        "fee": "50.00",
+        "status": "published",
+        "release_at_0": local_release.date().isoformat(),
+        "release_at_1": local_release.strftime("%H:%M:%S"),
+        "suspended_reason": "",
+    }
+    client.get(url)
+    book_appointment(member=member, schedule=schedule, channel="web")
+
+    response = client.post(url, form)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    schedule = Schedule.objects.get(pk=schedule.pk)
+    assert (schedule.room, schedule.booked) == ("9诊室", 1)
