@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.core.cache import cache
+from django.db import connections
 
 from appointments import exceptions as errors
 from appointments import services
@@ -181,34 +182,36 @@ def test_two_processes_booking_one_schedule_never_overbook(levels) -> None:
 
 def test_bookings_racing_cancellations_keep_the_invariants(levels) -> None:
     schedule = ScheduleFactory(capacity=10)
-    holders = [MemberFactory() for _ in range(10)]
-    held = [
-        services.book_appointment(member=m, schedule=schedule, channel=Channel.WEB) for m in holders
-    ]
     newcomers = [MemberFactory() for _ in range(30)]
     rng = random.Random(7)
 
-    def cancel_job(appointment: Appointment, member: Member):
+    def cancel_job(appointment: Appointment):
         def job():
             return services.cancel_appointment(
-                appointment=appointment, by=member.user, reason="race"
+                appointment=appointment, by=appointment.member.user, reason="race"
             )
 
         return job
 
     for _round in range(3):
-        jobs = [booking_job(m.pk, schedule.pk) for m in newcomers]
-        jobs += [cancel_job(a, a.member) for a in held]
-        rng.shuffle(jobs)
-        results = run_in_threads(jobs)
-
-        assert not [r for r in results if not isinstance(r, Appointment | errors.AppointmentError)]
-        assert_schedule_invariants(schedule.pk)
         held = list(
             Appointment.objects.filter(
                 schedule=schedule, status=AppointmentStatus.PENDING_PAYMENT
             ).select_related("member__user")
         )
+        cache.clear()  # a sold-out hint left from the last round must not stop the top-up
+        while len(held) < 6:
+            member = MemberFactory()
+            held.append(
+                services.book_appointment(member=member, schedule=schedule, channel=Channel.WEB)
+            )
+        jobs = [booking_job(m.pk, schedule.pk) for m in newcomers]
+        jobs += [cancel_job(a) for a in held]
+        rng.shuffle(jobs)
+
+        results = run_in_threads(jobs)
+
+        assert not [r for r in results if not isinstance(r, Appointment | errors.AppointmentError)]
         cancelled = [r for r in results if isinstance(r, Appointment) and r.status == "cancelled"]
-        assert cancelled, "some cancellations went through"
-    assert connection.vendor == "postgresql"
+        assert len(cancelled) == len(held), "every holder's own cancellation goes through"
+        assert_schedule_invariants(schedule.pk)
