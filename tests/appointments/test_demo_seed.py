@@ -16,7 +16,7 @@ from appointments.models import Appointment, Department, Doctor, Schedule
 from members.models import Member, MemberLevel, PointsEntry
 from members.selectors import members_with_ledger_drift
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.core, pytest.mark.django_db]
 
 SMALL = {"members": 60, "appointments": 500, "stdout": io.StringIO()}
 
