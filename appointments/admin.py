@@ -64,6 +64,7 @@ class ScheduleAdmin(SimpleHistoryAdmin):
     list_select_related = ["doctor__department"]
     search_fields = ["doctor__name", "room"]
     date_hierarchy = "date"
+    ordering = ["-date", "start_time"]
     autocomplete_fields = ["doctor"]
     readonly_fields = ["booked", "created_at", "updated_at"]
     exclude = ["template"]

@@ -195,4 +195,4 @@ class PointsEntry(models.Model):
         indexes = [models.Index(fields=["member", "created_at"], name="pointsentry_member_idx")]
 
     def __str__(self) -> str:
-        return f"{self.member_id} {self.delta:+d} → {self.balance_after}"
+        return f"{self.get_reason_display()} {self.delta:+d}"
