@@ -101,7 +101,8 @@ def book_appointment(
                 confirmed_at=now if free else None,
             )
             Schedule.objects.filter(pk=schedule.pk).update(booked=F("booked") + 1)
-            if schedule.booked + 1 >= schedule.capacity:
+            schedule.booked += 1  # the row is locked: this is the value just written
+            if schedule.booked >= schedule.capacity:
                 _mark_sold_out(schedule.pk)
     except IntegrityError as exc:
         # Only reachable if a lock was bypassed: the constraints still say no.
@@ -152,8 +153,9 @@ def cancel_appointment(
         appointment.cancel_reason = reason[:200]
         appointment.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
         Schedule.objects.filter(pk=schedule.pk).update(booked=F("booked") - 1)
+        schedule.booked -= 1
         transaction.on_commit(lambda: _clear_sold_out(schedule.pk))
-    appointment.schedule = Schedule.objects.get(pk=schedule.pk)
+    appointment.schedule = schedule
     return appointment
 
 

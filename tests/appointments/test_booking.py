@@ -414,3 +414,33 @@ def test_capacity_cannot_drop_below_a_number_already_handed_out(levels) -> None:
 def test_only_schedule_fields_staff_own_can_be_changed(levels) -> None:
     with pytest.raises(ValidationError):
         services.update_schedule(schedule=ScheduleFactory(), changes={"booked": 0})
+
+
+def test_booking_works_while_redis_is_down(levels, settings, cancel) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.2},
+        }
+    }
+    schedule = ScheduleFactory(capacity=1)
+    winner, loser = MemberFactory(), MemberFactory()
+
+    appointment = book(winner, schedule)
+    with pytest.raises(errors.SoldOut):
+        book(loser, schedule)
+    cancel(appointment, winner.user)
+
+    assert book(loser, schedule).queue_number == 1
+    schedule.refresh_from_db()
+    assert schedule.booked == 1
+
+
+def test_the_returned_appointment_carries_the_fresh_counter(member) -> None:
+    schedule = ScheduleFactory(capacity=3)
+
+    appointment = book(member, schedule)
+
+    assert appointment.schedule.booked == 1
+    assert appointment.schedule.remaining == 2
