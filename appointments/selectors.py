@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case, Prefetch, QuerySet, Value, When
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from members.models import Member, MemberLevel
@@ -161,4 +161,24 @@ def appointments_for_member(*, member: Member, upcoming: bool) -> QuerySet[Appoi
         )
     return qs.exclude(status__in=UPCOMING_STATUSES, schedule__date__gte=today).order_by(
         "-schedule__date", "-schedule__start_time"
+    )
+
+
+def schedules_with_counter_drift() -> QuerySet[Schedule]:
+    """Schedules whose ``booked`` differs from their active appointments (should be none)."""
+    return (
+        Schedule.objects.annotate(
+            active=Count("appointments", filter=Q(appointments__status__in=ACTIVE_STATUSES))
+        )
+        .exclude(booked=F("active"))
+        .order_by("pk")
+    )
+
+
+def queue_numbers_out_of_range() -> QuerySet[Appointment]:
+    """Active appointments whose queue number lies outside 1..capacity (should be none)."""
+    return (
+        Appointment.objects.filter(status__in=ACTIVE_STATUSES)
+        .filter(Q(queue_number__lt=1) | Q(queue_number__gt=F("schedule__capacity")))
+        .order_by("pk")
     )
