@@ -85,3 +85,32 @@ def test_a_bad_value_is_named_in_the_error(tmp_path) -> None:
 
     assert result.returncode != 0
     assert "DJANGO_DEBUG must be true or false" in result.stderr
+
+
+def test_production_settings_pass_the_deployment_checks(tmp_path) -> None:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {*SECRETS, "SECURE_SSL_REDIRECT", "STATIC_MANIFEST", "REDIS_URL"}
+        and not key.startswith(("DJANGO_", "MEDBOOK_"))
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "medbook.settings",
+            "MEDBOOK_VAR_DIR": str(tmp_path),
+            "DATABASE_URL": "postgres://medbook@db:5432/medbook",
+            "DJANGO_SECRET_KEY": "k" * 20 + "-production-like-secret-" + "z" * 20,
+            "FIELD_ENCRYPTION_KEYS": "1:" + "A" * 43 + "=",
+            "BLIND_INDEX_KEY": "B" * 43 + "=",
+            "ALLOWED_HOSTS": "booking.clinic.example",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
