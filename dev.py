@@ -131,19 +131,22 @@ def command_test(args: argparse.Namespace) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/medbook")
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+    env.setdefault("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
     missing = [
         name
         for name, url, port in [
             ("PostgreSQL", env["DATABASE_URL"], 5432),
             ("Redis", env["REDIS_URL"], 6379),
+            ("RabbitMQ", env["TEST_RABBITMQ_URL"], 5672),
         ]
         if not reachable(url, port)
     ]
     if missing:
         fail(
-            f"{' and '.join(missing)} not reachable (DATABASE_URL={env['DATABASE_URL']}, "
-            f"REDIS_URL={env['REDIS_URL']}). The suite runs against the real services; "
-            "start them or point the variables at running ones."
+            f"{', '.join(missing)} not reachable (DATABASE_URL={env['DATABASE_URL']}, "
+            f"REDIS_URL={env['REDIS_URL']}, TEST_RABBITMQ_URL={env['TEST_RABBITMQ_URL']}). "
+            "The suite runs against the real services; start them or point the variables at "
+            "running ones."
         )
     ruff = str(VENV / "bin" / "ruff")
     say("ruff: lint and format")
