@@ -18,19 +18,25 @@ PROBE = (
 SECRETS = ("DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY")
 
 
-def settings_with(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def run_with(tmp_path: Path, command: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` with a clean environment: only what the test gives, no inherited config."""
+    inherited = {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SECURE_SSL_REDIRECT"}
     clean = {
         key: value
         for key, value in os.environ.items()
-        if key not in {*SECRETS, "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
+        if key not in {*SECRETS, *inherited, "STATIC_MANIFEST"}
         and not key.startswith(("DJANGO_", "MEDBOOK_"))
     }
     clean.update(
         {"DJANGO_SETTINGS_MODULE": "medbook.settings", "MEDBOOK_VAR_DIR": str(tmp_path), **env}
     )
     return subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True
+        [sys.executable, *command], cwd=ROOT, env=clean, capture_output=True, text=True
     )
+
+
+def settings_with(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return run_with(tmp_path, ["-c", PROBE], **env)
 
 
 def test_the_embedded_default_needs_nothing_and_keeps_its_secrets_under_var(tmp_path) -> None:
@@ -88,29 +94,14 @@ def test_a_bad_value_is_named_in_the_error(tmp_path) -> None:
 
 
 def test_production_settings_pass_the_deployment_checks(tmp_path) -> None:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {*SECRETS, "SECURE_SSL_REDIRECT", "STATIC_MANIFEST", "REDIS_URL"}
-        and not key.startswith(("DJANGO_", "MEDBOOK_"))
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "medbook.settings",
-            "MEDBOOK_VAR_DIR": str(tmp_path),
-            "DATABASE_URL": "postgres://medbook@db:5432/medbook",
-            "DJANGO_SECRET_KEY": "k" * 20 + "-production-like-secret-" + "z" * 20,
-            "FIELD_ENCRYPTION_KEYS": "1:" + "A" * 43 + "=",
-            "BLIND_INDEX_KEY": "B" * 43 + "=",
-            "ALLOWED_HOSTS": "booking.clinic.example",
-        }
-    )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+    result = run_with(
+        tmp_path,
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        DATABASE_URL="postgres://medbook@db:5432/medbook",
+        DJANGO_SECRET_KEY="k" * 20 + "-production-like-secret-" + "z" * 20,
+        FIELD_ENCRYPTION_KEYS="1:" + "A" * 43 + "=",
+        BLIND_INDEX_KEY="B" * 43 + "=",
+        ALLOWED_HOSTS="booking.clinic.example",
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
