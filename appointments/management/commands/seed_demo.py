@@ -9,6 +9,7 @@ limits and every points balance equals its ledger.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import itertools
 import math
@@ -37,12 +38,27 @@ CHANNELS = [str(value) for value in Channel.values]
 CHANNEL_WEIGHTS = [70, 15, 10, 5]
 DEMO_PASSWORD = "medbook123"  # noqa: S105 - documented demo password
 BATCH = 5000
+UPCOMING = {
+    AppointmentStatus.PENDING_PAYMENT,
+    AppointmentStatus.CONFIRMED,
+    AppointmentStatus.CHECKED_IN,
+}
 ACTIVE = {
     AppointmentStatus.PENDING_PAYMENT,
     AppointmentStatus.CONFIRMED,
     AppointmentStatus.CHECKED_IN,
     AppointmentStatus.COMPLETED,
 }
+
+
+def _aware_datetime(value: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date and time: {value!r}") from exc
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
 
 
 class AppointmentRow(NamedTuple):
@@ -123,11 +139,17 @@ class Command(BaseCommand):
             help="days of past schedules; grows by itself when the appointments need room (21)",
         )
         parser.add_argument("--seed", type=int, default=20261124)
+        parser.add_argument(
+            "--now",
+            type=_aware_datetime,
+            help="pretend it is this moment (ISO 8601, clinic time if no offset), e.g. to show "
+            "sessions running and patients checked in",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.started = time.monotonic()
         self.rng = random.Random(options["seed"])
-        self.now = timezone.now()
+        self.now = options.get("now") or timezone.now()
         self.today = timezone.localdate(self.now)
         levels = self.load_levels()
         doctors = self.load_departments_and_doctors()
@@ -289,23 +311,27 @@ class Command(BaseCommand):
         with transaction.atomic():
             for start in range(0, count, BATCH):
                 chunk = range(start, min(count, start + BATCH))
+                registered_at = [
+                    self.now
+                    - dt.timedelta(
+                        days=history_days + rng.randint(1, 900), minutes=rng.randint(0, 1440)
+                    )
+                    for _ in chunk
+                ]
                 users = User.objects.bulk_create(
                     [
                         User(
                             username=f"{DEMO_USER_PREFIX}{i:07d}",
                             password=password,
-                            date_joined=self.now,
+                            date_joined=registered,
                         )
-                        for i in chunk
+                        for i, registered in zip(chunk, registered_at, strict=True)
                     ]
                 )
                 members = []
-                for i, user in zip(chunk, users, strict=True):
+                for i, user, registered in zip(chunk, users, registered_at, strict=True):
                     gender = rng.choice([Gender.MALE, Gender.FEMALE])
                     birth = dt.date(1945, 1, 1) + dt.timedelta(days=rng.randint(0, 365 * 62))
-                    registered = self.now - dt.timedelta(
-                        days=history_days + rng.randint(1, 900), minutes=rng.randint(0, 1440)
-                    )
                     level = rng.choices(list(levels), weights=data.LEVEL_WEIGHTS)[0]
                     members.append(
                         Member(
@@ -382,11 +408,9 @@ class Command(BaseCommand):
                 if taken >= wanted:
                     break
                 status = self.pick_status(past=past, today=today, schedule=schedule)
-                if status in (AppointmentStatus.PENDING_PAYMENT, AppointmentStatus.CONFIRMED):
+                if status in UPCOMING:
                     if member.upcoming >= limit[member.level]:
                         continue
-                    member.upcoming += 1
-                elif status == AppointmentStatus.CHECKED_IN:
                     member.upcoming += 1
                 number = next(numbers)
                 rows.append(self.appointment(member, schedule, number, status))
@@ -433,7 +457,8 @@ class Command(BaseCommand):
                 return AppointmentStatus.COMPLETED if roll < 0.9 else AppointmentStatus.NO_SHOW
             if started and roll < 0.4:
                 return AppointmentStatus.COMPLETED
-            if roll < 0.7:
+            # Patients check in once the session runs, or up to two hours before it starts.
+            if roll < 0.7 and schedule.starts_at - dt.timedelta(hours=2) <= self.now:
                 return AppointmentStatus.CHECKED_IN
             return AppointmentStatus.CONFIRMED
         if schedule.fee > 0 and roll < 0.04:
