@@ -135,3 +135,13 @@ class SessionStarted(AppointmentError):
                 "online."
             )
         )
+
+
+class NotConfirmable(AppointmentError):
+    code = "not_confirmable"
+
+    def __init__(self, status_label: str) -> None:
+        super().__init__(
+            _("This appointment is %(status)s and can no longer be confirmed.")
+            % {"status": status_label}
+        )

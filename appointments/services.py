@@ -114,18 +114,19 @@ def book_appointment(
     return appointment
 
 
-def _may_cancel_any(user: User) -> bool:
-    return user.has_perm("appointments.cancel_any_appointment")
+def _may_cancel_any(user: User | None) -> bool:
+    return user is None or user.has_perm("appointments.cancel_any_appointment")
 
 
 def cancel_appointment(
-    *, appointment: Appointment, by: User, reason: str, now: dt.datetime | None = None
+    *, appointment: Appointment, by: User | None, reason: str, now: dt.datetime | None = None
 ) -> Appointment:
     """Cancel ``appointment`` on behalf of ``by`` and return its slot to the pool at once.
 
     Members may cancel their own appointment until the cutoff before the session
     (``MEDBOOK_CANCEL_CUTOFF_HOURS``), later only if their level may cancel late; staff with
-    ``appointments.cancel_any_appointment`` may cancel at any time.
+    ``appointments.cancel_any_appointment`` may cancel at any time. ``by=None`` is MedBook itself
+    (an unpaid hold expiring, a suspended session) and is bound by no cutoff either.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -215,6 +216,21 @@ def update_schedule(*, schedule: Schedule, changes: dict[str, object]) -> Schedu
         if "capacity" in changes or "status" in changes:
             transaction.on_commit(lambda: _clear_sold_out(locked.pk))
     return locked
+
+
+def confirm_appointment(*, appointment: Appointment, now: dt.datetime | None = None) -> Appointment:
+    """Mark a pending appointment paid-for and confirmed (called by billing). Idempotent."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if appointment.status == AppointmentStatus.CONFIRMED:
+            return appointment
+        if appointment.status != AppointmentStatus.PENDING_PAYMENT:
+            raise errors.NotConfirmable(appointment.get_status_display())
+        appointment.status = AppointmentStatus.CONFIRMED
+        appointment.confirmed_at = now
+        appointment.save(update_fields=["status", "confirmed_at"])
+    return appointment
 
 
 def finish_past_schedules(*, now: dt.datetime | None = None) -> int:

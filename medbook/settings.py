@@ -252,6 +252,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "expire-unpaid-orders": {
+        "task": "billing.tasks.expire_unpaid_orders",
+        "schedule": 60.0,
+    },
     "finish-past-schedules": {
         "task": "appointments.tasks.finish_past_schedules",
         "schedule": 300.0,
@@ -311,6 +315,8 @@ X_FRAME_OPTIONS = "DENY"
 # ---------------------------------------------------------------------------------------------
 MEDBOOK_CANCEL_CUTOFF_HOURS = env_int("MEDBOOK_CANCEL_CUTOFF_HOURS", 24)
 MEDBOOK_HOLD_MINUTES = env_int("MEDBOOK_HOLD_MINUTES", 15)
+# Gateway that new orders are paid through; becomes configurable when the gateways land.
+MEDBOOK_PAYMENT_GATEWAY = "sandbox"
 MEDBOOK_PHONE_REGION = env("MEDBOOK_PHONE_REGION", "CN")
 MEDBOOK_SOLD_OUT_CACHE_SECONDS = env_int("MEDBOOK_SOLD_OUT_CACHE_SECONDS", 60)
 

@@ -90,6 +90,7 @@ ADMIN_PAGES = [
     "admin:appointments_scheduletemplate_changelist",
     "admin:appointments_schedule_changelist",
     "admin:appointments_appointment_changelist",
+    "admin:billing_order_changelist",
 ]
 
 

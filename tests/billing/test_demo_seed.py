@@ -137,3 +137,24 @@ def test_no_plaintext_personal_data_is_stored(seeded) -> None:
     assert member.phone[3:] not in raw_phone
     assert member.national_id not in raw_id
     assert raw_phone.startswith("v1$")
+
+
+def test_every_appointment_with_a_fee_has_the_order_its_status_implies(seeded) -> None:
+    from billing.models import Order
+
+    expected = {
+        "pending_payment": "unpaid",
+        "cancelled": "closed",
+        "confirmed": "paid",
+        "checked_in": "paid",
+        "completed": "paid",
+        "no_show": "paid",
+    }
+    with_fee = Appointment.objects.filter(fee__gt=0)
+    assert Order.objects.count() == with_fee.count()
+    assert not Appointment.objects.filter(fee=0, order__isnull=False).exists()
+    for status, order_status in with_fee.values_list("status", "order__status"):
+        assert expected[status] == order_status
+    for order in Order.objects.select_related("member__level"):
+        assert order.amount <= order.original_amount
+        assert (order.paid_at is None) == (order.status != "paid")

@@ -185,10 +185,10 @@ def test_each_paid_visit_earns_its_points_and_the_ledger_runs_in_order(seeded_no
     deltas = dict(PointsEntry.objects.filter(reason="visit").values_list("reference", "delta"))
     paid = Appointment.objects.filter(status=AppointmentStatus.COMPLETED, fee__gt=0)
     assert paid.exists()
-    for pk, fee in paid.values_list("pk", "fee"):
+    for pk, amount in paid.values_list("pk", "order__amount"):
         reference = f"appointment:{pk}"
         assert visits[reference] == 1
-        assert deltas[reference] in {int(fee * m) for m in multipliers}
+        assert deltas[reference] in {int(amount * m) for m in multipliers}
     assert sum(visits.values()) == paid.count(), "no points for free or unfinished visits"
     assert PointsEntry.objects.filter(reason="adjustment").exclude(note="").exists()
 

@@ -21,15 +21,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
 from django.db.models import Max, Model
 from django.utils import timezone
 
-from appointments import demo_data as data
 from appointments.choices import AppointmentStatus, Channel, ScheduleStatus
 from appointments.models import Appointment, Department, Doctor, Schedule, ScheduleTemplate
+from billing import demo_data as data
+from billing.choices import Gateway, OrderStatus
+from billing.models import Order
+from billing.services import payable_amount
 from medbook.personal_data import national_id_check_char
 from members.models import Gender, Member, MemberLevel, PointsEntry, PointsReason, User
 
@@ -81,6 +85,22 @@ class AppointmentRow(NamedTuple):
     cancelled_by_id: int | None
 
 
+ORDER_COLUMNS = (
+    "appointment_id",
+    "member_id",
+    "out_trade_no",
+    "gateway",
+    "original_amount",
+    "discount_rate",
+    "amount",
+    "refunded_amount",
+    "status",
+    "gateway_trade_no",
+    "created_at",
+    "expires_at",
+    "paid_at",
+    "closed_at",
+)
 LEDGER_COLUMNS = (
     "member_id",
     "delta",
@@ -164,6 +184,7 @@ class Command(BaseCommand):
         else:
             members = self.load_members(options["members"], levels, history_days)
             self.load_appointments(members, levels, options["appointments"])
+            self.load_orders(members, levels)
             self.load_points(members, levels)
         self.say("Demo clinic ready.")
 
@@ -505,6 +526,50 @@ class Command(BaseCommand):
 
     # -- points -------------------------------------------------------------------------------
 
+    def load_orders(self, members: list[DemoMember], levels: dict[int, MemberLevel]) -> None:
+        """One order per appointment with a fee, in the state its appointment implies.
+
+        Pending appointments hold an unpaid order (the expiry job closes it when the hold runs
+        out); cancelled ones were cancelled before paying; all others were paid on booking.
+        """
+        level_of = {m.pk: m.level for m in members}
+        hold = dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES)
+        zero = Decimal("0.00")
+        rows = []
+        for row in self.appointments:
+            if row.fee == 0:
+                continue
+            rate = levels[level_of[row.member_id]].discount_rate
+            paid = row.status not in (
+                AppointmentStatus.PENDING_PAYMENT,
+                AppointmentStatus.CANCELLED,
+            )
+            if row.status == AppointmentStatus.PENDING_PAYMENT:
+                status = OrderStatus.UNPAID
+            else:
+                status = OrderStatus.PAID if paid else OrderStatus.CLOSED
+            rows.append(
+                (
+                    row.id,
+                    row.member_id,
+                    f"MB{timezone.localtime(row.created_at):%Y%m%d%H%M%S}{row.id:010d}",
+                    Gateway.SANDBOX.value,
+                    row.fee,
+                    rate,
+                    payable_amount(fee=row.fee, discount_rate=rate),
+                    zero,
+                    status.value,
+                    f"SANDBOX{row.id:012d}" if paid else None,
+                    row.created_at,
+                    row.created_at + hold,
+                    row.created_at if paid else None,
+                    row.cancelled_at if status == OrderStatus.CLOSED else None,
+                )
+            )
+        with transaction.atomic():
+            insert_rows(Order, ORDER_COLUMNS, rows)
+        self.say(f"{len(rows)} orders")
+
     def load_points(self, members: list[DemoMember], levels: dict[int, MemberLevel]) -> None:
         rng = self.rng
         by_pk = {m.pk: m for m in members}
@@ -518,8 +583,9 @@ class Command(BaseCommand):
         for row in self.appointments:
             if row.status == AppointmentStatus.COMPLETED and row.fee > 0:
                 member = by_pk[row.member_id]
-                multiplier = levels[member.level].points_multiplier
-                points = int(row.fee * multiplier)
+                level = levels[member.level]
+                paid = payable_amount(fee=row.fee, discount_rate=level.discount_rate)
+                points = int(paid * level.points_multiplier)  # 1 point per yuan paid, by level
                 member.ledger.append(
                     (row.completed_at, points, PointsReason.VISIT, "", f"appointment:{row.id}")
                 )

@@ -1,0 +1,79 @@
+"""Orders for paid appointments (支付结算)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from appointments.models import Appointment
+from members.models import Member
+
+from .choices import Gateway, OrderStatus
+
+
+class Order(models.Model):
+    """What a member owes for one appointment: the fee times their level's price factor."""
+
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.PROTECT, related_name="order", verbose_name=_("appointment")
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="orders", verbose_name=_("member")
+    )
+    out_trade_no = models.CharField(_("order number"), max_length=32, unique=True)
+    gateway = models.CharField(_("payment method"), max_length=16, choices=Gateway.choices)
+    original_amount = models.DecimalField(_("fee"), max_digits=10, decimal_places=2)
+    discount_rate = models.DecimalField(_("price factor"), max_digits=3, decimal_places=2)
+    amount = models.DecimalField(_("amount payable"), max_digits=10, decimal_places=2)
+    refunded_amount = models.DecimalField(
+        _("refunded"), max_digits=10, decimal_places=2, default=Decimal("0.00")
+    )
+    status = models.CharField(
+        _("status"), max_length=24, choices=OrderStatus.choices, default=OrderStatus.UNPAID
+    )
+    gateway_trade_no = models.CharField(
+        _("gateway transaction"), max_length=64, null=True, blank=True, unique=True
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("pay before"))
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(original_amount__gte=0) & Q(amount__gte=0),
+                name="order_amounts_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_rate__gte=0) & Q(discount_rate__lte=1),
+                name="order_discount_rate_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("amount")),
+                name="order_refunds_within_amount",
+            ),
+            # Invariant 5: an order is never both paid and closed.
+            models.CheckConstraint(
+                condition=~(Q(status=OrderStatus.CLOSED) & Q(paid_at__isnull=False)),
+                name="order_closed_never_paid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[OrderStatus.UNPAID, OrderStatus.CLOSED])
+                | Q(paid_at__isnull=False),
+                name="order_paid_has_paid_at",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"], name="order_status_expiry_idx")]
+
+    def __str__(self) -> str:
+        return self.out_trade_no
