@@ -96,6 +96,12 @@ def confirm_payment(
             if order.gateway_trade_no == gateway_trade_no:
                 return PaymentOutcome.ALREADY_APPLIED
             return PaymentOutcome.REFUND_DUE
+        if order.appointment.status != AppointmentStatus.PENDING_PAYMENT:
+            # Cancelled (by the member or staff) while the payment was on its way.
+            order.status = OrderStatus.CLOSED
+            order.closed_at = paid_at
+            order.save(update_fields=["status", "closed_at"])
+            return PaymentOutcome.REFUND_DUE
         order.status = OrderStatus.PAID
         order.paid_at = paid_at
         order.gateway_trade_no = gateway_trade_no

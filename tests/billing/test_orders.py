@@ -160,3 +160,21 @@ def test_a_payment_after_the_hold_closed_is_flagged_for_refund(member) -> None:
     assert outcome == PaymentOutcome.REFUND_DUE
     assert order.status == OrderStatus.CLOSED
     assert order.paid_at is None
+
+
+def test_a_payment_for_an_appointment_cancelled_meanwhile_is_flagged_for_refund(member) -> None:
+    from appointments.services import cancel_appointment
+
+    appointment = place(member, ScheduleFactory())
+    order = appointment.order
+    cancel_appointment(appointment=appointment, by=member.user, reason="")
+
+    outcome = services.confirm_payment(
+        out_trade_no=order.out_trade_no, gateway_trade_no="T1", amount=order.amount
+    )
+
+    order.refresh_from_db()
+    appointment.refresh_from_db()
+    assert outcome == PaymentOutcome.REFUND_DUE
+    assert (order.status, order.paid_at) == (OrderStatus.CLOSED, None)
+    assert appointment.status == AppointmentStatus.CANCELLED
