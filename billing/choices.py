@@ -11,6 +11,16 @@ class OrderStatus(models.TextChoices):
     CLOSED = "closed", _("Closed unpaid")
 
 
+class NotificationOutcome(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    APPLIED = "applied", _("Payment applied")
+    DUPLICATE = "duplicate", _("Repeat of an applied payment")
+    REFUND_DUE = "refund_due", _("Order no longer payable: refund due")
+    BAD_SIGNATURE = "bad_signature", _("Rejected: signature or content invalid")
+    AMOUNT_MISMATCH = "amount_mismatch", _("Rejected: amount does not match")
+    UNKNOWN_ORDER = "unknown_order", _("Rejected: unknown order")
+
+
 class Gateway(models.TextChoices):
     SANDBOX = "sandbox", _("Sandbox")
     ALIPAY = "alipay", _("Alipay")

@@ -13,7 +13,7 @@ from simple_history.models import HistoricalRecords
 from appointments.models import Appointment
 from members.models import Member
 
-from .choices import Gateway, OrderStatus
+from .choices import Gateway, NotificationOutcome, OrderStatus
 
 
 class Order(models.Model):
@@ -77,3 +77,34 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.out_trade_no
+
+
+class GatewayNotification(models.Model):
+    """Every asynchronous notification a gateway sent, stored raw before anything else."""
+
+    gateway = models.CharField(_("payment method"), max_length=16, choices=Gateway.choices)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    body = models.TextField(_("body"))
+    headers = models.JSONField(_("headers"), default=dict)
+    remote_addr = models.GenericIPAddressField(_("from"), null=True, blank=True)
+    signature_valid = models.BooleanField(_("signature valid"), default=False)
+    out_trade_no = models.CharField(_("order number"), max_length=64, blank=True)
+    gateway_trade_no = models.CharField(_("gateway transaction"), max_length=64, blank=True)
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=24,
+        choices=NotificationOutcome.choices,
+        default=NotificationOutcome.RECEIVED,
+    )
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("gateway notification")
+        verbose_name_plural = _("gateway notifications")
+        indexes = [
+            models.Index(fields=["out_trade_no"], name="notification_order_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.out_trade_no or '?'} {self.outcome}"

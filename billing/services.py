@@ -22,8 +22,9 @@ from appointments.models import Appointment, Schedule
 from members.models import Member
 
 from . import exceptions as errors
-from .choices import OrderStatus
-from .models import Order
+from .choices import NotificationOutcome, OrderStatus
+from .gateways import InvalidNotification, PaymentGateway
+from .models import GatewayNotification, Order
 
 CENT = Decimal("0.01")
 EXPIRED_HOLD_REASON = "未在规定时间内支付，号源已释放"
@@ -139,3 +140,59 @@ def expire_unpaid_orders(*, now: dt.datetime | None = None, limit: int = 500) ->
         .values_list("pk", flat=True)[:limit]
     )
     return sum(expire_order(order_id=pk, now=now) for pk in list(due))
+
+
+_OUTCOME_OF_PAYMENT = {
+    PaymentOutcome.CONFIRMED: NotificationOutcome.APPLIED,
+    PaymentOutcome.ALREADY_APPLIED: NotificationOutcome.DUPLICATE,
+    PaymentOutcome.REFUND_DUE: NotificationOutcome.REFUND_DUE,
+}
+# Outcomes after which the gateway is told to stop retrying.
+ACCEPTED_OUTCOMES = frozenset(_OUTCOME_OF_PAYMENT.values())
+
+
+def receive_notification(
+    *,
+    gateway: PaymentGateway,
+    body: bytes,
+    headers: dict[str, str],
+    remote_addr: str | None = None,
+) -> GatewayNotification:
+    """Store a gateway's notification raw, verify it, then apply it exactly once.
+
+    The raw row is committed first, so every notification is kept whatever happens next; a
+    rejected one (bad signature, wrong amount, unknown order) changes nothing else.
+    """
+    notification = GatewayNotification.objects.create(
+        gateway=gateway.name,
+        body=body.decode("utf-8", errors="replace"),
+        headers=headers,
+        remote_addr=remote_addr,
+    )
+    fields = ["signature_valid", "out_trade_no", "gateway_trade_no", "outcome", "detail"]
+    try:
+        notice = gateway.parse_notification(body=body, headers=headers)
+    except InvalidNotification as exc:
+        notification.outcome = NotificationOutcome.BAD_SIGNATURE
+        notification.detail = str(exc)[:200]
+        notification.save(update_fields=fields)
+        return notification
+    notification.signature_valid = True
+    notification.out_trade_no = notice.out_trade_no[:64]
+    notification.gateway_trade_no = notice.gateway_trade_no[:64]
+    try:
+        outcome = confirm_payment(
+            out_trade_no=notice.out_trade_no,
+            gateway_trade_no=notice.gateway_trade_no,
+            amount=notice.amount,
+            paid_at=notice.paid_at,
+        )
+        notification.outcome = _OUTCOME_OF_PAYMENT[outcome]
+    except errors.AmountMismatch as exc:
+        notification.outcome = NotificationOutcome.AMOUNT_MISMATCH
+        notification.detail = exc.message
+    except errors.UnknownOrder as exc:
+        notification.outcome = NotificationOutcome.UNKNOWN_ORDER
+        notification.detail = exc.message
+    notification.save(update_fields=fields)
+    return notification

@@ -9,6 +9,7 @@ admin.site.index_title = _("Clinic data")
 
 urlpatterns = [
     path("", include("appointments.urls")),
+    path("", include("billing.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

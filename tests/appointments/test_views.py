@@ -91,6 +91,7 @@ ADMIN_PAGES = [
     "admin:appointments_schedule_changelist",
     "admin:appointments_appointment_changelist",
     "admin:billing_order_changelist",
+    "admin:billing_gatewaynotification_changelist",
 ]
 
 

@@ -1,0 +1,21 @@
+"""Payment gateway adapters, looked up by name."""
+
+from __future__ import annotations
+
+from .base import Acknowledgement, InvalidNotification, PaymentGateway, PaymentNotice
+from .sandbox import SandboxGateway
+
+GATEWAYS: dict[str, PaymentGateway] = {"sandbox": SandboxGateway()}
+
+
+def get_gateway(name: str) -> PaymentGateway | None:
+    return GATEWAYS.get(name)
+
+
+__all__ = [
+    "Acknowledgement",
+    "InvalidNotification",
+    "PaymentGateway",
+    "PaymentNotice",
+    "get_gateway",
+]

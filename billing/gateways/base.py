@@ -1,0 +1,44 @@
+"""The interface every payment gateway adapter implements."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+
+class InvalidNotification(Exception):
+    """A notification that failed its signature check or could not be read."""
+
+
+@dataclass(frozen=True)
+class PaymentNotice:
+    """A payment, as a gateway's verified notification states it."""
+
+    out_trade_no: str
+    gateway_trade_no: str
+    amount: Decimal
+    paid_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """What the notify endpoint answers, in the gateway's own words."""
+
+    status: int
+    body: str
+    content_type: str = "text/plain"
+
+
+class PaymentGateway(Protocol):
+    name: str
+
+    def parse_notification(self, *, body: bytes, headers: Mapping[str, str]) -> PaymentNotice:
+        """Verify the signature, then read the notice. Raises InvalidNotification."""
+        ...
+
+    def acknowledge(self, *, accepted: bool) -> Acknowledgement:
+        """The answer that stops (accepted) or keeps (not accepted) the gateway retrying."""
+        ...
