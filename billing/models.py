@@ -108,3 +108,22 @@ class GatewayNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway} {self.out_trade_no or '?'} {self.outcome}"
+
+
+class SandboxTrade(models.Model):
+    """The sandbox gateway's own ledger: one payment per order, as a real gateway keeps it."""
+
+    trade_no = models.CharField(_("gateway transaction"), max_length=64, unique=True)
+    out_trade_no = models.CharField(_("order number"), max_length=32, unique=True)
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    paid_at = models.DateTimeField(_("paid at"))
+    notify_attempts = models.PositiveSmallIntegerField(_("notify attempts"), default=0)
+    notified_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-paid_at"]
+        verbose_name = _("sandbox payment")
+        verbose_name_plural = _("sandbox payments")
+
+    def __str__(self) -> str:
+        return self.trade_no

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from . import services
+from . import sandbox, services
 
 logger = logging.getLogger(__name__)
 
@@ -15,3 +15,13 @@ def expire_unpaid_orders() -> int:
     if count:
         logger.info("Closed %d unpaid orders whose hold ran out", count)
     return count
+
+
+@shared_task(
+    autoretry_for=(sandbox.NotifyFailed, OSError),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    max_retries=10,
+)
+def deliver_sandbox_notification(trade_id: int) -> bool:
+    return sandbox.deliver_notification(trade_id=trade_id)

@@ -6,4 +6,5 @@ app_name = "billing"
 
 urlpatterns = [
     path("payments/notify/<slug:gateway>/", views.gateway_notify, name="gateway_notify"),
+    path("payments/sandbox/<str:out_trade_no>/", views.sandbox_cashier, name="sandbox_cashier"),
 ]

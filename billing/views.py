@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from . import services
+from . import sandbox, services
 from .gateways import get_gateway
+from .models import SandboxTrade
 
 MAX_NOTIFICATION_BYTES = 64 * 1024
 
@@ -28,3 +30,26 @@ def gateway_notify(request: HttpRequest, gateway: str) -> HttpResponse:
     )
     answer = adapter.acknowledge(accepted=notification.outcome in services.ACCEPTED_OUTCOMES)
     return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+
+
+@require_http_methods(["GET", "POST"])
+def sandbox_cashier(request: HttpRequest, out_trade_no: str) -> HttpResponse:
+    """The sandbox gateway's cashier: the payer confirms or declines the payment."""
+    token = request.GET.get("t", "")
+    order = sandbox.order_for_token(out_trade_no=out_trade_no, token=token)
+    if order is None:
+        raise Http404("unknown or expired payment link")
+    state = "payable" if sandbox.is_payable(order) else "closed"
+    if request.method == "POST" and state == "payable":
+        if request.POST.get("action") == "pay":
+            sandbox.pay(order=order)
+            state = "paid"
+        else:
+            state = "declined"
+    if SandboxTrade.objects.filter(out_trade_no=order.out_trade_no).exists():
+        state = "paid"
+    return render(
+        request,
+        "billing/sandbox_cashier.html",
+        {"order": order, "state": state, "token": token},
+    )

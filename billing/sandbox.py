@@ -1,0 +1,110 @@
+"""The sandbox provider: the cashier where a payer confirms, and the notifications it sends.
+
+It plays the gateway's side of a payment for the embedded default and demos: a payer opens the
+cashier link, confirms (recorded in the sandbox's own ledger, SandboxTrade) and a background job
+posts a signed notification to MedBook's notify URL, retrying until it is acknowledged — the
+same path a real gateway's payment takes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import urllib.error
+import urllib.request
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from .choices import OrderStatus
+from .gateways.sandbox import SIGNATURE_HEADER, notification_body, sign
+from .models import Order, SandboxTrade
+
+TOKEN_SALT = "medbook.sandbox.cashier"  # noqa: S105 - a salt, not a secret
+
+
+class NotifyFailed(Exception):
+    """MedBook did not acknowledge a notification; the job tries again later."""
+
+
+def checkout_url(order: Order) -> str:
+    """The cashier link for ``order`` (the token stops anyone else guessing order numbers)."""
+    token = signing.dumps(order.out_trade_no, salt=TOKEN_SALT)
+    path = reverse("billing:sandbox_cashier", args=[order.out_trade_no])
+    return f"{path}?t={token}"
+
+
+def order_for_token(*, out_trade_no: str, token: str) -> Order | None:
+    try:
+        signed = signing.loads(token, salt=TOKEN_SALT, max_age=dt.timedelta(days=1))
+    except signing.BadSignature:
+        return None
+    if signed != out_trade_no:
+        return None
+    return (
+        Order.objects.select_related("appointment__schedule__doctor__department", "member")
+        .filter(out_trade_no=out_trade_no)
+        .first()
+    )
+
+
+def pay(*, order: Order, now: dt.datetime | None = None) -> SandboxTrade:
+    """The payer confirmed: record the payment once and send the notification after commit."""
+    from .tasks import deliver_sandbox_notification
+
+    now = now or timezone.now()
+    existing = SandboxTrade.objects.filter(out_trade_no=order.out_trade_no).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            trade = SandboxTrade.objects.create(
+                trade_no=f"SB{timezone.localtime(now):%Y%m%d}{secrets.token_hex(8)}",
+                out_trade_no=order.out_trade_no,
+                amount=order.amount,
+                paid_at=now,
+            )
+            transaction.on_commit(lambda: deliver_sandbox_notification.delay(trade.pk))
+    except IntegrityError:  # paid twice at once: the first one stands
+        return SandboxTrade.objects.get(out_trade_no=order.out_trade_no)
+    return trade
+
+
+def deliver_notification(*, trade_id: int) -> bool:
+    """Post the signed notification of one sandbox payment; True once acknowledged."""
+    trade = SandboxTrade.objects.get(pk=trade_id)
+    if trade.notified_at is not None:
+        return True
+    SandboxTrade.objects.filter(pk=trade.pk).update(notify_attempts=F("notify_attempts") + 1)
+    body = notification_body(
+        out_trade_no=trade.out_trade_no,
+        trade_no=trade.trade_no,
+        amount=trade.amount,
+        paid_at=trade.paid_at,
+    )
+    url = settings.MEDBOOK_PUBLIC_URL.rstrip("/") + reverse(
+        "billing:gateway_notify", args=["sandbox"]
+    )
+    request = urllib.request.Request(  # noqa: S310 - our own configured URL
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(body)},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            answer = response.read().decode()
+    except urllib.error.HTTPError as exc:
+        raise NotifyFailed(f"notify answered {exc.code}") from exc
+    if answer != "success":
+        raise NotifyFailed(f"notify answered {answer[:50]!r}")
+    SandboxTrade.objects.filter(pk=trade.pk).update(notified_at=timezone.now())
+    return True
+
+
+def is_payable(order: Order) -> bool:
+    return order.status == OrderStatus.UNPAID and order.expires_at > timezone.now()
