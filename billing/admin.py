@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import GatewayNotification, Order
+from .models import GatewayNotification, Order, Refund, SandboxRefund, SandboxTrade
 
 
 @admin.register(Order)
@@ -63,3 +63,52 @@ class GatewayNotificationAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: GatewayNotification | None = None
     ) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Money records change only through the billing services."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = [
+        "out_refund_no",
+        "order",
+        "amount",
+        "status",
+        "reason",
+        "created_at",
+        "completed_at",
+        "attempts",
+    ]
+    list_filter = ["status", "created_at"]
+    list_select_related = ["order"]
+    search_fields = ["out_refund_no", "order__out_trade_no", "gateway_refund_no"]
+
+
+@admin.register(SandboxTrade)
+class SandboxTradeAdmin(ReadOnlyAdmin):
+    list_display = [
+        "trade_no",
+        "out_trade_no",
+        "amount",
+        "paid_at",
+        "notify_attempts",
+        "notified_at",
+    ]
+    search_fields = ["trade_no", "out_trade_no"]
+
+
+@admin.register(SandboxRefund)
+class SandboxRefundAdmin(ReadOnlyAdmin):
+    list_display = ["refund_no", "out_refund_no", "trade", "amount", "refunded_at"]
+    search_fields = ["refund_no", "out_refund_no"]

@@ -21,6 +21,12 @@ class NotificationOutcome(models.TextChoices):
     UNKNOWN_ORDER = "unknown_order", _("Rejected: unknown order")
 
 
+class RefundStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    SUCCEEDED = "succeeded", _("Refunded")
+    FAILED = "failed", _("Failed")
+
+
 class Gateway(models.TextChoices):
     SANDBOX = "sandbox", _("Sandbox")
     ALIPAY = "alipay", _("Alipay")

@@ -25,3 +25,20 @@ class AmountMismatch(PaymentError):
 
     def __init__(self) -> None:
         super().__init__(_("The amount paid does not match the order."))
+
+
+class NotRefundable(PaymentError):
+    code = "not_refundable"
+
+    def __init__(self) -> None:
+        super().__init__(_("This order has no payment left to refund."))
+
+
+class RefundTooLarge(PaymentError):
+    code = "refund_too_large"
+
+    def __init__(self, available: object) -> None:
+        super().__init__(
+            _("At most ¥%(available)s of this order can still be refunded.")
+            % {"available": available}
+        )

@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from appointments.models import Appointment
-from members.models import Member
+from members.models import Member, User
 
-from .choices import Gateway, NotificationOutcome, OrderStatus
+from .choices import Gateway, NotificationOutcome, OrderStatus, RefundStatus
 
 
 class Order(models.Model):
@@ -127,3 +127,68 @@ class SandboxTrade(models.Model):
 
     def __str__(self) -> str:
         return self.trade_no
+
+
+class Refund(models.Model):
+    """Money going back for an order, requested once and carried out by the order's gateway."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("order")
+    )
+    out_refund_no = models.CharField(_("refund number"), max_length=40, unique=True)
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.REQUESTED
+    )
+    gateway_refund_no = models.CharField(_("gateway refund number"), max_length=64, blank=True)
+    stray_trade_no = models.CharField(
+        _("returned payment"),
+        max_length=64,
+        blank=True,
+        help_text=_("Set when the money returned is a payment the order never took (paid late)."),
+    )
+    requested_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    completed_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.out_refund_no
+
+
+class SandboxRefund(models.Model):
+    """The sandbox gateway's record of a refund; one per refund number, however often asked."""
+
+    trade = models.ForeignKey(
+        SandboxTrade, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("payment")
+    )
+    out_refund_no = models.CharField(_("refund number"), max_length=40, unique=True)
+    refund_no = models.CharField(_("gateway refund number"), max_length=64, unique=True)
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    refunded_at = models.DateTimeField(_("refunded at"))
+
+    class Meta:
+        ordering = ["-refunded_at"]
+        verbose_name = _("sandbox refund")
+        verbose_name_plural = _("sandbox refunds")
+
+    def __str__(self) -> str:
+        return self.refund_no

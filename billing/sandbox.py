@@ -12,17 +12,19 @@ import datetime as dt
 import secrets
 import urllib.error
 import urllib.request
+from decimal import Decimal
 
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from .choices import OrderStatus
+from .gateways.base import GatewayError
 from .gateways.sandbox import SIGNATURE_HEADER, notification_body, sign
-from .models import Order, SandboxTrade
+from .models import Order, SandboxRefund, SandboxTrade
 
 TOKEN_SALT = "medbook.sandbox.cashier"  # noqa: S105 - a salt, not a secret
 
@@ -108,3 +110,28 @@ def deliver_notification(*, trade_id: int) -> bool:
 
 def is_payable(order: Order) -> bool:
     return order.status == OrderStatus.UNPAID and order.expires_at > timezone.now()
+
+
+def refund(*, out_trade_no: str, trade_no: str, out_refund_no: str, amount: Decimal) -> str:
+    """Refund (part of) a sandbox payment once per refund number; never more than was paid."""
+    with transaction.atomic():
+        trade = (
+            SandboxTrade.objects.select_for_update()
+            .filter(out_trade_no=out_trade_no, trade_no=trade_no)
+            .first()
+        )
+        if trade is None:
+            raise GatewayError(f"no sandbox payment {trade_no} for order {out_trade_no}")
+        done = trade.refunds.filter(out_refund_no=out_refund_no).first()
+        if done is not None:
+            return done.refund_no
+        refunded = trade.refunds.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+        if refunded + amount > trade.amount:
+            raise GatewayError("refund exceeds the payment")
+        return SandboxRefund.objects.create(
+            trade=trade,
+            out_refund_no=out_refund_no,
+            refund_no=f"SR{secrets.token_hex(10)}",
+            amount=amount,
+            refunded_at=timezone.now(),
+        ).refund_no

@@ -14,17 +14,24 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from appointments import services as appointment_services
 from appointments.choices import AppointmentStatus, Channel
 from appointments.models import Appointment, Schedule
-from members.models import Member
+from members.models import Member, User
 
 from . import exceptions as errors
-from .choices import NotificationOutcome, OrderStatus
-from .gateways import InvalidNotification, PaymentGateway
-from .models import GatewayNotification, Order
+from .choices import NotificationOutcome, OrderStatus, RefundStatus
+from .gateways import (
+    GatewayError,
+    InvalidNotification,
+    PaymentGateway,
+    PaymentNotice,
+    get_gateway,
+)
+from .models import GatewayNotification, Order, Refund
 
 CENT = Decimal("0.01")
 EXPIRED_HOLD_REASON = "未在规定时间内支付，号源已释放"
@@ -188,6 +195,8 @@ def receive_notification(
             paid_at=notice.paid_at,
         )
         notification.outcome = _OUTCOME_OF_PAYMENT[outcome]
+        if outcome == PaymentOutcome.REFUND_DUE:
+            return_stray_payment(notice=notice)
     except errors.AmountMismatch as exc:
         notification.outcome = NotificationOutcome.AMOUNT_MISMATCH
         notification.detail = exc.message
@@ -196,3 +205,140 @@ def receive_notification(
         notification.detail = exc.message
     notification.save(update_fields=fields)
     return notification
+
+
+# -- refunds -------------------------------------------------------------------------------------
+
+REFUNDABLE_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDING)
+
+
+def _pending_refunds(order: Order) -> Decimal:
+    pending = order.refunds.filter(status=RefundStatus.REQUESTED, stray_trade_no="")
+    return pending.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+
+
+def _enqueue_refund(refund: Refund) -> None:
+    from .tasks import carry_out_refund
+
+    transaction.on_commit(lambda: carry_out_refund.delay(refund.pk))
+
+
+def request_refund(
+    *, order: Order, reason: str, by: User | None = None, amount: Decimal | None = None
+) -> Refund:
+    """Ask for (part of) an order's payment back; the gateway call happens after commit.
+
+    Without ``amount`` the whole remainder is refunded. Requested and completed refunds together
+    never exceed what was paid: the order row is locked while this is checked.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status not in REFUNDABLE_STATUSES:
+            raise errors.NotRefundable()
+        available = order.amount - order.refunded_amount - _pending_refunds(order)
+        amount = available if amount is None else amount
+        if available <= 0:
+            raise errors.NotRefundable()
+        if amount <= 0 or amount > available:
+            raise errors.RefundTooLarge(available)
+        refund = Refund.objects.create(
+            order=order,
+            out_refund_no=f"RF{order.out_trade_no[2:]}{order.refunds.count() + 1:02d}",
+            amount=amount,
+            reason=reason[:200],
+            requested_by=by,
+        )
+        order.status = OrderStatus.REFUNDING
+        order.save(update_fields=["status"])
+        _enqueue_refund(refund)
+    return refund
+
+
+def return_stray_payment(*, notice: PaymentNotice) -> Refund:
+    """Send back a payment the order could not take (paid after closing, or paid twice). Once."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(out_trade_no=notice.out_trade_no)
+        existing = order.refunds.filter(stray_trade_no=notice.gateway_trade_no).first()
+        if existing is not None:
+            return existing
+        refund = Refund.objects.create(
+            order=order,
+            out_refund_no=f"RS{order.out_trade_no[2:]}{order.refunds.count() + 1:02d}",
+            amount=notice.amount,
+            reason="订单已关闭或已支付，退回重复/逾期付款",
+            stray_trade_no=notice.gateway_trade_no,
+        )
+        _enqueue_refund(refund)
+    return refund
+
+
+def carry_out_refund(*, refund_id: int) -> bool:
+    """Call the gateway (outside any transaction), then record the result. Safe to repeat."""
+    refund = Refund.objects.select_related("order").get(pk=refund_id)
+    if refund.status != RefundStatus.REQUESTED:
+        return True
+    Refund.objects.filter(pk=refund.pk).update(attempts=F("attempts") + 1)
+    gateway = get_gateway(refund.order.gateway)
+    if gateway is None:
+        raise GatewayError(f"gateway {refund.order.gateway!r} is not available")
+    try:
+        refund_no = gateway.refund(
+            out_trade_no=refund.order.out_trade_no,
+            gateway_trade_no=refund.stray_trade_no or refund.order.gateway_trade_no or "",
+            out_refund_no=refund.out_refund_no,
+            amount=refund.amount,
+        )
+    except GatewayError as exc:
+        Refund.objects.filter(pk=refund.pk).update(last_error=str(exc)[:200])
+        raise
+    complete_refund(refund_id=refund.pk, gateway_refund_no=refund_no)
+    return True
+
+
+def complete_refund(*, refund_id: int, gateway_refund_no: str) -> None:
+    """Record a refund the gateway carried out and move the order's totals with it. Once."""
+    with transaction.atomic():
+        order_id = Refund.objects.values_list("order_id", flat=True).get(pk=refund_id)
+        order = Order.objects.select_for_update().get(pk=order_id)
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        if refund.status != RefundStatus.REQUESTED:
+            return
+        refund.status = RefundStatus.SUCCEEDED
+        refund.gateway_refund_no = gateway_refund_no
+        refund.completed_at = timezone.now()
+        refund.save(update_fields=["status", "gateway_refund_no", "completed_at"])
+        if refund.stray_trade_no:
+            return  # the order never took that money: its own totals stay as they are
+        order.refunded_amount += refund.amount
+        if order.refunded_amount == order.amount:
+            order.status = OrderStatus.REFUNDED
+        elif _pending_refunds(order) > 0:
+            order.status = OrderStatus.REFUNDING
+        else:
+            order.status = OrderStatus.PARTIALLY_REFUNDED
+        order.save(update_fields=["refunded_amount", "status"])
+
+
+# -- cancellation ----------------------------------------------------------------------------------
+
+
+def cancel_booking(
+    *, appointment: Appointment, by: User | None, reason: str, now: dt.datetime | None = None
+) -> Appointment:
+    """Cancel an appointment under the booking core's rules and settle its order.
+
+    An unpaid order is closed; a paid one is refunded in full through its gateway. Raises the
+    booking core's AppointmentError when the cancellation is not allowed, changing nothing.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(appointment_id=appointment.pk).first()
+        appointment = appointment_services.cancel_appointment(
+            appointment=appointment, by=by, reason=reason, now=now
+        )
+        if order is not None and order.status == OrderStatus.UNPAID:
+            order.status = OrderStatus.CLOSED
+            order.closed_at = appointment.cancelled_at
+            order.save(update_fields=["status", "closed_at"])
+        elif order is not None and order.status in REFUNDABLE_STATUSES:
+            request_refund(order=order, reason=reason or "预约已取消", by=by)
+    return appointment

@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from . import sandbox, services
+from .gateways import GatewayError
 
 logger = logging.getLogger(__name__)
 
@@ -25,3 +26,10 @@ def expire_unpaid_orders() -> int:
 )
 def deliver_sandbox_notification(trade_id: int) -> bool:
     return sandbox.deliver_notification(trade_id=trade_id)
+
+
+@shared_task(
+    autoretry_for=(GatewayError, OSError), retry_backoff=10, retry_backoff_max=900, max_retries=12
+)
+def carry_out_refund(refund_id: int) -> bool:
+    return services.carry_out_refund(refund_id=refund_id)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from .base import Acknowledgement, InvalidNotification, PaymentGateway, PaymentNotice
+from .base import (
+    Acknowledgement,
+    GatewayError,
+    InvalidNotification,
+    PaymentGateway,
+    PaymentNotice,
+)
 from .sandbox import SandboxGateway
 
 GATEWAYS: dict[str, PaymentGateway] = {"sandbox": SandboxGateway()}
@@ -14,6 +20,7 @@ def get_gateway(name: str) -> PaymentGateway | None:
 
 __all__ = [
     "Acknowledgement",
+    "GatewayError",
     "InvalidNotification",
     "PaymentGateway",
     "PaymentNotice",

@@ -9,6 +9,10 @@ from decimal import Decimal
 from typing import Protocol
 
 
+class GatewayError(Exception):
+    """The gateway could not carry out a request now; the job retries."""
+
+
 class InvalidNotification(Exception):
     """A notification that failed its signature check or could not be read."""
 
@@ -41,4 +45,13 @@ class PaymentGateway(Protocol):
 
     def acknowledge(self, *, accepted: bool) -> Acknowledgement:
         """The answer that stops (accepted) or keeps (not accepted) the gateway retrying."""
+        ...
+
+    def refund(
+        self, *, out_trade_no: str, gateway_trade_no: str, out_refund_no: str, amount: Decimal
+    ) -> str:
+        """Return money; idempotent per ``out_refund_no``. Returns the gateway's refund number.
+
+        Raises GatewayError when it cannot be done now.
+        """
         ...

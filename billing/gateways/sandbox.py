@@ -69,6 +69,18 @@ class SandboxGateway:
         except (ValueError, KeyError, TypeError, InvalidOperation) as exc:
             raise InvalidNotification(f"unreadable notification: {exc}") from exc
 
+    def refund(
+        self, *, out_trade_no: str, gateway_trade_no: str, out_refund_no: str, amount: Decimal
+    ) -> str:
+        from billing import sandbox  # the provider side, which imports this module
+
+        return sandbox.refund(
+            out_trade_no=out_trade_no,
+            trade_no=gateway_trade_no,
+            out_refund_no=out_refund_no,
+            amount=amount,
+        )
+
     def acknowledge(self, *, accepted: bool) -> Acknowledgement:
         return (
             Acknowledgement(status=200, body="success")

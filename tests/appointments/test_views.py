@@ -92,6 +92,9 @@ ADMIN_PAGES = [
     "admin:appointments_appointment_changelist",
     "admin:billing_order_changelist",
     "admin:billing_gatewaynotification_changelist",
+    "admin:billing_refund_changelist",
+    "admin:billing_sandboxtrade_changelist",
+    "admin:billing_sandboxrefund_changelist",
 ]
 
 
