@@ -145,3 +145,13 @@ class NotConfirmable(AppointmentError):
             _("This appointment is %(status)s and can no longer be confirmed.")
             % {"status": status_label}
         )
+
+
+class IllegalTransition(AppointmentError):
+    code = "illegal_transition"
+
+    def __init__(self, status_label: str, action: str) -> None:
+        super().__init__(
+            _("This appointment is %(status)s; it cannot be %(action)s.")
+            % {"status": status_label, "action": action}
+        )

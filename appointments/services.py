@@ -233,6 +233,53 @@ def confirm_appointment(*, appointment: Appointment, now: dt.datetime | None = N
     return appointment
 
 
+def _transition(
+    *,
+    appointment: Appointment,
+    source: AppointmentStatus,
+    target: AppointmentStatus,
+    stamp: str,
+    action: str,
+    now: dt.datetime | None,
+) -> Appointment:
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if appointment.status != source:
+            raise errors.IllegalTransition(appointment.get_status_display(), action)
+        appointment.status = target
+        setattr(appointment, stamp, now or timezone.now())
+        appointment.save(update_fields=["status", stamp])
+    return appointment
+
+
+def check_in_appointment(
+    *, appointment: Appointment, now: dt.datetime | None = None
+) -> Appointment:
+    """The patient arrived (签到): confirmed → checked in."""
+    return _transition(
+        appointment=appointment,
+        source=AppointmentStatus.CONFIRMED,
+        target=AppointmentStatus.CHECKED_IN,
+        stamp="checked_in_at",
+        action=_("checked in"),
+        now=now,
+    )
+
+
+def complete_appointment(
+    *, appointment: Appointment, now: dt.datetime | None = None
+) -> Appointment:
+    """The doctor finished the visit: checked in → completed (points: billing.complete_visit)."""
+    return _transition(
+        appointment=appointment,
+        source=AppointmentStatus.CHECKED_IN,
+        target=AppointmentStatus.COMPLETED,
+        stamp="completed_at",
+        action=_("completed"),
+        now=now,
+    )
+
+
 def finish_past_schedules(*, now: dt.datetime | None = None) -> int:
     """Mark published schedules whose session has ended as finished. Safe to run twice."""
     now = timezone.localtime(now or timezone.now())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from django.conf import settings
@@ -20,7 +20,8 @@ from django.utils import timezone
 from appointments import services as appointment_services
 from appointments.choices import AppointmentStatus, Channel
 from appointments.models import Appointment, Schedule
-from members.models import Member, User
+from members import services as member_services
+from members.models import Member, PointsReason, User
 
 from . import exceptions as errors
 from .choices import NotificationOutcome, OrderStatus, RefundStatus
@@ -341,4 +342,39 @@ def cancel_booking(
             order.save(update_fields=["status", "closed_at"])
         elif order is not None and order.status in REFUNDABLE_STATUSES:
             request_refund(order=order, reason=reason or "预约已取消", by=by)
+    return appointment
+
+
+# -- visits ----------------------------------------------------------------------------------------
+
+
+def visit_points(*, paid: Decimal, multiplier: Decimal) -> int:
+    """1 point per whole yuan paid, times the level's multiplier, rounded down."""
+    return int((paid * multiplier).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def complete_visit(*, appointment: Appointment, now: dt.datetime | None = None) -> Appointment:
+    """Mark a checked-in visit completed and, if it was paid, award its points: one transaction.
+
+    The points come from what the member actually paid (after refunds) times their level's
+    multiplier; the ledger entry references the appointment, and the level rises with it.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(appointment_id=appointment.pk).first()
+        appointment = appointment_services.complete_appointment(appointment=appointment, now=now)
+        if order is None or order.status not in REFUNDABLE_STATUSES:
+            return appointment
+        member = Member.objects.select_related("level").get(pk=appointment.member_id)
+        points = visit_points(
+            paid=order.amount - order.refunded_amount, multiplier=member.level.points_multiplier
+        )
+        if points > 0:
+            member_services.add_points(
+                member=member,
+                delta=points,
+                reason=PointsReason.VISIT,
+                reference=f"appointment:{appointment.pk}",
+                now=now,
+            )
     return appointment

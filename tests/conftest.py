@@ -51,13 +51,13 @@ def _fast_password_hashing(settings) -> None:
 def levels(db) -> dict[str, MemberLevel]:
     """The four levels of the demo clinic: 普通 / 银卡 / 金卡 / 钻石."""
     rows = [
-        (1, "普通会员", 0, 0, False, "1.00", 2),
-        (2, "银卡会员", 500, 2, False, "0.95", 3),
-        (3, "金卡会员", 2000, 12, True, "0.90", 4),
-        (4, "钻石会员", 5000, 24, True, "0.80", 6),
+        (1, "普通会员", 0, 0, False, "1.00", 2, "1.00"),
+        (2, "银卡会员", 500, 2, False, "0.95", 3, "1.20"),
+        (3, "金卡会员", 2000, 12, True, "0.90", 4, "1.50"),
+        (4, "钻石会员", 5000, 24, True, "0.80", 6, "2.00"),
     ]
     result = {}
-    for level, name, points, lead, late, rate, active in rows:
+    for level, name, points, lead, late, rate, active, multiplier in rows:
         result[name[:2]] = MemberLevel.objects.create(
             level=level,
             name=name,
@@ -66,6 +66,7 @@ def levels(db) -> dict[str, MemberLevel]:
             can_cancel_late=late,
             discount_rate=Decimal(rate),
             max_active_appointments=active,
+            points_multiplier=Decimal(multiplier),
         )
     return result
 
