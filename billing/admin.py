@@ -1,8 +1,20 @@
+from decimal import Decimal
+
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import GatewayNotification, Order, Refund, SandboxRefund, SandboxTrade
+from .models import (
+    GatewayNotification,
+    Order,
+    Refund,
+    SandboxRefund,
+    SandboxTrade,
+    Settlement,
+    SettlementLine,
+    SettlementMismatch,
+)
 
 
 @admin.register(Order)
@@ -112,3 +124,58 @@ class SandboxTradeAdmin(ReadOnlyAdmin):
 class SandboxRefundAdmin(ReadOnlyAdmin):
     list_display = ["refund_no", "out_refund_no", "trade", "amount", "refunded_at"]
     search_fields = ["refund_no", "out_refund_no"]
+
+
+class SettlementLineInline(admin.TabularInline):
+    model = SettlementLine
+    fields = [
+        "department",
+        "doctor",
+        "payments_count",
+        "payments_total",
+        "refunds_count",
+        "refunds_total",
+    ]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+
+class SettlementMismatchInline(admin.TabularInline):
+    model = SettlementMismatch
+    fields = [
+        "kind",
+        "transaction_type",
+        "reference",
+        "out_trade_no",
+        "medbook_amount",
+        "gateway_amount",
+    ]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+
+@admin.register(Settlement)
+class SettlementAdmin(ReadOnlyAdmin):
+    """Daily takings and what the gateway disagrees on; recomputed by the settlement job."""
+
+    list_display = [
+        "day",
+        "gateway",
+        "payments_count",
+        "payments_total",
+        "refunds_count",
+        "refunds_total",
+        "net_total",
+        "mismatch_count",
+    ]
+    list_filter = ["gateway", "day"]
+    date_hierarchy = "day"
+    inlines = [SettlementMismatchInline, SettlementLineInline]
+
+    @admin.display(description=_("net"))
+    def net_total(self, obj: Settlement) -> Decimal:
+        return obj.net_total

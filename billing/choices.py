@@ -27,6 +27,12 @@ class RefundStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class MismatchKind(models.TextChoices):
+    MISSING_AT_GATEWAY = "missing_at_gateway", _("Recorded by MedBook, not by the gateway")
+    MISSING_IN_MEDBOOK = "missing_in_medbook", _("Recorded by the gateway, not by MedBook")
+    AMOUNT_DIFFERS = "amount_differs", _("Amounts differ")
+
+
 class Gateway(models.TextChoices):
     SANDBOX = "sandbox", _("Sandbox")
     ALIPAY = "alipay", _("Alipay")

@@ -10,10 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from appointments.models import Appointment
+from appointments.models import Appointment, Department, Doctor
 from members.models import Member, User
 
-from .choices import Gateway, NotificationOutcome, OrderStatus, RefundStatus
+from .choices import Gateway, MismatchKind, NotificationOutcome, OrderStatus, RefundStatus
 
 
 class Order(models.Model):
@@ -192,3 +192,93 @@ class SandboxRefund(models.Model):
 
     def __str__(self) -> str:
         return self.refund_no
+
+
+class Settlement(models.Model):
+    """One gateway's takings for one clinic day, reconciled against the gateway's records."""
+
+    day = models.DateField(_("day"))
+    gateway = models.CharField(_("payment method"), max_length=16, choices=Gateway.choices)
+    payments_count = models.PositiveIntegerField(_("payments"), default=0)
+    payments_total = models.DecimalField(
+        _("paid in"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    refunds_count = models.PositiveIntegerField(_("refunds"), default=0)
+    refunds_total = models.DecimalField(
+        _("refunded"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    mismatch_count = models.PositiveIntegerField(_("mismatches"), default=0)
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-day", "gateway"]
+        verbose_name = _("daily settlement")
+        verbose_name_plural = _("daily settlements")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "gateway"], name="settlement_day_gateway"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.get_gateway_display()}"
+
+    @property
+    def net_total(self) -> Decimal:
+        return self.payments_total - self.refunds_total
+
+
+class SettlementLine(models.Model):
+    """A settlement's totals for one doctor (and so their department)."""
+
+    settlement = models.ForeignKey(
+        Settlement, on_delete=models.CASCADE, related_name="lines", verbose_name=_("settlement")
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", verbose_name=_("department")
+    )
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.PROTECT, related_name="+", verbose_name=_("doctor")
+    )
+    payments_count = models.PositiveIntegerField(_("payments"), default=0)
+    payments_total = models.DecimalField(_("paid in"), max_digits=12, decimal_places=2)
+    refunds_count = models.PositiveIntegerField(_("refunds"), default=0)
+    refunds_total = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["department__sort_order", "doctor__name"]
+        verbose_name = _("settlement line")
+        verbose_name_plural = _("settlement lines")
+        constraints = [
+            models.UniqueConstraint(fields=["settlement", "doctor"], name="settlementline_doctor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.settlement} {self.doctor_id}"
+
+
+class SettlementMismatch(models.Model):
+    """A transaction on which MedBook and the gateway disagree, for staff to resolve."""
+
+    settlement = models.ForeignKey(
+        Settlement,
+        on_delete=models.CASCADE,
+        related_name="mismatches",
+        verbose_name=_("settlement"),
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=MismatchKind.choices)
+    transaction_type = models.CharField(_("type"), max_length=8)  # payment / refund
+    reference = models.CharField(_("gateway reference"), max_length=64)
+    out_trade_no = models.CharField(_("order number"), max_length=32, blank=True)
+    medbook_amount = models.DecimalField(
+        _("MedBook amount"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    gateway_amount = models.DecimalField(
+        _("gateway amount"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["kind", "reference"]
+        verbose_name = _("settlement mismatch")
+        verbose_name_plural = _("settlement mismatches")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reference}"

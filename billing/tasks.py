@@ -1,10 +1,12 @@
 """Periodic jobs of billing; thin calls into services."""
 
+import datetime as dt
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
-from . import sandbox, services
+from . import sandbox, services, settlement
 from .gateways import GatewayError
 
 logger = logging.getLogger(__name__)
@@ -33,3 +35,13 @@ def deliver_sandbox_notification(trade_id: int) -> bool:
 )
 def carry_out_refund(refund_id: int) -> bool:
     return services.carry_out_refund(refund_id=refund_id)
+
+
+@shared_task
+def settle_yesterday() -> int:
+    """The daily settlement of the clinic day that just ended (run after midnight)."""
+    day = timezone.localdate() - dt.timedelta(days=1)
+    mismatches = sum(s.mismatch_count for s in settlement.settle_all(day=day))
+    if mismatches:
+        logger.warning("Settlement of %s found %d mismatches", day, mismatches)
+    return mismatches

@@ -22,6 +22,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -252,6 +253,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "settle-yesterday": {
+        "task": "billing.tasks.settle_yesterday",
+        "schedule": crontab(hour=2, minute=0),
+    },
     "expire-unpaid-orders": {
         "task": "billing.tasks.expire_unpaid_orders",
         "schedule": 60.0,

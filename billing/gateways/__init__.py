@@ -8,6 +8,7 @@ from .base import (
     InvalidNotification,
     PaymentGateway,
     PaymentNotice,
+    StatementEntry,
 )
 from .sandbox import SandboxGateway
 
@@ -19,10 +20,12 @@ def get_gateway(name: str) -> PaymentGateway | None:
 
 
 __all__ = [
+    "GATEWAYS",
     "Acknowledgement",
     "GatewayError",
     "InvalidNotification",
     "PaymentGateway",
     "PaymentNotice",
+    "StatementEntry",
     "get_gateway",
 ]

@@ -28,6 +28,16 @@ class PaymentNotice:
 
 
 @dataclass(frozen=True)
+class StatementEntry:
+    """One line of a gateway's daily statement (对账单)."""
+
+    kind: str  # "payment" or "refund"
+    reference: str  # the gateway's trade number, or its refund number
+    out_trade_no: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class Acknowledgement:
     """What the notify endpoint answers, in the gateway's own words."""
 
@@ -54,4 +64,8 @@ class PaymentGateway(Protocol):
 
         Raises GatewayError when it cannot be done now.
         """
+        ...
+
+    def statement(self, *, start: dt.datetime, end: dt.datetime) -> list[StatementEntry]:
+        """The gateway's own record of payments and refunds in [start, end)."""
         ...

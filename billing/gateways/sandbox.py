@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
-from .base import Acknowledgement, InvalidNotification, PaymentNotice
+from .base import Acknowledgement, InvalidNotification, PaymentNotice, StatementEntry
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
 
@@ -80,6 +80,17 @@ class SandboxGateway:
             out_refund_no=out_refund_no,
             amount=amount,
         )
+
+    def statement(self, *, start: dt.datetime, end: dt.datetime) -> list[StatementEntry]:
+        from billing.models import SandboxRefund, SandboxTrade
+
+        trades = SandboxTrade.objects.filter(paid_at__gte=start, paid_at__lt=end)
+        refunds = SandboxRefund.objects.filter(
+            refunded_at__gte=start, refunded_at__lt=end
+        ).select_related("trade")
+        return [StatementEntry("payment", t.trade_no, t.out_trade_no, t.amount) for t in trades] + [
+            StatementEntry("refund", r.refund_no, r.trade.out_trade_no, r.amount) for r in refunds
+        ]
 
     def acknowledge(self, *, accepted: bool) -> Acknowledgement:
         return (

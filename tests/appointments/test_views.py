@@ -95,6 +95,7 @@ ADMIN_PAGES = [
     "admin:billing_refund_changelist",
     "admin:billing_sandboxtrade_changelist",
     "admin:billing_sandboxrefund_changelist",
+    "admin:billing_settlement_changelist",
 ]
 
 
