@@ -341,8 +341,28 @@ def cancel_booking(
             order.closed_at = appointment.cancelled_at
             order.save(update_fields=["status", "closed_at"])
         elif order is not None and order.status in REFUNDABLE_STATUSES:
-            request_refund(order=order, reason=reason or "预约已取消", by=by)
+            amount = _cancellation_refund(order=order, appointment=appointment, by=by)
+            if amount > 0:
+                request_refund(order=order, reason=reason or "预约已取消", by=by, amount=amount)
     return appointment
+
+
+def _cancellation_refund(*, order: Order, appointment: Appointment, by: User | None) -> Decimal:
+    """Full refund, except a member's own late cancellation (a privilege of higher levels),
+    which gets ``MEDBOOK_LATE_CANCEL_REFUND_PERCENT`` of what is left, rounded down to the cent."""
+    remaining = order.amount - order.refunded_amount
+    cutoff = appointment.schedule.starts_at - dt.timedelta(
+        hours=settings.MEDBOOK_CANCEL_CUTOFF_HOURS
+    )
+    own_late = (
+        by is not None
+        and by.pk == appointment.member.user_id
+        and (appointment.cancelled_at >= cutoff)
+    )
+    if not own_late or by.has_perm("appointments.cancel_any_appointment"):
+        return remaining
+    share = Decimal(settings.MEDBOOK_LATE_CANCEL_REFUND_PERCENT) / 100
+    return (remaining * share).quantize(CENT, rounding=ROUND_FLOOR)
 
 
 # -- visits ----------------------------------------------------------------------------------------

@@ -320,6 +320,9 @@ X_FRAME_OPTIONS = "DENY"
 # ---------------------------------------------------------------------------------------------
 MEDBOOK_CANCEL_CUTOFF_HOURS = env_int("MEDBOOK_CANCEL_CUTOFF_HOURS", 24)
 MEDBOOK_HOLD_MINUTES = env_int("MEDBOOK_HOLD_MINUTES", 15)
+MEDBOOK_LATE_CANCEL_REFUND_PERCENT = env_int("MEDBOOK_LATE_CANCEL_REFUND_PERCENT", 100)
+if not 0 <= MEDBOOK_LATE_CANCEL_REFUND_PERCENT <= 100:
+    raise ImproperlyConfigured("MEDBOOK_LATE_CANCEL_REFUND_PERCENT must lie within 0..100.")
 # Gateway that new orders are paid through; becomes configurable when the gateways land.
 MEDBOOK_PAYMENT_GATEWAY = "sandbox"
 # Where gateways (and the sandbox's notify job) reach this MedBook.

@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Member, MemberLevel, PointsEntry, User
+from .models import Member, MemberLevel, Message, PointsEntry, User
 from .selectors import member_by_phone
 
 
@@ -110,4 +110,21 @@ class PointsEntryAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: PointsEntry | None = None) -> bool:
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    """In-app messages are written by the services; readable here for support."""
+
+    list_display = ["created_at", "member", "kind", "title", "read_at"]
+    list_filter = ["kind", "created_at"]
+    list_select_related = ["member"]
+    search_fields = ["member__name", "title", "reference"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
         return False

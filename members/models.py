@@ -186,6 +186,7 @@ class PointsEntry(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("points entry")
         verbose_name_plural = _("points ledger")
+        permissions = [("adjust_points", _("Can adjust a member's points with a reason"))]
         constraints = [
             models.CheckConstraint(condition=~Q(delta=0), name="pointsentry_delta_not_zero"),
             models.CheckConstraint(
@@ -196,3 +197,39 @@ class PointsEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} {self.delta:+d}"
+
+
+class MessageKind(models.TextChoices):
+    BOOKED = "booked", _("Booked")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
+    REFUNDED = "refunded", _("Refunded")
+    SUSPENDED = "suspended", _("Session cancelled by the clinic")
+    REMINDER = "reminder", _("Reminder")
+    LEVEL_UP = "level_up", _("Membership level")
+    POINTS = "points", _("Points")
+
+
+class Message(models.Model):
+    """An in-app message (站内信) to a member about something they care about."""
+
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="messages", verbose_name=_("member")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=MessageKind.choices)
+    title = models.CharField(_("subject"), max_length=100)
+    body = models.TextField(_("message"))
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [
+            models.Index(fields=["member", "read_at"], name="message_member_unread_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

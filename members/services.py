@@ -5,14 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from medbook.personal_data import normalize_phone, validate_national_id
 
-from .models import Gender, Member, MemberLevel, PointsEntry, PointsReason, User
+from .models import (
+    Gender,
+    Member,
+    MemberLevel,
+    Message,
+    MessageKind,
+    PointsEntry,
+    PointsReason,
+    User,
+)
 from .selectors import member_by_phone
 
 
@@ -101,4 +110,56 @@ def add_points(
         member.level = reached
         update_fields.append("level")
     member.save(update_fields=update_fields)
+    if "level" in update_fields:
+        send_message(
+            member=member,
+            kind=MessageKind.LEVEL_UP,
+            title=_("You are now a %(level)s member") % {"level": reached.name},
+            body=_(
+                "With %(points)d points you have reached %(level)s. Your new privileges apply "
+                "from now on."
+            )
+            % {"points": balance, "level": reached.name},
+            reference=f"points:{entry.pk}",
+            now=entry.created_at,
+        )
     return entry
+
+
+def adjust_points(*, member: Member, delta: int, note: str, by: User) -> PointsEntry:
+    """A staff correction of a member's points: needs the permission and a reason."""
+    if not by.has_perm("members.adjust_points"):
+        raise PermissionDenied(_("You may not adjust points."))
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Please give the reason for this adjustment.")})
+    entry = add_points(member=member, delta=delta, reason=PointsReason.ADJUSTMENT, note=note, by=by)
+    send_message(
+        member=member,
+        kind=MessageKind.POINTS,
+        title=_("Your points were adjusted: %(delta)+d") % {"delta": delta},
+        body=_("Reason: %(note)s. Your balance is now %(balance)d points.")
+        % {"note": note, "balance": entry.balance_after},
+        reference=f"points:{entry.pk}",
+    )
+    return entry
+
+
+def send_message(
+    *,
+    member: Member,
+    kind: MessageKind,
+    title: str,
+    body: str,
+    reference: str = "",
+    now: dt.datetime | None = None,
+) -> Message:
+    """Write an in-app message (站内信) to a member."""
+    return Message.objects.create(
+        member=member,
+        kind=kind,
+        title=title[:100],
+        body=body,
+        reference=reference[:64],
+        created_at=now or timezone.now(),
+    )

@@ -85,6 +85,7 @@ ADMIN_PAGES = [
     "admin:members_memberlevel_changelist",
     "admin:members_pointsentry_changelist",
     "admin:members_user_changelist",
+    "admin:members_message_changelist",
     "admin:appointments_department_changelist",
     "admin:appointments_doctor_changelist",
     "admin:appointments_scheduletemplate_changelist",

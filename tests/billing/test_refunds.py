@@ -215,3 +215,21 @@ def test_concurrent_refund_requests_never_exceed_the_payment(levels) -> None:
     order.refresh_from_db()
     assert order.refunded_amount == Decimal("40.00")
     assert order.status == OrderStatus.PARTIALLY_REFUNDED
+
+
+@pytest.mark.core
+@pytest.mark.django_db
+@pytest.mark.parametrize(("percent", "refunded"), [(100, "45.00"), (50, "22.50"), (0, None)])
+def test_a_late_cancellation_refunds_the_clinics_share(levels, settings, percent, refunded):
+    settings.MEDBOOK_LATE_CANCEL_REFUND_PERCENT = percent
+    gold = MemberFactory(level=levels["金卡"])  # may cancel late; pays 45.00 of 50.00
+    order = paid_order(gold)
+    start = timezone.localtime() + dt.timedelta(hours=3)
+    order.appointment.schedule.__class__.objects.filter(pk=order.appointment.schedule_id).update(
+        date=start.date(), start_time=start.time(), end_time=dt.time(23, 59, 59)
+    )
+
+    services.cancel_booking(appointment=order.appointment, by=gold.user, reason="临时有事")
+
+    refund = Refund.objects.first()
+    assert (str(refund.amount) if refund else None) == refunded
