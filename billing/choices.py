@@ -16,6 +16,7 @@ class NotificationOutcome(models.TextChoices):
     APPLIED = "applied", _("Payment applied")
     DUPLICATE = "duplicate", _("Repeat of an applied payment")
     REFUND_DUE = "refund_due", _("Order no longer payable: refund due")
+    IGNORED = "ignored", _("Not a payment: acknowledged only")
     BAD_SIGNATURE = "bad_signature", _("Rejected: signature or content invalid")
     AMOUNT_MISMATCH = "amount_mismatch", _("Rejected: amount does not match")
     UNKNOWN_ORDER = "unknown_order", _("Rejected: unknown order")

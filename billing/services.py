@@ -27,6 +27,7 @@ from . import exceptions as errors
 from .choices import NotificationOutcome, OrderStatus, RefundStatus
 from .gateways import (
     GatewayError,
+    IgnoredNotification,
     InvalidNotification,
     PaymentGateway,
     PaymentNotice,
@@ -156,7 +157,7 @@ _OUTCOME_OF_PAYMENT = {
     PaymentOutcome.REFUND_DUE: NotificationOutcome.REFUND_DUE,
 }
 # Outcomes after which the gateway is told to stop retrying.
-ACCEPTED_OUTCOMES = frozenset(_OUTCOME_OF_PAYMENT.values())
+ACCEPTED_OUTCOMES = frozenset([*_OUTCOME_OF_PAYMENT.values(), NotificationOutcome.IGNORED])
 
 
 def receive_notification(
@@ -180,6 +181,12 @@ def receive_notification(
     fields = ["signature_valid", "out_trade_no", "gateway_trade_no", "outcome", "detail"]
     try:
         notice = gateway.parse_notification(body=body, headers=headers)
+    except IgnoredNotification as exc:
+        notification.signature_valid = True
+        notification.outcome = NotificationOutcome.IGNORED
+        notification.detail = str(exc)[:200]
+        notification.save(update_fields=fields)
+        return notification
     except InvalidNotification as exc:
         notification.outcome = NotificationOutcome.BAD_SIGNATURE
         notification.detail = str(exc)[:200]

@@ -4,6 +4,7 @@ gateway's own statement. Recomputing a day replaces its figures, so the job is s
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -12,10 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from .choices import MismatchKind, RefundStatus
-from .gateways import GATEWAYS, PaymentGateway, StatementEntry
+from .gateways import GatewayError, PaymentGateway, StatementEntry, configured_gateways
 from .models import Order, Refund, Settlement, SettlementLine, SettlementMismatch
 
 ZERO = Decimal("0.00")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -146,4 +148,12 @@ def settle_day(*, day: dt.date, gateway: PaymentGateway) -> Settlement:
 
 
 def settle_all(*, day: dt.date) -> list[Settlement]:
-    return [settle_day(day=day, gateway=gateway) for gateway in GATEWAYS.values()]
+    """Settle every configured gateway; one whose statement is unavailable is logged and skipped
+    (and settled when the job runs again for that day)."""
+    settled = []
+    for gateway in configured_gateways().values():
+        try:
+            settled.append(settle_day(day=day, gateway=gateway))
+        except GatewayError:
+            logger.exception("Settlement of %s for %s skipped", gateway.name, day)
+    return settled

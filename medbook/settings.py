@@ -325,6 +325,18 @@ if not 0 <= MEDBOOK_LATE_CANCEL_REFUND_PERCENT <= 100:
     raise ImproperlyConfigured("MEDBOOK_LATE_CANCEL_REFUND_PERCENT must lie within 0..100.")
 # Gateway that new orders are paid through; becomes configurable when the gateways land.
 MEDBOOK_PAYMENT_GATEWAY = "sandbox"
+# Alipay: app id, the app's RSA private key and Alipay's public key (PEM; NAME_FILE works).
+MEDBOOK_ALIPAY_APP_ID = env("MEDBOOK_ALIPAY_APP_ID", "") or ""
+MEDBOOK_ALIPAY_PRIVATE_KEY = env("MEDBOOK_ALIPAY_PRIVATE_KEY", "") or ""
+MEDBOOK_ALIPAY_PUBLIC_KEY = env("MEDBOOK_ALIPAY_PUBLIC_KEY", "") or ""
+MEDBOOK_ALIPAY_GATEWAY_URL = (
+    env("MEDBOOK_ALIPAY_GATEWAY_URL", "") or "https://openapi.alipay.com/gateway.do"
+)
+if MEDBOOK_ALIPAY_APP_ID and not (MEDBOOK_ALIPAY_PRIVATE_KEY and MEDBOOK_ALIPAY_PUBLIC_KEY):
+    raise ImproperlyConfigured(
+        "MEDBOOK_ALIPAY_APP_ID is set: MEDBOOK_ALIPAY_PRIVATE_KEY and MEDBOOK_ALIPAY_PUBLIC_KEY "
+        "are needed too."
+    )
 # Where gateways (and the sandbox's notify job) reach this MedBook.
 MEDBOOK_PUBLIC_URL = env("MEDBOOK_PUBLIC_URL", "http://127.0.0.1:8000") or "http://127.0.0.1:8000"
 MEDBOOK_PHONE_REGION = env("MEDBOOK_PHONE_REGION", "CN")

@@ -1,10 +1,19 @@
-"""Payment gateway adapters, looked up by name."""
+"""Payment gateway adapters, looked up by name. The sandbox is always there; Alipay joins when
+its settings are given."""
 
 from __future__ import annotations
+
+from functools import cache
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import reverse
 
 from .base import (
     Acknowledgement,
     GatewayError,
+    IgnoredNotification,
     InvalidNotification,
     PaymentGateway,
     PaymentNotice,
@@ -12,20 +21,42 @@ from .base import (
 )
 from .sandbox import SandboxGateway
 
-GATEWAYS: dict[str, PaymentGateway] = {"sandbox": SandboxGateway()}
+
+@cache
+def configured_gateways() -> dict[str, PaymentGateway]:
+    gateways: dict[str, PaymentGateway] = {"sandbox": SandboxGateway()}
+    if settings.MEDBOOK_ALIPAY_APP_ID:
+        from .alipay import AlipayGateway
+
+        gateways["alipay"] = AlipayGateway(
+            app_id=settings.MEDBOOK_ALIPAY_APP_ID,
+            private_key=settings.MEDBOOK_ALIPAY_PRIVATE_KEY,
+            alipay_public_key=settings.MEDBOOK_ALIPAY_PUBLIC_KEY,
+            notify_url=settings.MEDBOOK_PUBLIC_URL.rstrip("/")
+            + reverse("billing:gateway_notify", args=["alipay"]),
+            gateway_url=settings.MEDBOOK_ALIPAY_GATEWAY_URL,
+        )
+    return gateways
+
+
+@receiver(setting_changed)
+def _reset(**kwargs: object) -> None:
+    if str(kwargs.get("setting", "")).startswith("MEDBOOK_"):
+        configured_gateways.cache_clear()
 
 
 def get_gateway(name: str) -> PaymentGateway | None:
-    return GATEWAYS.get(name)
+    return configured_gateways().get(name)
 
 
 __all__ = [
-    "GATEWAYS",
     "Acknowledgement",
     "GatewayError",
+    "IgnoredNotification",
     "InvalidNotification",
     "PaymentGateway",
     "PaymentNotice",
     "StatementEntry",
+    "configured_gateways",
     "get_gateway",
 ]

@@ -17,6 +17,10 @@ class InvalidNotification(Exception):
     """A notification that failed its signature check or could not be read."""
 
 
+class IgnoredNotification(Exception):
+    """A genuine notification that is not a payment (e.g. a trade closed): acknowledged only."""
+
+
 @dataclass(frozen=True)
 class PaymentNotice:
     """A payment, as a gateway's verified notification states it."""
