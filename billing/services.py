@@ -295,6 +295,7 @@ def carry_out_refund(*, refund_id: int) -> bool:
             gateway_trade_no=refund.stray_trade_no or refund.order.gateway_trade_no or "",
             out_refund_no=refund.out_refund_no,
             amount=refund.amount,
+            total=refund.amount if refund.stray_trade_no else refund.order.amount,
         )
     except GatewayError as exc:
         Refund.objects.filter(pk=refund.pk).update(last_error=str(exc)[:200])

@@ -337,6 +337,31 @@ if MEDBOOK_ALIPAY_APP_ID and not (MEDBOOK_ALIPAY_PRIVATE_KEY and MEDBOOK_ALIPAY_
         "MEDBOOK_ALIPAY_APP_ID is set: MEDBOOK_ALIPAY_PRIVATE_KEY and MEDBOOK_ALIPAY_PUBLIC_KEY "
         "are needed too."
     )
+# WeChat Pay API v3 in public-key mode (PEM keys; NAME_FILE works).
+MEDBOOK_WECHAT_MCH_ID = env("MEDBOOK_WECHAT_MCH_ID", "") or ""
+MEDBOOK_WECHAT_APP_ID = env("MEDBOOK_WECHAT_APP_ID", "") or ""
+MEDBOOK_WECHAT_PRIVATE_KEY = env("MEDBOOK_WECHAT_PRIVATE_KEY", "") or ""
+MEDBOOK_WECHAT_CERT_SERIAL_NO = env("MEDBOOK_WECHAT_CERT_SERIAL_NO", "") or ""
+MEDBOOK_WECHAT_APIV3_KEY = env("MEDBOOK_WECHAT_APIV3_KEY", "") or ""
+MEDBOOK_WECHAT_PUBLIC_KEY = env("MEDBOOK_WECHAT_PUBLIC_KEY", "") or ""
+MEDBOOK_WECHAT_PUBLIC_KEY_ID = env("MEDBOOK_WECHAT_PUBLIC_KEY_ID", "") or ""
+if MEDBOOK_WECHAT_MCH_ID and not all(
+    (
+        MEDBOOK_WECHAT_APP_ID,
+        MEDBOOK_WECHAT_PRIVATE_KEY,
+        MEDBOOK_WECHAT_CERT_SERIAL_NO,
+        MEDBOOK_WECHAT_APIV3_KEY,
+        MEDBOOK_WECHAT_PUBLIC_KEY,
+        MEDBOOK_WECHAT_PUBLIC_KEY_ID,
+    )
+):
+    raise ImproperlyConfigured(
+        "MEDBOOK_WECHAT_MCH_ID is set: the app id, private key, certificate serial number, APIv3 "
+        "key, WeChat Pay public key and its id are needed too (MEDBOOK_WECHAT_*)."
+    )
+MEDBOOK_WECHAT_GATEWAY_URL = (
+    env("MEDBOOK_WECHAT_GATEWAY_URL", "") or "https://api.mch.weixin.qq.com"
+)
 # Where gateways (and the sandbox's notify job) reach this MedBook.
 MEDBOOK_PUBLIC_URL = env("MEDBOOK_PUBLIC_URL", "http://127.0.0.1:8000") or "http://127.0.0.1:8000"
 MEDBOOK_PHONE_REGION = env("MEDBOOK_PHONE_REGION", "CN")

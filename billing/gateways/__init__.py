@@ -36,6 +36,21 @@ def configured_gateways() -> dict[str, PaymentGateway]:
             + reverse("billing:gateway_notify", args=["alipay"]),
             gateway_url=settings.MEDBOOK_ALIPAY_GATEWAY_URL,
         )
+    if settings.MEDBOOK_WECHAT_MCH_ID:
+        from .wechat import WechatPayGateway
+
+        gateways["wechat"] = WechatPayGateway(
+            mch_id=settings.MEDBOOK_WECHAT_MCH_ID,
+            app_id=settings.MEDBOOK_WECHAT_APP_ID,
+            private_key=settings.MEDBOOK_WECHAT_PRIVATE_KEY,
+            cert_serial_no=settings.MEDBOOK_WECHAT_CERT_SERIAL_NO,
+            apiv3_key=settings.MEDBOOK_WECHAT_APIV3_KEY,
+            public_key=settings.MEDBOOK_WECHAT_PUBLIC_KEY,
+            public_key_id=settings.MEDBOOK_WECHAT_PUBLIC_KEY_ID,
+            notify_url=settings.MEDBOOK_PUBLIC_URL.rstrip("/")
+            + reverse("billing:gateway_notify", args=["wechat"]),
+            gateway_url=settings.MEDBOOK_WECHAT_GATEWAY_URL,
+        )
     return gateways
 
 

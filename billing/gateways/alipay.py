@@ -93,7 +93,13 @@ class AlipayGateway:
         return Acknowledgement(status=200, body="success" if accepted else "fail")
 
     def refund(
-        self, *, out_trade_no: str, gateway_trade_no: str, out_refund_no: str, amount: Decimal
+        self,
+        *,
+        out_trade_no: str,
+        gateway_trade_no: str,
+        out_refund_no: str,
+        amount: Decimal,
+        total: Decimal,
     ) -> str:
         try:
             response = self.client.api_alipay_trade_refund(

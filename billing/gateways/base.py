@@ -62,9 +62,16 @@ class PaymentGateway(Protocol):
         ...
 
     def refund(
-        self, *, out_trade_no: str, gateway_trade_no: str, out_refund_no: str, amount: Decimal
+        self,
+        *,
+        out_trade_no: str,
+        gateway_trade_no: str,
+        out_refund_no: str,
+        amount: Decimal,
+        total: Decimal,
     ) -> str:
-        """Return money; idempotent per ``out_refund_no``. Returns the gateway's refund number.
+        """Return ``amount`` of a ``total`` payment; idempotent per ``out_refund_no``. Returns the
+        gateway's refund number.
 
         Raises GatewayError when it cannot be done now.
         """

@@ -70,7 +70,13 @@ class SandboxGateway:
             raise InvalidNotification(f"unreadable notification: {exc}") from exc
 
     def refund(
-        self, *, out_trade_no: str, gateway_trade_no: str, out_refund_no: str, amount: Decimal
+        self,
+        *,
+        out_trade_no: str,
+        gateway_trade_no: str,
+        out_refund_no: str,
+        amount: Decimal,
+        total: Decimal,
     ) -> str:
         from billing import sandbox  # the provider side, which imports this module
 
