@@ -1,5 +1,6 @@
-"""A real Celery prefork worker on RabbitMQ runs a periodic job against PostgreSQL: the
-production path of background work, including the database pools each forked child opens."""
+"""Real Celery prefork workers on RabbitMQ run MedBook's jobs against PostgreSQL: the production
+path of background work, including the database pools each forked child opens, and the
+sandbox's notification travelling over HTTP to a live MedBook."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,10 +19,14 @@ from django.conf import settings
 from django.utils import timezone
 from kombu import Connection
 
-from appointments.choices import ScheduleStatus
+from appointments.choices import AppointmentStatus, Channel, ScheduleStatus
 from appointments.models import Schedule
+from billing import sandbox, services
+from billing.choices import OrderStatus
+from billing.models import Order, SandboxRefund
 from medbook.celery import app
 from tests.appointments.factories import ScheduleFactory
+from tests.members.factories import MemberFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -27,33 +34,23 @@ ROOT = Path(__file__).resolve().parents[1]
 BROKER = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 
 
-def test_a_prefork_worker_on_rabbitmq_runs_jobs_against_postgresql(levels) -> None:
-    ended = [ScheduleFactory(date=timezone.localdate() - dt.timedelta(days=d)) for d in (1, 2)]
+@pytest.fixture
+def worker(live_server) -> Iterator[Callable[..., None]]:
+    """A prefork worker on its own RabbitMQ queue; yields a function that sends it a task."""
     db = settings.DATABASES["default"]
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CELERY_BROKER_URL": BROKER,
+        "MEDBOOK_PUBLIC_URL": live_server.url,
         "PYTHONPATH": str(ROOT),
     }
-    worker = subprocess.Popen(
+    process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "celery",
-            "--quiet",
-            "-A",
-            "medbook",
-            "worker",
-            "--pool=prefork",
-            "--concurrency=2",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-Q",
-            queue,
-            "--loglevel=WARNING",
+            *(sys.executable, "-m", "celery", "--quiet", "-A", "medbook", "worker"),
+            *("--pool=prefork", "--concurrency=2", "-Q", queue, "--loglevel=WARNING"),
+            *("--without-heartbeat", "--without-gossip", "--without-mingle"),
         ],
         cwd=ROOT,
         env=env,
@@ -61,25 +58,70 @@ def test_a_prefork_worker_on_rabbitmq_runs_jobs_against_postgresql(levels) -> No
         stderr=subprocess.STDOUT,
         text=True,
     )
+    connection = Connection(BROKER, connect_timeout=5)
+    connection.ensure_connection(max_retries=1)
+
+    def send(name: str, *args: object) -> None:
+        app.send_task(name, args=list(args), queue=queue, connection=connection)
+
     try:
-        with Connection(BROKER, connect_timeout=5) as connection:
-            connection.ensure_connection(max_retries=1)
-            for _ in range(2):  # twice: the job is idempotent, the second run changes nothing
-                app.send_task(
-                    "appointments.tasks.finish_past_schedules",
-                    queue=queue,
-                    connection=connection,
-                )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            done = Schedule.objects.filter(
+        yield send
+    finally:
+        connection.release()
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+    assert "Traceback" not in output, output
+
+
+def eventually(check: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.3)
+    raise AssertionError("the worker did not get there in time")
+
+
+def test_a_worker_runs_the_schedule_job_twice_safely(worker, levels) -> None:
+    ended = [ScheduleFactory(date=timezone.localdate() - dt.timedelta(days=d)) for d in (1, 2)]
+
+    worker("appointments.tasks.finish_past_schedules")
+    worker("appointments.tasks.finish_past_schedules")
+
+    eventually(
+        lambda: (
+            Schedule.objects.filter(
                 pk__in=[s.pk for s in ended], status=ScheduleStatus.FINISHED
             ).count()
-            if done == len(ended):
-                break
-            time.sleep(0.3)
-        assert done == len(ended), "the worker did not run the job"
-    finally:
-        worker.terminate()
-        output = worker.communicate(timeout=30)[0]
-    assert "Traceback" not in output, output
+            == 2
+        )
+    )
+
+
+def test_payment_refund_and_expiry_jobs_run_end_to_end(worker, levels) -> None:
+    order = services.place_booking(
+        member=MemberFactory(), schedule=ScheduleFactory(fee=Decimal("50.00")), channel=Channel.WEB
+    ).order
+    stale = services.place_booking(
+        member=MemberFactory(),
+        schedule=ScheduleFactory(),
+        channel=Channel.WEB,
+        now=timezone.now() - dt.timedelta(minutes=30),
+    ).order
+
+    # The sandbox's notification goes over HTTP to the live server and confirms the booking.
+    trade = sandbox.pay(order=order)
+    worker("billing.tasks.deliver_sandbox_notification", trade.pk)
+    eventually(lambda: Order.objects.get(pk=order.pk).status == OrderStatus.PAID)
+    assert Order.objects.get(pk=order.pk).appointment.status == AppointmentStatus.CONFIRMED
+
+    # A refund is carried out by the worker, once, however often the job is sent.
+    refund = services.request_refund(order=Order.objects.get(pk=order.pk), reason="取消")
+    worker("billing.tasks.carry_out_refund", refund.pk)
+    worker("billing.tasks.carry_out_refund", refund.pk)
+    eventually(lambda: Order.objects.get(pk=order.pk).status == OrderStatus.REFUNDED)
+    assert SandboxRefund.objects.count() == 1
+
+    # The hold of an unpaid booking runs out.
+    worker("billing.tasks.expire_unpaid_orders")
+    eventually(lambda: Order.objects.get(pk=stale.pk).status == OrderStatus.CLOSED)
