@@ -362,6 +362,9 @@ if MEDBOOK_WECHAT_MCH_ID and not all(
 MEDBOOK_WECHAT_GATEWAY_URL = (
     env("MEDBOOK_WECHAT_GATEWAY_URL", "") or "https://api.mch.weixin.qq.com"
 )
+# Daily bills of Alipay / WeChat Pay for settlement: <gateway>-YYYY-MM-DD.csv
+# (formats in billing/gateways/bills.py).
+MEDBOOK_BILL_DIR = env("MEDBOOK_BILL_DIR", str(VAR_DIR / "bills")) or str(VAR_DIR / "bills")
 # Where gateways (and the sandbox's notify job) reach this MedBook.
 MEDBOOK_PUBLIC_URL = env("MEDBOOK_PUBLIC_URL", "http://127.0.0.1:8000") or "http://127.0.0.1:8000"
 MEDBOOK_PHONE_REGION = env("MEDBOOK_PHONE_REGION", "CN")

@@ -25,6 +25,7 @@ from .base import (
     PaymentNotice,
     StatementEntry,
 )
+from .bills import alipay_statement
 
 BEIJING = ZoneInfo("Asia/Shanghai")  # Alipay's timestamps are Beijing time without an offset
 PAID_STATUSES = {"TRADE_SUCCESS", "TRADE_FINISHED"}
@@ -114,6 +115,4 @@ class AlipayGateway:
         return f"{response.get('trade_no', gateway_trade_no)}/{out_refund_no}"
 
     def statement(self, *, start: dt.datetime, end: dt.datetime) -> list[StatementEntry]:
-        raise GatewayError(
-            "the Alipay statement is read from the downloaded bill file, which is not set up"
-        )
+        return alipay_statement(start.date())

@@ -27,6 +27,7 @@ from .base import (
     PaymentNotice,
     StatementEntry,
 )
+from .bills import wechat_statement
 
 MAX_CLOCK_SKEW_SECONDS = 300
 CENT = Decimal("0.01")
@@ -135,6 +136,4 @@ class WechatPayGateway:
         return str(answer["refund_id"])
 
     def statement(self, *, start: dt.datetime, end: dt.datetime) -> list[StatementEntry]:
-        raise GatewayError(
-            "the WeChat Pay statement is read from the downloaded bill file, which is not set up"
-        )
+        return wechat_statement(start.date())
