@@ -323,8 +323,8 @@ MEDBOOK_HOLD_MINUTES = env_int("MEDBOOK_HOLD_MINUTES", 15)
 MEDBOOK_LATE_CANCEL_REFUND_PERCENT = env_int("MEDBOOK_LATE_CANCEL_REFUND_PERCENT", 100)
 if not 0 <= MEDBOOK_LATE_CANCEL_REFUND_PERCENT <= 100:
     raise ImproperlyConfigured("MEDBOOK_LATE_CANCEL_REFUND_PERCENT must lie within 0..100.")
-# Gateway that new orders are paid through; becomes configurable when the gateways land.
-MEDBOOK_PAYMENT_GATEWAY = "sandbox"
+# Gateway that new orders are paid through: sandbox, alipay or wechat (configured below).
+MEDBOOK_PAYMENT_GATEWAY = env("MEDBOOK_PAYMENT_GATEWAY", "sandbox") or "sandbox"
 # Alipay: app id, the app's RSA private key and Alipay's public key (PEM; NAME_FILE works).
 MEDBOOK_ALIPAY_APP_ID = env("MEDBOOK_ALIPAY_APP_ID", "") or ""
 MEDBOOK_ALIPAY_PRIVATE_KEY = env("MEDBOOK_ALIPAY_PRIVATE_KEY", "") or ""
@@ -365,6 +365,16 @@ MEDBOOK_WECHAT_GATEWAY_URL = (
 # Daily bills of Alipay / WeChat Pay for settlement: <gateway>-YYYY-MM-DD.csv
 # (formats in billing/gateways/bills.py).
 MEDBOOK_BILL_DIR = env("MEDBOOK_BILL_DIR", str(VAR_DIR / "bills")) or str(VAR_DIR / "bills")
+_GATEWAY_SWITCHES = {
+    "sandbox": True,
+    "alipay": bool(MEDBOOK_ALIPAY_APP_ID),
+    "wechat": bool(MEDBOOK_WECHAT_MCH_ID),
+}
+if not _GATEWAY_SWITCHES.get(MEDBOOK_PAYMENT_GATEWAY):
+    raise ImproperlyConfigured(
+        f"MEDBOOK_PAYMENT_GATEWAY={MEDBOOK_PAYMENT_GATEWAY!r} is not a configured gateway "
+        "(sandbox; alipay needs MEDBOOK_ALIPAY_*; wechat needs MEDBOOK_WECHAT_*)."
+    )
 # Where gateways (and the sandbox's notify job) reach this MedBook.
 MEDBOOK_PUBLIC_URL = env("MEDBOOK_PUBLIC_URL", "http://127.0.0.1:8000") or "http://127.0.0.1:8000"
 MEDBOOK_PHONE_REGION = env("MEDBOOK_PHONE_REGION", "CN")

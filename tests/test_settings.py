@@ -105,3 +105,10 @@ def test_production_settings_pass_the_deployment_checks(tmp_path) -> None:
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_unconfigured_payment_gateway_is_refused(tmp_path) -> None:
+    result = settings_with(tmp_path, MEDBOOK_PAYMENT_GATEWAY="alipay")
+
+    assert result.returncode != 0
+    assert "MEDBOOK_PAYMENT_GATEWAY='alipay' is not a configured gateway" in result.stderr

@@ -158,3 +158,17 @@ def test_every_appointment_with_a_fee_has_the_order_its_status_implies(seeded) -
     for order in Order.objects.select_related("member__level"):
         assert order.amount <= order.original_amount
         assert (order.paid_at is None) == (order.status != "paid")
+
+
+def test_the_seeded_sandbox_ledger_agrees_with_the_orders(seeded) -> None:
+    from billing import settlement
+    from billing.gateways import get_gateway
+    from billing.models import Order
+
+    days = {
+        timezone.localtime(paid_at).date()
+        for paid_at in Order.objects.exclude(paid_at=None).values_list("paid_at", flat=True)
+    }
+    for day in sorted(days)[-3:]:
+        result = settlement.settle_day(day=day, gateway=get_gateway("sandbox"))
+        assert result.mismatch_count == 0

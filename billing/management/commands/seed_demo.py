@@ -32,7 +32,7 @@ from appointments.choices import AppointmentStatus, Channel, ScheduleStatus
 from appointments.models import Appointment, Department, Doctor, Schedule, ScheduleTemplate
 from billing import demo_data as data
 from billing.choices import Gateway, OrderStatus
-from billing.models import Order
+from billing.models import Order, SandboxTrade
 from billing.services import payable_amount
 from medbook.personal_data import national_id_check_char
 from members.models import Gender, Member, MemberLevel, PointsEntry, PointsReason, User
@@ -100,6 +100,14 @@ ORDER_COLUMNS = (
     "expires_at",
     "paid_at",
     "closed_at",
+)
+SANDBOX_TRADE_COLUMNS = (
+    "trade_no",
+    "out_trade_no",
+    "amount",
+    "paid_at",
+    "notify_attempts",
+    "notified_at",
 )
 LEDGER_COLUMNS = (
     "member_id",
@@ -566,9 +574,14 @@ class Command(BaseCommand):
                     row.cancelled_at if status == OrderStatus.CLOSED else None,
                 )
             )
+        # The sandbox gateway's own ledger knows every paid order, so settlement agrees.
+        trades = [
+            (row[9], row[2], row[6], row[12], 1, row[12]) for row in rows if row[9] is not None
+        ]
         with transaction.atomic():
             insert_rows(Order, ORDER_COLUMNS, rows)
-        self.say(f"{len(rows)} orders")
+            insert_rows(SandboxTrade, SANDBOX_TRADE_COLUMNS, trades)
+        self.say(f"{len(rows)} orders, {len(trades)} sandbox payments")
 
     def load_points(self, members: list[DemoMember], levels: dict[int, MemberLevel]) -> None:
         rng = self.rng
