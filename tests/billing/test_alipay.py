@@ -4,7 +4,6 @@ open API. Nothing reaches the internet."""
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 from decimal import Decimal
@@ -12,8 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qsl, urlencode, urlparse
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from appointments.choices import AppointmentStatus, Channel
 from billing import services
@@ -21,44 +19,12 @@ from billing.choices import NotificationOutcome, OrderStatus, RefundStatus
 from billing.gateways import get_gateway
 from billing.models import GatewayNotification, Order, Refund
 from tests.appointments.factories import ScheduleFactory
+from tests.billing.rsa_keys import new_key, pem_pair, sign, verify
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
 
 APP_ID = "2021000000000001"
 NOTIFY_URL = "/payments/notify/alipay/"
-
-
-def new_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def pem(key: rsa.RSAPrivateKey) -> tuple[str, str]:
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
-def rsa2_sign(key: rsa.RSAPrivateKey, message: str) -> str:
-    signature = key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())
-    return base64.b64encode(signature).decode()
-
-
-def rsa2_verify(key: rsa.RSAPrivateKey, message: str, signature: str) -> bool:
-    try:
-        key.public_key().verify(
-            base64.b64decode(signature), message.encode(), padding.PKCS1v15(), hashes.SHA256()
-        )
-    except Exception:
-        return False
-    return True
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +34,8 @@ def keys() -> dict[str, rsa.RSAPrivateKey]:
 
 @pytest.fixture
 def alipay(settings, keys):
-    app_private, _ = pem(keys["app"])
-    _, alipay_public = pem(keys["alipay"])
+    app_private, _ = pem_pair(keys["app"])
+    _, alipay_public = pem_pair(keys["alipay"])
     settings.MEDBOOK_ALIPAY_APP_ID = APP_ID
     settings.MEDBOOK_ALIPAY_PRIVATE_KEY = app_private
     settings.MEDBOOK_ALIPAY_PUBLIC_KEY = alipay_public
@@ -105,7 +71,7 @@ def notify_body(keys, order: Order, **overrides: str) -> bytes:
         "subject": "挂号费",
     }
     unsigned = "&".join(f"{k}={v}" for k, v in sorted(fields.items()) if k != "sign_type")
-    fields["sign"] = rsa2_sign(keys["alipay"], unsigned)
+    fields["sign"] = sign(keys["alipay"], unsigned)
     fields.update(overrides)
     return urlencode(fields).encode()
 
@@ -151,7 +117,7 @@ def test_a_closed_trade_notice_is_acknowledged_and_changes_nothing(client, keys,
     unsigned = "&".join(
         f"{k}={v}" for k, v in sorted(fields.items()) if k not in {"sign", "sign_type"}
     )
-    fields["sign"] = rsa2_sign(keys["alipay"], unsigned)
+    fields["sign"] = sign(keys["alipay"], unsigned)
 
     response = post(client, urlencode(fields).encode())
 
@@ -168,7 +134,7 @@ def test_the_checkout_url_is_signed_by_the_app(alipay, keys, order) -> None:
     query = dict(parse_qsl(urlparse(url).query))
     signature = query.pop("sign")
     unsigned = "&".join(f"{k}={v}" for k, v in sorted(query.items()))
-    assert rsa2_verify(keys["app"], unsigned, signature)
+    assert verify(keys["app"], unsigned, signature)
     assert query["method"] == "alipay.trade.page.pay"
     assert json.loads(query["biz_content"])["out_trade_no"] == order.out_trade_no
 
@@ -184,9 +150,7 @@ class FakeAlipay(BaseHTTPRequestHandler):
         signature = query.pop("sign")
         unsigned = "&".join(f"{k}={v}" for k, v in sorted(query.items()))
         biz = json.loads(query["biz_content"])
-        self.requests.append(
-            (query["method"], biz, rsa2_verify(self.keys["app"], unsigned, signature))
-        )
+        self.requests.append((query["method"], biz, verify(self.keys["app"], unsigned, signature)))
         content = json.dumps(
             {
                 "code": "10000",
@@ -201,7 +165,7 @@ class FakeAlipay(BaseHTTPRequestHandler):
         )
         raw = (
             f'{{"alipay_trade_refund_response":{content},'
-            f'"sign":"{rsa2_sign(self.keys["alipay"], content)}"}}'
+            f'"sign":"{sign(self.keys["alipay"], content)}"}}'
         )
         self.send_response(200)
         self.send_header("Content-Type", "application/json;charset=utf-8")

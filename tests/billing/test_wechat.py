@@ -14,8 +14,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from appointments.choices import AppointmentStatus, Channel
@@ -24,32 +23,13 @@ from billing.choices import NotificationOutcome, OrderStatus, RefundStatus
 from billing.gateways import GatewayError, get_gateway
 from billing.models import GatewayNotification, Order
 from tests.appointments.factories import ScheduleFactory
+from tests.billing.rsa_keys import new_key, pem_pair, sign
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
 
 APIV3_KEY = "0123456789abcdefghijklmnopqrstuv"  # 32 characters, as WeChat Pay issues them
 PUBLIC_KEY_ID = "PUB_KEY_ID_0114232134912410000000000000"
 NOTIFY_URL = "/payments/notify/wechat/"
-
-
-def pem_pair(key: rsa.RSAPrivateKey) -> tuple[str, str]:
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
-def sign(key: rsa.RSAPrivateKey, message: str) -> str:
-    return base64.b64encode(
-        key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())
-    ).decode()
 
 
 def signed_headers(key, body: str, *, timestamp: int | None = None, serial=PUBLIC_KEY_ID) -> dict:
@@ -66,8 +46,8 @@ def signed_headers(key, body: str, *, timestamp: int | None = None, serial=PUBLI
 @pytest.fixture(scope="module")
 def keys() -> dict[str, rsa.RSAPrivateKey]:
     return {
-        "merchant": rsa.generate_private_key(public_exponent=65537, key_size=2048),
-        "wechat": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        "merchant": new_key(),
+        "wechat": new_key(),
     }
 
 
@@ -154,7 +134,7 @@ def test_a_verified_notification_pays_the_order(client, keys, order) -> None:
 )
 def test_a_notification_that_fails_any_check_changes_nothing(client, keys, order, spoil) -> None:
     body = notification(order, key="x" * 32 if spoil == "apiv3-key" else APIV3_KEY)
-    signer = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    signer = new_key()
     headers = signed_headers(
         signer if spoil == "signer" else keys["wechat"],
         body,
@@ -249,7 +229,7 @@ def test_an_answer_not_signed_by_wechat_pay_is_not_trusted(
     post(client, body, signed_headers(keys["wechat"], body))
     order.refresh_from_db()
     refund = services.request_refund(order=order, reason="取消预约")
-    fake_wechat.keys = {"wechat": rsa.generate_private_key(public_exponent=65537, key_size=2048)}
+    fake_wechat.keys = {"wechat": new_key()}
 
     with pytest.raises(GatewayError):
         services.carry_out_refund(refund_id=refund.pk)
