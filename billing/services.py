@@ -1,8 +1,11 @@
-"""Writes of billing: booking with an order, applying a payment, closing expired holds.
+"""Writes of billing: booking with an order, applying payments and notifications, closing
+expired holds, refunds, cancellation with settlement of the order, and completing visits with
+their points.
 
 Lock order: the order row first, then (through the appointments services) the schedule and the
-appointment, so a payment and the expiry job racing for one order never deadlock and exactly
-one of them wins.
+appointment, then the member; so a payment, the expiry job, a cancellation and a refund racing
+for one order never deadlock and exactly one of them decides. Gateway calls happen outside any
+transaction, in jobs enqueued on commit.
 """
 
 from __future__ import annotations
