@@ -82,6 +82,8 @@ def reachable(url: str, default_port: int) -> bool:
 def command_run(args: argparse.Namespace) -> None:
     ensure_venv("requirements.txt")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # The sandbox gateway's notification job posts back to wherever this server listens.
+    env.setdefault("MEDBOOK_PUBLIC_URL", f"http://{args.host}:{args.port}")
     say("Migrating the database")
     manage("migrate", "--noinput", "-v", "0", env=env)
     say("Loading the demo clinic (skipped where it is already there)")
