@@ -5,13 +5,31 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
-from members.models import Member, MemberLevel
+from members.models import Member, MemberLevel, User
 
 from . import exceptions as errors
-from .choices import ACTIVE_STATUSES, UPCOMING_STATUSES, DoctorTitle, ScheduleStatus
+from .choices import (
+    ACTIVE_STATUSES,
+    CANCELLABLE_STATUSES,
+    UPCOMING_STATUSES,
+    DoctorTitle,
+    ScheduleStatus,
+)
 from .models import Appointment, Department, Doctor, Schedule
 
 
@@ -30,13 +48,37 @@ def upcoming_appointment_count(*, member: Member, now: dt.datetime) -> int:
     ).count()
 
 
+@dataclass(frozen=True)
+class MemberBookings:
+    """What a member holds right now, read once for a page that lists many schedules."""
+
+    schedule_ids: frozenset[int]  # schedules with an active appointment of the member
+    upcoming: int  # upcoming appointments (against the level's max_active_appointments)
+
+
+def member_bookings(*, member: Member, now: dt.datetime) -> MemberBookings:
+    held = Appointment.objects.filter(member=member, status__in=ACTIVE_STATUSES).filter(
+        schedule__date__gte=timezone.localdate(now)
+    )
+    rows = list(held.values_list("schedule_id", "status"))
+    return MemberBookings(
+        schedule_ids=frozenset(schedule_id for schedule_id, _ in rows),
+        upcoming=sum(1 for _, status in rows if status in UPCOMING_STATUSES),
+    )
+
+
 def booking_blocker(
-    *, schedule: Schedule, member: Member | None, now: dt.datetime
+    *,
+    schedule: Schedule,
+    member: Member | None,
+    now: dt.datetime,
+    bookings: MemberBookings | None = None,
 ) -> errors.AppointmentError | None:
     """Why ``member`` cannot book ``schedule`` at ``now``, or None when they can.
 
     The booking service calls this with both rows locked, which makes the answer final; other
-    callers get an answer that is true at the moment of reading.
+    callers get an answer that is true at the moment of reading. ``bookings`` (from
+    :func:`member_bookings`) saves two queries per schedule on pages that list many.
     """
     if schedule.status == ScheduleStatus.SUSPENDED:
         return errors.ScheduleSuspended()
@@ -51,13 +93,50 @@ def booking_blocker(
         return errors.SoldOut() if schedule.remaining == 0 else None
     if member.is_banned(now):
         return errors.MemberBanned(member.banned_until)
-    if schedule.appointments.filter(member=member, status__in=ACTIVE_STATUSES).exists():
+    if bookings is not None:
+        already = schedule.pk in bookings.schedule_ids
+    else:
+        already = schedule.appointments.filter(member=member, status__in=ACTIVE_STATUSES).exists()
+    if already:
         return errors.AlreadyBooked()
     if schedule.remaining == 0:
         return errors.SoldOut()
     limit = member.level.max_active_appointments
-    if upcoming_appointment_count(member=member, now=now) >= limit:
+    upcoming = (
+        bookings.upcoming
+        if bookings is not None
+        else upcoming_appointment_count(member=member, now=now)
+    )
+    if upcoming >= limit:
         return errors.TierLimitReached(limit, member.level.name)
+    return None
+
+
+def cancellation_cutoff(schedule: Schedule) -> dt.datetime:
+    """Until when a member may cancel without the late-cancellation privilege."""
+    return schedule.starts_at - dt.timedelta(hours=settings.MEDBOOK_CANCEL_CUTOFF_HOURS)
+
+
+def cancel_blocker(
+    *, appointment: Appointment, by: User | None, now: dt.datetime
+) -> errors.AppointmentError | None:
+    """Why ``by`` cannot cancel ``appointment`` at ``now``, or None when they can.
+
+    Members may cancel their own appointment until the cutoff before the session, later only if
+    their level may cancel late; staff with ``appointments.cancel_any_appointment`` and MedBook
+    itself (``by=None``) at any time. The cancel service asks this with the rows locked.
+    """
+    staff = by is None or by.has_perm("appointments.cancel_any_appointment")
+    if not staff and appointment.member.user_id != by.pk:
+        return errors.NotAllowed()
+    if appointment.status not in CANCELLABLE_STATUSES:
+        return errors.NotCancellable(appointment.get_status_display())
+    if not staff:
+        schedule = appointment.schedule
+        if now >= schedule.starts_at:
+            return errors.SessionStarted()
+        if now >= cancellation_cutoff(schedule) and not appointment.member.level.can_cancel_late:
+            return errors.CancellationClosed(settings.MEDBOOK_CANCEL_CUTOFF_HOURS)
     return None
 
 
@@ -100,7 +179,11 @@ class Availability:
 
 
 def schedule_availability(
-    *, schedule: Schedule, member: Member | None = None, now: dt.datetime | None = None
+    *,
+    schedule: Schedule,
+    member: Member | None = None,
+    now: dt.datetime | None = None,
+    bookings: MemberBookings | None = None,
 ) -> Availability:
     """Availability of ``schedule`` for ``member`` (or the public) at ``now``.
 
@@ -108,7 +191,7 @@ def schedule_availability(
     blocker also covers the member's own limits (already booked, banned, tier limit).
     """
     now = now or timezone.now()
-    blocker = booking_blocker(schedule=schedule, member=member, now=now)
+    blocker = booking_blocker(schedule=schedule, member=member, now=now, bookings=bookings)
     state = _STATE_OF_ERROR.get(type(blocker), AvailabilityState.BOOKABLE)
     if state == AvailabilityState.BOOKABLE and schedule.remaining == 0:
         state = AvailabilityState.FULL
@@ -129,11 +212,52 @@ TITLE_RANK = Case(
 )
 
 
-def departments_with_doctors() -> QuerySet[Department]:
+def _open_schedules(now: dt.datetime) -> QuerySet[Schedule]:
+    """Published sessions still ahead, open to the public and with slots left."""
+    local = timezone.localtime(now)
+    return Schedule.objects.filter(
+        Q(date__gt=local.date()) | Q(date=local.date(), start_time__gt=local.time()),
+        status=ScheduleStatus.PUBLISHED,
+        release_at__lte=now,
+        booked__lt=F("capacity"),
+    )
+
+
+def doctors_with_next_slot(now: dt.datetime | None = None) -> QuerySet[Doctor]:
+    """Active doctors by seniority, each with ``next_open``: the date of their next session
+    with slots left (None when there is none)."""
+    next_open = (
+        _open_schedules(now or timezone.now())
+        .filter(doctor=OuterRef("pk"))
+        .order_by("date", "start_time")
+        .values("date")[:1]
+    )
+    return (
+        Doctor.objects.filter(is_active=True)
+        .annotate(next_open=Subquery(next_open))
+        .order_by(TITLE_RANK, "name")
+    )
+
+
+def departments_with_doctors(now: dt.datetime | None = None) -> QuerySet[Department]:
     """Active departments, each with its active doctors prefetched (two queries)."""
-    doctors = Doctor.objects.filter(is_active=True).order_by(TITLE_RANK, "name")
     return Department.objects.filter(is_active=True).prefetch_related(
-        Prefetch("doctors", queryset=doctors, to_attr="active_doctors")
+        Prefetch("doctors", queryset=doctors_with_next_slot(now), to_attr="active_doctors")
+    )
+
+
+def search_doctors(*, query: str, now: dt.datetime | None = None) -> QuerySet[Doctor]:
+    """Doctors whose name, department or specialties contain ``query`` (one query)."""
+    query = query.strip()[:50]
+    return (
+        doctors_with_next_slot(now)
+        .filter(
+            Q(name__icontains=query)
+            | Q(department__name__icontains=query)
+            | Q(specialties__icontains=query),
+            department__is_active=True,
+        )
+        .select_related("department")
     )
 
 
@@ -182,3 +306,9 @@ def queue_numbers_out_of_range() -> QuerySet[Appointment]:
         .filter(Q(queue_number__lt=1) | Q(queue_number__gt=F("schedule__capacity")))
         .order_by("pk")
     )
+
+
+def active_appointment_of(*, member: Member, schedule: Schedule) -> Appointment | None:
+    return Appointment.objects.filter(
+        member=member, schedule=schedule, status__in=ACTIVE_STATUSES
+    ).first()

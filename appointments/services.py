@@ -29,13 +29,12 @@ from members.models import Member, User
 from . import exceptions as errors
 from .choices import (
     ACTIVE_STATUSES,
-    CANCELLABLE_STATUSES,
     AppointmentStatus,
     Channel,
     ScheduleStatus,
 )
 from .models import Appointment, Schedule
-from .selectors import booking_blocker
+from .selectors import booking_blocker, cancel_blocker
 
 
 def _sold_out_key(schedule_id: int) -> str:
@@ -114,10 +113,6 @@ def book_appointment(
     return appointment
 
 
-def _may_cancel_any(user: User | None) -> bool:
-    return user is None or user.has_perm("appointments.cancel_any_appointment")
-
-
 def cancel_appointment(
     *, appointment: Appointment, by: User | None, reason: str, now: dt.datetime | None = None
 ) -> Appointment:
@@ -136,18 +131,10 @@ def cancel_appointment(
             .select_related("member__level")
             .get(pk=appointment.pk)
         )
-        staff = _may_cancel_any(by)
-        if not staff and appointment.member.user_id != by.pk:
-            raise errors.NotAllowed()
-        if appointment.status not in CANCELLABLE_STATUSES:
-            raise errors.NotCancellable(appointment.get_status_display())
-        if not staff:
-            if now >= schedule.starts_at:
-                raise errors.SessionStarted()
-            cutoff_hours = settings.MEDBOOK_CANCEL_CUTOFF_HOURS
-            cutoff = schedule.starts_at - dt.timedelta(hours=cutoff_hours)
-            if now >= cutoff and not appointment.member.level.can_cancel_late:
-                raise errors.CancellationClosed(cutoff_hours)
+        appointment.schedule = schedule
+        blocker = cancel_blocker(appointment=appointment, by=by, now=now)
+        if blocker is not None:
+            raise blocker
         appointment.status = AppointmentStatus.CANCELLED
         appointment.cancelled_at = now
         appointment.cancelled_by = by

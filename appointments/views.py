@@ -1,4 +1,4 @@
-"""Public pages: the clinic's departments and doctors, and a doctor's coming sessions."""
+"""Public pages: departments and doctors, search, and a doctor's sessions with live counts."""
 
 from __future__ import annotations
 
@@ -7,31 +7,58 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from members.models import Member
+
 from . import selectors
 from .models import Doctor
 
 SCHEDULE_DAYS = 14
 
 
+def _viewer(request: HttpRequest) -> Member | None:
+    """The logged-in member (their level may open sessions earlier), or None."""
+    if not request.user.is_authenticated:
+        return None
+    return Member.objects.select_related("level").filter(user_id=request.user.pk).first()
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    if query:
+        return render(
+            request,
+            "appointments/search.html",
+            {"query": query, "doctors": selectors.search_doctors(query=query)},
+        )
     departments = selectors.departments_with_doctors()
     return render(request, "appointments/home.html", {"departments": departments})
 
 
 @require_GET
 def doctor_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The doctor and their next 14 days; an HTMX request gets only the refreshed sessions."""
     doctor = get_object_or_404(Doctor.objects.select_related("department"), pk=pk, is_active=True)
     now = timezone.now()
+    member = _viewer(request)
+    bookings = selectors.member_bookings(member=member, now=now) if member else None
     schedules = selectors.schedules_for_doctor(
         doctor=doctor, start=timezone.localdate(now), days=SCHEDULE_DAYS
     )
     rows = [
-        (schedule, selectors.schedule_availability(schedule=schedule, now=now))
+        (
+            schedule,
+            selectors.schedule_availability(
+                schedule=schedule, member=member, now=now, bookings=bookings
+            ),
+        )
         for schedule in schedules
     ]
-    return render(
-        request,
-        "appointments/doctor_detail.html",
-        {"doctor": doctor, "rows": rows, "days": SCHEDULE_DAYS},
-    )
+    context = {"doctor": doctor, "rows": rows, "days": SCHEDULE_DAYS, "member": member}
+    template = "appointments/doctor_detail.html"
+    if request.htmx:
+        template = "appointments/partials/_schedules.html"
+    response = render(request, template, context)
+    response["Cache-Control"] = "private, no-cache" if member else "no-cache"
+    response["Vary"] = "HX-Request, Cookie"
+    return response

@@ -27,6 +27,7 @@ from members import services as member_services
 from members.models import Member, PointsReason, User
 
 from . import exceptions as errors
+from . import notices
 from .choices import NotificationOutcome, OrderStatus, RefundStatus
 from .gateways import (
     GatewayError,
@@ -65,9 +66,10 @@ def place_booking(
     appointment = appointment_services.book_appointment(
         member=member, schedule=schedule, channel=channel, now=now
     )
+    order = None
     if appointment.status == AppointmentStatus.PENDING_PAYMENT:
         rate = appointment.member.level.discount_rate
-        Order.objects.create(
+        order = Order.objects.create(
             appointment=appointment,
             member=appointment.member,
             out_trade_no=new_out_trade_no(now),
@@ -78,6 +80,7 @@ def place_booking(
             created_at=now,
             expires_at=now + dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES),
         )
+    notices.booked(appointment, order)
     return appointment
 
 
@@ -119,7 +122,10 @@ def confirm_payment(
         order.paid_at = paid_at
         order.gateway_trade_no = gateway_trade_no
         order.save(update_fields=["status", "paid_at", "gateway_trade_no"])
-        appointment_services.confirm_appointment(appointment=order.appointment, now=paid_at)
+        appointment = appointment_services.confirm_appointment(
+            appointment=order.appointment, now=paid_at
+        )
+        notices.paid(appointment, order)
     return PaymentOutcome.CONFIRMED
 
 
@@ -137,9 +143,10 @@ def expire_order(*, order_id: int, now: dt.datetime | None = None) -> bool:
         order.status = OrderStatus.CLOSED
         order.closed_at = now
         order.save(update_fields=["status", "closed_at"])
-        appointment_services.cancel_appointment(
+        appointment = appointment_services.cancel_appointment(
             appointment=order.appointment, by=None, reason=EXPIRED_HOLD_REASON, now=now
         )
+        notices.hold_expired(appointment)
     return True
 
 
@@ -321,6 +328,7 @@ def complete_refund(*, refund_id: int, gateway_refund_no: str) -> None:
         refund.save(update_fields=["status", "gateway_refund_no", "completed_at"])
         if refund.stray_trade_no:
             return  # the order never took that money: its own totals stay as they are
+        notices.refunded(refund)
         order.refunded_amount += refund.amount
         if order.refunded_amount == order.amount:
             order.status = OrderStatus.REFUNDED
@@ -347,29 +355,34 @@ def cancel_booking(
         appointment = appointment_services.cancel_appointment(
             appointment=appointment, by=by, reason=reason, now=now
         )
+        amount = Decimal("0.00")
         if order is not None and order.status == OrderStatus.UNPAID:
             order.status = OrderStatus.CLOSED
             order.closed_at = appointment.cancelled_at
             order.save(update_fields=["status", "closed_at"])
         elif order is not None and order.status in REFUNDABLE_STATUSES:
-            amount = _cancellation_refund(order=order, appointment=appointment, by=by)
+            amount = cancellation_refund(
+                order=order, appointment=appointment, by=by, now=appointment.cancelled_at
+            )
             if amount > 0:
                 request_refund(order=order, reason=reason or "预约已取消", by=by, amount=amount)
+        notices.cancelled(appointment, amount)
     return appointment
 
 
-def _cancellation_refund(*, order: Order, appointment: Appointment, by: User | None) -> Decimal:
-    """Full refund, except a member's own late cancellation (a privilege of higher levels),
-    which gets ``MEDBOOK_LATE_CANCEL_REFUND_PERCENT`` of what is left, rounded down to the cent."""
+def cancellation_refund(
+    *, order: Order, appointment: Appointment, by: User | None, now: dt.datetime
+) -> Decimal:
+    """What cancelling at ``now`` gives back: all that is left, except a member's own late
+    cancellation (a privilege of higher levels), which gets ``MEDBOOK_LATE_CANCEL_REFUND_PERCENT``
+    of it, rounded down to the cent. Also shown to the member before they cancel."""
     remaining = order.amount - order.refunded_amount
+    if order.status not in REFUNDABLE_STATUSES:
+        return Decimal("0.00")
     cutoff = appointment.schedule.starts_at - dt.timedelta(
         hours=settings.MEDBOOK_CANCEL_CUTOFF_HOURS
     )
-    own_late = (
-        by is not None
-        and by.pk == appointment.member.user_id
-        and (appointment.cancelled_at >= cutoff)
-    )
+    own_late = by is not None and by.pk == appointment.member.user_id and now >= cutoff
     if not own_late or by.has_perm("appointments.cancel_any_appointment"):
         return remaining
     share = Decimal(settings.MEDBOOK_LATE_CANCEL_REFUND_PERCENT) / 100

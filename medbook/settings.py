@@ -128,6 +128,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "django_celery_beat",
+    "django_htmx",
+    "allauth",
+    "allauth.account",
     "members",
     "appointments",
     "billing",
@@ -144,6 +147,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -162,6 +167,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "members.context_processors.member_header",
             ],
         },
     },
@@ -278,7 +284,41 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "appointments:home"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",  # staff: username + password in admin
+    "allauth.account.auth_backends.AuthenticationBackend",  # members: phone + password
+]
+
+# Members sign up and log in with their mobile number (django-allauth); the number is verified
+# by a one-time code sent through MEDBOOK_SMS_BACKEND.
+ACCOUNT_ADAPTER = "members.adapter.AccountAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "members.forms.SignupDetailsForm"
+ACCOUNT_LOGIN_METHODS = {"phone"}
+ACCOUNT_SIGNUP_FIELDS = ["phone*", "password1*", "password2*"]
+ACCOUNT_PHONE_VERIFICATION_ENABLED = True
+ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 10 * 60
+ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 5
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE = True
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 10 * 60
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "5/30m/key,20/5m/ip",
+    "signup": "20/h/ip",
+    "confirm_phone": "3/m/key,10/h/ip",  # a code sent to one number
+    "change_phone": "3/h/user",
+    "reauthenticate": "10/m/user",
+    "change_password": "5/m/user",
+}
+MEDBOOK_SMS_BACKEND = env("MEDBOOK_SMS_BACKEND", "members.sms.LogSMSBackend")
+MEDBOOK_SMS_SIGNATURE = env("MEDBOOK_SMS_SIGNATURE", "MedBook")
+# The password-reset code: valid this many seconds, this many tries.
+MEDBOOK_CODE_TIMEOUT = int(env("MEDBOOK_CODE_TIMEOUT", "600"))
+MEDBOOK_CODE_MAX_ATTEMPTS = int(env("MEDBOOK_CODE_MAX_ATTEMPTS", "5"))
 ADMIN_URL = env("DJANGO_ADMIN_URL", "admin/") or "admin/"
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ admin.site.index_title = _("Clinic data")
 urlpatterns = [
     path("", include("appointments.urls")),
     path("", include("billing.urls")),
+    path("", include("members.urls")),  # before allauth: password reset by text, not e-mail
+    path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -78,6 +78,11 @@ class MemberLevel(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def discount_percent(self) -> int:
+        """The reduction in percent (a discount_rate of 0.90 is 10 % off)."""
+        return int((1 - self.discount_rate) * 100)
+
 
 class Gender(models.TextChoices):
     MALE = "male", _("Male")
@@ -94,6 +99,11 @@ class Member(models.Model):
     name = models.CharField(_("name"), max_length=64)
     phone = EncryptedTextField(_("mobile number"), purpose=PHONE_PURPOSE)
     phone_index = BlindIndexField(source="phone", purpose=PHONE_PURPOSE, null=True)
+    phone_verified = models.BooleanField(
+        _("mobile number verified"),
+        default=False,
+        help_text=_("Confirmed with a code sent to the number; members log in only once it is."),
+    )
     national_id = EncryptedTextField(
         _("ID number"), purpose=NATIONAL_ID_PURPOSE, blank=True, default=""
     )
@@ -229,7 +239,16 @@ class Message(models.Model):
         verbose_name_plural = _("messages")
         indexes = [
             models.Index(fields=["member", "read_at"], name="message_member_unread_idx"),
+            models.Index(fields=["member", "-created_at"], name="message_member_recent_idx"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def appointment_id(self) -> int | None:
+        """The appointment the message is about, from its reference."""
+        kind, _sep, pk = self.reference.partition(":")
+        if kind in {"appointment", "reminder"} and pk.isdigit():
+            return int(pk)
+        return None

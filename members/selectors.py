@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -9,7 +11,7 @@ from django.db.models.functions import Coalesce
 from medbook.crypto import blind_index
 from medbook.personal_data import normalize_phone
 
-from .models import PHONE_PURPOSE, Member, PointsEntry
+from .models import PHONE_PURPOSE, Member, MemberLevel, Message, PointsEntry
 
 
 def member_by_phone(phone: str) -> Member | None:
@@ -40,3 +42,33 @@ def members_with_ledger_drift() -> QuerySet[Member]:
         .exclude(points_balance=F("ledger_total"))
         .order_by("pk")
     )
+
+
+@dataclass(frozen=True)
+class LevelProgress:
+    """Where a member stands: their level, the next one and how far it is."""
+
+    level: MemberLevel
+    next_level: MemberLevel | None
+    points_needed: int
+    percent: int
+
+
+def level_progress(*, member: Member, levels: list[MemberLevel]) -> LevelProgress:
+    """Progress from the member's level to the next (``levels`` sorted by level)."""
+    higher = [lv for lv in levels if lv.level > member.level.level]
+    next_level = higher[0] if higher else None
+    if next_level is None:
+        return LevelProgress(member.level, None, 0, 100)
+    span = max(next_level.min_points - member.level.min_points, 1)
+    done = min(max(member.points_balance - member.level.min_points, 0), span)
+    return LevelProgress(
+        level=member.level,
+        next_level=next_level,
+        points_needed=max(next_level.min_points - member.points_balance, 0),
+        percent=int(done * 100 / span),
+    )
+
+
+def unread_message_count(*, member_id: int) -> int:
+    return Message.objects.filter(member_id=member_id, read_at__isnull=True).count()

@@ -34,6 +34,7 @@ def register_member(
     national_id: str = "",
     gender: str = Gender.UNDISCLOSED,
     birth_date: dt.date | None = None,
+    phone_verified: bool = False,
     now: dt.datetime | None = None,
 ) -> Member:
     """Create a login and a member at the lowest level. Raises ValidationError on bad input."""
@@ -52,6 +53,7 @@ def register_member(
         user=user,
         name=name,
         phone=phone,
+        phone_verified=phone_verified,
         national_id=national_id,
         gender=gender,
         birth_date=birth_date,
@@ -66,6 +68,25 @@ def register_member(
             raise ValidationError(
                 {"national_id": _("This ID number is already registered.")}
             ) from exc
+        raise ValidationError({"phone": _("This mobile number is already registered.")}) from exc
+    return member
+
+
+def set_verified_phone(*, member: Member, phone: str) -> Member:
+    """Store ``phone`` as the member's confirmed number (a code sent to it was entered).
+
+    Raises ValidationError when the number is invalid or another member has it.
+    """
+    phone = normalize_phone(phone)
+    other = member_by_phone(phone)
+    if other is not None and other.pk != member.pk:
+        raise ValidationError({"phone": _("This mobile number is already registered.")})
+    member.phone = phone
+    member.phone_verified = True
+    try:
+        with transaction.atomic():
+            member.save(update_fields=["phone", "phone_index", "phone_verified"])
+    except IntegrityError as exc:
         raise ValidationError({"phone": _("This mobile number is already registered.")}) from exc
     return member
 

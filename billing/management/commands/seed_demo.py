@@ -367,6 +367,7 @@ class Command(BaseCommand):
                             user=user,
                             name=self.person_name(),
                             phone=f"+86{data.PHONE_PREFIXES[i % len(data.PHONE_PREFIXES)]}{i:08d}",
+                            phone_verified=True,
                             national_id=self.national_id(birth, gender, used_ids)
                             if i % 2 == 0
                             else "",

@@ -7,9 +7,9 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import sandbox, services
-from .gateways import get_gateway
-from .models import SandboxTrade
+from .. import sandbox, services
+from ..gateways import get_gateway
+from ..models import SandboxTrade
 
 MAX_NOTIFICATION_BYTES = 64 * 1024
 

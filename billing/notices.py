@@ -1,0 +1,130 @@
+"""The in-app messages (站内信) billing's flows send to members, worded for patients."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from appointments.models import Appointment
+from members.models import MessageKind
+from members.services import send_message
+
+from .models import Order, Refund
+
+
+def _session(appointment: Appointment) -> str:
+    schedule = appointment.schedule
+    day = formats.date_format(schedule.date, "MONTH_DAY_FORMAT")
+    return _("%(doctor)s (%(department)s) on %(day)s at %(time)s, number %(number)d") % {
+        "doctor": schedule.doctor.name,
+        "department": schedule.doctor.department.name,
+        "day": day,
+        "time": appointment.estimated_time.strftime("%H:%M"),
+        "number": appointment.queue_number,
+    }
+
+
+def _ref(appointment: Appointment) -> str:
+    return f"appointment:{appointment.pk}"
+
+
+def booked(appointment: Appointment, order: Order | None) -> None:
+    if order is None:
+        body = _("Your appointment with %(session)s is confirmed.") % {
+            "session": _session(appointment)
+        }
+    else:
+        body = _(
+            "We are holding %(session)s for you. Please pay ¥%(amount)s before %(time)s, "
+            "otherwise the slot is released."
+        ) % {
+            "session": _session(appointment),
+            "amount": order.amount,
+            "time": timezone.localtime(order.expires_at).strftime("%H:%M"),
+        }
+    send_message(
+        member=appointment.member,
+        kind=MessageKind.BOOKED,
+        title=_("Appointment booked"),
+        body=body,
+        reference=_ref(appointment),
+        now=appointment.created_at,
+    )
+
+
+def paid(appointment: Appointment, order: Order) -> None:
+    send_message(
+        member=appointment.member,
+        kind=MessageKind.PAID,
+        title=_("Payment received, appointment confirmed"),
+        body=_("We received ¥%(amount)s. Your appointment with %(session)s is confirmed.")
+        % {"amount": order.amount, "session": _session(appointment)},
+        reference=_ref(appointment),
+    )
+
+
+def hold_expired(appointment: Appointment) -> None:
+    send_message(
+        member=appointment.member,
+        kind=MessageKind.CANCELLED,
+        title=_("Booking released: not paid in time"),
+        body=_(
+            "Your booking of %(session)s was not paid in time, so the slot was released. "
+            "You can book again if slots are left."
+        )
+        % {"session": _session(appointment)},
+        reference=_ref(appointment),
+    )
+
+
+def cancelled(appointment: Appointment, refund: Decimal) -> None:
+    if refund > 0:
+        extra = _("¥%(amount)s will be refunded to the account you paid from.") % {"amount": refund}
+    else:
+        extra = ""
+    send_message(
+        member=appointment.member,
+        kind=MessageKind.CANCELLED,
+        title=_("Appointment cancelled"),
+        body=(
+            _("Your appointment with %(session)s was cancelled.")
+            % {"session": _session(appointment)}
+            + (" " + extra if extra else "")
+        ),
+        reference=_ref(appointment),
+    )
+
+
+def refunded(refund: Refund) -> None:
+    appointment = refund.order.appointment
+    send_message(
+        member=refund.order.member,
+        kind=MessageKind.REFUNDED,
+        title=_("Refund completed: ¥%(amount)s") % {"amount": refund.amount},
+        body=_(
+            "¥%(amount)s for your appointment with %(session)s has been refunded to the "
+            "account you paid from. Banks may take a few days to show it."
+        )
+        % {"amount": refund.amount, "session": _session(appointment)},
+        reference=_ref(appointment),
+    )
+
+
+def reminder(appointment: Appointment) -> None:
+    schedule = appointment.schedule
+    send_message(
+        member=appointment.member,
+        kind=MessageKind.REMINDER,
+        title=_("Reminder: your appointment is tomorrow"),
+        body=_(
+            "Tomorrow: %(session)s, %(room)s. Please arrive 15 minutes early and check in at "
+            "the front desk."
+        )
+        % {
+            "session": _session(appointment),
+            "room": schedule.room or schedule.doctor.department.location or "",
+        },
+        reference=f"reminder:{appointment.pk}",
+    )

@@ -1,0 +1,194 @@
+"""A member's booking pages: confirm and book, pay, my appointments, cancel, calendar file."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from appointments import exceptions as errors
+from appointments import selectors as appointment_selectors
+from appointments.choices import Channel
+from appointments.models import Schedule
+from members.decorators import member_required
+
+from .. import selectors, services
+from ..calendar import appointment_ics
+from ..gateways import GatewayError
+
+PAST_PAGE_SIZE = 20
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
+    """Confirm page (doctor, time, fee, discount, amount) and the booking itself."""
+    member = request.member
+    schedule = get_object_or_404(
+        Schedule.objects.select_related("doctor__department").exclude(status="draft"),
+        pk=schedule_id,
+        doctor__is_active=True,
+    )
+    now = timezone.now()
+    error = None
+    if request.method == "POST":
+        try:
+            appointment = services.place_booking(
+                member=member, schedule=schedule, channel=Channel.WEB, now=now
+            )
+        except errors.AlreadyBooked:
+            # Pressing "book" twice: the first press booked; show that booking.
+            existing = appointment_selectors.active_appointment_of(member=member, schedule=schedule)
+            if existing is not None:
+                messages.info(request, _("You already have this appointment."))
+                return redirect("billing:appointment_detail", existing.pk)
+            error = errors.AlreadyBooked()
+        except errors.AppointmentError as exc:
+            error = exc
+        else:
+            if selectors.payable_order(appointment, now) is not None:
+                return redirect("billing:appointment_pay", appointment.pk)
+            return redirect("billing:appointment_detail", appointment.pk)
+        schedule.refresh_from_db()
+    availability = appointment_selectors.schedule_availability(
+        schedule=schedule, member=member, now=now
+    )
+    rate = member.level.discount_rate
+    context = {
+        "schedule": schedule,
+        "member": member,
+        "availability": availability,
+        "error": error or availability.blocker,
+        "payable": services.payable_amount(fee=schedule.fee, discount_rate=rate),
+        "hold_minutes": settings.MEDBOOK_HOLD_MINUTES,
+        "cutoff_hours": settings.MEDBOOK_CANCEL_CUTOFF_HOURS,
+    }
+    status = 409 if error is not None else 200
+    return render(request, "billing/book.html", context, status=status)
+
+
+@require_GET
+@member_required
+def appointment_list(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    past = request.GET.get("show") == "past"
+    appointments = selectors.member_appointments(member=request.member, upcoming=not past)
+    if past:
+        page = Paginator(appointments, PAST_PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = list(page)
+    else:
+        page = None
+        rows = list(appointments)
+    items = [
+        {
+            "appointment": appointment,
+            "payable": selectors.payable_order(appointment, now),
+            "order": selectors.order_of(appointment),
+        }
+        for appointment in rows
+    ]
+    return render(
+        request,
+        "billing/appointment_list.html",
+        {"items": items, "past": past, "page": page, "now": now},
+    )
+
+
+@require_GET
+@member_required
+def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The result page: queue number and time, status in words, pay or cancel from here."""
+    appointment = selectors.member_appointment(member=request.member, pk=pk)
+    now = timezone.now()
+    order = selectors.order_of(appointment)
+    payable = selectors.payable_order(appointment, now)
+    context = {
+        "appointment": appointment,
+        "schedule": appointment.schedule,
+        "order": order,
+        "payable": payable,
+        "seconds_left": selectors.hold_seconds_left(payable, now),
+        "refunds": selectors.refund_summary(order),
+        "terms": selectors.cancel_terms(appointment=appointment, by=request.user, now=now),
+    }
+    template = "billing/appointment_detail.html"
+    if request.htmx:
+        template = "billing/partials/_appointment_status.html"
+    return render(request, template, context)
+
+
+@require_GET
+@member_required
+def appointment_pay(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send the member to the gateway's cashier while the hold lasts."""
+    appointment = selectors.member_appointment(member=request.member, pk=pk)
+    order = selectors.payable_order(appointment, timezone.now())
+    if order is None:
+        messages.info(request, _("There is nothing to pay for this appointment."))
+        return redirect("billing:appointment_detail", appointment.pk)
+    try:
+        return redirect(selectors.checkout_url(order))
+    except GatewayError:
+        messages.error(
+            request,
+            _("Online payment is not available right now. Please pay at the front desk."),
+        )
+        return redirect("billing:appointment_detail", appointment.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The cancellation rule and the refund, then the cancellation."""
+    appointment = selectors.member_appointment(member=request.member, pk=pk)
+    now = timezone.now()
+    terms = selectors.cancel_terms(appointment=appointment, by=request.user, now=now)
+    error = None
+    if request.method == "POST":
+        try:
+            services.cancel_booking(
+                appointment=appointment, by=request.user, reason="会员自行取消", now=now
+            )
+        except errors.AppointmentError as exc:
+            error = exc
+        else:
+            if terms.refund > 0:
+                messages.success(
+                    request,
+                    _(
+                        "Your appointment is cancelled. ¥%(amount)s is on its way back to the "
+                        "account you paid from."
+                    )
+                    % {"amount": terms.refund},
+                )
+            else:
+                messages.success(request, _("Your appointment is cancelled."))
+            return redirect("billing:appointment_detail", appointment.pk)
+    return render(
+        request,
+        "billing/appointment_cancel.html",
+        {
+            "appointment": appointment,
+            "schedule": appointment.schedule,
+            "terms": terms,
+            "error": error or terms.blocker,
+            "cutoff_hours": settings.MEDBOOK_CANCEL_CUTOFF_HOURS,
+        },
+        status=409 if error is not None else 200,
+    )
+
+
+@require_GET
+@member_required
+def appointment_calendar(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = selectors.member_appointment(member=request.member, pk=pk)
+    if not appointment.is_active:
+        raise Http404("cancelled appointments have no calendar entry")
+    response = HttpResponse(appointment_ics(appointment), content_type="text/calendar")
+    response["Content-Disposition"] = f'attachment; filename="medbook-{appointment.pk}.ics"'
+    return response

@@ -1,0 +1,103 @@
+"""django-allauth glue: members sign up and log in with their mobile number.
+
+The number lives encrypted on :class:`~members.models.Member` (looked up by its blind index);
+allauth asks this adapter to read, set and verify it and to send the codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django import forms
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from medbook.personal_data import normalize_phone
+
+from . import services
+from .models import Member, User
+from .selectors import member_by_phone
+from .sms import send_sms
+
+
+class PhoneNumberField(forms.CharField):
+    """A mobile number as typed by a patient (13812345678, +86 138 1234 5678), cleaned to E.164."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", gettext_lazy("Mobile number"))
+        kwargs.setdefault("max_length", 32)
+        kwargs["widget"] = forms.TextInput(
+            attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}
+        )
+        kwargs.pop("validators", None)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        return normalize_phone(value) if value else value
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def phone_form_field(self, **kwargs: Any) -> forms.Field:
+        return PhoneNumberField(**kwargs)
+
+    @transaction.atomic
+    def save_user(
+        self, request: HttpRequest, user: AbstractBaseUser, form: forms.Form, commit: bool = True
+    ) -> User:
+        """Create the login and the member together, at the lowest level, number not verified."""
+        data = form.cleaned_data
+        try:
+            member = services.register_member(
+                name=data["name"], phone=data["phone"], password=data["password1"]
+            )
+        except ValidationError as exc:
+            # A race with another sign-up for the same number: say so on the form.
+            raise forms.ValidationError(exc.messages) from exc
+        return member.user
+
+    def get_phone(self, user: AbstractBaseUser) -> tuple[str, bool] | None:
+        member = Member.objects.filter(user_id=user.pk).only("phone", "phone_verified").first()
+        if member is None:
+            return None
+        return member.phone, member.phone_verified
+
+    def set_phone(self, user: AbstractBaseUser, phone: str, verified: bool) -> None:
+        member = Member.objects.get(user_id=user.pk)
+        member.phone = phone
+        member.phone_verified = verified
+        member.save(update_fields=["phone", "phone_index", "phone_verified"])
+
+    def set_phone_verified(self, user: AbstractBaseUser, phone: str) -> None:
+        """The code sent to ``phone`` was confirmed: on sign-up, or when changing the number."""
+        services.set_verified_phone(member=Member.objects.get(user_id=user.pk), phone=phone)
+
+    def get_user_by_phone(self, phone: str) -> AbstractBaseUser | None:
+        member = member_by_phone(phone)
+        return member.user if member is not None else None
+
+    def send_verification_code_sms(
+        self, user: AbstractBaseUser, phone: str, code: str, **kwargs: Any
+    ) -> None:
+        send_sms(
+            phone=phone,
+            body=_("Your verification code is %(code)s, valid for 10 minutes. Do not share it.")
+            % {"code": code},
+        )
+
+    def send_account_already_exists_sms(self, phone: str) -> None:
+        send_sms(
+            phone=phone,
+            body=_(
+                "Someone tried to sign up with this number, which already has an account. "
+                "If that was you, log in or reset your password."
+            ),
+        )
+
+    def send_unknown_account_sms(self, phone: str, **kwargs: Any) -> None:
+        send_sms(phone=phone, body=_("No MedBook account uses this number."))

@@ -1,0 +1,37 @@
+"""View decorators for member pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+
+from .models import Member
+
+View = Callable[..., HttpResponse]
+
+
+def member_required(view: View) -> View:
+    """Log in first (anonymous visitors go to the login page), then be a member.
+
+    The member (with level) is put on ``request.member``. Pages with personal data are not
+    stored by browsers or proxies.
+    """
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        member = Member.objects.select_related("level").filter(user_id=request.user.pk).first()
+        if member is None:
+            raise PermissionDenied(_("These pages are for members. Staff use the staff console."))
+        request.member = member
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)  # no-cache, no-store, private
+        return response
+
+    return wrapped

@@ -1,0 +1,135 @@
+"""Member pages: membership and points, profile, messages, and password reset by text."""
+
+from __future__ import annotations
+
+from allauth.core import ratelimit
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from medbook.personal_data import mask_phone
+
+from . import codes, selectors
+from .decorators import member_required
+from .forms import PasswordResetCodeForm, PasswordResetRequestForm
+from .models import Member, MemberLevel, Message
+from .sms import send_sms
+
+PAGE_SIZE = 20
+RESET_PURPOSE = "password-reset"
+RESET_SESSION_KEY = "medbook_password_reset"
+
+
+@require_GET
+@member_required
+def membership(request: HttpRequest) -> HttpResponse:
+    member: Member = request.member
+    levels = list(MemberLevel.objects.order_by("level"))
+    ledger = Paginator(
+        member.points_entries.only("delta", "balance_after", "reason", "note", "created_at"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "members/membership.html",
+        {
+            "member": member,
+            "levels": levels,
+            "progress": selectors.level_progress(member=member, levels=levels),
+            "ledger": ledger,
+        },
+    )
+
+
+@require_GET
+@member_required
+def profile(request: HttpRequest) -> HttpResponse:
+    return render(request, "members/profile.html", {"member": request.member})
+
+
+@require_GET
+@member_required
+def message_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(request.member.messages.all(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "members/messages.html", {"page": page})
+
+
+@require_GET
+@member_required
+def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    message = get_object_or_404(Message, pk=pk, member=request.member)
+    if message.read_at is None:
+        message.read_at = timezone.now()
+        message.save(update_fields=["read_at"])
+    return render(request, "members/message_detail.html", {"message": message})
+
+
+@require_POST
+@member_required
+def messages_read_all(request: HttpRequest) -> HttpResponse:
+    request.member.messages.filter(read_at__isnull=True).update(read_at=timezone.now())
+    return redirect("members:messages")
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Step 1: the member gives their number and gets a code by text.
+
+    The answer is the same whether or not the number is registered, so the page tells nobody
+    who is a patient here.
+    """
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        phone = form.cleaned_data["phone"]
+        if not ratelimit.consume(request, action="reset_password", key=phone):
+            form.add_error(None, _("Too many codes were requested. Please wait a few minutes."))
+            return render(request, "members/password_reset.html", {"form": form}, status=429)
+        member = selectors.member_by_phone(phone)
+        if member is not None:
+            code = codes.issue_code(purpose=RESET_PURPOSE, subject=str(member.pk))
+            send_sms(
+                phone=member.phone,
+                body=_(
+                    "Your password reset code is %(code)s, valid for 10 minutes. If you did "
+                    "not ask for it, ignore this text."
+                )
+                % {"code": code},
+            )
+        request.session[RESET_SESSION_KEY] = {
+            "member": member.pk if member else None,
+            "masked": mask_phone(phone),
+        }
+        return redirect("members:password_reset_code")
+    return render(request, "members/password_reset.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_code(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code from the text and the new password."""
+    pending = request.session.get(RESET_SESSION_KEY)
+    if not pending:
+        return redirect("members:password_reset")
+    member = Member.objects.select_related("user").filter(pk=pending["member"]).first()
+    user = member.user if member else None
+    form = PasswordResetCodeForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        valid = member is not None and codes.check_code(
+            purpose=RESET_PURPOSE, subject=str(member.pk), code=form.cleaned_data["code"]
+        )
+        if valid:
+            user.set_password(form.cleaned_data["password1"])
+            user.save(update_fields=["password"])  # other sessions end with the old password
+            del request.session[RESET_SESSION_KEY]
+            messages.success(request, _("Your password has been changed. Please log in."))
+            return redirect("account_login")
+        form.add_error(
+            "code",
+            _("The code is wrong or has expired. Check the text or ask for a new code."),
+        )
+    return render(
+        request, "members/password_reset_code.html", {"form": form, "masked": pending["masked"]}
+    )
