@@ -17,14 +17,15 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import CharField, Exists, F, OuterRef, Sum, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from appointments import services as appointment_services
 from appointments.choices import AppointmentStatus, Channel
 from appointments.models import Appointment, Schedule
 from members import services as member_services
-from members.models import Member, PointsReason, User
+from members.models import Member, Message, MessageKind, PointsReason, User
 
 from . import exceptions as errors
 from . import notices
@@ -422,3 +423,30 @@ def complete_visit(*, appointment: Appointment, now: dt.datetime | None = None) 
                 now=now,
             )
     return appointment
+
+
+# -- reminders -------------------------------------------------------------------------------------
+
+
+def send_visit_reminders(*, now: dt.datetime | None = None) -> int:
+    """Remind members of tomorrow's confirmed appointments, once each (the hourly job).
+
+    Safe to run again: an appointment that already has its reminder is skipped.
+    """
+    now = now or timezone.now()
+    tomorrow = timezone.localdate(now) + dt.timedelta(days=1)
+    reminded = Message.objects.filter(
+        kind=MessageKind.REMINDER,
+        reference=Concat(Value("reminder:"), Cast(OuterRef("pk"), CharField())),
+    )
+    due = (
+        Appointment.objects.filter(schedule__date=tomorrow, status=AppointmentStatus.CONFIRMED)
+        .exclude(Exists(reminded))
+        .select_related("member", "schedule__doctor__department")
+        .order_by("pk")
+    )
+    count = 0
+    for appointment in due.iterator(chunk_size=500):
+        notices.reminder(appointment)
+        count += 1
+    return count

@@ -265,6 +265,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.settle_yesterday",
         "schedule": crontab(hour=2, minute=0),
     },
+    "send-visit-reminders": {
+        "task": "billing.tasks.send_visit_reminders",
+        "schedule": crontab(minute=0),  # hourly; each appointment is reminded once
+    },
     "expire-unpaid-orders": {
         "task": "billing.tasks.expire_unpaid_orders",
         "schedule": 60.0,
@@ -299,6 +303,7 @@ ACCOUNT_LOGIN_METHODS = {"phone"}
 ACCOUNT_SIGNUP_FIELDS = ["phone*", "password1*", "password2*"]
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 10 * 60
+ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 5
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE = True

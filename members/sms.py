@@ -40,15 +40,6 @@ class LogSMSBackend(SMSBackend):
         logger.info("SMS to %s: %s", mask_phone(message.phone), message.body)
 
 
-class MemorySMSBackend(SMSBackend):
-    """Keeps texts in ``outbox`` (tests)."""
-
-    outbox: list[TextMessage] = []
-
-    def send(self, message: TextMessage) -> None:
-        self.outbox.append(message)
-
-
 @cache
 def _backend(path: str) -> SMSBackend:
     return import_string(path)()

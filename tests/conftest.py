@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from decimal import Decimal
 
 import pytest
@@ -79,6 +81,60 @@ def member(levels):
 @pytest.fixture
 def other_member(levels):
     return MemberFactory(name="李四", level=levels["普通"])
+
+
+@pytest.fixture
+def front_desk(db):
+    """A front-desk login: may cancel any appointment, has no member record."""
+    from django.contrib.auth.models import Permission
+
+    from tests.members.factories import UserFactory
+
+    user = UserFactory(username="frontdesk", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="cancel_any_appointment"))
+    return user
+
+
+@pytest.fixture
+def doctor_user(db):
+    """A doctor's login, linked to a doctor."""
+    from tests.appointments.factories import DoctorFactory
+    from tests.members.factories import UserFactory
+
+    user = UserFactory(username="doctor", is_staff=True)
+    DoctorFactory(user=user, name="王医生")
+    return user
+
+
+@pytest.fixture
+def clinic_admin(db):
+    from tests.members.factories import UserFactory
+
+    return UserFactory(username="clinicadmin", is_staff=True, is_superuser=True)
+
+
+SMS_CODE = re.compile(r"(\d{6})")
+
+
+@pytest.fixture
+def sms_log(caplog):
+    """The texts the (logging) SMS backend sent; ``.code()`` is the last code in them."""
+    caplog.set_level(logging.INFO, logger="medbook.sms")
+
+    class Texts:
+        @staticmethod
+        def messages() -> list[str]:
+            return [r.getMessage() for r in caplog.records if r.name == "medbook.sms"]
+
+        @classmethod
+        def code(cls) -> str:
+            for text in reversed(cls.messages()):
+                found = SMS_CODE.search(text.split(":", 1)[1])
+                if found:
+                    return found.group(1)
+            raise AssertionError("no code was texted")
+
+    return Texts
 
 
 @pytest.fixture

@@ -44,6 +44,7 @@ class MemberFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"会员{n}")
     phone = factory.LazyFunction(next_phone)
+    phone_verified = True
     level = factory.LazyFunction(
         lambda: MemberLevel.objects.order_by("level").first() or MemberLevelFactory(level=1)
     )
