@@ -29,7 +29,7 @@ class PhoneNumberField(forms.CharField):
     """A mobile number as typed by a patient (13812345678, +86 138 1234 5678), cleaned to E.164."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("label", gettext_lazy("Mobile number"))
+        kwargs["label"] = gettext_lazy("Mobile number")  # allauth passes a bare "Phone"
         kwargs.setdefault("max_length", 32)
         kwargs["widget"] = forms.TextInput(
             attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}

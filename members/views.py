@@ -29,10 +29,7 @@ RESET_SESSION_KEY = "medbook_password_reset"
 def membership(request: HttpRequest) -> HttpResponse:
     member: Member = request.member
     levels = list(MemberLevel.objects.order_by("level"))
-    ledger = Paginator(
-        member.points_entries.only("delta", "balance_after", "reason", "note", "created_at"),
-        PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
+    ledger = Paginator(member.points_entries.all(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "members/membership.html",
