@@ -314,7 +314,8 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 10 * 60
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "5/30m/key,20/5m/ip",
     "signup": "20/h/ip",
-    "confirm_phone": "3/m/key,10/h/ip",  # a code sent to one number
+    "verify_phone": "1/30s/key,10/h/key,30/h/ip",  # codes texted to one number
+    "reset_password": "1/30s/key,10/h/key,30/h/ip",  # password-reset codes, the same
     "change_phone": "3/h/user",
     "reauthenticate": "10/m/user",
     "change_password": "5/m/user",

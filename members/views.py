@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from allauth.core import ratelimit
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -38,6 +39,7 @@ def membership(request: HttpRequest) -> HttpResponse:
             "levels": levels,
             "progress": selectors.level_progress(member=member, levels=levels),
             "ledger": ledger,
+            "cutoff_hours": settings.MEDBOOK_CANCEL_CUTOFF_HOURS,
         },
     )
 

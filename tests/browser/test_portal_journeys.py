@@ -153,7 +153,8 @@ def test_a_full_session_cannot_be_booked_and_a_later_one_shows_when_it_opens(
     opens = timezone.localtime(clinic["later"].release_at)
     assert "未放号" in later.inner_text()
     assert opens.strftime("%H:%M") in later.inner_text()
-    assert "金卡会员" in later.inner_text()  # the member's own earlier time
+    own = timezone.localtime(clinic["later"].release_at - dt.timedelta(hours=12))
+    assert f"金卡会员：{own.month}月{own.day}日 {own:%H:%M} 起可约" in later.inner_text()
     screenshot(page, "portal-13-full-and-not-open")
 
     # Booking the full one anyway (an old link) explains why not.
