@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -12,4 +12,10 @@ urlpatterns = [
     path("messages/read-all/", views.messages_read_all, name="messages_read_all"),
     path("accounts/password/reset/", views.password_reset, name="password_reset"),
     path("accounts/password/reset/code/", views.password_reset_code, name="password_reset_code"),
+    # allauth's e-mail pages and e-mailed reset links: members have a phone, not an address.
+    re_path(r"^accounts/email/$", views.not_offered),
+    re_path(r"^accounts/confirm-email/", views.not_offered),
+    re_path(r"^accounts/password/reset/(done|key)/", views.not_offered),
+    re_path(r"^accounts/password/set/$", views.not_offered),
+    re_path(r"^accounts/login/code/", views.not_offered),
 ]

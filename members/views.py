@@ -6,7 +6,7 @@ from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -72,6 +72,11 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def messages_read_all(request: HttpRequest) -> HttpResponse:
     request.member.messages.filter(read_at__isnull=True).update(read_at=timezone.now())
     return redirect("members:messages")
+
+
+def not_offered(request: HttpRequest, *args: object) -> HttpResponse:
+    """allauth pages MedBook does not use (e-mail addresses, e-mailed links)."""
+    raise Http404("not offered")
 
 
 @require_http_methods(["GET", "POST"])

@@ -179,3 +179,40 @@ def test_a_number_already_registered_cannot_be_taken(client, levels) -> None:
     client.post(reverse("account_change_phone"), {"phone": "13800007777"})
     member.refresh_from_db()
     assert member.phone == "+8613700005555"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/email/",
+        "/accounts/confirm-email/",
+        "/accounts/confirm-email/abc/",
+        "/accounts/password/reset/done/",
+        "/accounts/password/reset/key/1-abc/",
+        "/accounts/password/set/",
+        "/accounts/login/code/confirm/",
+    ],
+)
+def test_allauths_email_pages_are_not_offered(client, member, path) -> None:
+    client.force_login(member.user)
+    assert client.get(path).status_code == 404
+
+
+def test_changing_the_password_keeps_this_session_and_needs_the_old_one(client, levels) -> None:
+    member = MemberFactory(phone="+8613700008888")
+    member.user.set_password(PASSWORD)
+    member.user.save()
+    client.post(reverse("account_login"), {"login": "13700008888", "password": PASSWORD})
+    new = "Zx9#another-pass"
+    wrong = client.post(
+        reverse("account_change_password"),
+        {"oldpassword": "nope", "password1": new, "password2": new},
+    )
+    assert wrong.status_code == 200
+    client.post(
+        reverse("account_change_password"),
+        {"oldpassword": PASSWORD, "password1": new, "password2": new},
+    )
+    member.user.refresh_from_db()
+    assert member.user.check_password(new)
+    assert client.get(reverse("members:profile")).status_code == 200
