@@ -182,3 +182,14 @@ def test_membership_profile_and_english(page, clinic, levels) -> None:
     screenshot(page, "portal-17-doctor-english")
     page.set_viewport_size(DESKTOP)
     screenshot(page, "portal-18-doctor-english-desktop")
+
+
+def test_the_slots_left_refresh_on_the_open_page_within_seconds(page, clinic) -> None:
+    page.goto(page.base_url + f"/doctors/{clinic['doctor'].pk}/")
+    session = page.locator(f"#schedule-{clinic['open'].pk}")
+    assert "剩余 10 个号" in session.inner_text()
+
+    book_appointment(member=MemberFactory(), schedule=clinic["open"], channel=Channel.WEB)
+
+    session.get_by_text("剩余 9 个号").wait_for(timeout=8000)  # polled every 5 s
+    screenshot(page, "portal-19-live-count")

@@ -35,3 +35,25 @@ def test_it_refuses_outside_the_embedded_default(settings) -> None:
 
     with pytest.raises(CommandError, match="createsuperuser"):
         call_command("ensure_demo_accounts", stdout=io.StringIO())
+
+
+def test_it_prints_a_demo_member_who_can_log_in_with_the_demo_password(
+    settings, tmp_path, client
+) -> None:
+    from django.urls import reverse
+
+    from members.demo import DEMO_MEMBER_PASSWORD
+
+    settings.EMBEDDED = True
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", members=20, appointments=50, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("ensure_demo_accounts", stdout=out)
+
+    line = next(text for text in out.getvalue().splitlines() if text.startswith("Member login"))
+    phone = line.split(": ")[1].split(" / ")[0]
+    response = client.post(
+        reverse("account_login"), {"login": phone, "password": DEMO_MEMBER_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("billing:appointments")).status_code == 200

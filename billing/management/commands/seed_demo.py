@@ -35,12 +35,12 @@ from billing.choices import Gateway, OrderStatus
 from billing.models import Order, SandboxTrade
 from billing.services import payable_amount
 from medbook.personal_data import national_id_check_char
+from members.demo import DEMO_MEMBER_PASSWORD
 from members.models import Gender, Member, MemberLevel, PointsEntry, PointsReason, User
 
 DEMO_USER_PREFIX = "demo-"
 CHANNELS = [str(value) for value in Channel.values]
 CHANNEL_WEIGHTS = [70, 15, 10, 5]
-DEMO_PASSWORD = "medbook123"  # noqa: S105 - documented demo password
 BATCH = 5000
 UPCOMING = {
     AppointmentStatus.PENDING_PAYMENT,
@@ -334,7 +334,7 @@ class Command(BaseCommand):
         self, count: int, levels: dict[int, MemberLevel], history_days: int
     ) -> list[DemoMember]:
         rng = self.rng
-        password = make_password(DEMO_PASSWORD)
+        password = make_password(DEMO_MEMBER_PASSWORD)
         used_ids: set[str] = set()
         demo: list[DemoMember] = []
         with transaction.atomic():

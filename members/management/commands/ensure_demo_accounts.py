@@ -10,13 +10,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from members.demo import DEMO_MEMBER_PASSWORD
 from members.models import Member, User
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo administrator of the embedded default, give the first seeded member a "
-        "password, and print both logins."
+        "Create the demo administrator of the embedded default and print its login and a "
+        "demo member's."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -29,11 +30,7 @@ class Command(BaseCommand):
         if path.exists():
             credentials = json.loads(path.read_text(encoding="utf-8"))
         else:
-            credentials = {
-                "username": "admin",
-                "password": secrets.token_urlsafe(12),
-                "member_password": secrets.token_urlsafe(9),
-            }
+            credentials = {"username": "admin", "password": secrets.token_urlsafe(12)}
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(credentials, fh)
@@ -53,15 +50,12 @@ class Command(BaseCommand):
                 f"(stored in {path})"
             )
         )
-        member = Member.objects.select_related("user").order_by("pk").first()
-        member_password = credentials.get("member_password")
-        if member is not None and member_password:
-            if not member.user.check_password(member_password):
-                member.user.set_password(member_password)
-                member.user.save(update_fields=["password"])
+        member = Member.objects.order_by("pk").first()
+        if member is not None:
             # Demo data only: the seeded numbers are not real people's.
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Member login: {member.phone[3:]} / {member_password} ({member.name})"
+                    f"Member login: {member.phone[3:]} / {DEMO_MEMBER_PASSWORD} ({member.name}; "
+                    "every demo member has this password)"
                 )
             )
