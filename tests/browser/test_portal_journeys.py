@@ -193,3 +193,14 @@ def test_the_slots_left_refresh_on_the_open_page_within_seconds(page, clinic) ->
 
     session.get_by_text("剩余 9 个号").wait_for(timeout=8000)  # polled every 5 s
     screenshot(page, "portal-19-live-count")
+
+
+def test_a_double_click_on_book_books_once(page, clinic, levels) -> None:
+    member = MemberFactory(name="钱程")
+    _log_in(page, member)
+    page.goto(page.base_url + f"/book/{clinic['open'].pk}/")
+    page.get_by_role("button", name="预约并支付").dblclick()
+    page.wait_for_url("**/payments/sandbox/**")
+    assert member.appointments.count() == 1
+    clinic["open"].refresh_from_db()
+    assert clinic["open"].booked == 1
