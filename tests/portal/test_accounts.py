@@ -216,3 +216,10 @@ def test_changing_the_password_keeps_this_session_and_needs_the_old_one(client, 
     member.user.refresh_from_db()
     assert member.user.check_password(new)
     assert client.get(reverse("members:profile")).status_code == 200
+
+
+def test_logging_out_ends_the_session(client, member) -> None:
+    client.force_login(member.user)
+    assert client.get(reverse("account_logout")).status_code == 200  # asks first
+    client.post(reverse("account_logout"))
+    assert client.get(reverse("members:profile")).status_code == 302
