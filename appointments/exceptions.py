@@ -155,3 +155,10 @@ class IllegalTransition(AppointmentError):
             _("This appointment is %(status)s; it cannot be %(action)s.")
             % {"status": status_label, "action": action}
         )
+
+
+class ExtraNumbersNotAllowed(AppointmentError):
+    code = "extra_numbers_not_allowed"
+
+    def __init__(self) -> None:
+        super().__init__(_("This doctor does not take extra numbers (加号)."))

@@ -65,6 +65,11 @@ class Doctor(models.Model):
         validators=[MinValueValidator(Decimal("0"))],
     )
     is_active = models.BooleanField(_("active"), default=True)
+    allows_extra_numbers = models.BooleanField(
+        _("allows extra numbers (加号)"),
+        default=False,
+        help_text=_("The front desk may add a number beyond the session's slots for a walk-in."),
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -196,7 +201,10 @@ class Schedule(models.Model):
             models.Index(fields=["doctor", "date"], name="schedule_doctor_date_idx"),
             models.Index(fields=["date"], name="schedule_date_idx"),
         ]
-        permissions = [("suspend_schedule", _("Can suspend a schedule"))]
+        permissions = [
+            ("suspend_schedule", _("Can suspend a schedule")),
+            ("generate_schedules", _("Can generate schedules from templates")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.doctor.name} {self.date:%Y-%m-%d} {self.start_time:%H:%M}"
@@ -253,6 +261,14 @@ class Appointment(models.Model):
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=200, blank=True)
+    called_at = models.DateTimeField(_("called at"), null=True, blank=True)
+    no_show_at = models.DateTimeField(_("marked no-show at"), null=True, blank=True)
+    staff_note = models.CharField(
+        _("staff note"),
+        max_length=200,
+        blank=True,
+        help_text=_("Why staff booked past the member's own limits, when they did."),
+    )
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -289,6 +305,10 @@ class Appointment(models.Model):
         ]
         permissions = [
             ("cancel_any_appointment", _("Can cancel any appointment, ignoring the cutoff")),
+            ("check_in_appointment", _("Can check patients in")),
+            ("book_for_member", _("Can book and register walk-ins for members")),
+            ("override_booking_rules", _("Can book past a member's own limits, with a reason")),
+            ("run_queue", _("Can call, complete and mark no-shows in their own queue")),
         ]
 
     def __str__(self) -> str:
@@ -297,3 +317,77 @@ class Appointment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+class TitleFee(models.Model):
+    """The registration fee a doctor of a title charges unless their own fee is set."""
+
+    title = models.CharField(_("title"), max_length=24, choices=DoctorTitle.choices, unique=True)
+    fee = models.DecimalField(
+        _("registration fee"),
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("fee by title")
+        verbose_name_plural = _("fees by title")
+        constraints = [models.CheckConstraint(condition=Q(fee__gte=0), name="titlefee_fee_gte_0")]
+
+    def __str__(self) -> str:
+        return f"{self.get_title_display()} ¥{self.fee}"
+
+
+class Holiday(models.Model):
+    """A day the clinic is closed: no schedules are generated for it."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+class ReleaseRule(models.Model):
+    """When sessions open to the public (放号): ``days_ahead`` days before at ``release_time``.
+
+    One row for the clinic (pk 1). Levels with booking_lead_hours may book that much earlier.
+    """
+
+    days_ahead = models.PositiveSmallIntegerField(_("days ahead"), default=7)
+    release_time = models.TimeField(_("release time"), default=dt.time(8, 0))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("release rule")
+        verbose_name_plural = _("release rule")
+        constraints = [
+            models.CheckConstraint(condition=Q(days_ahead__gte=1), name="releaserule_days_gte_1")
+        ]
+
+    def __str__(self) -> str:
+        return _("%(days)d days ahead at %(time)s") % {
+            "days": self.days_ahead,
+            "time": self.release_time.strftime("%H:%M"),
+        }
+
+    @classmethod
+    def current(cls) -> ReleaseRule:
+        rule, _created = cls.objects.get_or_create(pk=1)
+        return rule
+
+    def release_at(self, day: dt.date) -> dt.datetime:
+        """When a session on ``day`` opens to the public."""
+        return dt.datetime.combine(
+            day - dt.timedelta(days=self.days_ahead),
+            self.release_time,
+            tzinfo=timezone.get_current_timezone(),
+        )

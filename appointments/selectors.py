@@ -27,6 +27,7 @@ from .choices import (
     ACTIVE_STATUSES,
     CANCELLABLE_STATUSES,
     UPCOMING_STATUSES,
+    AppointmentStatus,
     DoctorTitle,
     ScheduleStatus,
 )
@@ -73,8 +74,12 @@ def booking_blocker(
     member: Member | None,
     now: dt.datetime,
     bookings: MemberBookings | None = None,
+    staff_override: bool = False,
 ) -> errors.AppointmentError | None:
     """Why ``member`` cannot book ``schedule`` at ``now``, or None when they can.
+
+    ``staff_override`` (staff booking with a reason) lifts the member's own limits: opening
+    time, a no-show ban and the level's cap; never capacity, status or a double booking.
 
     The booking service calls this with both rows locked, which makes the answer final; other
     callers get an answer that is true at the moment of reading. ``bookings`` (from
@@ -87,11 +92,11 @@ def booking_blocker(
     if schedule.status != ScheduleStatus.PUBLISHED:
         return errors.ScheduleUnavailable()
     opens_at = opens_at_for(schedule=schedule, level=member.level if member else None)
-    if now < opens_at:
+    if now < opens_at and not staff_override:
         return errors.NotYetOpen(opens_at)
     if member is None:
         return errors.SoldOut() if schedule.remaining == 0 else None
-    if member.is_banned(now):
+    if member.is_banned(now) and not staff_override:
         return errors.MemberBanned(member.banned_until)
     if bookings is not None:
         already = schedule.pk in bookings.schedule_ids
@@ -107,7 +112,7 @@ def booking_blocker(
         if bookings is not None
         else upcoming_appointment_count(member=member, now=now)
     )
-    if upcoming >= limit:
+    if upcoming >= limit and not staff_override:
         return errors.TierLimitReached(limit, member.level.name)
     return None
 
@@ -129,7 +134,10 @@ def cancel_blocker(
     staff = by is None or by.has_perm("appointments.cancel_any_appointment")
     if not staff and appointment.member.user_id != by.pk:
         return errors.NotAllowed()
-    if appointment.status not in CANCELLABLE_STATUSES:
+    cancellable = CANCELLABLE_STATUSES
+    if by is None:  # MedBook itself, e.g. a suspended session: also patients already here
+        cancellable = (*CANCELLABLE_STATUSES, AppointmentStatus.CHECKED_IN)
+    if appointment.status not in cancellable:
         return errors.NotCancellable(appointment.get_status_display())
     if not staff:
         schedule = appointment.schedule
@@ -312,3 +320,21 @@ def active_appointment_of(*, member: Member, schedule: Schedule) -> Appointment 
     return Appointment.objects.filter(
         member=member, schedule=schedule, status__in=ACTIVE_STATUSES
     ).first()
+
+
+def alternative_schedule(*, schedule: Schedule, now: dt.datetime) -> Schedule | None:
+    """Where patients of a suspended session can go: the same doctor's next session with a free
+    slot, else the next one of a doctor of the same title in the same department."""
+    open_ = _open_schedules(now).exclude(pk=schedule.pk).select_related("doctor__department")
+    same_doctor = open_.filter(doctor=schedule.doctor).order_by("date", "start_time").first()
+    if same_doctor is not None:
+        return same_doctor
+    return (
+        open_.filter(
+            doctor__department=schedule.doctor.department_id,
+            doctor__title=schedule.doctor.title,
+            doctor__is_active=True,
+        )
+        .order_by("date", "start_time")
+        .first()
+    )

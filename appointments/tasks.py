@@ -15,3 +15,19 @@ def finish_past_schedules() -> int:
     if count:
         logger.info("Marked %d ended schedules as finished", count)
     return count
+
+
+@shared_task
+def release_due_schedules() -> int:
+    count = services.release_due_schedules()
+    if count:
+        logger.info("Released %d sessions", count)
+    return count
+
+
+@shared_task
+def sweep_no_shows() -> int:
+    count = services.sweep_no_shows()
+    if count:
+        logger.info("Marked %d appointments as no-show", count)
+    return count

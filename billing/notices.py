@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from appointments.models import Appointment
+from appointments.models import Appointment, Schedule
 from members.models import MessageKind
 from members.services import send_message
 
@@ -127,4 +128,34 @@ def reminder(appointment: Appointment) -> None:
             "room": schedule.room or schedule.doctor.department.location or "",
         },
         reference=f"reminder:{appointment.pk}",
+    )
+
+
+def suspended(
+    appointment: Appointment, refund: Decimal, reason: str, alternative: Schedule | None
+) -> None:
+    parts = [
+        _("We are sorry: the session %(session)s is cancelled by the clinic (%(reason)s).")
+        % {"session": _session(appointment), "reason": reason}
+    ]
+    if refund > 0:
+        parts.append(
+            _("¥%(amount)s will be refunded to the account you paid from.") % {"amount": refund}
+        )
+    if alternative is not None:
+        parts.append(
+            _("%(doctor)s has a free slot on %(day)s at %(time)s. You can book it here: %(url)s")
+            % {
+                "doctor": alternative.doctor.name,
+                "day": formats.date_format(alternative.date, "MONTH_DAY_FORMAT"),
+                "time": alternative.start_time.strftime("%H:%M"),
+                "url": reverse("billing:book", args=[alternative.pk]),
+            }
+        )
+    send_message(
+        member=appointment.member,
+        kind=MessageKind.SUSPENDED,
+        title=_("Session cancelled by the clinic (停诊)"),
+        body=" ".join(parts),
+        reference=_ref(appointment),
     )

@@ -22,7 +22,6 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -131,6 +130,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "allauth",
     "allauth.account",
+    "medbook",
     "members",
     "appointments",
     "billing",
@@ -254,30 +254,21 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# A request that enqueues a job while the broker is down waits at most about a second.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.3,
+    "interval_max": 0.5,
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE = {
-    "settle-yesterday": {
-        "task": "billing.tasks.settle_yesterday",
-        "schedule": crontab(hour=2, minute=0),
-    },
-    "send-visit-reminders": {
-        "task": "billing.tasks.send_visit_reminders",
-        "schedule": crontab(minute=0),  # hourly; each appointment is reminded once
-    },
-    "expire-unpaid-orders": {
-        "task": "billing.tasks.expire_unpaid_orders",
-        "schedule": 60.0,
-    },
-    "finish-past-schedules": {
-        "task": "appointments.tasks.finish_past_schedules",
-        "schedule": 300.0,
-    },
-}
+# The periodic jobs live in the database (django-celery-beat); medbook/jobs.py seeds them.
+CELERY_BEAT_SCHEDULE: dict = {}
 
 # ---------------------------------------------------------------------------------------------
 # Accounts
@@ -322,9 +313,22 @@ ACCOUNT_RATE_LIMITS = {
 }
 MEDBOOK_SMS_BACKEND = env("MEDBOOK_SMS_BACKEND", "members.sms.LogSMSBackend")
 MEDBOOK_SMS_SIGNATURE = env("MEDBOOK_SMS_SIGNATURE", "MedBook")
+# In-app messages also go out by text (these kinds; empty: none) and by e-mail (every kind, when
+# the member's login has an address); see members/delivery.py.
+MEDBOOK_TEXT_MESSAGE_KINDS = env_list(
+    "MEDBOOK_TEXT_MESSAGE_KINDS", "suspended,reminder,cancelled,refunded,no_show"
+)
+EMAIL_BACKEND = env("EMAIL_BACKEND", "") or "django.core.mail.backends.console.EmailBackend"
+EMAIL_HOST = env("EMAIL_HOST", "") or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "") or ""
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # seconds; a stuck mail server must not hang a worker
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "") or "MedBook <noreply@localhost>"
 # The password-reset code: valid this many seconds, this many tries.
-MEDBOOK_CODE_TIMEOUT = int(env("MEDBOOK_CODE_TIMEOUT", "600"))
-MEDBOOK_CODE_MAX_ATTEMPTS = int(env("MEDBOOK_CODE_MAX_ATTEMPTS", "5"))
+MEDBOOK_CODE_TIMEOUT = env_int("MEDBOOK_CODE_TIMEOUT", 600)
+MEDBOOK_CODE_MAX_ATTEMPTS = env_int("MEDBOOK_CODE_MAX_ATTEMPTS", 5)
 ADMIN_URL = env("DJANGO_ADMIN_URL", "admin/") or "admin/"
 
 # ---------------------------------------------------------------------------------------------
@@ -367,6 +371,12 @@ X_FRAME_OPTIONS = "DENY"
 # Clinic rules (see README, "Clinic rules")
 # ---------------------------------------------------------------------------------------------
 MEDBOOK_CANCEL_CUTOFF_HOURS = env_int("MEDBOOK_CANCEL_CUTOFF_HOURS", 24)
+# The no-show rule: still-confirmed appointments become no-shows this long after the session
+# ends; this many within the window pause online booking for the ban's length.
+MEDBOOK_NO_SHOW_GRACE_MINUTES = env_int("MEDBOOK_NO_SHOW_GRACE_MINUTES", 30)
+MEDBOOK_NO_SHOW_LIMIT = env_int("MEDBOOK_NO_SHOW_LIMIT", 3)
+MEDBOOK_NO_SHOW_WINDOW_DAYS = env_int("MEDBOOK_NO_SHOW_WINDOW_DAYS", 90)
+MEDBOOK_NO_SHOW_BAN_DAYS = env_int("MEDBOOK_NO_SHOW_BAN_DAYS", 30)
 MEDBOOK_HOLD_MINUTES = env_int("MEDBOOK_HOLD_MINUTES", 15)
 MEDBOOK_LATE_CANCEL_REFUND_PERCENT = env_int("MEDBOOK_LATE_CANCEL_REFUND_PERCENT", 100)
 if not 0 <= MEDBOOK_LATE_CANCEL_REFUND_PERCENT <= 100:

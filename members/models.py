@@ -125,6 +125,12 @@ class Member(models.Model):
         blank=True,
         help_text=_("Set by the no-show rule; the member cannot book before this time."),
     )
+    no_show_ban_lifted_at = models.DateTimeField(
+        _("no-show ban last lifted"),
+        null=True,
+        blank=True,
+        help_text=_("No-shows before this time no longer count towards a ban."),
+    )
     history = HistoricalRecords(excluded_fields=["phone_index", "national_id_index"])
 
     class Meta:
@@ -143,6 +149,11 @@ class Member(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["name"], name="member_name_idx")]
+        permissions = [
+            ("view_personal_data", _("Can see full phone and ID numbers (logged)")),
+            ("change_member_level", _("Can change a member's level, with a reason")),
+            ("lift_ban", _("Can lift a member's no-show ban, with a reason")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.masked_phone})"
@@ -218,6 +229,7 @@ class MessageKind(models.TextChoices):
     REMINDER = "reminder", _("Reminder")
     LEVEL_UP = "level_up", _("Membership level")
     POINTS = "points", _("Points")
+    NO_SHOW = "no_show", _("Missed appointments")
 
 
 class Message(models.Model):
@@ -232,6 +244,11 @@ class Message(models.Model):
     reference = models.CharField(_("reference"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # Delivery by text and e-mail (members/delivery.py): when each went out, and the tries.
+    texted_at = models.DateTimeField(_("texted at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    delivery_attempts = models.PositiveSmallIntegerField(_("delivery attempts"), default=0)
+    delivery_error = models.CharField(_("last delivery error"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -240,6 +257,8 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["member", "read_at"], name="message_member_unread_idx"),
             models.Index(fields=["member", "-created_at"], name="message_member_recent_idx"),
+            # The periodic re-send looks at the last day's messages of every member.
+            models.Index(fields=["created_at"], name="message_created_idx"),
         ]
 
     def __str__(self) -> str:

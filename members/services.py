@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,8 +11,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from medbook import audit
+from medbook.models import Outcome
 from medbook.personal_data import normalize_phone, validate_national_id
 
+from . import tasks
 from .models import (
     Gender,
     Member,
@@ -147,14 +151,23 @@ def add_points(
     return entry
 
 
-def adjust_points(*, member: Member, delta: int, note: str, by: User) -> PointsEntry:
-    """A staff correction of a member's points: needs the permission and a reason."""
+@transaction.atomic
+def adjust_points(*, member: Member, delta: int, note: str, by: User, request=None) -> PointsEntry:
+    """A staff correction of a member's points: needs the permission and a reason; logged."""
     if not by.has_perm("members.adjust_points"):
         raise PermissionDenied(_("You may not adjust points."))
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": _("Please give the reason for this adjustment.")})
     entry = add_points(member=member, delta=delta, reason=PointsReason.ADJUSTMENT, note=note, by=by)
+    audit.record(
+        actor=by,
+        action="member.adjust_points",
+        target=member,
+        reason=note,
+        detail={"delta": delta, "balance": entry.balance_after},
+        request=request,
+    )
     send_message(
         member=member,
         kind=MessageKind.POINTS,
@@ -175,8 +188,8 @@ def send_message(
     reference: str = "",
     now: dt.datetime | None = None,
 ) -> Message:
-    """Write an in-app message (站内信) to a member."""
-    return Message.objects.create(
+    """Write an in-app message (站内信) to a member; its text/e-mail go out once committed."""
+    message = Message.objects.create(
         member=member,
         kind=kind,
         title=title[:100],
@@ -184,3 +197,98 @@ def send_message(
         reference=reference[:64],
         created_at=now or timezone.now(),
     )
+
+    def enqueue_delivery() -> None:
+        # A broker outage must not break the business action: the row stays, and
+        # tasks.deliver_pending_messages queues it again.
+        try:
+            tasks.deliver_message.delay(message.pk)
+        except Exception as exc:
+            logging.getLogger("medbook.notify").warning(
+                "Could not queue delivery of message %s: %r", message.pk, exc
+            )
+
+    transaction.on_commit(enqueue_delivery)
+    return message
+
+
+# -- member service (staff) ------------------------------------------------------------------------
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Please give the reason.")})
+    return reason[:200]
+
+
+@transaction.atomic
+def change_level(
+    *, member: Member, level: MemberLevel, by: User, reason: str, request=None
+) -> Member:
+    """Staff move a member to another level (points stay as they are); logged and told."""
+    if not by.has_perm("members.change_member_level"):
+        raise PermissionDenied(_("You may not change members' levels."))
+    reason = _reason(reason)
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    before = member.level
+    if before.pk == level.pk:
+        return member
+    member.level = level
+    member.save(update_fields=["level"])
+    audit.record(
+        actor=by,
+        action="member.change_level",
+        target=member,
+        reason=reason,
+        detail={"from": before.name, "to": level.name},
+        request=request,
+    )
+    send_message(
+        member=member,
+        kind=MessageKind.LEVEL_UP,
+        title=_("Your membership level is now %(level)s") % {"level": level.name},
+        body=_("The clinic changed your level from %(before)s to %(level)s. Reason: %(reason)s")
+        % {"before": before.name, "level": level.name, "reason": reason},
+    )
+    return member
+
+
+@transaction.atomic
+def lift_ban(*, member: Member, by: User, reason: str, request=None) -> Member:
+    """Staff let a member book online again; earlier no-shows stop counting towards a ban."""
+    if not by.has_perm("members.lift_ban"):
+        raise PermissionDenied(_("You may not lift bans."))
+    reason = _reason(reason)
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    now = timezone.now()
+    member.banned_until = None
+    member.no_show_ban_lifted_at = now
+    member.save(update_fields=["banned_until", "no_show_ban_lifted_at"])
+    audit.record(actor=by, action="member.lift_ban", target=member, reason=reason, request=request)
+    send_message(
+        member=member,
+        kind=MessageKind.NO_SHOW,
+        title=_("You can book online again"),
+        body=_("The clinic lifted the pause on your online booking. Reason: %(reason)s")
+        % {"reason": reason},
+        now=now,
+    )
+    return member
+
+
+def unmask_personal_data(*, member: Member, by: User, reason: str, request=None) -> dict[str, str]:
+    """The full phone and ID number, for staff with the permission; every look is logged."""
+    if not by.has_perm("members.view_personal_data"):
+        audit.record(
+            actor=by,
+            action="member.unmask",
+            target=member,
+            reason=(reason or "")[:200],
+            outcome=Outcome.DENIED,
+            request=request,
+        )
+        raise PermissionDenied(_("You may not see full personal data."))
+    reason = _reason(reason)
+    audit.record(actor=by, action="member.unmask", target=member, reason=reason, request=request)
+    return {"phone": member.phone, "national_id": member.national_id}

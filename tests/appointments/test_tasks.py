@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from appointments import tasks
@@ -25,7 +24,25 @@ def test_finish_past_schedules_runs_as_a_task(levels) -> None:
     assert ended.status == ScheduleStatus.FINISHED
 
 
-def test_every_beat_entry_names_a_registered_task() -> None:
+def test_every_job_names_a_registered_task_and_is_in_the_database() -> None:
+    from django_celery_beat.models import PeriodicTask
+
+    from medbook.jobs import JOBS
+
     app.loader.import_default_modules()
-    for entry in settings.CELERY_BEAT_SCHEDULE.values():
-        assert entry["task"] in app.tasks
+    stored = dict(PeriodicTask.objects.values_list("name", "task"))
+    for job in JOBS:
+        assert job.task in app.tasks
+        assert stored[job.name] == job.task
+
+
+def test_an_edited_job_schedule_survives_the_next_migrate() -> None:
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    from medbook.jobs import ensure_periodic_tasks
+
+    task = PeriodicTask.objects.get(name="sweep-no-shows")
+    task.interval = IntervalSchedule.objects.create(every=120, period="seconds")
+    task.save()
+    ensure_periodic_tasks()
+    assert PeriodicTask.objects.get(name="sweep-no-shows").interval.every == 120

@@ -83,6 +83,9 @@ class AppointmentRow(NamedTuple):
     cancelled_at: dt.datetime | None
     cancel_reason: str
     cancelled_by_id: int | None
+    called_at: dt.datetime | None
+    no_show_at: dt.datetime | None
+    staff_note: str
 
 
 ORDER_COLUMNS = (
@@ -531,6 +534,11 @@ class Command(BaseCommand):
             cancelled_at=created + (min(starts, self.now) - created) / 2 if cancelled else None,
             cancel_reason=rng.choice(data.CANCEL_REASONS) if cancelled else "",
             cancelled_by_id=member.user_id if cancelled else None,
+            called_at=min(visit, self.now) if status == AppointmentStatus.COMPLETED else None,
+            no_show_at=schedule.ends_at + dt.timedelta(minutes=30)
+            if status == AppointmentStatus.NO_SHOW
+            else None,
+            staff_note="",
         )
 
     # -- points -------------------------------------------------------------------------------

@@ -27,10 +27,10 @@ from appointments.models import Appointment, Schedule
 from members import services as member_services
 from members.models import Member, Message, MessageKind, PointsReason, User
 
-from . import exceptions as errors
-from . import notices
-from .choices import NotificationOutcome, OrderStatus, RefundStatus
-from .gateways import (
+from .. import exceptions as errors
+from .. import notices
+from ..choices import NotificationOutcome, OrderStatus, RefundStatus
+from ..gateways import (
     GatewayError,
     IgnoredNotification,
     InvalidNotification,
@@ -38,7 +38,7 @@ from .gateways import (
     PaymentNotice,
     get_gateway,
 )
-from .models import GatewayNotification, Order, Refund
+from ..models import GatewayNotification, Order, Refund
 
 CENT = Decimal("0.01")
 EXPIRED_HOLD_REASON = "未在规定时间内支付，号源已释放"
@@ -56,7 +56,14 @@ def new_out_trade_no(now: dt.datetime) -> str:
 
 @transaction.atomic
 def place_booking(
-    *, member: Member, schedule: Schedule, channel: Channel, now: dt.datetime | None = None
+    *,
+    member: Member,
+    schedule: Schedule,
+    channel: Channel,
+    now: dt.datetime | None = None,
+    by: User | None = None,
+    override_reason: str = "",
+    walk_in: bool = False,
 ) -> Appointment:
     """Book a slot and, when the session has a fee, open the order that holds it.
 
@@ -65,7 +72,13 @@ def place_booking(
     """
     now = now or timezone.now()
     appointment = appointment_services.book_appointment(
-        member=member, schedule=schedule, channel=channel, now=now
+        member=member,
+        schedule=schedule,
+        channel=channel,
+        now=now,
+        by=by,
+        override_reason=override_reason,
+        walk_in=walk_in,
     )
     order = None
     if appointment.status == AppointmentStatus.PENDING_PAYMENT:
@@ -237,7 +250,7 @@ def _pending_refunds(order: Order) -> Decimal:
 
 
 def _enqueue_refund(refund: Refund) -> None:
-    from .tasks import carry_out_refund
+    from ..tasks import carry_out_refund
 
     transaction.on_commit(lambda: carry_out_refund.delay(refund.pk))
 
@@ -344,12 +357,19 @@ def complete_refund(*, refund_id: int, gateway_refund_no: str) -> None:
 
 
 def cancel_booking(
-    *, appointment: Appointment, by: User | None, reason: str, now: dt.datetime | None = None
+    *,
+    appointment: Appointment,
+    by: User | None,
+    reason: str,
+    now: dt.datetime | None = None,
+    notify: bool = True,
 ) -> Appointment:
     """Cancel an appointment under the booking core's rules and settle its order.
 
     An unpaid order is closed; a paid one is refunded in full through its gateway. Raises the
     booking core's AppointmentError when the cancellation is not allowed, changing nothing.
+    The refund requested is on ``appointment.refund_requested``. ``notify=False`` leaves the
+    message to the caller (a suspension writes its own).
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(appointment_id=appointment.pk).first()
@@ -367,7 +387,9 @@ def cancel_booking(
             )
             if amount > 0:
                 request_refund(order=order, reason=reason or "预约已取消", by=by, amount=amount)
-        notices.cancelled(appointment, amount)
+        if notify:
+            notices.cancelled(appointment, amount)
+    appointment.refund_requested = amount
     return appointment
 
 

@@ -26,15 +26,15 @@ from django.utils.translation import gettext as _
 
 from members.models import Member, User
 
-from . import exceptions as errors
-from .choices import (
+from .. import exceptions as errors
+from ..choices import (
     ACTIVE_STATUSES,
     AppointmentStatus,
     Channel,
     ScheduleStatus,
 )
-from .models import Appointment, Schedule
-from .selectors import booking_blocker, cancel_blocker
+from ..models import Appointment, Schedule
+from ..selectors import booking_blocker, cancel_blocker
 
 
 def _sold_out_key(schedule_id: int) -> str:
@@ -63,14 +63,28 @@ def _free_queue_number(schedule: Schedule) -> int:
 
 
 def book_appointment(
-    *, member: Member, schedule: Schedule, channel: Channel, now: dt.datetime | None = None
+    *,
+    member: Member,
+    schedule: Schedule,
+    channel: Channel,
+    now: dt.datetime | None = None,
+    by: User | None = None,
+    override_reason: str = "",
+    walk_in: bool = False,
 ) -> Appointment:
     """Book the next free slot of ``schedule`` for ``member``.
 
     Returns the appointment: pending payment when the session has a fee, confirmed when it is
     free. Raises an :class:`~appointments.exceptions.AppointmentError` saying why not.
+    Staff (``by``) with ``appointments.override_booking_rules`` may give an ``override_reason``
+    to book past the member's own limits (opening time, ban, level cap); it is kept on the
+    appointment. A ``walk_in`` (the patient is at the desk; the caller checked the staff's
+    permission) is not bound by those limits either.
     """
     now = now or timezone.now()
+    override_reason = override_reason.strip()
+    if override_reason and (by is None or not by.has_perm("appointments.override_booking_rules")):
+        raise errors.NotAllowed()
     if cache.get(_sold_out_key(schedule.pk)):
         raise errors.SoldOut()
     try:
@@ -81,7 +95,12 @@ def book_appointment(
                 .get(pk=member.pk)
             )
             schedule = Schedule.objects.select_for_update().get(pk=schedule.pk)
-            blocker = booking_blocker(schedule=schedule, member=member, now=now)
+            blocker = booking_blocker(
+                schedule=schedule,
+                member=member,
+                now=now,
+                staff_override=bool(override_reason) or walk_in,
+            )
             if blocker is not None:
                 if isinstance(blocker, errors.SoldOut):
                     _mark_sold_out(schedule.pk)
@@ -98,6 +117,7 @@ def book_appointment(
                 fee=schedule.fee,
                 created_at=now,
                 confirmed_at=now if free else None,
+                staff_note=override_reason[:200],
             )
             Schedule.objects.filter(pk=schedule.pk).update(booked=F("booked") + 1)
             schedule.booked += 1  # the row is locked: this is the value just written
@@ -201,6 +221,9 @@ def update_schedule(*, schedule: Schedule, changes: dict[str, object]) -> Schedu
         locked.full_clean(exclude=["template"])
         locked.save(update_fields=[*changes, "updated_at"])
         if "capacity" in changes or "status" in changes:
+            # Now (a booking later in this transaction must not be refused by the hint) and
+            # after commit (a booker may have set it again meanwhile).
+            _clear_sold_out(locked.pk)
             transaction.on_commit(lambda: _clear_sold_out(locked.pk))
     return locked
 

@@ -1,0 +1,52 @@
+"""The operation log (操作日志): who did what to which record, when, from where, and how it went.
+
+Rows are only ever added (medbook.audit.record); nothing in MedBook changes or deletes them.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success", _("Succeeded")
+    FAILURE = "failure", _("Failed")
+    DENIED = "denied", _("Denied")
+
+
+class OperationLog(models.Model):
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    action = models.CharField(_("operation"), max_length=64)
+    target_type = models.CharField(_("object type"), max_length=64, blank=True)
+    target_id = models.CharField(_("object id"), max_length=64, blank=True)
+    target_label = models.CharField(_("object"), max_length=200, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.SUCCESS
+    )
+    ip = models.GenericIPAddressField(_("from"), null=True, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("operation log entry")
+        verbose_name_plural = _("operation log")
+        indexes = [
+            models.Index(fields=["action", "created_at"], name="oplog_action_idx"),
+            models.Index(fields=["target_type", "target_id"], name="oplog_target_idx"),
+        ]
+        permissions = [("view_operation_log", _("Can browse the operation log"))]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_label}"

@@ -1,0 +1,91 @@
+"""The staff roles: one Django group each, with the permissions the role needs.
+
+Groups are kept in step with this table after every ``migrate`` (plumbing in
+``MedbookConfig.ready``). Doctors see only their own schedules and queue; the views check that
+on top of the permission.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+FRONT_DESK = "前台"
+DOCTOR = "医生"
+CLINIC_ADMIN = "诊所管理员"
+
+_FRONT_DESK = [
+    "appointments.view_department",
+    "appointments.view_doctor",
+    "appointments.view_schedule",
+    "appointments.view_appointment",
+    "appointments.check_in_appointment",
+    "appointments.book_for_member",
+    "appointments.cancel_any_appointment",
+    "members.view_member",
+    "members.view_memberlevel",
+    "members.adjust_points",
+    "members.lift_ban",
+    "billing.view_order",
+]
+_DOCTOR = [
+    "appointments.view_schedule",
+    "appointments.run_queue",
+]
+_CLINIC_ADMIN = [
+    *_FRONT_DESK,
+    "appointments.run_queue",
+    "appointments.override_booking_rules",
+    "appointments.add_department",
+    "appointments.change_department",
+    "appointments.add_doctor",
+    "appointments.change_doctor",
+    "appointments.add_schedule",
+    "appointments.change_schedule",
+    "appointments.generate_schedules",
+    "appointments.suspend_schedule",
+    "appointments.add_scheduletemplate",
+    "appointments.change_scheduletemplate",
+    "appointments.delete_scheduletemplate",
+    "appointments.view_scheduletemplate",
+    "appointments.add_holiday",
+    "appointments.change_holiday",
+    "appointments.delete_holiday",
+    "appointments.view_holiday",
+    "appointments.change_releaserule",
+    "appointments.view_releaserule",
+    "appointments.change_titlefee",
+    "appointments.view_titlefee",
+    "members.change_memberlevel",
+    "members.change_member_level",
+    "members.view_personal_data",
+    "medbook.view_operation_log",
+    "django_celery_beat.view_periodictask",
+]
+
+ROLES: dict[str, list[str]] = {
+    FRONT_DESK: _FRONT_DESK,
+    DOCTOR: _DOCTOR,
+    CLINIC_ADMIN: _CLINIC_ADMIN,
+}
+
+
+def ensure_roles(**kwargs: Any) -> None:
+    """Create the groups and give each exactly its permissions (idempotent)."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    using = kwargs.get("using", "default")
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    for name, codes in ROLES.items():
+        group, _created = Group.objects.using(using).get_or_create(name=name)
+        wanted = []
+        for code in codes:
+            app_label, codename = code.split(".")
+            wanted.append(
+                Permission.objects.using(using).get(
+                    content_type__app_label=app_label, codename=codename
+                )
+            )
+        group.permissions.set(wanted)
