@@ -220,7 +220,7 @@ TITLE_RANK = Case(
 )
 
 
-def _open_schedules(now: dt.datetime) -> QuerySet[Schedule]:
+def open_schedules(now: dt.datetime) -> QuerySet[Schedule]:
     """Published sessions still ahead, open to the public and with slots left."""
     local = timezone.localtime(now)
     return Schedule.objects.filter(
@@ -235,7 +235,7 @@ def doctors_with_next_slot(now: dt.datetime | None = None) -> QuerySet[Doctor]:
     """Active doctors by seniority, each with ``next_open``: the date of their next session
     with slots left (None when there is none)."""
     next_open = (
-        _open_schedules(now or timezone.now())
+        open_schedules(now or timezone.now())
         .filter(doctor=OuterRef("pk"))
         .order_by("date", "start_time")
         .values("date")[:1]
@@ -325,7 +325,7 @@ def active_appointment_of(*, member: Member, schedule: Schedule) -> Appointment 
 def alternative_schedule(*, schedule: Schedule, now: dt.datetime) -> Schedule | None:
     """Where patients of a suspended session can go: the same doctor's next session with a free
     slot, else the next one of a doctor of the same title in the same department."""
-    open_ = _open_schedules(now).exclude(pk=schedule.pk).select_related("doctor__department")
+    open_ = open_schedules(now).exclude(pk=schedule.pk).select_related("doctor__department")
     same_doctor = open_.filter(doctor=schedule.doctor).order_by("date", "start_time").first()
     if same_doctor is not None:
         return same_doctor

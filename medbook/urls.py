@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from appointments.staff_views import waiting_room
+
 admin.site.site_header = _("MedBook administration")
 admin.site.site_title = _("MedBook")
 admin.site.index_title = _("Clinic data")
@@ -12,6 +14,8 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("", include("members.urls")),  # before allauth: password reset by text, not e-mail
     path("accounts/", include("allauth.urls")),
+    path("staff/", include("medbook.staff_urls")),
+    path("waiting/<slug:code>/", waiting_room, name="waiting_room"),
     path("i18n/", include("django.conf.urls.i18n")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

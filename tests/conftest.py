@@ -83,34 +83,41 @@ def other_member(levels):
     return MemberFactory(name="李四", level=levels["普通"])
 
 
-@pytest.fixture
-def front_desk(db):
-    """A front-desk login: may cancel any appointment, has no member record."""
-    from django.contrib.auth.models import Permission
+def staff_user(username: str, role: str | None):
+    """A console login in one of the role groups (None: no group at all)."""
+    from django.contrib.auth.models import Group
 
     from tests.members.factories import UserFactory
 
-    user = UserFactory(username="frontdesk", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="cancel_any_appointment"))
+    user = UserFactory(username=username, is_staff=False)
+    if role is not None:
+        user.groups.add(Group.objects.get(name=role))
     return user
 
 
 @pytest.fixture
-def doctor_user(db):
-    """A doctor's login, linked to a doctor."""
-    from tests.appointments.factories import DoctorFactory
-    from tests.members.factories import UserFactory
+def front_desk(db):
+    from medbook.roles import FRONT_DESK
 
-    user = UserFactory(username="doctor", is_staff=True)
+    return staff_user("frontdesk", FRONT_DESK)
+
+
+@pytest.fixture
+def doctor_user(db):
+    """A doctor's login, linked to a doctor (王医生)."""
+    from medbook.roles import DOCTOR
+    from tests.appointments.factories import DoctorFactory
+
+    user = staff_user("doctor", DOCTOR)
     DoctorFactory(user=user, name="王医生")
     return user
 
 
 @pytest.fixture
 def clinic_admin(db):
-    from tests.members.factories import UserFactory
+    from medbook.roles import CLINIC_ADMIN
 
-    return UserFactory(username="clinicadmin", is_staff=True, is_superuser=True)
+    return staff_user("clinicadmin", CLINIC_ADMIN)
 
 
 SMS_CODE = re.compile(r"(\d{6})")

@@ -1,4 +1,4 @@
-"""The embedded default's demo administrator."""
+"""The embedded default's demo logins: superuser, clinic admin, front desk, doctor, member."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ def test_it_creates_the_admin_once_and_prints_the_same_login(settings, tmp_path)
     credentials = json.loads((tmp_path / "demo-accounts.json").read_text())
     admin = User.objects.get(username="admin")
     assert admin.is_superuser
-    assert admin.check_password(credentials["password"])
-    assert credentials["password"] in first.getvalue()
+    assert admin.check_password(credentials["admin"])
+    assert credentials["admin"] in first.getvalue()
     assert first.getvalue() == second.getvalue()
     assert User.objects.filter(username="admin").count() == 1
 
@@ -57,3 +57,28 @@ def test_it_prints_a_demo_member_who_can_log_in_with_the_demo_password(
     )
     assert response.status_code == 302
     assert client.get(reverse("billing:appointments")).status_code == 200
+
+
+def test_the_console_logins_have_their_roles_and_the_doctor_their_queue(
+    settings, tmp_path, client
+) -> None:
+    from django.urls import reverse
+
+    settings.EMBEDDED = True
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", members=20, appointments=50, stdout=io.StringIO())
+    call_command("ensure_demo_accounts", stdout=io.StringIO())
+    credentials = json.loads((tmp_path / "demo-accounts.json").read_text())
+
+    for username, page in [
+        ("clinicadmin", "staff:templates"),
+        ("frontdesk", "staff:today"),
+        ("doctor", "staff:queue"),
+    ]:
+        client.logout()
+        response = client.post(
+            reverse("staff:login"), {"username": username, "password": credentials[username]}
+        )
+        assert response.status_code == 302, username
+        assert client.get(reverse(page)).status_code == 200, username
+    assert User.objects.get(username="doctor").doctor.is_active

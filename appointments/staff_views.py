@@ -1,0 +1,419 @@
+"""Staff console: today's board, check-in, the doctor's queue, the waiting room, scheduling."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from medbook.staff import staff_required
+from members.selectors import member_by_phone
+
+from . import exceptions as errors
+from . import forms, services
+from .choices import AppointmentStatus, ScheduleStatus
+from .models import (
+    Appointment,
+    Department,
+    Doctor,
+    Holiday,
+    ReleaseRule,
+    Schedule,
+    ScheduleTemplate,
+    TitleFee,
+)
+
+ON_BOARD = [s for s in AppointmentStatus.values if s != AppointmentStatus.CANCELLED]
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+def _today_schedules(**filters: object):
+    appointments = (
+        Appointment.objects.filter(status__in=ON_BOARD)
+        .select_related("member")
+        .order_by("queue_number")
+    )
+    return (
+        Schedule.objects.filter(date=timezone.localdate(), **filters)
+        .exclude(status=ScheduleStatus.DRAFT)
+        .select_related("doctor__department")
+        .prefetch_related(Prefetch("appointments", queryset=appointments, to_attr="on_board"))
+        .order_by("doctor__department__sort_order", "doctor__name", "start_time")
+    )
+
+
+@require_GET
+@staff_required("appointments.check_in_appointment")
+def today(request: HttpRequest) -> HttpResponse:
+    """Every session of today with its patients and their status, by department."""
+    departments = Department.objects.filter(is_active=True)
+    chosen = request.GET.get("department", "")
+    filters = {"doctor__department__code": chosen} if chosen else {}
+    return render(
+        request,
+        "staff/today.html",
+        {"schedules": _today_schedules(**filters), "departments": departments, "chosen": chosen},
+    )
+
+
+@require_GET
+@staff_required("appointments.check_in_appointment")
+def check_in(request: HttpRequest) -> HttpResponse:
+    """Find today's appointment by mobile number (exact, through the blind index) or by
+    session and queue number."""
+    form = forms.CheckInLookupForm(request.GET or None)
+    found: list[Appointment] = []
+    searched = False
+    if request.GET and form.is_valid():
+        searched = True
+        today_appointments = Appointment.objects.filter(
+            schedule__date=timezone.localdate(), status__in=ON_BOARD
+        ).select_related("member", "schedule__doctor__department")
+        if form.cleaned_data["phone"]:
+            member = member_by_phone(form.cleaned_data["phone"])
+            found = list(today_appointments.filter(member=member)) if member else []
+        else:
+            found = list(
+                today_appointments.filter(
+                    schedule=form.cleaned_data["schedule"], queue_number=form.cleaned_data["number"]
+                )
+            )
+    return render(
+        request, "staff/check_in.html", {"form": form, "found": found, "searched": searched}
+    )
+
+
+@require_POST
+@staff_required("appointments.check_in_appointment")
+def appointment_check_in(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = get_object_or_404(Appointment.objects.select_related("member"), pk=pk)
+    try:
+        services.check_in_appointment(appointment=appointment)
+    except errors.AppointmentError as exc:
+        if appointment.status == AppointmentStatus.PENDING_PAYMENT:
+            messages.error(request, _("Not paid yet: the patient must pay before checking in."))
+        else:
+            messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(name)s checked in, number %(number)d.")
+            % {"name": appointment.member.name, "number": appointment.queue_number},
+        )
+    return _back(request, "staff:today")
+
+
+def _queue_schedule(request: HttpRequest) -> tuple[list[Schedule], Schedule | None]:
+    """The sessions whose queue this login runs today, and the one shown."""
+    sessions = Schedule.objects.filter(date=timezone.localdate()).select_related(
+        "doctor__department"
+    )
+    if not request.user.has_perm("appointments.change_schedule"):
+        sessions = sessions.filter(doctor__user=request.user)
+    sessions = list(sessions.exclude(status=ScheduleStatus.DRAFT).order_by("start_time", "doctor"))
+    wanted = request.GET.get("schedule") or request.POST.get("schedule")
+    if wanted:
+        chosen = next((s for s in sessions if str(s.pk) == wanted), None)
+        if chosen is None:
+            raise Http404("not your session")
+        return sessions, chosen
+    now = timezone.localtime().time()
+    current = next((s for s in sessions if s.end_time > now), None)
+    return sessions, current or (sessions[-1] if sessions else None)
+
+
+@require_GET
+@staff_required("appointments.run_queue")
+def queue(request: HttpRequest) -> HttpResponse:
+    """The doctor's day: today's queue in check-in order, call next, complete, no-show; and
+    their coming sessions."""
+    sessions, schedule = _queue_schedule(request)
+    context: dict[str, object] = {"sessions": sessions, "schedule": schedule}
+    if schedule is not None:
+        patients = list(
+            schedule.appointments.filter(status__in=ON_BOARD)
+            .select_related("member")
+            .order_by("checked_in_at", "queue_number")
+        )
+        called = [a for a in patients if a.called_at and a.status == AppointmentStatus.CHECKED_IN]
+        context.update(
+            {
+                "calling": max(called, key=lambda a: a.called_at) if called else None,
+                "waiting": [
+                    a
+                    for a in patients
+                    if a.status == AppointmentStatus.CHECKED_IN and a.called_at is None
+                ],
+                "not_arrived": [a for a in patients if a.status == AppointmentStatus.CONFIRMED],
+                "done": [
+                    a
+                    for a in patients
+                    if a.status in (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
+                ],
+            }
+        )
+    own = Doctor.objects.filter(user=request.user).first()
+    if own is not None:
+        context["upcoming"] = (
+            Schedule.objects.filter(
+                doctor=own,
+                date__gt=timezone.localdate(),
+                date__lte=timezone.localdate() + dt.timedelta(days=14),
+            )
+            .exclude(status=ScheduleStatus.DRAFT)
+            .order_by("date", "start_time")
+        )
+    return render(request, "staff/queue.html", context)
+
+
+@require_POST
+@staff_required("appointments.run_queue")
+def call_next(request: HttpRequest, pk: int) -> HttpResponse:
+    schedule = get_object_or_404(Schedule.objects.select_related("doctor"), pk=pk)
+    if not services.may_run_queue(user=request.user, schedule=schedule):
+        raise Http404("not your session")
+    called = services.call_next(schedule=schedule, by=request.user)
+    if called is None:
+        messages.info(request, _("Nobody is waiting."))
+    else:
+        messages.success(request, _("Calling number %(n)d.") % {"n": called.queue_number})
+    return redirect(f"{_url('staff:queue')}?schedule={schedule.pk}")
+
+
+@require_POST
+@staff_required("appointments.run_queue")
+def no_show(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = get_object_or_404(Appointment.objects.select_related("schedule__doctor"), pk=pk)
+    if not services.may_run_queue(user=request.user, schedule=appointment.schedule):
+        raise Http404("not your patient")
+    try:
+        services.mark_no_show(appointment=appointment, by=request.user)
+    except errors.AppointmentError as exc:
+        messages.error(request, exc.message)
+    return redirect(f"{_url('staff:queue')}?schedule={appointment.schedule_id}")
+
+
+def _url(name: str) -> str:
+    return reverse(name)
+
+
+def _waiting_room_rows(department: Department) -> list[dict[str, object]]:
+    rows = []
+    for schedule in _today_schedules(
+        doctor__department=department, status=ScheduleStatus.PUBLISHED
+    ):
+        called = [a for a in schedule.on_board if a.called_at]
+        rows.append(
+            {
+                "schedule": schedule,
+                "calling": max(called, key=lambda a: a.called_at) if called else None,
+                "waiting": sum(
+                    1
+                    for a in schedule.on_board
+                    if a.status == AppointmentStatus.CHECKED_IN and a.called_at is None
+                ),
+            }
+        )
+    return rows
+
+
+@require_GET
+def waiting_room(request: HttpRequest, code: str) -> HttpResponse:
+    """The screen in a department's waiting area: the number each doctor is calling. Public,
+    no personal data; refreshes itself."""
+    department = get_object_or_404(Department, code=code, is_active=True)
+    context = {"department": department, "rows": _waiting_room_rows(department)}
+    template = "staff/partials/_waiting_room.html" if request.htmx else "staff/waiting_room.html"
+    return render(request, template, context)
+
+
+@require_GET
+@staff_required("appointments.change_schedule")
+def schedules(request: HttpRequest) -> HttpResponse:
+    start = timezone.localdate()
+    with contextlib.suppress(ValueError):  # a bad date in the address shows this week
+        start = dt.date.fromisoformat(request.GET.get("from", ""))
+    chosen = request.GET.get("department", "")
+    rows = (
+        Schedule.objects.filter(date__gte=start, date__lt=start + dt.timedelta(days=7))
+        .select_related("doctor__department")
+        .order_by("date", "doctor__department__sort_order", "doctor__name", "start_time")
+    )
+    if chosen:
+        rows = rows.filter(doctor__department__code=chosen)
+    return render(
+        request,
+        "staff/schedules.html",
+        {
+            "rows": rows,
+            "start": start,
+            "previous": start - dt.timedelta(days=7),
+            "next": start + dt.timedelta(days=7),
+            "departments": Department.objects.filter(is_active=True),
+            "chosen": chosen,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required("appointments.change_schedule")
+def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    schedule = get_object_or_404(Schedule.objects.select_related("doctor__department"), pk=pk)
+    form = forms.ScheduleForm(request.POST or None, instance=Schedule.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            services.update_schedule(schedule=schedule, changes=changes)
+        except ValidationError as exc:
+            for field, problems in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, problems)
+        else:
+            messages.success(request, _("Session saved."))
+            return redirect("staff:schedule_edit", pk)
+    return render(
+        request,
+        "staff/schedule_edit.html",
+        {"schedule": schedule, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required("appointments.change_scheduletemplate", "appointments.generate_schedules")
+def templates(request: HttpRequest) -> HttpResponse:
+    """Weekly templates, generating sessions from them, holidays and the release rule."""
+    action = request.POST.get("action")
+    template_form = forms.TemplateForm(request.POST if action == "template" else None)
+    generate_form = forms.GenerateForm(request.POST if action == "generate" else None)
+    holiday_form = forms.HolidayForm(request.POST if action == "holiday" else None)
+    rule_form = forms.ReleaseRuleForm(
+        request.POST if action == "rule" else None, instance=ReleaseRule.current()
+    )
+    if action == "template" and template_form.is_valid():
+        template_form.save()
+        messages.success(request, _("Template added."))
+        return redirect("staff:templates")
+    if action == "generate" and generate_form.is_valid():
+        department = generate_form.cleaned_data["department"]
+        doctors = list(Doctor.objects.filter(department=department)) if department else None
+        result = services.generate_schedules(
+            start=generate_form.cleaned_data["start"],
+            weeks=generate_form.cleaned_data["weeks"],
+            doctors=doctors,
+        )
+        messages.success(
+            request,
+            _(
+                "%(created)d sessions created as drafts; %(existing)d already existed; "
+                "%(holidays)d fell on holidays. The release job opens them on time."
+            )
+            % {"created": result.created, "existing": result.existing, "holidays": result.holidays},
+        )
+        return redirect("staff:templates")
+    if action == "release":
+        count = services.release_due_schedules()
+        messages.success(request, _("%(n)d sessions released.") % {"n": count})
+        return redirect("staff:templates")
+    if action == "holiday" and holiday_form.is_valid():
+        holiday_form.save()
+        messages.success(request, _("Holiday added."))
+        return redirect("staff:templates")
+    if action == "delete_holiday":
+        Holiday.objects.filter(pk=request.POST.get("pk")).delete()
+        return redirect("staff:templates")
+    if action == "delete_template":
+        ScheduleTemplate.objects.filter(pk=request.POST.get("pk")).update(is_active=False)
+        messages.success(request, _("Template switched off; sessions already made stay."))
+        return redirect("staff:templates")
+    if action == "rule" and rule_form.is_valid():
+        rule_form.save()
+        messages.success(
+            request, _("Release rule saved. It applies to sessions generated from now on.")
+        )
+        return redirect("staff:templates")
+    invalid = any(f.errors for f in (template_form, generate_form, holiday_form, rule_form))
+    context = {
+        "template_form": template_form,
+        "generate_form": generate_form,
+        "holiday_form": holiday_form,
+        "rule_form": rule_form,
+        "templates": ScheduleTemplate.objects.filter(is_active=True)
+        .select_related("doctor__department")
+        .order_by("doctor__department__sort_order", "doctor__name", "weekday", "start_time"),
+        "holidays": Holiday.objects.filter(date__gte=timezone.localdate()),
+        "drafts": Schedule.objects.filter(
+            status=ScheduleStatus.DRAFT, date__gte=timezone.localdate()
+        ).count(),
+    }
+    return render(request, "staff/templates.html", context, status=400 if invalid else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required("appointments.change_doctor")
+def doctors(request: HttpRequest) -> HttpResponse:
+    """Departments, doctors (with their login) and the fee of each title."""
+    action = request.POST.get("action")
+    department_form = forms.DepartmentForm(request.POST if action == "department" else None)
+    fee_form = forms.TitleFeeForm(
+        request.POST if action == "fee" else None,
+        instance=TitleFee.objects.filter(title=request.POST.get("title")).first()
+        if action == "fee"
+        else None,
+    )
+    if action == "department" and department_form.is_valid():
+        department_form.save()
+        messages.success(request, _("Department added."))
+        return redirect("staff:doctors")
+    if action == "fee" and fee_form.is_valid():
+        fee_form.save()
+        messages.success(request, _("Fee saved."))
+        return redirect("staff:doctors")
+    invalid = bool(department_form.errors or fee_form.errors)
+    return render(
+        request,
+        "staff/doctors.html",
+        {
+            "departments": Department.objects.prefetch_related("doctors"),
+            "fees": TitleFee.objects.all(),
+            "department_form": department_form,
+            "fee_form": fee_form,
+        },
+        status=400 if invalid else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required("appointments.change_doctor")
+def doctor_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    doctor = get_object_or_404(Doctor, pk=pk) if pk else None
+    form = forms.DoctorForm(request.POST or None, instance=doctor)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Doctor saved."))
+        return redirect("staff:doctors")
+    return render(
+        request,
+        "staff/form.html",
+        {
+            "form": form,
+            "title": doctor.name if doctor else _("New doctor"),
+            "back": _url("staff:doctors"),
+        },
+        status=400 if form.errors else 200,
+    )

@@ -1,0 +1,91 @@
+"""Create the demo logins once (passwords kept under var/) and print how to log in."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+
+from appointments.models import Doctor
+from medbook.roles import CLINIC_ADMIN, DOCTOR, FRONT_DESK
+from members.demo import DEMO_MEMBER_PASSWORD
+from members.models import Member, User
+
+# username -> (role, display name); the superuser has no group.
+STAFF = {
+    "admin": (None, "系统管理员"),
+    "clinicadmin": (CLINIC_ADMIN, "陈主任（诊所管理员）"),
+    "frontdesk": (FRONT_DESK, "刘晓燕（前台）"),
+    "doctor": (DOCTOR, ""),
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo superuser, a clinic admin, a front-desk login and a doctor's login of "
+        "the embedded default, and print them with a demo member's login."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.EMBEDDED:
+            raise CommandError(
+                "Demo accounts are for the embedded default only; in production use "
+                "'manage.py createsuperuser' and give staff their groups."
+            )
+        path = settings.VAR_DIR / "demo-accounts.json"
+        credentials: dict[str, str] = {}
+        if path.exists():
+            credentials = json.loads(path.read_text(encoding="utf-8"))
+        if "username" in credentials:  # the first version kept only the superuser
+            credentials = {credentials["username"]: credentials["password"]}
+        changed = False
+        for username in STAFF:
+            if username not in credentials:
+                credentials[username] = secrets.token_urlsafe(12)
+                changed = True
+        if changed:
+            tmp = path.with_suffix(".tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(credentials, fh)
+            tmp.replace(path)
+
+        doctor = Doctor.objects.filter(is_active=True).order_by("pk").first()
+        for username, (role, full_name) in STAFF.items():
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User(username=username, email=f"{username}@medbook.example")
+            user.first_name = full_name or (f"{doctor.name}（医生）" if doctor else "")
+            user.is_staff = role is None
+            user.is_superuser = role is None
+            if not user.check_password(credentials[username]):
+                user.set_password(credentials[username])
+            user.save()
+            if role is not None:
+                user.groups.set([Group.objects.get(name=role)])
+            if role == DOCTOR and doctor is not None and doctor.user_id != user.pk:
+                Doctor.objects.filter(user=user).update(user=None)
+                doctor.user = user
+                doctor.save(update_fields=["user"])
+
+        lines = [
+            f"Admin login (Django admin /admin/): admin / {credentials['admin']}",
+            f"Console logins (/staff/): clinicadmin / {credentials['clinicadmin']}, "
+            f"frontdesk / {credentials['frontdesk']}, doctor / {credentials['doctor']}"
+            + (f" ({doctor.name})" if doctor else ""),
+        ]
+        member = Member.objects.order_by("pk").first()
+        if member is not None:
+            # Demo data only: the seeded numbers are not real people's.
+            lines.append(
+                f"Member login (/accounts/login/): {member.phone[3:]} / {DEMO_MEMBER_PASSWORD} "
+                f"({member.name}; every demo member has this password)"
+            )
+        lines.append(f"(passwords stored in {path})")
+        for line in lines:
+            self.stdout.write(self.style.SUCCESS(line))

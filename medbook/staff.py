@@ -1,0 +1,80 @@
+"""The staff console's frame: who may enter, the home page, login, and the jobs page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse_lazy
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+View = Callable[..., HttpResponse]
+
+# Any one of these makes a login a staff login (front desk, doctor or clinic admin).
+CONSOLE_PERMISSIONS = (
+    "appointments.check_in_appointment",
+    "appointments.run_queue",
+    "appointments.change_schedule",
+)
+
+
+def is_staff_user(user) -> bool:
+    return user.is_authenticated and any(user.has_perm(p) for p in CONSOLE_PERMISSIONS)
+
+
+def staff_required(*perms: str) -> Callable[[View], View]:
+    """Console pages: anonymous visitors log in first; logins without ``perms`` (all of them)
+    get a 403. Pages are never stored by browsers."""
+
+    def decorator(view: View) -> View:
+        @login_required(login_url=reverse_lazy("staff:login"))
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            if not is_staff_user(request.user) or not all(request.user.has_perm(p) for p in perms):
+                raise PermissionDenied(_("Your role does not include this page."))
+            response = view(request, *args, **kwargs)
+            add_never_cache_headers(response)
+            return response
+
+        return wrapped
+
+    return decorator
+
+
+class StaffLoginView(auth_views.LoginView):
+    template_name = "staff/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        return str(reverse_lazy("staff:home"))
+
+
+class StaffLogoutView(auth_views.LogoutView):
+    next_page = reverse_lazy("staff:login")
+
+
+@require_GET
+@staff_required()
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "staff/home.html")
+
+
+@require_GET
+@staff_required("django_celery_beat.view_periodictask")
+def jobs(request: HttpRequest) -> HttpResponse:
+    """Every periodic job with its schedule and last run (schedules are edited in admin)."""
+    from django_celery_beat.models import PeriodicTask
+
+    from .jobs import JOBS
+
+    described = {job.name: job.description for job in JOBS}
+    tasks = PeriodicTask.objects.select_related("interval", "crontab").order_by("name")
+    rows = [(task, described.get(task.name, task.description)) for task in tasks]
+    return render(request, "staff/jobs.html", {"rows": rows})
