@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from .choices import ScheduleStatus
 from .models import Department, Doctor, Holiday, ReleaseRule, Schedule, ScheduleTemplate, TitleFee
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 

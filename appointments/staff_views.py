@@ -348,12 +348,17 @@ def templates(request: HttpRequest) -> HttpResponse:
         )
         return redirect("staff:templates")
     invalid = any(f.errors for f in (template_form, generate_form, holiday_form, rule_form))
+    chosen = request.GET.get("department", "")
     context = {
+        "departments": Department.objects.filter(is_active=True),
+        "chosen": chosen,
         "template_form": template_form,
         "generate_form": generate_form,
         "holiday_form": holiday_form,
         "rule_form": rule_form,
-        "templates": ScheduleTemplate.objects.filter(is_active=True)
+        "templates": ScheduleTemplate.objects.filter(
+            is_active=True, **({"doctor__department__code": chosen} if chosen else {})
+        )
         .select_related("doctor__department")
         .order_by("doctor__department__sort_order", "doctor__name", "weekday", "start_time"),
         "holidays": Holiday.objects.filter(date__gte=timezone.localdate()),

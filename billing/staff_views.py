@@ -201,10 +201,12 @@ class ReasonForm(forms.Form):
 
 
 class PointsForm(ReasonForm):
+    field_order = ["delta", "reason"]
     delta = forms.IntegerField(label=gettext_lazy("Points (+ or −)"))
 
 
 class LevelForm(ReasonForm):
+    field_order = ["level", "reason"]
     level = forms.ModelChoiceField(
         label=gettext_lazy("New level"), queryset=MemberLevel.objects.all()
     )
