@@ -87,7 +87,10 @@ def booking_blocker(
     """
     if schedule.status == ScheduleStatus.SUSPENDED:
         return errors.ScheduleSuspended()
-    if schedule.status == ScheduleStatus.FINISHED or now >= schedule.starts_at:
+    # Online booking closes when the session starts; the desk may still add a patient who is
+    # here until it ends.
+    closes_at = schedule.ends_at if staff_override else schedule.starts_at
+    if schedule.status == ScheduleStatus.FINISHED or now >= closes_at:
         return errors.ScheduleInPast()
     if schedule.status != ScheduleStatus.PUBLISHED:
         return errors.ScheduleUnavailable()

@@ -78,8 +78,9 @@ def walk_in(request: HttpRequest) -> HttpResponse:
                 extra_number=data["extra_number"],
             )
         except ValidationError as exc:
-            for field, problems in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
+            problems = exc.message_dict if hasattr(exc, "error_dict") else {"phone": exc.messages}
+            for field, texts in problems.items():
+                form.add_error(field if field in form.fields else None, texts)
         except booking_errors.AppointmentError as exc:
             form.add_error(None, exc.message)
         else:

@@ -125,3 +125,57 @@ def test_payment_refund_and_expiry_jobs_run_end_to_end(worker, levels) -> None:
     # The hold of an unpaid booking runs out.
     worker("billing.tasks.expire_unpaid_orders")
     eventually(lambda: Order.objects.get(pk=stale.pk).status == OrderStatus.CLOSED)
+
+
+def test_the_release_no_show_and_delivery_jobs_run_on_a_real_worker(worker, levels) -> None:
+    # Release: drafts that fell due while the workers were away are all published, once.
+    missed = [
+        ScheduleFactory(
+            status=ScheduleStatus.DRAFT,
+            date=timezone.localdate() + dt.timedelta(days=8),
+            start_time=dt.time(8 + hour),
+            end_time=dt.time(9 + hour),
+            release_at=timezone.now() - dt.timedelta(hours=hour + 1),
+        )
+        for hour in range(3)
+    ]
+    worker("appointments.tasks.release_due_schedules")
+    worker("appointments.tasks.release_due_schedules")
+    eventually(
+        lambda: (
+            Schedule.objects.filter(
+                pk__in=[s.pk for s in missed], status=ScheduleStatus.PUBLISHED
+            ).count()
+            == 3
+        )
+    )
+
+    # No-show sweep: yesterday's still-confirmed appointment.
+    from appointments.services import book_appointment
+
+    yesterday = ScheduleFactory(
+        date=timezone.localdate() - dt.timedelta(days=1),
+        fee=0,
+        release_at=timezone.now() - dt.timedelta(days=5),
+    )
+    missed_visit = book_appointment(
+        member=MemberFactory(),
+        schedule=yesterday,
+        channel=Channel.WEB,
+        now=yesterday.starts_at - dt.timedelta(hours=3),
+    )
+    worker("appointments.tasks.sweep_no_shows")
+    eventually(
+        lambda: (
+            type(missed_visit).objects.get(pk=missed_visit.pk).status == AppointmentStatus.NO_SHOW
+        )
+    )
+
+    # A message due by text goes out through the worker.
+    from members.models import Message
+
+    message = Message.objects.create(
+        member=missed_visit.member, kind="reminder", title="明天就诊", body="请按时就诊"
+    )
+    worker("members.tasks.deliver_message", message.pk)
+    eventually(lambda: Message.objects.get(pk=message.pk).texted_at is not None)
