@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 # (level, name, min_points, booking_lead_hours, can_cancel_late, discount, max_active, multiplier)
@@ -21,6 +22,15 @@ TITLE_LABEL = {
     ATTENDING: "主治医师",
     RESIDENT: "住院医师",
 }
+TITLE_FEES = {CHIEF: "100.00", ASSOCIATE: "60.00", ATTENDING: "30.00", RESIDENT: "15.00"}
+HOLIDAYS = [
+    (dt.date(2027, 1, 1), "元旦"),
+    (dt.date(2027, 2, 6), "春节"),
+    (dt.date(2027, 2, 7), "春节"),
+    (dt.date(2027, 2, 8), "春节"),
+    (dt.date(2027, 4, 5), "清明节"),
+    (dt.date(2027, 5, 1), "劳动节"),
+]
 YEARS_BY_TITLE = {CHIEF: (25, 35), ASSOCIATE: (15, 24), ATTENDING: (8, 14), RESIDENT: (3, 6)}
 EDUCATION = [
     "医学博士，硕士研究生导师",

@@ -29,7 +29,16 @@ from django.db.models import Max, Model
 from django.utils import timezone
 
 from appointments.choices import AppointmentStatus, Channel, ScheduleStatus
-from appointments.models import Appointment, Department, Doctor, Schedule, ScheduleTemplate
+from appointments.models import (
+    Appointment,
+    Department,
+    Doctor,
+    Holiday,
+    ReleaseRule,
+    Schedule,
+    ScheduleTemplate,
+    TitleFee,
+)
 from billing import demo_data as data
 from billing.choices import Gateway, OrderStatus
 from billing.models import Order, SandboxTrade
@@ -183,6 +192,7 @@ class Command(BaseCommand):
         self.now = options.get("now") or timezone.now()
         self.today = timezone.localdate(self.now)
         levels = self.load_levels()
+        self.load_clinic_rules()
         doctors = self.load_departments_and_doctors()
         templates = self.load_templates(doctors)
         daily_slots = sum(t.capacity for t in templates) / 7 or 1
@@ -221,6 +231,17 @@ class Command(BaseCommand):
             )
         return levels
 
+    def load_clinic_rules(self) -> None:
+        """放号 7 days ahead at 08:00, the fee of each title, the public holidays ahead."""
+        ReleaseRule.objects.get_or_create(
+            pk=1, defaults={"days_ahead": 7, "release_time": dt.time(8, 0)}
+        )
+        for title, fee in data.TITLE_FEES.items():
+            TitleFee.objects.get_or_create(title=title, defaults={"fee": Decimal(fee)})
+        for day, name in data.HOLIDAYS:
+            if day >= self.today:
+                Holiday.objects.get_or_create(date=day, defaults={"name": name})
+
     def load_departments_and_doctors(self) -> list[Doctor]:
         doctors = []
         for order, (code, name, location, description, staff) in enumerate(data.DEPARTMENTS):
@@ -248,6 +269,8 @@ class Command(BaseCommand):
                         "registration_fee": Decimal(fee),
                         "specialties": specialties,
                         "introduction": introduction,
+                        # Senior doctors see an extra patient at the desk's request (加号).
+                        "allows_extra_numbers": title == data.CHIEF,
                     },
                 )
                 doctors.append(doctor)
