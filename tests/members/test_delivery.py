@@ -66,7 +66,7 @@ def test_it_texts_a_message_once_even_when_delivery_runs_twice(member, sms_log, 
     delivery.deliver_message(message_id=message.pk)
 
     assert sms_log.messages() == [
-        f"SMS to {member.masked_phone}: 【MedBook】停诊通知: 王医生明天上午停诊，挂号费将原路退回。"
+        f"SMS to {member.masked_phone}: 【MedBook】停诊通知：王医生明天上午停诊，挂号费将原路退回。"
     ]
     message.refresh_from_db()
     assert message.texted_at is not None
@@ -92,7 +92,7 @@ def test_the_text_is_short(member, sms_log) -> None:
     delivery.deliver_message(message_id=message.pk)
 
     text = sms_log.messages()[0].split(": ", 1)[1]
-    assert text.startswith("【MedBook】停诊通知: 很长的说明。")
+    assert text.startswith("【MedBook】停诊通知：很长的说明。")
     assert len(text) == len("【MedBook】") + delivery.TEXT_LENGTH
 
 
@@ -192,7 +192,7 @@ def test_a_message_is_texted_once_its_transaction_commits(
         )
         assert sms_log.messages() == []
 
-    assert sms_log.messages() == [f"SMS to {member.masked_phone}: 【MedBook】就诊提醒: 明天"]
+    assert sms_log.messages() == [f"SMS to {member.masked_phone}: 【MedBook】就诊提醒：明天"]
 
 
 @pytest.mark.core
