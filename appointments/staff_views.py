@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
@@ -233,6 +234,7 @@ def _waiting_room_rows(department: Department) -> list[dict[str, object]]:
     return rows
 
 
+@login_not_required
 @require_GET
 def waiting_room(request: HttpRequest, code: str) -> HttpResponse:
     """The screen in a department's waiting area: the number each doctor is calling. Public,

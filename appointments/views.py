@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -22,6 +23,7 @@ def _viewer(request: HttpRequest) -> Member | None:
     return Member.objects.select_related("level").filter(user_id=request.user.pk).first()
 
 
+@login_not_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
@@ -35,6 +37,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "appointments/home.html", {"departments": departments})
 
 
+@login_not_required
 @require_GET
 def doctor_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The doctor and their next 14 days; an HTMX request gets only the refreshed sessions."""

@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import set_language
 
 from appointments.staff_views import waiting_room
 
@@ -16,6 +18,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("staff/", include("medbook.staff_urls")),
     path("waiting/<slug:code>/", waiting_room, name="waiting_room"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

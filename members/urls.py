@@ -13,9 +13,9 @@ urlpatterns = [
     path("accounts/password/reset/", views.password_reset, name="password_reset"),
     path("accounts/password/reset/code/", views.password_reset_code, name="password_reset_code"),
     # allauth's e-mail pages and e-mailed reset links: members have a phone, not an address.
-    re_path(r"^accounts/email/$", views.not_offered),
-    re_path(r"^accounts/confirm-email/", views.not_offered),
-    re_path(r"^accounts/password/reset/(done|key)/", views.not_offered),
-    re_path(r"^accounts/password/set/$", views.not_offered),
-    re_path(r"^accounts/login/code/", views.not_offered),
+    re_path(r"^accounts/email/$", views.not_offered, name="no_email"),
+    re_path(r"^accounts/confirm-email/", views.not_offered, name="no_email_confirmation"),
+    re_path(r"^accounts/password/reset/(done|key)/", views.not_offered, name="no_email_reset"),
+    re_path(r"^accounts/password/set/$", views.not_offered, name="no_password_set"),
+    re_path(r"^accounts/login/code/", views.not_offered, name="no_login_code"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -74,11 +75,13 @@ def messages_read_all(request: HttpRequest) -> HttpResponse:
     return redirect("members:messages")
 
 
+@login_not_required
 def not_offered(request: HttpRequest, *args: object) -> HttpResponse:
     """allauth pages MedBook does not use (e-mail addresses, e-mailed links)."""
     raise Http404("not offered")
 
 
+@login_not_required
 @require_http_methods(["GET", "POST"])
 def password_reset(request: HttpRequest) -> HttpResponse:
     """Step 1: the member gives their number and gets a code by text.
@@ -111,6 +114,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     return render(request, "members/password_reset.html", {"form": form})
 
 
+@login_not_required
 @require_http_methods(["GET", "POST"])
 def password_reset_code(request: HttpRequest) -> HttpResponse:
     """Step 2: the code from the text and the new password."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
@@ -14,6 +15,7 @@ from ..models import SandboxTrade
 MAX_NOTIFICATION_BYTES = 64 * 1024
 
 
+@login_not_required
 @csrf_exempt  # signed by the gateway instead; no session, no cookies
 @require_POST
 def gateway_notify(request: HttpRequest, gateway: str) -> HttpResponse:
@@ -32,6 +34,7 @@ def gateway_notify(request: HttpRequest, gateway: str) -> HttpResponse:
     return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
 
 
+@login_not_required  # the gateway's page: the signed link is the key
 @require_http_methods(["GET", "POST"])
 def sandbox_cashier(request: HttpRequest, out_trade_no: str) -> HttpResponse:
     """The sandbox gateway's cashier: the payer confirms or declines the payment."""
