@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth import middleware as auth_middleware
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -30,3 +31,16 @@ class ClinicLanguageMiddleware:
         patch_vary_headers(response, ["Cookie"])
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
+    """Every page needs a login unless its view is marked ``@login_not_required``.
+
+    Django admin is left to its own check (staff only, its own login page), which every admin
+    view runs.
+    """
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.path.startswith("/" + settings.ADMIN_URL):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)

@@ -1,5 +1,5 @@
-"""Every staff-console URL for every role: anonymous visitors are sent to the staff login,
-members and roles without the page's permission get 403, a doctor runs only their own queue."""
+"""Staff console access beyond the permission matrix (tests/security): a doctor runs only their
+own queue, the front desk cannot edit tiers, the waiting room shows no personal data."""
 
 from __future__ import annotations
 
@@ -58,77 +58,19 @@ def world(member, front_desk, doctor_user, clinic_admin):
     }
 
 
-WHO = ["anonymous", "member", "front_desk", "doctor", "other_doctor", "admin"]
-L = "login"
-# (url name, argument, method, POST data) -> expected status for each of WHO.
-TABLE = [
-    ("staff:home", None, "get", {}, [L, 403, 200, 200, 200, 200]),
-    ("staff:jobs", None, "get", {}, [L, 403, 403, 403, 403, 200]),
-    ("staff:today", None, "get", {}, [L, 403, 200, 403, 403, 200]),
-    ("staff:check_in", None, "get", {}, [L, 403, 200, 403, 403, 200]),
-    ("staff:walk_in", None, "get", {}, [L, 403, 200, 403, 403, 200]),
-    ("staff:members", None, "get", {}, [L, 403, 200, 403, 403, 200]),
-    ("staff:member", "member", "get", {}, [L, 403, 200, 403, 403, 200]),
-    (
-        "staff:member_book",
-        "member",
-        "post",
-        {"schedule": "open_schedule"},
-        [L, 403, 302, 403, 403, 302],
-    ),
-    ("staff:appointment", "appointment", "get", {}, [L, 403, 200, 403, 403, 200]),
-    ("staff:appointment_check_in", "appointment", "post", {}, [L, 403, 302, 403, 403, 302]),
-    (
-        "staff:appointment_cancel",
-        "appointment",
-        "post",
-        {"reason": "x"},
-        [L, 403, 302, 403, 403, 302],
-    ),
-    ("staff:queue", None, "get", {}, [L, 403, 403, 200, 200, 200]),
-    ("staff:call_next", "schedule", "post", {}, [L, 403, 403, 302, 404, 302]),
-    ("staff:appointment_complete", "appointment", "post", {}, [L, 403, 403, 302, 404, 302]),
-    ("staff:appointment_no_show", "appointment", "post", {}, [L, 403, 403, 302, 404, 302]),
-    ("staff:schedules", None, "get", {}, [L, 403, 403, 403, 403, 200]),
-    ("staff:schedule_edit", "schedule", "get", {}, [L, 403, 403, 403, 403, 200]),
-    (
-        "staff:schedule_suspend",
-        "schedule",
-        "post",
-        {"reason": "停诊"},
-        [L, 403, 403, 403, 403, 302],
-    ),
-    ("staff:templates", None, "get", {}, [L, 403, 403, 403, 403, 200]),
-    ("staff:doctors", None, "get", {}, [L, 403, 403, 403, 403, 200]),
-    ("staff:doctor_new", None, "get", {}, [L, 403, 403, 403, 403, 200]),
-    ("staff:doctor_edit", "doctor", "get", {}, [L, 403, 403, 403, 403, 200]),
-    ("staff:levels", None, "get", {}, [L, 403, 403, 403, 403, 200]),
-    ("staff:level_edit", "level", "get", {}, [L, 403, 403, 403, 403, 200]),
-    ("staff:login", None, "get", {}, [200, 302, 302, 302, 302, 302]),
-    ("staff:logout", None, "post", {}, [302] * 6),
-    ("waiting_room", "department", "get", {}, [200] * 6),
-]
-
-
-def _cases():
-    for name, arg, method, data, expected in TABLE:
-        for who, status in zip(WHO, expected, strict=True):
-            yield pytest.param(name, arg, method, data, who, status, id=f"{name}-{method}-{who}")
-
-
-@pytest.mark.parametrize(("name", "arg", "method", "data", "who", "expected"), list(_cases()))
-def test_each_role_gets_what_the_table_says(client, world, name, arg, method, data, who, expected):
-    user = world["people"][who]
-    if user is not None:
-        client.force_login(user)
-    url = reverse(name, args=[world[arg]] if arg else [])
-    payload = {key: world.get(value, value) for key, value in data.items()}
-    response = getattr(client, method)(url, payload)
-    if expected == L:
-        assert response.status_code == 302
-        assert response["Location"].startswith(reverse("staff:login") + "?next=")
-    else:
-        assert response.status_code == expected, response.content[:300]
+@pytest.mark.parametrize(
+    ("name", "arg"),
+    [
+        ("staff:call_next", "schedule"),
+        ("staff:appointment_complete", "appointment"),
+        ("staff:appointment_no_show", "appointment"),
+    ],
+)
+def test_another_doctor_gets_a_404_and_changes_nothing(client, world, name, arg) -> None:
+    client.force_login(world["people"]["other_doctor"])
+    assert client.post(reverse(name, args=[world[arg]])).status_code == 404
+    appointment = Appointment.objects.get(pk=world["appointment"])
+    assert (appointment.status, appointment.called_at) == ("checked_in", None)
 
 
 def test_a_doctor_cannot_open_another_doctors_session(client, world) -> None:
