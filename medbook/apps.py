@@ -11,8 +11,11 @@ class MedbookConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from . import audit_signals
         from .jobs import ensure_periodic_tasks
         from .roles import ensure_roles
+
+        audit_signals.connect()
 
         # Plumbing after every migrate: the staff groups as medbook/roles.py says, and the
         # periodic jobs of medbook/jobs.py that are not in the database yet.

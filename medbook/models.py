@@ -1,6 +1,7 @@
 """The operation log (操作日志): who did what to which record, when, from where, and how it went.
 
-Rows are only ever added (medbook.audit.record); nothing in MedBook changes or deletes them.
+Rows are only ever added (medbook.audit.record), chained by hashes; on PostgreSQL a trigger
+refuses UPDATE and DELETE (only ``purge_audit_log`` may remove rows past the retention).
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ class OperationLog(models.Model):
     )
     ip = models.GenericIPAddressField(_("from"), null=True, blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    # Each row's hash covers its content and the previous row's hash, so an edited, inserted or
+    # removed row breaks the chain (manage.py verify_audit_log).
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True, editable=False)
+    hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -313,6 +313,9 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
     "change_password": "5/m/user",
 }
+# Addresses of the reverse proxies in front of MedBook whose X-Forwarded-For is believed when
+# the operation log records where a request came from (none by default: the socket's address).
+MEDBOOK_TRUSTED_PROXIES = env_list("MEDBOOK_TRUSTED_PROXIES", "")
 MEDBOOK_SMS_BACKEND = env("MEDBOOK_SMS_BACKEND", "members.sms.LogSMSBackend")
 MEDBOOK_SMS_SIGNATURE = env("MEDBOOK_SMS_SIGNATURE", "MedBook")
 # In-app messages also go out by text (these kinds; empty: none) and by e-mail (every kind, when

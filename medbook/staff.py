@@ -78,3 +78,43 @@ def jobs(request: HttpRequest) -> HttpResponse:
     tasks = PeriodicTask.objects.select_related("interval", "crontab").order_by("name")
     rows = [(task, described.get(task.name, task.description)) for task in tasks]
     return render(request, "staff/jobs.html", {"rows": rows})
+
+
+@require_GET
+@staff_required("medbook.view_operation_log")
+def operation_log(request: HttpRequest) -> HttpResponse:
+    """Browse the operation log, newest first, filtered by operation, login, outcome and day."""
+    import datetime as dt
+
+    from django.core.paginator import Paginator
+
+    from .models import OperationLog, Outcome
+
+    rows = OperationLog.objects.select_related("actor").order_by("-created_at", "-pk")
+    action = request.GET.get("action", "").strip()[:64]
+    actor = request.GET.get("actor", "").strip()[:150]
+    outcome = request.GET.get("outcome", "")
+    day = request.GET.get("day", "")
+    if action:
+        rows = rows.filter(action__startswith=action)
+    if actor:
+        rows = rows.filter(actor__username=actor)
+    if outcome in Outcome.values:
+        rows = rows.filter(outcome=outcome)
+    try:
+        rows = rows.filter(created_at__date=dt.date.fromisoformat(day)) if day else rows
+    except ValueError:
+        day = ""
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "staff/operation_log.html",
+        {
+            "page": page,
+            "filters": {"action": action, "actor": actor, "outcome": outcome, "day": day},
+            "outcomes": Outcome.choices,
+            "extra": query.urlencode(),
+        },
+    )

@@ -15,6 +15,7 @@ urlpatterns = [
     path("login/", staff.StaffLoginView.as_view(), name="login"),
     path("logout/", staff.StaffLogoutView.as_view(), name="logout"),
     path("jobs/", staff.jobs, name="jobs"),
+    path("audit/", staff.operation_log, name="operation_log"),
     # The day at the desk
     path("today/", scheduling.today, name="today"),
     path("check-in/", scheduling.check_in, name="check_in"),

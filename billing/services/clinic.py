@@ -15,6 +15,7 @@ from appointments import selectors as appointment_selectors
 from appointments import services as appointment_services
 from appointments.choices import AppointmentStatus, Channel, ScheduleStatus
 from appointments.models import Appointment, Schedule
+from medbook import audit
 from members.models import Member, User
 
 from .. import notices
@@ -56,6 +57,7 @@ def suspend_schedule(
             locked.status = ScheduleStatus.SUSPENDED
             locked.suspended_reason = reason[:200]
             locked.save(update_fields=["status", "suspended_reason", "updated_at"])
+            audit.record(actor=by, action="schedule.suspend", target=locked, reason=reason)
     alternative = appointment_selectors.alternative_schedule(schedule=locked, now=now)
     cancelled, refunded = 0, Decimal("0.00")
     active = Appointment.objects.filter(
@@ -97,14 +99,23 @@ def book_for_member(
     apply unless staff with the permission give a reason."""
     if not by.has_perm("appointments.book_for_member"):
         raise booking_errors.NotAllowed()
-    return place_booking(
-        member=member,
-        schedule=schedule,
-        channel=channel,
-        now=now,
-        by=by,
-        override_reason=override_reason,
-    )
+    with transaction.atomic():
+        appointment = place_booking(
+            member=member,
+            schedule=schedule,
+            channel=channel,
+            now=now,
+            by=by,
+            override_reason=override_reason,
+        )
+        audit.record(
+            actor=by,
+            action="appointment.book_for_member",
+            target=appointment,
+            reason=override_reason,
+            detail={"override": bool(override_reason.strip())},
+        )
+    return appointment
 
 
 def register_walk_in(

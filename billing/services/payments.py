@@ -24,6 +24,7 @@ from django.utils import timezone
 from appointments import services as appointment_services
 from appointments.choices import AppointmentStatus, Channel
 from appointments.models import Appointment, Schedule
+from medbook import audit
 from members import services as member_services
 from members.models import Member, Message, MessageKind, PointsReason, User
 
@@ -282,6 +283,14 @@ def request_refund(
         )
         order.status = OrderStatus.REFUNDING
         order.save(update_fields=["status"])
+        if by is not None:
+            audit.record(
+                actor=by,
+                action="billing.refund",
+                target=order,
+                reason=reason,
+                detail={"amount": str(amount), "refund": refund.out_refund_no},
+            )
         _enqueue_refund(refund)
     return refund
 
@@ -389,6 +398,10 @@ def cancel_booking(
                 request_refund(order=order, reason=reason or "预约已取消", by=by, amount=amount)
         if notify:
             notices.cancelled(appointment, amount)
+        if by is not None and by.pk != appointment.member.user_id:
+            audit.record(
+                actor=by, action="appointment.cancel_for_member", target=appointment, reason=reason
+            )
     appointment.refund_requested = amount
     return appointment
 

@@ -88,6 +88,7 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
     "staff:logout": [("post", None, {}, ALL_302)],
     "staff:home": [("get", None, {}, [S, 403, 403, 200, 200, 200, 200])],
     "staff:jobs": [("get", None, {}, ADMIN_PAGE)],
+    "staff:operation_log": [("get", None, {}, ADMIN_PAGE)],
     "staff:today": [("get", None, {}, DESK_PAGE)],
     "staff:check_in": [("get", None, {}, DESK_PAGE)],
     "staff:walk_in": [("get", None, {}, DESK_PAGE)],

@@ -1,0 +1,91 @@
+"""Plumbing: write account and admin events to the operation log.
+
+Logins (also failed ones), logouts, group and permission changes of logins, and every write
+made through Django admin. Failed logins name the attempted account masked, never in full.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import m2m_changed, post_save
+
+from . import audit
+from .models import Outcome
+from .personal_data import mask_phone
+
+_ADMIN_ACTIONS = {ADDITION: "admin.add", CHANGE: "admin.change", DELETION: "admin.delete"}
+
+
+def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    audit.record(actor=user, action="auth.login", target=user, request=request)
+
+
+def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        audit.record(actor=user, action="auth.logout", target=user, request=request)
+
+
+def _login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs: Any) -> None:
+    tried = str(
+        credentials.get("phone") or credentials.get("username") or credentials.get("login") or ""
+    )
+    label = mask_phone(tried) if tried.lstrip("+").isdigit() else tried[:64]
+    audit.record(
+        actor=None,
+        action="auth.login_failed",
+        target_label=label,
+        outcome=Outcome.FAILURE,
+        request=request,
+    )
+
+
+def _memberships_changed(
+    sender: Any, instance: Any, action: str, pk_set: set | None, model: Any, **kwargs: Any
+) -> None:
+    if action not in {"post_add", "post_remove", "post_clear"}:
+        return
+    what = "groups" if model is Group else "permissions"
+    audit.record(
+        actor=None,
+        action=f"access.{what}_changed",
+        target=instance,
+        detail={"change": action.removeprefix("post_"), "ids": sorted(pk_set or [])},
+    )
+
+
+def _admin_write(sender: Any, instance: LogEntry, created: bool, **kwargs: Any) -> None:
+    if not created:
+        return
+    audit.record(
+        actor=instance.user,
+        action=_ADMIN_ACTIONS.get(instance.action_flag, "admin.write"),
+        target_label=f"{instance.content_type.model if instance.content_type else ''} "
+        f"{instance.object_id}: {instance.object_repr}"[:200],
+        detail={"change": instance.get_change_message()[:500]},
+    )
+
+
+def connect() -> None:
+    user_model = get_user_model()
+    user_logged_in.connect(_logged_in, dispatch_uid="medbook.audit.login")
+    user_logged_out.connect(_logged_out, dispatch_uid="medbook.audit.logout")
+    user_login_failed.connect(_login_failed, dispatch_uid="medbook.audit.login_failed")
+    m2m_changed.connect(
+        _memberships_changed, sender=user_model.groups.through, dispatch_uid="medbook.audit.groups"
+    )
+    m2m_changed.connect(
+        _memberships_changed,
+        sender=user_model.user_permissions.through,
+        dispatch_uid="medbook.audit.user_permissions",
+    )
+    m2m_changed.connect(
+        _memberships_changed,
+        sender=Group.permissions.through,
+        dispatch_uid="medbook.audit.group_permissions",
+    )
+    post_save.connect(_admin_write, sender=LogEntry, dispatch_uid="medbook.audit.admin")
