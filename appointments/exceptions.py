@@ -157,6 +157,18 @@ class IllegalTransition(AppointmentError):
         )
 
 
+class OneVisitPerDepartmentDay(AppointmentError):
+    code = "one_per_department_day"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "You already have an appointment in this department on that day. One visit per "
+                "department a day is allowed, so that everyone gets a chance."
+            )
+        )
+
+
 class ExtraNumbersNotAllowed(AppointmentError):
     code = "extra_numbers_not_allowed"
 

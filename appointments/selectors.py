@@ -55,16 +55,20 @@ class MemberBookings:
 
     schedule_ids: frozenset[int]  # schedules with an active appointment of the member
     upcoming: int  # upcoming appointments (against the level's max_active_appointments)
+    department_days: frozenset[tuple[dt.date, int]]  # (date, department) already booked
 
 
 def member_bookings(*, member: Member, now: dt.datetime) -> MemberBookings:
     held = Appointment.objects.filter(member=member, status__in=ACTIVE_STATUSES).filter(
         schedule__date__gte=timezone.localdate(now)
     )
-    rows = list(held.values_list("schedule_id", "status"))
+    rows = list(
+        held.values_list("schedule_id", "status", "schedule__date", "schedule__doctor__department")
+    )
     return MemberBookings(
-        schedule_ids=frozenset(schedule_id for schedule_id, _ in rows),
-        upcoming=sum(1 for _, status in rows if status in UPCOMING_STATUSES),
+        schedule_ids=frozenset(row[0] for row in rows),
+        upcoming=sum(1 for row in rows if row[1] in UPCOMING_STATUSES),
+        department_days=frozenset((row[2], row[3]) for row in rows),
     )
 
 
@@ -109,6 +113,23 @@ def booking_blocker(
         return errors.AlreadyBooked()
     if schedule.remaining == 0:
         return errors.SoldOut()
+    if settings.MEDBOOK_ONE_VISIT_PER_DEPARTMENT_DAY and not staff_override:
+        department_id = schedule.doctor.department_id
+        if bookings is not None:
+            same_day = (schedule.date, department_id) in bookings.department_days
+        else:
+            same_day = (
+                Appointment.objects.filter(
+                    member=member,
+                    status__in=ACTIVE_STATUSES,
+                    schedule__date=schedule.date,
+                    schedule__doctor__department_id=department_id,
+                )
+                .exclude(schedule=schedule)
+                .exists()
+            )
+        if same_day:
+            return errors.OneVisitPerDepartmentDay()
     limit = member.level.max_active_appointments
     upcoming = (
         bookings.upcoming

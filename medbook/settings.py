@@ -378,6 +378,11 @@ X_FRAME_OPTIONS = "DENY"
 MEDBOOK_CANCEL_CUTOFF_HOURS = env_int("MEDBOOK_CANCEL_CUTOFF_HOURS", 24)
 # The no-show rule: still-confirmed appointments become no-shows this long after the session
 # ends; this many within the window pause online booking for the ban's length.
+# Anti-hoarding: one active appointment per member, department and day (staff may override),
+# and booking attempts per member and per address: "attempts/seconds".
+MEDBOOK_ONE_VISIT_PER_DEPARTMENT_DAY = env_bool("MEDBOOK_ONE_VISIT_PER_DEPARTMENT_DAY", True)
+MEDBOOK_BOOKING_RATE_MEMBER = env("MEDBOOK_BOOKING_RATE_MEMBER", "10/60") or "10/60"
+MEDBOOK_BOOKING_RATE_IP = env("MEDBOOK_BOOKING_RATE_IP", "60/60") or "60/60"
 MEDBOOK_NO_SHOW_GRACE_MINUTES = env_int("MEDBOOK_NO_SHOW_GRACE_MINUTES", 30)
 MEDBOOK_NO_SHOW_LIMIT = env_int("MEDBOOK_NO_SHOW_LIMIT", 3)
 MEDBOOK_NO_SHOW_WINDOW_DAYS = env_int("MEDBOOK_NO_SHOW_WINDOW_DAYS", 90)

@@ -15,6 +15,8 @@ from appointments import exceptions as errors
 from appointments import selectors as appointment_selectors
 from appointments.choices import Channel
 from appointments.models import Schedule
+from medbook import throttle
+from medbook.audit import client_ip
 from members.decorators import member_required
 
 from .. import selectors, services
@@ -35,8 +37,13 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
         doctor__is_active=True,
     )
     now = timezone.now()
-    error = None
-    if request.method == "POST":
+    error, status = None, 200
+    if request.method == "POST" and not _booking_allowed(request):
+        error = errors.AppointmentError(
+            _("Too many booking attempts in a short time. Please wait a minute and try again.")
+        )
+        status = 429
+    elif request.method == "POST":
         try:
             appointment = services.place_booking(
                 member=member, schedule=schedule, channel=Channel.WEB, now=now
@@ -47,9 +54,9 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
             if existing is not None:
                 messages.info(request, _("You already have this appointment."))
                 return redirect("billing:appointment_detail", existing.pk)
-            error = errors.AlreadyBooked()
+            error, status = errors.AlreadyBooked(), 409
         except errors.AppointmentError as exc:
-            error = exc
+            error, status = exc, 409
         else:
             if selectors.payable_order(appointment, now) is not None:
                 return redirect("billing:appointment_pay", appointment.pk)
@@ -68,8 +75,18 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
         "hold_minutes": settings.MEDBOOK_HOLD_MINUTES,
         "cutoff_hours": settings.MEDBOOK_CANCEL_CUTOFF_HOURS,
     }
-    status = 409 if error is not None else 200
     return render(request, "billing/book.html", context, status=status)
+
+
+def _booking_allowed(request: HttpRequest) -> bool:
+    """Booking attempts per member and per address (both must be within their rate)."""
+    member_ok = throttle.allow(
+        scope="book-member", who=str(request.member.pk), rate=settings.MEDBOOK_BOOKING_RATE_MEMBER
+    )
+    ip_ok = throttle.allow(
+        scope="book-ip", who=client_ip(request) or "-", rate=settings.MEDBOOK_BOOKING_RATE_IP
+    )
+    return member_ok and ip_ok
 
 
 @require_GET
