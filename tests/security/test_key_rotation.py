@@ -27,7 +27,8 @@ def new_key() -> str:
 def raw_values() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT phone FROM members_member UNION ALL SELECT national_id FROM members_member WHERE national_id <> ''"
+            "SELECT phone FROM members_member "
+            "UNION ALL SELECT national_id FROM members_member WHERE national_id <> ''"
         )
         values = [row[0] for row in cursor.fetchall()]
         cursor.execute("SELECT phone FROM members_historicalmember")
