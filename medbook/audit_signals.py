@@ -1,4 +1,5 @@
-"""Plumbing: write account and admin events to the operation log.
+"""Plumbing: write account and admin events to the operation log, and start or end the session
+generation at login and logout.
 
 Logins (also failed ones), logouts, group and permission changes of logins, and every write
 made through Django admin. Failed logins name the attempted account masked, never in full.
@@ -12,6 +13,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models import F
 from django.db.models.signals import m2m_changed, post_save
 
 from . import audit
@@ -22,12 +24,20 @@ _ADMIN_ACTIONS = {ADDITION: "admin.add", CHANGE: "admin.change", DELETION: "admi
 
 
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    from .middleware import start_session
+    from .staff import is_staff_user
+
+    if request is not None and hasattr(request, "session"):
+        start_session(request, user, staff=user.is_staff or is_staff_user(user))
     audit.record(actor=user, action="auth.login", target=user, request=request)
 
 
 def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    if user is not None:
-        audit.record(actor=user, action="auth.logout", target=user, request=request)
+    if user is None:
+        return
+    # Logging out ends every other session of the user too (SessionPolicyMiddleware).
+    get_user_model().objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    audit.record(actor=user, action="auth.logout", target=user, request=request)
 
 
 def _login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs: Any) -> None:

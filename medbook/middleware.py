@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -44,3 +45,84 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
         if request.path.startswith("/" + settings.ADMIN_URL):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class SecurityHeadersMiddleware:
+    """The Content Security Policy (settings.MEDBOOK_CSP) on every response."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.MEDBOOK_CSP)
+        return response
+
+
+SESSION_KIND = "medbook_kind"  # "staff" or "member", decided at login
+SESSION_STARTED = "medbook_started"
+SESSION_SEEN = "medbook_seen"
+SESSION_EPOCH = "medbook_epoch"
+
+
+def start_session(request: HttpRequest, user: object, *, staff: bool) -> None:
+    """Called at login: the session's kind, start and generation."""
+    now = int(time.time())
+    request.session[SESSION_KIND] = "staff" if staff else "member"
+    request.session[SESSION_STARTED] = now
+    request.session[SESSION_SEEN] = now
+    from django.contrib.auth import get_user_model
+
+    # From the database: the object passed in may predate a logout elsewhere.
+    epoch = get_user_model().objects.filter(pk=user.pk).values_list("session_epoch", flat=True)
+    request.session[SESSION_EPOCH] = epoch.first() or 0
+
+
+class SessionPolicyMiddleware:
+    """Ends sessions that were idle too long or lived too long (staff: 30 minutes idle, 12
+    hours in all; members: configurable), and sessions of a user who logged out elsewhere."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and SESSION_KIND in request.session:
+            expired = self._expired(request, user)
+            if expired:
+                from django.contrib import messages
+                from django.contrib.auth import logout
+                from django.shortcuts import redirect
+                from django.utils.translation import gettext as _
+
+                staff = request.session.get(SESSION_KIND) == "staff"
+                logout(request)
+                messages.info(request, _("You were logged out: %(why)s") % {"why": expired})
+                return redirect("staff:login" if staff else "account_login")
+        return self.get_response(request)
+
+    def _expired(self, request: HttpRequest, user: object) -> str:
+        from django.utils.translation import gettext as _
+
+        session = request.session
+        now = int(time.time())
+        if session.get(SESSION_EPOCH, 0) != getattr(user, "session_epoch", 0):
+            return _("you logged out on another device.")
+        staff = session.get(SESSION_KIND) == "staff"
+        idle = (
+            settings.MEDBOOK_STAFF_SESSION_IDLE_MINUTES
+            if staff
+            else settings.MEDBOOK_MEMBER_SESSION_IDLE_MINUTES
+        )
+        limit = (
+            settings.MEDBOOK_STAFF_SESSION_MAX_MINUTES
+            if staff
+            else settings.MEDBOOK_MEMBER_SESSION_MAX_MINUTES
+        )
+        if now - session.get(SESSION_SEEN, now) > idle * 60:
+            return _("the session was idle for too long.")
+        if now - session.get(SESSION_STARTED, now) > limit * 60:
+            return _("the session reached its maximum length.")
+        if now - session.get(SESSION_SEEN, now) > 60:  # write at most once a minute
+            session[SESSION_SEEN] = now
+        return ""

@@ -139,6 +139,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "medbook.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "medbook.middleware.ClinicLanguageMiddleware",
@@ -148,6 +149,7 @@ MIDDLEWARE = [
     # Every page needs a login unless its view is marked @login_not_required (public pages).
     "medbook.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "medbook.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -369,7 +371,26 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # __Host- cookies: only over HTTPS, only for this exact host, path /.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Content Security Policy (medbook.middleware.SecurityHeadersMiddleware): no inline script or
+# style, nothing from other origins.
+MEDBOOK_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# Sessions: staff are logged out after 30 idle minutes and 12 hours in all; members after the
+# values below (minutes).
+MEDBOOK_STAFF_SESSION_IDLE_MINUTES = env_int("MEDBOOK_STAFF_SESSION_IDLE_MINUTES", 30)
+MEDBOOK_STAFF_SESSION_MAX_MINUTES = env_int("MEDBOOK_STAFF_SESSION_MAX_MINUTES", 12 * 60)
+MEDBOOK_MEMBER_SESSION_IDLE_MINUTES = env_int("MEDBOOK_MEMBER_SESSION_IDLE_MINUTES", 7 * 24 * 60)
+MEDBOOK_MEMBER_SESSION_MAX_MINUTES = env_int("MEDBOOK_MEMBER_SESSION_MAX_MINUTES", 30 * 24 * 60)
 X_FRAME_OPTIONS = "DENY"
 
 # ---------------------------------------------------------------------------------------------

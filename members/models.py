@@ -23,6 +23,9 @@ NATIONAL_ID_PURPOSE = "member.national_id"
 class User(AbstractUser):
     """Login account of members and staff alike (custom from the first migration)."""
 
+    # Raised when the user logs out: every other session of theirs ends with it.
+    session_epoch = models.PositiveIntegerField(_("session generation"), default=0, editable=False)
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("user")

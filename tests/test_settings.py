@@ -112,3 +112,24 @@ def test_an_unconfigured_payment_gateway_is_refused(tmp_path) -> None:
 
     assert result.returncode != 0
     assert "MEDBOOK_PAYMENT_GATEWAY='alipay' is not a configured gateway" in result.stderr
+
+
+def test_production_cookies_are_host_only_secure_and_pages_carry_a_csp(tmp_path) -> None:
+    probe = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.DEBUG, s.MEDBOOK_CSP]))"
+    )
+    result = run_with(
+        tmp_path,
+        ["-c", probe],
+        DATABASE_URL="postgres://medbook@db:5432/medbook",
+        DJANGO_SECRET_KEY="k" * 50,
+        FIELD_ENCRYPTION_KEYS="1:" + "A" * 43 + "=",
+        BLIND_INDEX_KEY="B" * 43 + "=",
+    )
+    assert result.returncode == 0, result.stderr
+    session, csrf, session_secure, csrf_secure, hsts, debug, csp = json.loads(result.stdout)
+    assert (session, csrf) == ("__Host-sessionid", "__Host-csrftoken")
+    assert session_secure and csrf_secure and hsts >= 31536000 and not debug
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp

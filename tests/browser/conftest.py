@@ -39,11 +39,21 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser, live_server):
+    """A phone-sized page on the live server. Any Content Security Policy violation (an inline
+    script or style, something from another origin) fails the test."""
     context = browser.new_context(viewport=PHONE, locale="zh-CN")
     page = context.new_page()
     page.base_url = live_server.url
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert not violations, violations
 
 
 def screenshot(page, name: str) -> Path:
