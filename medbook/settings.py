@@ -307,7 +307,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 10 * 60
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "5/30m/key,20/5m/ip",
+    # Failed logins per account: members.adapter (a shared counter per account, 429 after).
+    "login": "30/m/ip",
     "signup": "20/h/ip",
     "verify_phone": "1/30s/key,10/h/key,30/h/ip",  # codes texted to one number
     "reset_password": "1/30s/key,10/h/key,30/h/ip",  # password-reset codes, the same
@@ -318,6 +319,8 @@ ACCOUNT_RATE_LIMITS = {
 # Addresses of the reverse proxies in front of MedBook whose X-Forwarded-For is believed when
 # the operation log records where a request came from (none by default: the socket's address).
 MEDBOOK_TRUSTED_PROXIES = env_list("MEDBOOK_TRUSTED_PROXIES", "")
+MEDBOOK_LOGIN_FAILURES = env_int("MEDBOOK_LOGIN_FAILURES", 5)
+MEDBOOK_LOGIN_FAILURE_WINDOW = env_int("MEDBOOK_LOGIN_FAILURE_WINDOW", 30 * 60)  # seconds
 MEDBOOK_SMS_BACKEND = env("MEDBOOK_SMS_BACKEND", "members.sms.LogSMSBackend")
 MEDBOOK_SMS_SIGNATURE = env("MEDBOOK_SMS_SIGNATURE", "MedBook")
 # In-app messages also go out by text (these kinds; empty: none) and by e-mail (every kind, when

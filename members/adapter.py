@@ -10,6 +10,7 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,6 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from medbook import throttle
 from medbook.personal_data import normalize_phone
 
 from . import services
@@ -42,9 +44,42 @@ class PhoneNumberField(forms.CharField):
         return normalize_phone(value) if value else value
 
 
+LOGIN_FAILURES = "login-failed"
+
+
+def _login_key(credentials: dict[str, Any]) -> str:
+    """The account a login attempt is for: the number in E.164, or the username."""
+    raw = str(credentials.get("phone") or credentials.get("username") or "")
+    try:
+        return normalize_phone(raw)
+    except ValidationError:
+        return raw.lower()[:150]
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def phone_form_field(self, **kwargs: Any) -> forms.Field:
         return PhoneNumberField(**kwargs)
+
+    # -- failed logins, counted per account on a shared atomic counter -------------------------
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """After MEDBOOK_LOGIN_FAILURES failed passwords for one account within the window,
+        even the right one waits (429); recovery by a texted code stays open."""
+        failures = throttle.count(
+            scope=LOGIN_FAILURES,
+            who=_login_key(credentials),
+            window=settings.MEDBOOK_LOGIN_FAILURE_WINDOW,
+        )
+        if failures >= settings.MEDBOOK_LOGIN_FAILURES:
+            raise self.validation_error("too_many_login_attempts")
+
+    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
+        throttle.hit(
+            scope=LOGIN_FAILURES,
+            who=_login_key(credentials),
+            limit=settings.MEDBOOK_LOGIN_FAILURES,
+            window=settings.MEDBOOK_LOGIN_FAILURE_WINDOW,
+        )
 
     @transaction.atomic
     def save_user(

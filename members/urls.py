@@ -10,6 +10,7 @@ urlpatterns = [
     path("messages/", views.message_list, name="messages"),
     path("messages/<int:pk>/", views.message_detail, name="message_detail"),
     path("messages/read-all/", views.messages_read_all, name="messages_read_all"),
+    path("accounts/login/", views.login, name="login"),  # allauth's, with 429 when locked
     path("accounts/password/reset/", views.password_reset, name="password_reset"),
     path("accounts/password/reset/code/", views.password_reset_code, name="password_reset_code"),
     # allauth's e-mail pages and e-mailed reset links: members have a phone, not an address.

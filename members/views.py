@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from allauth.account import views as allauth_views
 from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
@@ -141,3 +144,17 @@ def password_reset_code(request: HttpRequest) -> HttpResponse:
     return render(
         request, "members/password_reset_code.html", {"form": form, "masked": pending["masked"]}
     )
+
+
+class LoginView(allauth_views.LoginView):
+    """allauth's login, answering 429 once the account's failed logins are used up."""
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response = super().form_invalid(form)
+        codes = {error.code for error in form.non_field_errors().as_data()}
+        if "too_many_login_attempts" in codes:
+            response.status_code = 429
+        return response
+
+
+login = login_not_required(LoginView.as_view())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from members.models import Member
@@ -67,19 +68,38 @@ def test_logging_in_by_phone_and_password(client, levels) -> None:
     assert client.get(reverse("members:profile")).status_code == 200
 
 
-def test_after_five_wrong_passwords_even_the_right_one_waits(client, levels) -> None:
+def test_the_sixth_failed_login_gets_429_without_locking_out_recovery_or_others(
+    client, levels, sms_log
+) -> None:
     member = MemberFactory(phone="+8613700002222")
-    member.user.set_password(PASSWORD)
-    member.user.save()
+    neighbour = MemberFactory(phone="+8613700003333")
+    for user in (member.user, neighbour.user):
+        user.set_password(PASSWORD)
+        user.save()
     for _ in range(5):
         response = client.post(
             reverse("account_login"), {"login": "13700002222", "password": "wrong-password"}
         )
         assert response.status_code == 200
     response = client.post(reverse("account_login"), {"login": "13700002222", "password": PASSWORD})
-    assert response.status_code == 200
+    assert response.status_code == 429
     assert "登录失败次数过多" in response.content.decode() or "太多" in response.content.decode()
     assert client.get(reverse("members:profile")).status_code == 302
+
+    # Another account is not affected.
+    other = Client()
+    other.post(reverse("account_login"), {"login": "13700003333", "password": PASSWORD})
+    assert other.get(reverse("members:profile")).status_code == 200
+
+    # The owner can still recover by a texted code.
+    client.post(reverse("members:password_reset"), {"phone": "13700002222"})
+    new = "Zx9#after-lockout"
+    client.post(
+        reverse("members:password_reset_code"),
+        {"code": sms_log.code(), "password1": new, "password2": new},
+    )
+    member.user.refresh_from_db()
+    assert member.user.check_password(new)
 
 
 def test_an_unverified_number_must_be_confirmed_before_logging_in(client, levels, sms_log) -> None:

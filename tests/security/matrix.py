@@ -66,6 +66,7 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
     "members:no_password_set": [("get", None, {}, ALL_404)],
     "members:no_login_code": [("get", None, {}, ALL_404)],
     "account_login": [("get", None, {}, ANON_ONLY)],
+    "members:login": [("get", None, {}, ANON_ONLY)],
     "account_signup": [("get", None, {}, ANON_ONLY)],
     "account_logout": [("get", None, {}, [302, *[200] * 6]), ("post", None, {}, ALL_302)],
     "account_inactive": [("get", None, {}, ALL_200)],

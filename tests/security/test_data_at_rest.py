@@ -1,0 +1,108 @@
+"""After a full journey, neither a dump of the database nor the logs hold a phone or ID number
+in plain text; and a member cannot set what only staff may (level, points, status)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from billing import sandbox, services
+from billing.models import Refund
+from members.models import Member
+from members.services import register_member
+from tests.appointments.factories import ScheduleFactory
+from tests.conftest import IN_CI
+
+PASSWORD = "Kq7!medbook-2026"
+PHONE = "13912345678"
+ID_NUMBER = "11010519491231002X"
+
+
+def _dump() -> str:
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        if IN_CI:
+            pytest.fail("pg_dump is needed (postgresql-client)")
+        pytest.skip("pg_dump not installed")
+    settings = connection.settings_dict
+    env = {**os.environ, "PGPASSWORD": settings.get("PASSWORD") or ""}
+    result = subprocess.run(
+        [
+            pg_dump,
+            "--data-only",
+            "-h",
+            settings["HOST"] or "127.0.0.1",
+            "-p",
+            str(settings["PORT"] or 5432),
+            "-U",
+            settings["USER"] or "postgres",
+            settings["NAME"],
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return result.stdout
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_dump_and_the_logs_of_a_full_journey_hold_no_plaintext_numbers(
+    client, levels, sms_log, caplog, clinic_admin
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    # Sign up with the texted code, trying to give oneself a level and points on the way.
+    client.post(
+        reverse("account_signup"),
+        {
+            "name": "陈晓明",
+            "phone": PHONE,
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "level": levels["钻石"].pk,
+            "points_balance": 99999,
+            "phone_verified": "on",
+        },
+    )
+    member = Member.objects.get(name="陈晓明")
+    assert (member.level, member.points_balance, member.phone_verified) == (
+        levels["普通"],
+        0,
+        False,
+    )
+    client.post(reverse("account_verify_phone"), {"code": sms_log.code()})
+
+    # Book, pay, cancel: an order, a payment, a refund, messages.
+    schedule = ScheduleFactory(fee=Decimal("80.00"))
+    client.post(reverse("billing:book", args=[schedule.pk]), {"fee": "0", "status": "confirmed"})
+    appointment = member.appointments.get()
+    assert appointment.fee == Decimal("80.00") and appointment.status == "pending_payment"
+    trade = sandbox.pay(order=appointment.order)
+    services.confirm_payment(
+        out_trade_no=trade.out_trade_no, gateway_trade_no=trade.trade_no, amount=trade.amount
+    )
+    client.post(reverse("billing:appointment_cancel", args=[appointment.pk]))
+    for refund in Refund.objects.filter(status="requested"):
+        services.carry_out_refund(refund_id=refund.pk)
+
+    # A patient registered at the desk with an ID number; staff look it up unmasked (logged).
+    walk_in = register_member(name="王芳", phone="13800138000", national_id=ID_NUMBER)
+    client.force_login(clinic_admin)
+    client.get(reverse("staff:members") + "?q=13800138000")
+    client.post(
+        reverse("staff:member", args=[walk_in.pk]), {"action": "unmask", "unmask-reason": "核对"}
+    )
+
+    dump = _dump()
+    assert "陈晓明" in dump  # the dump is real
+    for secret in (PHONE, "13800138000", ID_NUMBER, "110105194912310"):
+        assert secret not in dump, f"{secret} is stored in plain text"
+        assert secret not in caplog.text, f"{secret} reached the logs"
