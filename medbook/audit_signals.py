@@ -1,8 +1,9 @@
 """Plumbing: write account and admin events to the operation log, and start or end the session
 generation at login and logout.
 
-Logins (also failed ones), logouts, group and permission changes of logins, and every write
-made through Django admin. Failed logins name the attempted account masked, never in full.
+Logins (also failed ones), logouts, two-factor changes, group and permission changes of
+logins, and every write made through Django admin. Failed logins name the attempted account
+masked, never in full.
 """
 
 from __future__ import annotations
@@ -80,7 +81,32 @@ def _admin_write(sender: Any, instance: LogEntry, created: bool, **kwargs: Any) 
     )
 
 
+def _mfa_changed(action: str):
+    def receiver(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
+        authenticator = kwargs.get("authenticator")
+        audit.record(
+            actor=user,
+            action=action,
+            target=user,
+            detail={"type": getattr(authenticator, "type", "")},
+            request=request,
+        )
+
+    return receiver
+
+
+_MFA_RECEIVERS = {
+    "authenticator_added": _mfa_changed("mfa.added"),
+    "authenticator_removed": _mfa_changed("mfa.removed"),
+    "authenticator_reset": _mfa_changed("mfa.reset"),
+}
+
+
 def connect() -> None:
+    from allauth.mfa import signals as mfa_signals
+
+    for name, receiver in _MFA_RECEIVERS.items():
+        getattr(mfa_signals, name).connect(receiver, dispatch_uid=f"medbook.audit.{name}")
     user_model = get_user_model()
     user_logged_in.connect(_logged_in, dispatch_uid="medbook.audit.login")
     user_logged_out.connect(_logged_out, dispatch_uid="medbook.audit.logout")

@@ -126,3 +126,37 @@ class SessionPolicyMiddleware:
         if now - session.get(SESSION_SEEN, now) > 60:  # write at most once a minute
             session[SESSION_SEEN] = now
         return ""
+
+
+class StaffMfaMiddleware:
+    """Staff (console roles, Django admin) must have two-factor authentication set up: until
+    they do, the console and admin send them to set up an authenticator app."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.MEDBOOK_STAFF_MFA_REQUIRED and self._guarded(request.path):
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated and self._is_staff(request, user):
+                from allauth.mfa.utils import is_mfa_enabled
+                from django.shortcuts import redirect
+
+                if not is_mfa_enabled(user):
+                    return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+    @staticmethod
+    def _guarded(path: str) -> bool:
+        admin = "/" + settings.ADMIN_URL
+        if path.startswith(
+            (admin + "login/", admin + "logout/", "/staff/login/", "/staff/logout/")
+        ):
+            return False
+        return path.startswith(("/staff/", admin))
+
+    @staticmethod
+    def _is_staff(request: HttpRequest, user: object) -> bool:
+        if getattr(user, "is_staff", False) or getattr(user, "is_superuser", False):
+            return True
+        return request.session.get(SESSION_KIND) == "staff"

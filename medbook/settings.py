@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "medbook",
     "members",
     "appointments",
@@ -150,6 +151,7 @@ MIDDLEWARE = [
     "medbook.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "medbook.middleware.SessionPolicyMiddleware",
+    "medbook.middleware.StaffMfaMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -294,7 +296,8 @@ AUTHENTICATION_BACKENDS = [
 # by a one-time code sent through MEDBOOK_SMS_BACKEND.
 ACCOUNT_ADAPTER = "members.adapter.AccountAdapter"
 ACCOUNT_SIGNUP_FORM_CLASS = "members.forms.SignupDetailsForm"
-ACCOUNT_LOGIN_METHODS = {"phone"}
+# Members log in with their number, staff with their username (and a TOTP code: allauth.mfa).
+ACCOUNT_LOGIN_METHODS = {"phone", "username"}
 ACCOUNT_SIGNUP_FIELDS = ["phone*", "password1*", "password2*"]
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 10 * 60
@@ -319,6 +322,10 @@ ACCOUNT_RATE_LIMITS = {
 # Addresses of the reverse proxies in front of MedBook whose X-Forwarded-For is believed when
 # the operation log records where a request came from (none by default: the socket's address).
 MEDBOOK_TRUSTED_PROXIES = env_list("MEDBOOK_TRUSTED_PROXIES", "")
+# Two-factor authentication (TOTP) is required for every staff login (console and admin).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", "MedBook") or "MedBook"
+MEDBOOK_STAFF_MFA_REQUIRED = env_bool("MEDBOOK_STAFF_MFA_REQUIRED", True)
 MEDBOOK_LOGIN_FAILURES = env_int("MEDBOOK_LOGIN_FAILURES", 5)
 MEDBOOK_LOGIN_FAILURE_WINDOW = env_int("MEDBOOK_LOGIN_FAILURE_WINDOW", 30 * 60)  # seconds
 MEDBOOK_SMS_BACKEND = env("MEDBOOK_SMS_BACKEND", "members.sms.LogSMSBackend")

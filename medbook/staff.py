@@ -48,14 +48,6 @@ def staff_required(*perms: str) -> Callable[[View], View]:
     return decorator
 
 
-class StaffLoginView(auth_views.LoginView):
-    template_name = "staff/login.html"
-    redirect_authenticated_user = True
-
-    def get_default_redirect_url(self) -> str:
-        return str(reverse_lazy("staff:home"))
-
-
 class StaffLogoutView(auth_views.LogoutView):
     next_page = reverse_lazy("staff:login")
 

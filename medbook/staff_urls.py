@@ -5,6 +5,7 @@ from django.urls import path
 from appointments import staff_views as scheduling
 from billing import staff_views as desk
 from members import staff_views as membership
+from members import views as membership_views
 
 from . import staff
 
@@ -12,7 +13,7 @@ app_name = "staff"
 
 urlpatterns = [
     path("", staff.home, name="home"),
-    path("login/", staff.StaffLoginView.as_view(), name="login"),
+    path("login/", membership_views.staff_login, name="login"),
     path("logout/", staff.StaffLogoutView.as_view(), name="logout"),
     path("jobs/", staff.jobs, name="jobs"),
     path("audit/", staff.operation_log, name="operation_log"),

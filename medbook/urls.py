@@ -1,12 +1,29 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from appointments.staff_views import waiting_room
 
+
+def admin_login(request: HttpRequest, extra_context: object = None) -> HttpResponse:
+    """Django admin logs in through the staff login (password, then the authenticator code)."""
+    if request.user.is_authenticated:
+        if not request.user.is_staff:
+            raise PermissionDenied
+        return redirect(request.GET.get("next") or "admin:index")
+    return redirect_to_login(
+        request.GET.get("next") or reverse("admin:index"), reverse("staff:login")
+    )
+
+
+admin.site.login = admin_login
 admin.site.site_header = _("MedBook administration")
 admin.site.site_title = _("MedBook")
 admin.site.index_title = _("Clinic data")

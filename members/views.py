@@ -158,3 +158,12 @@ class LoginView(allauth_views.LoginView):
 
 
 login = login_not_required(LoginView.as_view())
+
+
+class StaffLoginView(LoginView):
+    """The console's login: username and password, then the authenticator code (allauth.mfa)."""
+
+    template_name = "staff/login.html"
+
+
+staff_login = login_not_required(StaffLoginView.as_view())

@@ -83,8 +83,28 @@ def other_member(levels):
     return MemberFactory(name="李四", level=levels["普通"])
 
 
-def staff_user(username: str, role: str | None):
-    """A console login in one of the role groups (None: no group at all)."""
+def enable_totp(user) -> str:
+    """Give ``user`` an authenticator app (two-factor); returns its secret."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    user.totp_secret = secret
+    return secret
+
+
+def totp_code(secret: str) -> str:
+    """The code the authenticator app shows now."""
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+def staff_user(username: str, role: str | None, *, mfa: bool = True):
+    """A console login in one of the role groups (None: no group at all), with two-factor
+    authentication set up unless ``mfa=False``."""
     from django.contrib.auth.models import Group
 
     from tests.members.factories import UserFactory
@@ -92,6 +112,8 @@ def staff_user(username: str, role: str | None):
     user = UserFactory(username=username, is_staff=False)
     if role is not None:
         user.groups.add(Group.objects.get(name=role))
+    if mfa:
+        enable_totp(user)
     return user
 
 

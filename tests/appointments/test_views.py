@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.appointments.factories import DoctorFactory, ScheduleFactory
+from tests.conftest import enable_totp
 from tests.members.factories import MemberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def superuser():
-    return UserFactory(is_staff=True, is_superuser=True)
+    user = UserFactory(is_staff=True, is_superuser=True)
+    enable_totp(user)
+    return user
 
 
 @pytest.fixture

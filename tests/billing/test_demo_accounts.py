@@ -77,8 +77,12 @@ def test_the_console_logins_have_their_roles_and_the_doctor_their_queue(
     ]:
         client.logout()
         response = client.post(
-            reverse("staff:login"), {"username": username, "password": credentials[username]}
+            reverse("staff:login"), {"login": username, "password": credentials[username]}
         )
+        assert response["Location"] == reverse("mfa_authenticate"), username
+        code = io.StringIO()
+        call_command("demo_totp_code", username, stdout=code)
+        response = client.post(reverse("mfa_authenticate"), {"code": code.getvalue().strip()})
         assert response.status_code == 302, username
         assert client.get(reverse(page)).status_code == 200, username
     assert User.objects.get(username="doctor").doctor.is_active

@@ -14,7 +14,7 @@ from appointments.services import book_appointment
 from medbook.roles import CLINIC_ADMIN, DOCTOR, FRONT_DESK
 from tests.appointments.factories import DepartmentFactory, DoctorFactory, ScheduleFactory
 from tests.browser.conftest import DESKTOP, screenshot
-from tests.conftest import staff_user
+from tests.conftest import staff_user, totp_code
 from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,17 +23,29 @@ PASSWORD = "Kq7!console-2026"
 
 
 def log_in(page, username: str) -> None:
+    """Password, then the authenticator code (two-factor is required for staff)."""
+    from members.models import User
+
+    secret = _secrets[username]
+    assert User.objects.filter(username=username).exists()
     page.goto(page.base_url + "/staff/login/")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    page.locator("#id_code").fill(totp_code(secret))
+    page.get_by_role("button", name="登录").click()
     page.wait_for_url("**/staff/")
+
+
+_secrets: dict[str, str] = {}
 
 
 def person(username: str, role: str):
     user = staff_user(username, role)
     user.set_password(PASSWORD)
     user.save()
+    _secrets[username] = user.totp_secret
     return user
 
 

@@ -84,6 +84,15 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
     "account_reset_password_done": [("get", None, {}, ALL_404)],
     "account_reset_password_from_key": [("get", "uid_key", {}, ALL_404)],
     "account_reset_password_from_key_done": [("get", None, {}, ALL_404)],
+    # Two-factor authentication (allauth.mfa): changes ask for the password again first
+    "mfa_index": [("get", None, {}, LOGGED_IN)],
+    "mfa_activate_totp": [("get", None, {}, [L, 302, 302, 302, 302, 302, 302])],
+    "mfa_deactivate_totp": [("get", None, {}, [L, 404, 404, 302, 302, 302, 302])],
+    "mfa_authenticate": [("get", None, {}, ALL_302)],  # no login waiting for a code
+    "mfa_reauthenticate": [("get", None, {}, [L, 302, 302, 200, 200, 200, 200])],
+    "mfa_generate_recovery_codes": [("get", None, {}, [L, *[302] * 6])],
+    "mfa_view_recovery_codes": [("get", None, {}, [L, *[404] * 6])],
+    "mfa_download_recovery_codes": [("get", None, {}, [L, *[404] * 6])],
     # Staff console
     "staff:login": [("get", None, {}, ANON_ONLY)],
     "staff:logout": [("post", None, {}, ALL_302)],

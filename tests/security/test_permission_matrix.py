@@ -16,6 +16,7 @@ from billing import services
 from members.models import MemberLevel
 from members.services import send_message
 from tests.appointments.factories import ScheduleFactory
+from tests.conftest import enable_totp
 from tests.members.factories import UserFactory
 from tests.security.matrix import MATRIX, ROLES, A, L, S, routes_without_a_row
 
@@ -55,6 +56,7 @@ def world(member, other_member, front_desk, doctor_user, clinic_admin):
         member=member, schedule=ScheduleFactory(fee=Decimal("60.00")), channel="web"
     )
     superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
+    enable_totp(superuser)
     return {
         "people": dict(
             zip(

@@ -7,6 +7,8 @@ import os
 import secrets
 from typing import Any
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
@@ -44,9 +46,13 @@ class Command(BaseCommand):
         if "username" in credentials:  # the first version kept only the superuser
             credentials = {credentials["username"]: credentials["password"]}
         changed = False
+        totp_secrets = credentials.setdefault("totp", {})
         for username in STAFF:
             if username not in credentials:
                 credentials[username] = secrets.token_urlsafe(12)
+                changed = True
+            if username not in totp_secrets:
+                totp_secrets[username] = generate_totp_secret()
                 changed = True
         if changed:
             tmp = path.with_suffix(".tmp")
@@ -68,6 +74,8 @@ class Command(BaseCommand):
             user.save()
             if role is not None:
                 user.groups.set([Group.objects.get(name=role)])
+            if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+                TOTP.activate(user, totp_secrets[username])
             if role == DOCTOR and doctor is not None and doctor.user_id != user.pk:
                 Doctor.objects.filter(user=user).update(user=None)
                 doctor.user = user
@@ -86,6 +94,11 @@ class Command(BaseCommand):
                 f"Member login (/accounts/login/): {member.phone[3:]} / {DEMO_MEMBER_PASSWORD} "
                 f"({member.name}; every demo member has this password)"
             )
+        lines.append(
+            "Staff also enter an authenticator code: add the keys in "
+            f"{path} ('totp') to an authenticator app, or run "
+            "'python manage.py demo_totp_code <username>'."
+        )
         lines.append(f"(passwords stored in {path})")
         for line in lines:
             self.stdout.write(self.style.SUCCESS(line))
