@@ -7,9 +7,12 @@ import logging
 import os
 import shutil
 import subprocess
+import zlib
 from decimal import Decimal
 
 import pytest
+from django.contrib.sessions.models import Session
+from django.core import signing
 from django.db import connection
 from django.urls import reverse
 
@@ -78,6 +81,15 @@ def test_a_dump_and_the_logs_of_a_full_journey_hold_no_plaintext_numbers(
         0,
         False,
     )
+    # The session holds the number being verified: sealed, not base64 of readable JSON.
+    sessions = list(Session.objects.all())
+    assert sessions
+    for session in sessions:
+        payload = session.session_data.split(":")[0]
+        raw = signing.b64_decode(payload.lstrip(".").encode())
+        if payload.startswith("."):
+            raw = zlib.decompress(raw)
+        assert PHONE.encode() not in raw
     client.post(reverse("account_verify_phone"), {"code": sms_log.code()})
 
     # Book, pay, cancel: an order, a payment, a refund, messages.
