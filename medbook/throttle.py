@@ -3,6 +3,7 @@ process counts together; the local-memory cache in the embedded default)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from django.core.cache import cache
@@ -35,6 +36,12 @@ def parse_rate(rate: str) -> tuple[int, int]:
 def allow(*, scope: str, who: str, rate: str) -> bool:
     limit, window = parse_rate(rate)
     return hit(scope=scope, who=who, limit=limit, window=window)
+
+
+def undo(*, scope: str, who: str, window: int) -> None:
+    """Give back one attempt of this window (it turned out not to count, e.g. a good login)."""
+    with contextlib.suppress(ValueError):  # the window ended meanwhile
+        cache.decr(_key(scope, who, window))
 
 
 def count(*, scope: str, who: str, window: int) -> int:

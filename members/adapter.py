@@ -74,22 +74,32 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         """After MEDBOOK_LOGIN_FAILURES failed passwords for one account within the window,
-        even the right one waits (429); recovery by a texted code stays open."""
-        failures = throttle.count(
-            scope=LOGIN_FAILURES,
-            who=_login_key(credentials),
-            window=settings.MEDBOOK_LOGIN_FAILURE_WINDOW,
-        )
-        if failures >= settings.MEDBOOK_LOGIN_FAILURES:
-            raise self.validation_error("too_many_login_attempts")
+        even the right one waits (429); recovery by a texted code stays open.
 
-    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
-        throttle.hit(
+        The attempt is counted before the password is checked (one atomic increment), so
+        parallel guesses from many processes cannot slip past the limit; a good login gives
+        its attempt back."""
+        allowed = throttle.hit(
             scope=LOGIN_FAILURES,
             who=_login_key(credentials),
             limit=settings.MEDBOOK_LOGIN_FAILURES,
             window=settings.MEDBOOK_LOGIN_FAILURE_WINDOW,
         )
+        if not allowed:
+            raise self.validation_error("too_many_login_attempts")
+
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
+        user = super().authenticate(request, **credentials)
+        if user is not None:
+            throttle.undo(
+                scope=LOGIN_FAILURES,
+                who=_login_key(credentials),
+                window=settings.MEDBOOK_LOGIN_FAILURE_WINDOW,
+            )
+        return user
+
+    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
+        """Counted already in pre_authenticate."""
 
     @transaction.atomic
     def save_user(

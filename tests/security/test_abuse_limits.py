@@ -111,3 +111,50 @@ def test_a_limit_holds_across_processes(settings) -> None:
     ]
     allowed = sum(int(p.communicate(timeout=60)[0].strip().splitlines()[-1]) for p in processes)
     assert allowed == 50
+
+
+LOGIN_SCRIPT = """
+import json, os, sys
+sys.path.insert(0, {root!r})
+os.environ["DATABASE_URL"] = {database!r}
+os.environ["ALLOWED_HOSTS"] = "testserver"
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "medbook.settings")
+import django
+django.setup()
+from django.test import Client
+client = Client(REMOTE_ADDR="10.0.0.{n}")
+statuses = [
+    client.post("/accounts/login/", {{"login": "13700007777", "password": "wrong"}}).status_code
+    for _ in range(4)
+]
+print(json.dumps(statuses))
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_failed_logins_from_two_processes_share_one_limit(levels) -> None:
+    """Two processes guess one account's password 4 times each: 5 guesses are checked, the
+    other 3 get 429, however the attempts interleave."""
+    import json
+
+    from django.db import connection
+
+    MemberFactory(phone="+8613700007777")
+    db = connection.settings_dict
+    database = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", LOGIN_SCRIPT.format(root=str(ROOT), database=database, n=n)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in (1, 2)
+    ]
+    statuses = []
+    for process in processes:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        statuses += json.loads(out.strip().splitlines()[-1])
+    assert sorted(statuses) == [200] * 5 + [429] * 3
