@@ -38,3 +38,4 @@ class Gateway(models.TextChoices):
     SANDBOX = "sandbox", _("Sandbox")
     ALIPAY = "alipay", _("Alipay")
     WECHAT = "wechat", _("WeChat Pay")
+    COUNTER = "counter", _("At the front desk")

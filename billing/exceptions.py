@@ -42,3 +42,12 @@ class RefundTooLarge(PaymentError):
             _("At most ¥%(available)s of this order can still be refunded.")
             % {"available": available}
         )
+
+
+class NotPayable(PaymentError):
+    code = "not_payable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("This order cannot be paid any more: it is paid already or its hold ran out.")
+        )

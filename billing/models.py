@@ -49,6 +49,7 @@ class Order(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("order")
         verbose_name_plural = _("orders")
+        permissions = [("take_counter_payment", _("Can take payment at the front desk"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(original_amount__gte=0) & Q(amount__gte=0),

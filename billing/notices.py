@@ -100,15 +100,21 @@ def cancelled(appointment: Appointment, refund: Decimal) -> None:
 
 def refunded(refund: Refund) -> None:
     appointment = refund.order.appointment
+    if refund.order.gateway == "counter":
+        body = _(
+            "¥%(amount)s for your appointment with %(session)s is refunded in cash at the "
+            "front desk."
+        )
+    else:
+        body = _(
+            "¥%(amount)s for your appointment with %(session)s has been refunded to the "
+            "account you paid from. Banks may take a few days to show it."
+        )
     send_message(
         member=refund.order.member,
         kind=MessageKind.REFUNDED,
         title=_("Refund completed: ¥%(amount)s") % {"amount": refund.amount},
-        body=_(
-            "¥%(amount)s for your appointment with %(session)s has been refunded to the "
-            "account you paid from. Banks may take a few days to show it."
-        )
-        % {"amount": refund.amount, "session": _session(appointment)},
+        body=body % {"amount": refund.amount, "session": _session(appointment)},
         reference=_ref(appointment),
     )
 

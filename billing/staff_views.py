@@ -28,6 +28,7 @@ from members.selectors import member_by_phone
 from members.services import register_member
 
 from . import sandbox, selectors, services
+from .exceptions import PaymentError
 
 
 class WalkInForm(forms.Form):
@@ -133,6 +134,25 @@ def book_for_member(request: HttpRequest, member_pk: int) -> HttpResponse:
         return redirect("staff:member", member.pk)
     messages.success(request, _("Booked: number %(n)d.") % {"n": booked.queue_number})
     return redirect("staff:appointment", booked.pk)
+
+
+@require_POST
+@staff_required("billing.take_counter_payment")
+def counter_payment(request: HttpRequest, pk: int) -> HttpResponse:
+    """The patient paid at the desk: the order is paid and the appointment confirmed."""
+    item = get_object_or_404(Appointment.objects.select_related("order"), pk=pk)
+    order = selectors.order_of(item)
+    if order is None:
+        raise Http404("no order")
+    try:
+        services.pay_at_counter(order=order, by=request.user)
+    except PaymentError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("¥%(amount)s received at the desk; confirmed.") % {"amount": order.amount}
+        )
+    return redirect("staff:appointment", pk)
 
 
 @require_POST

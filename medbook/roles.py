@@ -26,6 +26,7 @@ _FRONT_DESK = [
     "members.adjust_points",
     "members.lift_ban",
     "billing.view_order",
+    "billing.take_counter_payment",
 ]
 _DOCTOR = [
     "appointments.view_schedule",

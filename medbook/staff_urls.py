@@ -27,6 +27,7 @@ urlpatterns = [
         name="appointment_check_in",
     ),
     path("appointments/<int:pk>/cancel/", desk.cancel_for_member, name="appointment_cancel"),
+    path("appointments/<int:pk>/pay/", desk.counter_payment, name="appointment_counter_payment"),
     path("walk-in/", desk.walk_in, name="walk_in"),
     # Members
     path("members/", membership.members, name="members"),

@@ -19,12 +19,16 @@ from .base import (
     PaymentNotice,
     StatementEntry,
 )
+from .counter import CounterGateway
 from .sandbox import SandboxGateway
 
 
 @cache
 def configured_gateways() -> dict[str, PaymentGateway]:
-    gateways: dict[str, PaymentGateway] = {"sandbox": SandboxGateway()}
+    gateways: dict[str, PaymentGateway] = {
+        "sandbox": SandboxGateway(),
+        "counter": CounterGateway(),
+    }
     if settings.MEDBOOK_ALIPAY_APP_ID:
         from .alipay import AlipayGateway
 

@@ -18,12 +18,21 @@ from appointments.models import Appointment, Schedule
 from medbook import audit
 from members.models import Member, User
 
+from .. import exceptions as errors
 from .. import notices
-from .payments import cancel_booking, place_booking
+from ..choices import Gateway, OrderStatus
+from ..models import Order
+from .payments import cancel_booking, confirm_payment, place_booking
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Suspension", "book_for_member", "register_walk_in", "suspend_schedule"]
+__all__ = [
+    "Suspension",
+    "book_for_member",
+    "pay_at_counter",
+    "register_walk_in",
+    "suspend_schedule",
+]
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,35 @@ def book_for_member(
             detail={"override": bool(override_reason.strip())},
         )
     return appointment
+
+
+def pay_at_counter(*, order: Order, by: User, now: dt.datetime | None = None) -> Order:
+    """The patient paid at the front desk (cash or card terminal): the order is paid through
+    the counter and the appointment confirmed, exactly as an online payment would. Refunds of
+    it are handed back at the desk."""
+    if not by.has_perm("billing.take_counter_payment"):
+        raise booking_errors.NotAllowed()
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status != OrderStatus.UNPAID or locked.expires_at <= now:
+            raise errors.NotPayable()
+        locked.gateway = Gateway.COUNTER
+        locked.save(update_fields=["gateway"])
+        confirm_payment(
+            out_trade_no=locked.out_trade_no,
+            gateway_trade_no=f"CTR{locked.out_trade_no[2:]}",
+            amount=locked.amount,
+            paid_at=now,
+        )
+        audit.record(
+            actor=by,
+            action="billing.counter_payment",
+            target=locked,
+            detail={"amount": str(locked.amount)},
+        )
+    locked.refresh_from_db()
+    return locked
 
 
 def register_walk_in(

@@ -126,4 +126,5 @@ def test_the_nightly_job_settles_yesterday(levels, day, noon) -> None:
 
     assert settle_yesterday.apply().get() == 0
 
-    assert Settlement.objects.get(day=day).payments_total == Decimal("50.00")
+    assert Settlement.objects.get(day=day, gateway="sandbox").payments_total == Decimal("50.00")
+    assert Settlement.objects.get(day=day, gateway="counter").payments_total == 0

@@ -107,6 +107,7 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
     "staff:member_book": [("post", "member_a", {"schedule": "open_schedule"}, DESK_POST)],
     "staff:appointment": [("get", "a_future", {}, DESK_PAGE)],
     "staff:appointment_check_in": [("post", "a_today", {}, DESK_POST)],
+    "staff:appointment_counter_payment": [("post", "a_future", {}, DESK_POST)],
     "staff:appointment_cancel": [("post", "a_future", {"reason": "来电取消"}, DESK_POST)],
     "staff:queue": [("get", None, {}, DOCTOR_PAGE)],
     "staff:call_next": [("post", "today_schedule", {}, DOCTOR_POST)],
