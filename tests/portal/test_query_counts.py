@@ -26,8 +26,8 @@ LIMITS = {
     "book": 6,
     "appointments": 6,
     "appointments_past": 6,
-    "appointment": 7,
-    "cancel": 7,
+    "appointment": 8,  # +1 for the refund summary when the order was paid
+    "cancel": 8,
     "membership": 7,
     "messages": 6,
     "profile": 5,
