@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -143,6 +144,11 @@ def command_test(args: argparse.Namespace) -> None:
         ]
         if not reachable(url, port)
     ]
+    if shutil.which("pg_dump") is None:
+        fail(
+            "pg_dump not found: the data-at-rest test dumps the test database "
+            "(apt-get install postgresql-client; .ci/run installs it)."
+        )
     if missing:
         fail(
             f"{', '.join(missing)} not reachable (DATABASE_URL={env['DATABASE_URL']}, "

@@ -7,6 +7,7 @@ log. A backend for a real provider implements :class:`SMSBackend` and is named i
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cache
 
@@ -26,11 +27,12 @@ class TextMessage:
     body: str
 
 
-class SMSBackend:
-    """Sends a text. Raise an exception when the provider refuses it."""
+class SMSBackend(ABC):
+    """Sends a text. A provider's backend subclasses this and raises an exception when the
+    provider refuses the text (the delivery job then retries)."""
 
-    def send(self, message: TextMessage) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def send(self, message: TextMessage) -> None: ...
 
 
 class LogSMSBackend(SMSBackend):

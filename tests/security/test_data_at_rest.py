@@ -21,7 +21,6 @@ from billing.models import Refund
 from members.models import Member
 from members.services import register_member
 from tests.appointments.factories import ScheduleFactory
-from tests.conftest import IN_CI
 
 PASSWORD = "Kq7!medbook-2026"
 PHONE = "13912345678"
@@ -31,9 +30,7 @@ ID_NUMBER = "11010519491231002X"
 def _dump() -> str:
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
-        if IN_CI:
-            pytest.fail("pg_dump is needed (postgresql-client)")
-        pytest.skip("pg_dump not installed")
+        pytest.fail("pg_dump is needed: apt-get install postgresql-client")
     settings = connection.settings_dict
     env = {**os.environ, "PGPASSWORD": settings.get("PASSWORD") or ""}
     result = subprocess.run(
