@@ -362,3 +362,103 @@ def alternative_schedule(*, schedule: Schedule, now: dt.datetime) -> Schedule | 
         .order_by("date", "start_time")
         .first()
     )
+
+
+# -- the clinic day (staff console) ----------------------------------------------------------
+
+# Appointments that belong on today's board and in the queue (everything but cancelled).
+ON_BOARD = tuple(s for s in AppointmentStatus.values if s != AppointmentStatus.CANCELLED)
+
+
+def todays_sessions(*, today: dt.date, **filters: object) -> QuerySet[Schedule]:
+    """Today's sessions (not drafts) by department and doctor, each with ``on_board``: its
+    appointments and their members, by queue number (two queries)."""
+    appointments = (
+        Appointment.objects.filter(status__in=ON_BOARD)
+        .select_related("member")
+        .order_by("queue_number")
+    )
+    return (
+        Schedule.objects.filter(date=today, **filters)
+        .exclude(status=ScheduleStatus.DRAFT)
+        .select_related("doctor__department")
+        .prefetch_related(Prefetch("appointments", queryset=appointments, to_attr="on_board"))
+        .order_by("doctor__department__sort_order", "doctor__name", "start_time")
+    )
+
+
+def sessions_run_by(*, user: User, today: dt.date) -> list[Schedule]:
+    """Today's sessions whose queue ``user`` runs: their own as a doctor, all for clinic admins."""
+    sessions = Schedule.objects.filter(date=today).select_related("doctor__department")
+    if not user.has_perm("appointments.change_schedule"):
+        sessions = sessions.filter(doctor__user=user)
+    return list(sessions.exclude(status=ScheduleStatus.DRAFT).order_by("start_time", "doctor"))
+
+
+def last_called(appointments: list[Appointment]) -> Appointment | None:
+    called = [a for a in appointments if a.called_at]
+    return max(called, key=lambda a: a.called_at) if called else None
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """A session's queue as the doctor sees it."""
+
+    calling: Appointment | None  # called and still checked in: with the doctor now
+    waiting: list[Appointment]  # checked in, not called yet, in check-in order
+    not_arrived: list[Appointment]
+    done: list[Appointment]
+
+
+def queue_state(*, schedule: Schedule) -> QueueState:
+    patients = list(
+        schedule.appointments.filter(status__in=ON_BOARD)
+        .select_related("member")
+        .order_by("checked_in_at", "queue_number")
+    )
+    checked_in = [a for a in patients if a.status == AppointmentStatus.CHECKED_IN]
+    return QueueState(
+        calling=last_called(checked_in),
+        waiting=[a for a in checked_in if a.called_at is None],
+        not_arrived=[a for a in patients if a.status == AppointmentStatus.CONFIRMED],
+        done=[
+            a
+            for a in patients
+            if a.status in (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class WaitingRoomRow:
+    schedule: Schedule
+    calling: Appointment | None  # the number last called (it stays up after the visit)
+    waiting: int
+
+
+def waiting_room(*, department: Department, today: dt.date) -> list[WaitingRoomRow]:
+    """What the screen in a department's waiting area shows: no names, only numbers."""
+    return [
+        WaitingRoomRow(
+            schedule=schedule,
+            calling=last_called(schedule.on_board),
+            waiting=sum(
+                1
+                for a in schedule.on_board
+                if a.status == AppointmentStatus.CHECKED_IN and a.called_at is None
+            ),
+        )
+        for schedule in todays_sessions(
+            today=today, doctor__department=department, status=ScheduleStatus.PUBLISHED
+        )
+    ]
+
+
+def coming_sessions(*, doctor: Doctor, today: dt.date, days: int = 14) -> QuerySet[Schedule]:
+    return (
+        Schedule.objects.filter(
+            doctor=doctor, date__gt=today, date__lte=today + dt.timedelta(days=days)
+        )
+        .exclude(status=ScheduleStatus.DRAFT)
+        .order_by("date", "start_time")
+    )

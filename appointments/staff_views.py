@@ -8,7 +8,6 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,7 +20,7 @@ from medbook.staff import staff_required
 from members.selectors import member_by_phone
 
 from . import exceptions as errors
-from . import forms, services
+from . import forms, selectors, services
 from .choices import AppointmentStatus, ScheduleStatus
 from .models import (
     Appointment,
@@ -34,29 +33,12 @@ from .models import (
     TitleFee,
 )
 
-ON_BOARD = [s for s in AppointmentStatus.values if s != AppointmentStatus.CANCELLED]
-
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
         return redirect(target)
     return redirect(default)
-
-
-def _today_schedules(**filters: object):
-    appointments = (
-        Appointment.objects.filter(status__in=ON_BOARD)
-        .select_related("member")
-        .order_by("queue_number")
-    )
-    return (
-        Schedule.objects.filter(date=timezone.localdate(), **filters)
-        .exclude(status=ScheduleStatus.DRAFT)
-        .select_related("doctor__department")
-        .prefetch_related(Prefetch("appointments", queryset=appointments, to_attr="on_board"))
-        .order_by("doctor__department__sort_order", "doctor__name", "start_time")
-    )
 
 
 @require_GET
@@ -69,7 +51,11 @@ def today(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "staff/today.html",
-        {"schedules": _today_schedules(**filters), "departments": departments, "chosen": chosen},
+        {
+            "schedules": selectors.todays_sessions(today=timezone.localdate(), **filters),
+            "departments": departments,
+            "chosen": chosen,
+        },
     )
 
 
@@ -84,7 +70,7 @@ def check_in(request: HttpRequest) -> HttpResponse:
     if request.GET and form.is_valid():
         searched = True
         today_appointments = Appointment.objects.filter(
-            schedule__date=timezone.localdate(), status__in=ON_BOARD
+            schedule__date=timezone.localdate(), status__in=selectors.ON_BOARD
         ).select_related("member", "schedule__doctor__department")
         if form.cleaned_data["phone"]:
             member = member_by_phone(form.cleaned_data["phone"])
@@ -121,14 +107,10 @@ def appointment_check_in(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _queue_schedule(request: HttpRequest) -> tuple[list[Schedule], Schedule | None]:
-    """The sessions whose queue this login runs today, and the one shown."""
-    sessions = Schedule.objects.filter(date=timezone.localdate()).select_related(
-        "doctor__department"
-    )
-    if not request.user.has_perm("appointments.change_schedule"):
-        sessions = sessions.filter(doctor__user=request.user)
-    sessions = list(sessions.exclude(status=ScheduleStatus.DRAFT).order_by("start_time", "doctor"))
-    wanted = request.GET.get("schedule") or request.POST.get("schedule")
+    """The sessions whose queue this login runs today, and the one shown: the one asked for,
+    else the first not yet over."""
+    sessions = selectors.sessions_run_by(user=request.user, today=timezone.localdate())
+    wanted = request.GET.get("schedule")
     if wanted:
         chosen = next((s for s in sessions if str(s.pk) == wanted), None)
         if chosen is None:
@@ -145,41 +127,15 @@ def queue(request: HttpRequest) -> HttpResponse:
     """The doctor's day: today's queue in check-in order, call next, complete, no-show; and
     their coming sessions."""
     sessions, schedule = _queue_schedule(request)
-    context: dict[str, object] = {"sessions": sessions, "schedule": schedule}
-    if schedule is not None:
-        patients = list(
-            schedule.appointments.filter(status__in=ON_BOARD)
-            .select_related("member")
-            .order_by("checked_in_at", "queue_number")
-        )
-        called = [a for a in patients if a.called_at and a.status == AppointmentStatus.CHECKED_IN]
-        context.update(
-            {
-                "calling": max(called, key=lambda a: a.called_at) if called else None,
-                "waiting": [
-                    a
-                    for a in patients
-                    if a.status == AppointmentStatus.CHECKED_IN and a.called_at is None
-                ],
-                "not_arrived": [a for a in patients if a.status == AppointmentStatus.CONFIRMED],
-                "done": [
-                    a
-                    for a in patients
-                    if a.status in (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
-                ],
-            }
-        )
     own = Doctor.objects.filter(user=request.user).first()
-    if own is not None:
-        context["upcoming"] = (
-            Schedule.objects.filter(
-                doctor=own,
-                date__gt=timezone.localdate(),
-                date__lte=timezone.localdate() + dt.timedelta(days=14),
-            )
-            .exclude(status=ScheduleStatus.DRAFT)
-            .order_by("date", "start_time")
-        )
+    context = {
+        "sessions": sessions,
+        "schedule": schedule,
+        "queue": selectors.queue_state(schedule=schedule) if schedule else None,
+        "upcoming": selectors.coming_sessions(doctor=own, today=timezone.localdate())
+        if own
+        else None,
+    }
     return render(request, "staff/queue.html", context)
 
 
@@ -194,7 +150,7 @@ def call_next(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, _("Nobody is waiting."))
     else:
         messages.success(request, _("Calling number %(n)d.") % {"n": called.queue_number})
-    return redirect(f"{_url('staff:queue')}?schedule={schedule.pk}")
+    return redirect(f"{reverse('staff:queue')}?schedule={schedule.pk}")
 
 
 @require_POST
@@ -207,31 +163,7 @@ def no_show(request: HttpRequest, pk: int) -> HttpResponse:
         services.mark_no_show(appointment=appointment, by=request.user)
     except errors.AppointmentError as exc:
         messages.error(request, exc.message)
-    return redirect(f"{_url('staff:queue')}?schedule={appointment.schedule_id}")
-
-
-def _url(name: str) -> str:
-    return reverse(name)
-
-
-def _waiting_room_rows(department: Department) -> list[dict[str, object]]:
-    rows = []
-    for schedule in _today_schedules(
-        doctor__department=department, status=ScheduleStatus.PUBLISHED
-    ):
-        called = [a for a in schedule.on_board if a.called_at]
-        rows.append(
-            {
-                "schedule": schedule,
-                "calling": max(called, key=lambda a: a.called_at) if called else None,
-                "waiting": sum(
-                    1
-                    for a in schedule.on_board
-                    if a.status == AppointmentStatus.CHECKED_IN and a.called_at is None
-                ),
-            }
-        )
-    return rows
+    return redirect(f"{reverse('staff:queue')}?schedule={appointment.schedule_id}")
 
 
 @login_not_required
@@ -240,7 +172,8 @@ def waiting_room(request: HttpRequest, code: str) -> HttpResponse:
     """The screen in a department's waiting area: the number each doctor is calling. Public,
     no personal data; refreshes itself."""
     department = get_object_or_404(Department, code=code, is_active=True)
-    context = {"department": department, "rows": _waiting_room_rows(department)}
+    rows = selectors.waiting_room(department=department, today=timezone.localdate())
+    context = {"department": department, "rows": rows}
     template = "staff/partials/_waiting_room.html" if request.htmx else "staff/waiting_room.html"
     return render(request, template, context)
 
@@ -420,7 +353,7 @@ def doctor_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         {
             "form": form,
             "title": doctor.name if doctor else _("New doctor"),
-            "back": _url("staff:doctors"),
+            "back": reverse("staff:doctors"),
         },
         status=400 if form.errors else 200,
     )

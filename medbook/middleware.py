@@ -5,11 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth import middleware as auth_middleware
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 
 class ClinicLanguageMiddleware:
@@ -71,8 +76,6 @@ def start_session(request: HttpRequest, user: object, *, staff: bool) -> None:
     request.session[SESSION_KIND] = "staff" if staff else "member"
     request.session[SESSION_STARTED] = now
     request.session[SESSION_SEEN] = now
-    from django.contrib.auth import get_user_model
-
     # From the database: the object passed in may predate a logout elsewhere.
     epoch = get_user_model().objects.filter(pk=user.pk).values_list("session_epoch", flat=True)
     request.session[SESSION_EPOCH] = epoch.first() or 0
@@ -90,11 +93,6 @@ class SessionPolicyMiddleware:
         if user is not None and user.is_authenticated and SESSION_KIND in request.session:
             expired = self._expired(request, user)
             if expired:
-                from django.contrib import messages
-                from django.contrib.auth import logout
-                from django.shortcuts import redirect
-                from django.utils.translation import gettext as _
-
                 staff = request.session.get(SESSION_KIND) == "staff"
                 logout(request)
                 messages.info(request, _("You were logged out: %(why)s") % {"why": expired})
@@ -102,8 +100,6 @@ class SessionPolicyMiddleware:
         return self.get_response(request)
 
     def _expired(self, request: HttpRequest, user: object) -> str:
-        from django.utils.translation import gettext as _
-
         session = request.session
         now = int(time.time())
         if session.get(SESSION_EPOCH, 0) != getattr(user, "session_epoch", 0):
@@ -138,12 +134,9 @@ class StaffMfaMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if settings.MEDBOOK_STAFF_MFA_REQUIRED and self._guarded(request.path):
             user = getattr(request, "user", None)
-            if user is not None and user.is_authenticated and self._is_staff(request, user):
-                from allauth.mfa.utils import is_mfa_enabled
-                from django.shortcuts import redirect
-
-                if not is_mfa_enabled(user):
-                    return redirect("mfa_activate_totp")
+            staff = user is not None and user.is_authenticated and self._is_staff(request, user)
+            if staff and not is_mfa_enabled(user):
+                return redirect("mfa_activate_totp")
         return self.get_response(request)
 
     @staticmethod

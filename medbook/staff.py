@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+from django_celery_beat.models import PeriodicTask
+
+from .jobs import JOBS
+from .models import OperationLog, Outcome
 
 View = Callable[..., HttpResponse]
 
@@ -62,10 +68,6 @@ def home(request: HttpRequest) -> HttpResponse:
 @staff_required("django_celery_beat.view_periodictask")
 def jobs(request: HttpRequest) -> HttpResponse:
     """Every periodic job with its schedule and last run (schedules are edited in admin)."""
-    from django_celery_beat.models import PeriodicTask
-
-    from .jobs import JOBS
-
     described = {job.name: job.description for job in JOBS}
     tasks = PeriodicTask.objects.select_related("interval", "crontab").order_by("name")
     rows = [(task, described.get(task.name, task.description)) for task in tasks]
@@ -76,12 +78,6 @@ def jobs(request: HttpRequest) -> HttpResponse:
 @staff_required("medbook.view_operation_log")
 def operation_log(request: HttpRequest) -> HttpResponse:
     """Browse the operation log, newest first, filtered by operation, login, outcome and day."""
-    import datetime as dt
-
-    from django.core.paginator import Paginator
-
-    from .models import OperationLog, Outcome
-
     rows = OperationLog.objects.select_related("actor").order_by("-created_at", "-pk")
     action = request.GET.get("action", "").strip()[:64]
     actor = request.GET.get("actor", "").strip()[:150]

@@ -72,3 +72,22 @@ def level_progress(*, member: Member, levels: list[MemberLevel]) -> LevelProgres
 
 def unread_message_count(*, member_id: int) -> int:
     return Message.objects.filter(member_id=member_id, read_at__isnull=True).count()
+
+
+def search_members(*, query: str, level: int | None) -> QuerySet[Member]:
+    """Staff search: a full mobile number finds that member exactly (blind index; a part of a
+    number finds nothing), anything else searches names; optionally one level. No criteria,
+    no result."""
+    found = Member.objects.select_related("level").order_by("name", "pk")
+    if query:
+        try:
+            phone = normalize_phone(query)
+        except ValidationError:
+            found = found.filter(name__icontains=query)
+        else:
+            found = found.filter(phone_index=blind_index(phone, purpose=PHONE_PURPOSE))
+    if level is not None:
+        found = found.filter(level__level=level)
+    if not query and level is None:
+        found = found.none()
+    return found

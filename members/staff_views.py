@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,19 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from medbook import audit
-from medbook.personal_data import normalize_phone
 from medbook.staff import staff_required
 
 from . import selectors
-from .models import Member, MemberLevel
-
-
-def _looks_like_phone(text: str) -> bool:
-    try:
-        normalize_phone(text)
-    except ValidationError:
-        return False
-    return True
+from .models import MemberLevel
 
 
 @require_GET
@@ -34,16 +24,7 @@ def members(request: HttpRequest) -> HttpResponse:
     """Search by mobile number (exact, through the blind index), name or level."""
     query = request.GET.get("q", "").strip()[:64]
     level = request.GET.get("level", "")
-    found = Member.objects.select_related("level").order_by("name", "pk")
-    if query and _looks_like_phone(query):
-        match = selectors.member_by_phone(query)
-        found = found.filter(pk=match.pk if match else None)
-    elif query:
-        found = found.filter(name__icontains=query)
-    if level.isdigit():
-        found = found.filter(level__level=int(level))
-    if not query and not level:
-        found = found.none()
+    found = selectors.search_members(query=query, level=int(level) if level.isdigit() else None)
     page = Paginator(found, 20).get_page(request.GET.get("page"))
     return render(
         request,

@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -20,15 +19,14 @@ from medbook.roles import CLINIC_ADMIN, FRONT_DESK
 from members.models import Message
 from tests.appointments.factories import ScheduleFactory
 from tests.appointments.test_concurrency import run_in_threads
-from tests.members.factories import MemberFactory, UserFactory
+from tests.conftest import staff_user
+from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def staff(role: str, name: str):
-    user = UserFactory(username=name, is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return user
+    return staff_user(name, role, mfa=False)  # services only: no console, no second step
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -13,15 +12,13 @@ from medbook.models import OperationLog
 from medbook.roles import CLINIC_ADMIN, FRONT_DESK
 from members import services
 from members.models import Message
-from tests.members.factories import UserFactory
+from tests.conftest import staff_user
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
 
 
 def staff(role: str, name: str):
-    user = UserFactory(username=name, is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return user
+    return staff_user(name, role, mfa=False)  # services only: no console, no second step
 
 
 def test_an_admin_changes_a_level_with_a_reason(member, levels) -> None:
