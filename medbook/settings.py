@@ -242,8 +242,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # ---------------------------------------------------------------------------------------------
-# Celery: RabbitMQ or Redis from CELERY_BROKER_URL; the embedded default uses kombu's
-# filesystem transport under var/celery so jobs run with no external broker.
+# Celery: RabbitMQ or Redis from CELERY_BROKER_URL; the embedded default uses a filesystem queue
+# under var/celery so jobs run with no external broker: kombu's filesystem transport made safe for
+# concurrent writers (medbook/transport.py: every file written under a temp name, then renamed).
 # ---------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "") or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
@@ -252,6 +253,7 @@ if CELERY_BROKER_URL == "filesystem://":
     _control_dir = VAR_DIR / "celery" / "control"
     for _folder in (_queue_dir, _processed_dir, _control_dir):
         _folder.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT = "medbook.transport:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
