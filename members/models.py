@@ -120,6 +120,20 @@ class Member(models.Model):
     level = models.ForeignKey(
         MemberLevel, on_delete=models.PROTECT, related_name="members", verbose_name=_("level")
     )
+    # The level rule (members.selectors.level_by_rule) sets ``level``; only a level set by hand
+    # by staff with the level permission may differ from it, and it is recorded here.
+    level_grant = models.ForeignKey(
+        MemberLevel,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("level set by staff"),
+        help_text=_(
+            "A level set by hand by staff with the level permission (logged). Points do not "
+            "lower it; it ends when the member's points reach a higher level."
+        ),
+    )
     points_balance = models.IntegerField(_("points"), default=0)
     registered_at = models.DateTimeField(_("registered"), default=timezone.now)
     banned_until = models.DateTimeField(

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from medbook.crypto import blind_index
 from medbook.personal_data import normalize_phone
 
-from .models import PHONE_PURPOSE, Member, MemberLevel, Message, PointsEntry
+from .models import PHONE_PURPOSE, Member, MemberLevel, Message, PointsEntry, PointsReason
+
+# Spending points does not cost a member their level: every other ledger line counts.
+NOT_QUALIFYING = (PointsReason.REDEMPTION,)
 
 
 def member_by_phone(phone: str) -> Member | None:
@@ -40,6 +43,58 @@ def members_with_ledger_drift() -> QuerySet[Member]:
             ledger_total=Coalesce(Subquery(ledger_sum, output_field=IntegerField()), Value(0))
         )
         .exclude(points_balance=F("ledger_total"))
+        .order_by("pk")
+    )
+
+
+def qualifying_points(*, member: Member) -> int:
+    """The points the level rule looks at: everything earned, corrected or reversed, but not
+    what the member spent (a redemption never lowers a level)."""
+    total = (
+        PointsEntry.objects.filter(member=member)
+        .exclude(reason__in=NOT_QUALIFYING)
+        .aggregate(total=Sum("delta"))["total"]
+    )
+    return total or 0
+
+
+def level_by_rule(*, points: int) -> MemberLevel:
+    """The level rule: the highest level whose threshold ``points`` reach (else the lowest)."""
+    reached = MemberLevel.objects.filter(min_points__lte=points).order_by("-level").first()
+    return reached or MemberLevel.objects.order_by("level").first()
+
+
+def members_with_level_drift() -> QuerySet[Member]:
+    """Members whose level is neither what the level rule gives for their qualifying points
+    nor a level recorded as set by staff (``level_grant``). Should be none.
+
+    Annotated with ``rule_level_id`` (what the rule gives)."""
+    qualifying = (
+        PointsEntry.objects.filter(member=OuterRef("pk"))
+        .exclude(reason__in=NOT_QUALIFYING)
+        .values("member")
+        .annotate(total=Sum("delta"))
+        .values("total")
+    )
+    lowest = MemberLevel.objects.order_by("level").values("pk")[:1]
+    by_rule = (
+        MemberLevel.objects.filter(min_points__lte=OuterRef("qualifying"))
+        .order_by("-level")
+        .values("pk")[:1]
+    )
+    return (
+        Member.objects.annotate(
+            qualifying=Coalesce(Subquery(qualifying, output_field=IntegerField()), Value(0))
+        )
+        .annotate(
+            rule_level_id=Coalesce(
+                Subquery(by_rule, output_field=IntegerField()),
+                Subquery(lowest, output_field=IntegerField()),
+            )
+        )
+        .exclude(Q(level_grant__isnull=True, level_id=F("rule_level_id")))
+        .exclude(Q(level_grant__isnull=False, level_id=F("level_grant_id")))
+        .select_related("level")
         .order_by("pk")
     )
 

@@ -26,7 +26,7 @@ from .models import (
     PointsReason,
     User,
 )
-from .selectors import member_by_phone
+from .selectors import NOT_QUALIFYING, level_by_rule, member_by_phone, qualifying_points
 
 
 @transaction.atomic
@@ -95,6 +95,12 @@ def set_verified_phone(*, member: Member, phone: str) -> Member:
     return member
 
 
+# A staff adjustment moves at most this many points either way; more is a typing error.
+MAX_POINTS_ADJUSTMENT = 100_000
+# What the points columns hold (PostgreSQL integer).
+MAX_POINTS = 2**31 - 1
+
+
 @transaction.atomic
 def add_points(
     *,
@@ -106,18 +112,22 @@ def add_points(
     by: User | None = None,
     now: dt.datetime | None = None,
 ) -> PointsEntry:
-    """Append a ledger entry and move the balance with it; raise the level when it is reached.
+    """Append a ledger entry, move the balance with it, and apply the level rule.
 
-    The balance never goes below zero and always equals the sum of the ledger.
+    The balance never goes below zero and always equals the sum of the ledger. The level
+    follows the rule (``selectors.level_by_rule`` of the qualifying points, see
+    ``_apply_level_rule``); a points change never sets a level the rule does not give.
     """
     if delta == 0:
         raise ValidationError(_("A points change cannot be zero."))
-    member = Member.objects.select_for_update().get(pk=member.pk)
+    member = Member.objects.select_for_update().select_related("level").get(pk=member.pk)
     balance = member.points_balance + delta
     if balance < 0:
         raise ValidationError(
             _("The member has only %(points)d points.") % {"points": member.points_balance}
         )
+    if balance > MAX_POINTS or abs(delta) > MAX_POINTS:
+        raise ValidationError(_("A points balance cannot exceed %(max)d.") % {"max": MAX_POINTS})
     entry = PointsEntry.objects.create(
         member=member,
         delta=delta,
@@ -129,33 +139,96 @@ def add_points(
         created_at=now or timezone.now(),
     )
     member.points_balance = balance
-    update_fields = ["points_balance"]
-    reached = MemberLevel.objects.filter(min_points__lte=balance).order_by("-level").first()
-    if reached is not None and reached.level > member.level.level:
-        member.level = reached
-        update_fields.append("level")
-    member.save(update_fields=update_fields)
-    if "level" in update_fields:
-        send_message(
-            member=member,
-            kind=MessageKind.LEVEL_UP,
-            title=_("You are now a %(level)s member") % {"level": reached.name},
-            body=_(
-                "With %(points)d points you have reached %(level)s. Your new privileges apply "
-                "from now on."
-            )
-            % {"points": balance, "level": reached.name},
-            reference=f"points:{entry.pk}",
-            now=entry.created_at,
+    member.save(update_fields=["points_balance"])
+    if reason not in NOT_QUALIFYING:
+        _apply_level_rule(
+            member=member, raised=delta > 0, reference=f"points:{entry.pk}", now=entry.created_at
         )
     return entry
 
 
+def _apply_level_rule(
+    *, member: Member, raised: bool, reference: str = "", now: dt.datetime | None = None
+) -> bool:
+    """Put a locked ``member`` at the level the rule gives for their qualifying points.
+
+    The rule: the highest level whose threshold the qualifying points (every ledger line but
+    redemptions) reach. Points earned only ever raise a level (``raised``); a correction or
+    reversal that takes points back recomputes it both ways; spending points leaves it. A level
+    set by staff (``level_grant``) stands until the rule gives a higher one. Tells the member
+    when their level changes. Returns whether it did.
+    """
+    points = qualifying_points(member=member)
+    by_rule = level_by_rule(points=points)
+    before = member.level
+    update_fields = ["level"]
+    if member.level_grant_id is not None:
+        if by_rule.level <= member.level_grant.level:
+            return False
+        member.level_grant = None  # the rule overtook the level staff set
+        update_fields.append("level_grant")
+    elif by_rule.pk == before.pk or (raised and by_rule.level < before.level):
+        return False  # points earned never lower a level
+    member.level = by_rule
+    member.save(update_fields=update_fields)
+    if by_rule.level > before.level:
+        title = _("You are now a %(level)s member") % {"level": by_rule.name}
+        body = _(
+            "With %(points)d points you have reached %(level)s. Your new privileges apply "
+            "from now on."
+        ) % {"points": points, "level": by_rule.name}
+    else:
+        title = _("Your membership level is now %(level)s") % {"level": by_rule.name}
+        body = _(
+            "Your points for the level are now %(points)d, so your level changed from "
+            "%(before)s to %(level)s."
+        ) % {"points": points, "before": before.name, "level": by_rule.name}
+    send_message(
+        member=member,
+        kind=MessageKind.LEVEL_UP,
+        title=title,
+        body=body,
+        reference=reference,
+        now=now,
+    )
+    return True
+
+
+@transaction.atomic
+def apply_level_rule_to_all(*, by: User | None = None, request=None) -> int:
+    """After a level's threshold changed: every member to the level the rule now gives (levels
+    set by staff stay). Returns how many members changed level; logged when any did."""
+    changed = 0
+    for pk in Member.objects.order_by("pk").values_list("pk", flat=True).iterator():
+        member = Member.objects.select_for_update().select_related("level", "level_grant")
+        changed += _apply_level_rule(member=member.get(pk=pk), raised=False)
+    if changed and by is not None:
+        audit.record(
+            actor=by,
+            action="member.apply_level_rule",
+            target=None,
+            detail={"changed": changed},
+            request=request,
+        )
+    return changed
+
+
 @transaction.atomic
 def adjust_points(*, member: Member, delta: int, note: str, by: User, request=None) -> PointsEntry:
-    """A staff correction of a member's points: needs the permission and a reason; logged."""
+    """A staff correction of a member's points: needs the permission and a reason, at most
+    MAX_POINTS_ADJUSTMENT either way; logged. The level follows the level rule."""
     if not by.has_perm("members.adjust_points"):
         raise PermissionDenied(_("You may not adjust points."))
+    if abs(delta) > MAX_POINTS_ADJUSTMENT:
+        raise ValidationError(
+            {
+                "delta": _(
+                    "An adjustment can move at most %(max)d points either way; for more, "
+                    "ask the clinic administrator."
+                )
+                % {"max": MAX_POINTS_ADJUSTMENT}
+            }
+        )
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": _("Please give the reason for this adjustment.")})
@@ -177,6 +250,9 @@ def adjust_points(*, member: Member, delta: int, note: str, by: User, request=No
         reference=f"points:{entry.pk}",
     )
     return entry
+
+
+DELIVERY_TASK = "members.tasks.deliver_message"
 
 
 def send_message(
@@ -226,16 +302,25 @@ def _reason(reason: str) -> str:
 def change_level(
     *, member: Member, level: MemberLevel, by: User, reason: str, request=None
 ) -> Member:
-    """Staff move a member to another level (points stay as they are); logged and told."""
+    """Staff move a member to another level (points stay as they are); logged and told.
+
+    The level is recorded as set by staff (``level_grant``): points do not lower it, and it
+    ends when the level rule gives a higher one. Setting the level the rule gives ends a grant.
+    """
     if not by.has_perm("members.change_member_level"):
         raise PermissionDenied(_("You may not change members' levels."))
     reason = _reason(reason)
     member = Member.objects.select_for_update().get(pk=member.pk)
     before = member.level
-    if before.pk == level.pk:
+    by_rule = level_by_rule(points=qualifying_points(member=member))
+    grant = None if level.pk == by_rule.pk else level
+    if before.pk == level.pk and member.level_grant_id == (grant.pk if grant else None):
         return member
     member.level = level
-    member.save(update_fields=["level"])
+    member.level_grant = grant
+    member.save(update_fields=["level", "level_grant"])
+    if before.pk == level.pk:
+        return member
     audit.record(
         actor=by,
         action="member.change_level",

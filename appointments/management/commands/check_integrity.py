@@ -2,7 +2,8 @@
 
 Schedule counters against their active appointments (invariant 1), queue numbers within
 1..capacity (invariant 3; uniqueness and one-per-member are database constraints), and every
-member's points balance against the sum of their ledger (invariant 4). Exits non-zero when
+member's points balance against the sum of their ledger (invariant 4), and every member's
+level against the level rule (or a level recorded as set by staff). Exits non-zero when
 anything is off, so it can run from cron or a monitoring job.
 """
 
@@ -13,13 +14,17 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from appointments.selectors import queue_numbers_out_of_range, schedules_with_counter_drift
-from members.selectors import members_with_ledger_drift
+from members.models import MemberLevel
+from members.selectors import members_with_ledger_drift, members_with_level_drift
 
 SHOWN = 20
 
 
 class Command(BaseCommand):
-    help = "Check booking counters, queue numbers and points ledgers; fail on any drift."
+    help = (
+        "Check booking counters, queue numbers, points ledgers and member levels; fail on any "
+        "drift."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         problems = 0
@@ -41,6 +46,20 @@ class Command(BaseCommand):
                 f"member {member.pk}: balance {member.points_balance} "
                 f"but ledger sums to {member.ledger_total}"
             )
+        names = dict(MemberLevel.objects.values_list("pk", "name"))
+        for member in members_with_level_drift()[:SHOWN]:
+            problems += 1
+            granted = (
+                f" (set by staff: {names.get(member.level_grant_id)})"
+                if member.level_grant_id
+                else ""
+            )
+            self.stdout.write(
+                f"member {member.pk}: level {member.level.name}{granted} but the level rule "
+                f"gives {names.get(member.rule_level_id)} for {member.qualifying} points"
+            )
         if problems:
             raise CommandError(f"{problems} integrity problem(s) found (at most {SHOWN} per kind).")
-        self.stdout.write(self.style.SUCCESS("Counters, queue numbers and ledgers all agree."))
+        self.stdout.write(
+            self.style.SUCCESS("Counters, queue numbers, ledgers and levels all agree.")
+        )
