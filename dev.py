@@ -45,17 +45,26 @@ def ensure_venv(requirements: str) -> None:
     if not PYTHON.exists():
         say("Creating the virtual environment in .venv")
         venv.EnvBuilder(with_pip=True).create(VENV)
-    digest = hashlib.sha256()
-    for name in sorted(["requirements.txt", requirements]):
-        digest.update((ROOT / name).read_bytes())
+    digest = installed_digest(requirements)
     stamp = VENV / f".installed-{requirements}"
-    if stamp.exists() and stamp.read_text() == digest.hexdigest():
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    # The development requirements include the runtime ones: `test`'s install serves `run` too.
+    dev_stamp = VENV / ".installed-requirements-dev.txt"
+    if dev_stamp.exists() and dev_stamp.read_text() == installed_digest("requirements-dev.txt"):
         return
     say(f"Installing {requirements}")
     pip = [str(PYTHON), "-m", "pip", "install", "-qq", "--disable-pip-version-check"]
     run([*pip, "--upgrade", "pip"])
     run([*pip, "-r", str(ROOT / requirements)])
-    stamp.write_text(digest.hexdigest())
+    stamp.write_text(digest)
+
+
+def installed_digest(requirements: str) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(["requirements.txt", requirements]):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
 
 
 def run(args: list[str], env: dict[str, str] | None = None, check: bool = True) -> int:
@@ -90,43 +99,127 @@ def command_run(args: argparse.Namespace) -> None:
     say("Loading the demo clinic (skipped where it is already there)")
     manage("seed_demo", env=env)
     manage("ensure_demo_accounts", env=env)
-    children: list[subprocess.Popen[bytes]] = []
     celery = [str(PYTHON), "-m", "celery", "--quiet", "-A", "medbook"]
-    say("Starting the background worker and the job scheduler")
-    children.append(
-        subprocess.Popen(
-            [*celery, "worker", "--loglevel=WARNING", "--pool=solo"], cwd=ROOT, env=env
-        )
-    )
-    children.append(
-        subprocess.Popen([*celery, "beat", "--loglevel=WARNING", "--pidfile="], cwd=ROOT, env=env)
-    )
     address = f"{args.host}:{args.port}"
-    say(f"Serving MedBook on http://{address}/  (admin: http://{address}/admin/; Ctrl-C stops)")
-    server = subprocess.Popen(
-        [str(PYTHON), "manage.py", "runserver", address, "--noreload"], cwd=ROOT, env=env
+    say("Starting the background worker and the job scheduler")
+    supervisor = Supervisor(
+        [
+            Child("worker", [*celery, "worker", "--loglevel=WARNING", "--pool=solo"], env),
+            Child("beat", [*celery, "beat", "--loglevel=WARNING", "--pidfile="], env),
+        ],
+        Child(
+            "web server",
+            [str(PYTHON), "manage.py", "runserver", address, "--noreload"],
+            env,
+            restart=False,
+        ),
     )
-    children.append(server)
+    say(f"Serving MedBook on http://{address}/  (admin: http://{address}/admin/; Ctrl-C stops)")
+    sys.exit(supervisor.run())
 
-    def stop(*_: object) -> None:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        deadline = time.time() + 10
-        for child in children:
+
+#: A background process that dies more than this often within RESTART_WINDOW seconds is given up.
+RESTART_LIMIT = 5
+RESTART_WINDOW = 60.0
+
+
+def describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
+
+
+class Child:
+    """One process of ``dev.py run``; a restartable one comes back when it dies."""
+
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], restart: bool = True
+    ) -> None:
+        self.name, self.argv, self.env, self.restart = name, argv, env, restart
+        self.process: subprocess.Popen[bytes] | None = None
+        self.deaths: list[float] = []
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.argv, cwd=ROOT, env=self.env)
+
+    def poll(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+
+class Supervisor:
+    """Runs the web server and the background processes until Ctrl-C (exit 0) or a death.
+
+    The worker and beat are restarted when they die, with one line saying which and why; more
+    than RESTART_LIMIT deaths of one of them within RESTART_WINDOW seconds, or any death of the
+    web server, stops everything with a message and exit code 1.
+    """
+
+    def __init__(self, background: list[Child], server: Child) -> None:
+        self.children = [*background, server]
+        self.stopping = False
+
+    def run(self) -> int:
+        def on_signal(signum: int, _frame: object) -> None:
+            self.stopping = True
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        try:
+            for child in self.children:
+                child.start()
+            while True:
+                for child in self.children:
+                    code = child.poll()
+                    if code is not None and not self.stopping:
+                        verdict = self.died(child, code)
+                        if verdict is not None:
+                            print(f"\033[1;31mError:\033[0m {verdict}", file=sys.stderr, flush=True)
+                            self.stop()
+                            return 1
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            self.stopping = True
+        self.stop()
+        return 0
+
+    def died(self, child: Child, code: int) -> str | None:
+        """Restart ``child`` after a death, or say why MedBook has to stop."""
+        pid = child.process.pid if child.process else "?"
+        how = f"The {child.name} (pid {pid}) {describe_exit(code)}"
+        if not child.restart:
+            return f"{how}; stopping MedBook."
+        now = time.monotonic()
+        child.deaths = [t for t in child.deaths if now - t <= RESTART_WINDOW] + [now]
+        if len(child.deaths) > RESTART_LIMIT:
+            return (
+                f"{how}: {len(child.deaths)} deaths within {RESTART_WINDOW:.0f} s, "
+                f"it died for good; stopping MedBook."
+            )
+        say(
+            f"{how}; restarting it ({len(child.deaths)} of {RESTART_LIMIT} deaths allowed "
+            f"within {RESTART_WINDOW:.0f} s)."
+        )
+        child.start()
+        return None
+
+    def stop(self) -> None:
+        """Ask every process still running to stop, then kill what is left after 10 seconds."""
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        running = [c.process for c in self.children if c.process and c.process.poll() is None]
+        for process in running:
+            process.terminate()
+        deadline = time.monotonic() + 10
+        for process in running:
             try:
-                child.wait(max(0.1, deadline - time.time()))
+                process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                child.kill()
-        sys.exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    stop()
+                process.kill()
+                process.wait()
 
 
 def command_test(args: argparse.Namespace) -> None:
