@@ -178,3 +178,9 @@ class CheckInLookupForm(forms.Form):
                 _("Enter the patient's mobile number, or a session and queue number.")
             )
         return data
+
+
+class PickForm(forms.Form):
+    """One row picked from a list on a page (its id), e.g. the holiday to delete."""
+
+    pk = forms.IntegerField(min_value=1, max_value=2**31 - 1)

@@ -12,11 +12,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from medbook.staff import staff_required
+from medbook.staff import safe_next, staff_required, stash_search, stashed_search
 from members.selectors import member_by_phone
 
 from . import exceptions as errors
@@ -35,10 +35,7 @@ from .models import (
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        return redirect(target)
-    return redirect(default)
+    return redirect(safe_next(request, request.POST.get("next"), default=reverse(default)))
 
 
 @require_GET
@@ -59,30 +56,54 @@ def today(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_http_methods(["GET", "HEAD", "POST"])
 @staff_required("appointments.check_in_appointment")
 def check_in(request: HttpRequest) -> HttpResponse:
     """Find today's appointment by mobile number (exact, through the blind index) or by
-    session and queue number."""
-    form = forms.CheckInLookupForm(request.GET or None)
+    session and queue number.
+
+    The look-up is posted and kept in the session under a token (medbook.staff.stash_search),
+    holding the member found, never the number: no phone number is ever in an address."""
+    if request.method == "POST":
+        form = forms.CheckInLookupForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            if data["phone"]:
+                member = member_by_phone(data["phone"])
+                lookup = {"member": member.pk if member else 0}
+            else:
+                lookup = {"schedule": data["schedule"].pk, "number": data["number"]}
+            token = stash_search(request, kind="check_in", data=lookup)
+            return redirect(f"{reverse('staff:check_in')}?{urlencode({'lookup': token})}")
+        return render(
+            request,
+            "staff/check_in.html",
+            {"form": form, "found": [], "searched": False},
+            status=400,
+        )
+    lookup = stashed_search(request, kind="check_in", token=request.GET.get("lookup"))
     found: list[Appointment] = []
-    searched = False
-    if request.GET and form.is_valid():
-        searched = True
+    if lookup is not None:
         today_appointments = Appointment.objects.filter(
             schedule__date=timezone.localdate(), status__in=selectors.ON_BOARD
         ).select_related("member", "schedule__doctor__department")
-        if form.cleaned_data["phone"]:
-            member = member_by_phone(form.cleaned_data["phone"])
-            found = list(today_appointments.filter(member=member)) if member else []
+        if "member" in lookup:
+            found = list(today_appointments.filter(member_id=lookup["member"]))
         else:
             found = list(
                 today_appointments.filter(
-                    schedule=form.cleaned_data["schedule"], queue_number=form.cleaned_data["number"]
+                    schedule_id=lookup["schedule"], queue_number=lookup["number"]
                 )
             )
+    initial = {key: lookup[key] for key in ("schedule", "number") if lookup and key in lookup}
     return render(
-        request, "staff/check_in.html", {"form": form, "found": found, "searched": searched}
+        request,
+        "staff/check_in.html",
+        {
+            "form": forms.CheckInLookupForm(initial=initial),
+            "found": found,
+            "searched": lookup is not None,
+        },
     )
 
 
@@ -269,20 +290,27 @@ def templates(request: HttpRequest) -> HttpResponse:
         holiday_form.save()
         messages.success(request, _("Holiday added."))
         return redirect("staff:templates")
-    if action == "delete_holiday":
-        Holiday.objects.filter(pk=request.POST.get("pk")).delete()
+    pick_form = forms.PickForm(
+        request.POST if action in ("delete_holiday", "delete_template") else None
+    )
+    if action == "delete_holiday" and pick_form.is_valid():
+        Holiday.objects.filter(pk=pick_form.cleaned_data["pk"]).delete()
         return redirect("staff:templates")
-    if action == "delete_template":
-        ScheduleTemplate.objects.filter(pk=request.POST.get("pk")).update(is_active=False)
+    if action == "delete_template" and pick_form.is_valid():
+        ScheduleTemplate.objects.filter(pk=pick_form.cleaned_data["pk"]).update(is_active=False)
         messages.success(request, _("Template switched off; sessions already made stay."))
         return redirect("staff:templates")
+    if pick_form.errors:
+        messages.error(request, _("That item is not on the list. Reload the page and try again."))
     if action == "rule" and rule_form.is_valid():
         rule_form.save()
         messages.success(
             request, _("Release rule saved. It applies to sessions generated from now on.")
         )
         return redirect("staff:templates")
-    invalid = any(f.errors for f in (template_form, generate_form, holiday_form, rule_form))
+    invalid = any(
+        f.errors for f in (template_form, generate_form, holiday_form, rule_form, pick_form)
+    )
     chosen = request.GET.get("department", "")
     context = {
         "departments": Department.objects.filter(is_active=True),

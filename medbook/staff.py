@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
+import time
 from collections.abc import Callable
 from functools import wraps
 
@@ -14,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_celery_beat.models import PeriodicTask
@@ -29,6 +32,20 @@ CONSOLE_PERMISSIONS = (
     "appointments.run_queue",
     "appointments.change_schedule",
 )
+
+
+def safe_next(request: HttpRequest, target: str | None, *, default: str) -> str:
+    """``target`` when it is a path on this site, else ``default``: a ``next`` parameter never
+    sends anyone off-site (nor to a relative name that is no address)."""
+    if (
+        target
+        and target.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return target
+    return default
 
 
 def is_staff_user(user) -> bool:
@@ -52,6 +69,36 @@ def staff_required(*perms: str) -> Callable[[View], View]:
         return wrapped
 
     return decorator
+
+
+# Searches staff posted (member search, check-in look-up), kept in the session under a short
+# random token so that the page of results, its pages and the way back have an address that
+# holds no phone or ID number (those end up in access logs and browser history).
+SEARCHES = "medbook_staff_searches"
+SEARCH_SECONDS = 30 * 60
+SEARCHES_KEPT = 10
+
+
+def stash_search(request: HttpRequest, *, kind: str, data: dict) -> str:
+    """Keep ``data`` (JSON-able, and no full phone or ID number) and return its token."""
+    now = int(time.time())
+    kept = {
+        token: entry
+        for token, entry in request.session.get(SEARCHES, {}).items()
+        if entry.get("at", 0) > now - SEARCH_SECONDS
+    }
+    newest = sorted(kept.items(), key=lambda item: item[1]["at"])[-(SEARCHES_KEPT - 1) :]
+    token = secrets.token_urlsafe(9)
+    request.session[SEARCHES] = {**dict(newest), token: {"kind": kind, "at": now, "data": data}}
+    return token
+
+
+def stashed_search(request: HttpRequest, *, kind: str, token: str | None) -> dict | None:
+    """The search kept under ``token``, or None when there is none (or it expired)."""
+    entry = request.session.get(SEARCHES, {}).get(token or "")
+    if not entry or entry.get("kind") != kind or entry["at"] <= time.time() - SEARCH_SECONDS:
+        return None
+    return entry["data"]
 
 
 class StaffLogoutView(auth_views.LogoutView):

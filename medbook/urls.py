@@ -10,17 +10,19 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from appointments.staff_views import waiting_room
+from medbook.staff import safe_next
 
 
 def admin_login(request: HttpRequest, extra_context: object = None) -> HttpResponse:
-    """Django admin logs in through the staff login (password, then the authenticator code)."""
+    """Django admin logs in through the staff login (password, then the authenticator code).
+
+    ``next`` is followed only when it is an address on this site."""
+    target = safe_next(request, request.GET.get("next"), default=reverse("admin:index"))
     if request.user.is_authenticated:
         if not request.user.is_staff:
             raise PermissionDenied
-        return redirect(request.GET.get("next") or "admin:index")
-    return redirect_to_login(
-        request.GET.get("next") or reverse("admin:index"), reverse("staff:login")
-    )
+        return redirect(target)
+    return redirect_to_login(target, reverse("staff:login"))
 
 
 admin.site.login = admin_login

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .adapter import PhoneNumberField
-from .models import User
+from .models import MemberLevel, User
 
 
 class SignupDetailsForm(forms.Form):
@@ -70,3 +70,17 @@ class PasswordResetCodeForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class MemberSearchForm(forms.Form):
+    """Staff member search (posted, never in an address): a full mobile or ID number, or part
+    of a name; optionally one level."""
+
+    q = forms.CharField(label=_("Mobile number, ID number or name"), max_length=64, required=False)
+    level = forms.ModelChoiceField(
+        label=_("Level"),
+        queryset=MemberLevel.objects.all(),
+        to_field_name="level",
+        required=False,
+        empty_label=_("Any level"),
+    )

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from medbook.crypto import blind_index
-from medbook.personal_data import normalize_phone
+from medbook.personal_data import (
+    mask_national_id,
+    mask_phone,
+    normalize_phone,
+    validate_national_id,
+)
 
-from .models import PHONE_PURPOSE, Member, MemberLevel, Message, PointsEntry, PointsReason
+from .models import (
+    NATIONAL_ID_PURPOSE,
+    PHONE_PURPOSE,
+    Member,
+    MemberLevel,
+    Message,
+    PointsEntry,
+    PointsReason,
+)
 
 # Spending points does not cost a member their level: every other ledger line counts.
 NOT_QUALIFYING = (PointsReason.REDEMPTION,)
@@ -129,20 +142,55 @@ def unread_message_count(*, member_id: int) -> int:
     return Message.objects.filter(member_id=member_id, read_at__isnull=True).count()
 
 
-def search_members(*, query: str, level: int | None) -> QuerySet[Member]:
-    """Staff search: a full mobile number finds that member exactly (blind index; a part of a
-    number finds nothing), anything else searches names; optionally one level. No criteria,
-    no result."""
-    found = Member.objects.select_related("level").order_by("name", "pk")
-    if query:
+@dataclass(frozen=True)
+class MemberSearch:
+    """A staff search as it may be kept in a session: never a full phone or ID number, only
+    their blind indexes and masked forms."""
+
+    name: str = ""
+    phone_index: str = ""
+    national_id_index: str = ""
+    shown: str = ""  # what the page shows of the query: a name, or a masked number
+    level: int | None = None
+
+    @classmethod
+    def from_query(cls, query: str, level: int | None = None) -> MemberSearch:
+        """A full mobile number or ID number searches exactly (blind index); anything else is
+        part of a name."""
+        query = (query or "").strip()
+        if not query:
+            return cls(level=level)
         try:
             phone = normalize_phone(query)
         except ValidationError:
-            found = found.filter(name__icontains=query)
+            pass
         else:
-            found = found.filter(phone_index=blind_index(phone, purpose=PHONE_PURPOSE))
-    if level is not None:
-        found = found.filter(level__level=level)
-    if not query and level is None:
+            index = blind_index(phone, purpose=PHONE_PURPOSE)
+            return cls(phone_index=index, shown=mask_phone(phone), level=level)
+        try:
+            national_id = validate_national_id(query)
+        except ValidationError:
+            return cls(name=query, shown=query, level=level)
+        index = blind_index(national_id, purpose=NATIONAL_ID_PURPOSE)
+        return cls(national_id_index=index, shown=mask_national_id(national_id), level=level)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def search_members(*, search: MemberSearch) -> QuerySet[Member]:
+    """Staff search: a full mobile or ID number finds that member exactly (blind index; a part
+    of a number finds nothing), anything else searches names; optionally one level. No
+    criteria, no result."""
+    found = Member.objects.select_related("level").order_by("name", "pk")
+    if search.phone_index:
+        found = found.filter(phone_index=search.phone_index)
+    elif search.national_id_index:
+        found = found.filter(national_id_index=search.national_id_index)
+    elif search.name:
+        found = found.filter(name__icontains=search.name)
+    if search.level is not None:
+        found = found.filter(level__level=search.level)
+    if not (search.shown or search.level is not None):
         found = found.none()
     return found

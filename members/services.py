@@ -200,7 +200,9 @@ def apply_level_rule_to_all(*, by: User | None = None, request=None) -> int:
     set by staff stay). Returns how many members changed level; logged when any did."""
     changed = 0
     for pk in Member.objects.order_by("pk").values_list("pk", flat=True).iterator():
-        member = Member.objects.select_for_update().select_related("level", "level_grant")
+        member = Member.objects.select_for_update(of=("self",)).select_related(
+            "level", "level_grant"
+        )
         changed += _apply_level_rule(member=member.get(pk=pk), raised=False)
     if changed and by is not None:
         audit.record(

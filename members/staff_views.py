@@ -9,28 +9,59 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from medbook import audit
-from medbook.staff import staff_required
+from medbook.staff import staff_required, stash_search, stashed_search
 
 from . import selectors, services
+from .forms import MemberSearchForm
 from .models import MemberLevel
 
 
-@require_GET
+@require_http_methods(["GET", "HEAD", "POST"])
 @staff_required("members.view_member")
 def members(request: HttpRequest) -> HttpResponse:
-    """Search by mobile number (exact, through the blind index), name or level."""
-    query = request.GET.get("q", "").strip()[:64]
-    level = request.GET.get("level", "")
-    found = selectors.search_members(query=query, level=int(level) if level.isdigit() else None)
-    page = Paginator(found, 20).get_page(request.GET.get("page"))
+    """Search by mobile or ID number (exact, through the blind index), name or level.
+
+    The search is posted and kept in the session under a token (medbook.staff.stash_search):
+    the results' address, its pages and the browser history hold no phone or ID number."""
+    if request.method == "POST":
+        form = MemberSearchForm(request.POST)
+        if form.is_valid():
+            level = form.cleaned_data["level"]
+            search = selectors.MemberSearch.from_query(
+                form.cleaned_data["q"], level.level if level else None
+            )
+            token = stash_search(request, kind="members", data=search.as_dict())
+            return redirect(f"{reverse('staff:members')}?{urlencode({'search': token})}")
+        return render(
+            request,
+            "staff/members.html",
+            {"form": form, "page": None, "search": None},
+            status=400,
+        )
+    token = request.GET.get("search", "")
+    stashed = stashed_search(request, kind="members", token=token)
+    search = selectors.MemberSearch(**stashed) if stashed else selectors.MemberSearch()
+    form = MemberSearchForm(
+        initial={
+            "q": search.name,
+            "level": str(search.level) if search.level is not None else "",
+        }
+    )
+    page = Paginator(selectors.search_members(search=search), 20).get_page(request.GET.get("page"))
     return render(
         request,
         "staff/members.html",
-        {"page": page, "query": query, "level": level, "levels": MemberLevel.objects.all()},
+        {
+            "form": form,
+            "page": page,
+            "search": search if stashed else None,
+            "extra": urlencode({"search": token}) if stashed else "",
+        },
     )
 
 

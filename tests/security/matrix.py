@@ -100,9 +100,12 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
     "staff:jobs": [("get", None, {}, ADMIN_PAGE)],
     "staff:operation_log": [("get", None, {}, ADMIN_PAGE)],
     "staff:today": [("get", None, {}, DESK_PAGE)],
-    "staff:check_in": [("get", None, {}, DESK_PAGE)],
+    "staff:check_in": [
+        ("get", None, {}, DESK_PAGE),
+        ("post", None, {"phone": "13800138000"}, DESK_POST),  # posted: no number in addresses
+    ],
     "staff:walk_in": [("get", None, {}, DESK_PAGE)],
-    "staff:members": [("get", None, {}, DESK_PAGE)],
+    "staff:members": [("get", None, {}, DESK_PAGE), ("post", None, {"q": "张"}, DESK_POST)],
     "staff:member": [("get", "member_a", {}, DESK_PAGE)],
     "staff:member_book": [("post", "member_a", {"schedule": "open_schedule"}, DESK_POST)],
     "staff:appointment": [("get", "a_future", {}, DESK_PAGE)],
