@@ -155,6 +155,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # allauth's rate limits raised deep in its flows answer 429 with a page, never 500.
+    "members.middleware.RateLimitedMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -298,6 +300,8 @@ AUTHENTICATION_BACKENDS = [
 # by a one-time code sent through MEDBOOK_SMS_BACKEND.
 ACCOUNT_ADAPTER = "members.adapter.AccountAdapter"
 ACCOUNT_SIGNUP_FORM_CLASS = "members.forms.SignupDetailsForm"
+# Sign-up answers alike (and as fast) whether or not the number is registered.
+ACCOUNT_FORMS = {"signup": "members.signup.SignupForm"}
 # Members log in with their number, staff with their username (and a TOTP code: allauth.mfa).
 ACCOUNT_LOGIN_METHODS = {"phone", "username"}
 ACCOUNT_SIGNUP_FIELDS = ["phone*", "password1*", "password2*"]
@@ -328,8 +332,14 @@ MEDBOOK_TRUSTED_PROXIES = env_list("MEDBOOK_TRUSTED_PROXIES", "")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", "MedBook") or "MedBook"
 MEDBOOK_STAFF_MFA_REQUIRED = env_bool("MEDBOOK_STAFF_MFA_REQUIRED", True)
+# After this many failed logins of one account within the window, a member needs the password
+# and a code texted to the account's number; a staff login is still checked (with the TOTP
+# code after it) but only after MEDBOOK_STAFF_LOCKOUT_DELAY seconds per attempt.
 MEDBOOK_LOGIN_FAILURES = env_int("MEDBOOK_LOGIN_FAILURES", 5)
 MEDBOOK_LOGIN_FAILURE_WINDOW = env_int("MEDBOOK_LOGIN_FAILURE_WINDOW", 30 * 60)  # seconds
+MEDBOOK_STAFF_LOCKOUT_DELAY = env_int("MEDBOOK_STAFF_LOCKOUT_DELAY", 3)  # seconds
+# Login codes texted to one account: at most these ("count/seconds", all must hold).
+MEDBOOK_LOGIN_CODE_RATE = env("MEDBOOK_LOGIN_CODE_RATE", "1/60,10/3600") or "1/60,10/3600"
 MEDBOOK_SMS_BACKEND = env("MEDBOOK_SMS_BACKEND", "members.sms.LogSMSBackend")
 MEDBOOK_SMS_SIGNATURE = env("MEDBOOK_SMS_SIGNATURE", "MedBook")
 # In-app messages also go out by text (these kinds; empty: none) and by e-mail (every kind, when

@@ -4,6 +4,7 @@ from django.urls import path
 
 from appointments import staff_views as scheduling
 from billing import staff_views as desk
+from members import staff_accounts
 from members import staff_views as membership
 from members import views as membership_views
 
@@ -17,6 +18,12 @@ urlpatterns = [
     path("logout/", staff.StaffLogoutView.as_view(), name="logout"),
     path("jobs/", staff.jobs, name="jobs"),
     path("audit/", staff.operation_log, name="operation_log"),
+    path("staff-logins/", staff_accounts.staff_accounts, name="staff_accounts"),
+    path(
+        "staff-logins/<int:pk>/reset/",
+        staff_accounts.staff_account_reset,
+        name="staff_account_reset",
+    ),
     # The day at the desk
     path("today/", scheduling.today, name="today"),
     path("check-in/", scheduling.check_in, name="check_in"),

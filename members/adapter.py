@@ -10,7 +10,6 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
-from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,10 +17,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from medbook import throttle
 from medbook.personal_data import normalize_phone
 
-from . import services
+from . import lockout, services
 from .models import Member, User
 from .selectors import member_by_phone
 from .sms import send_sms
@@ -44,18 +42,6 @@ class PhoneNumberField(forms.CharField):
         return normalize_phone(value) if value else value
 
 
-LOGIN_FAILURES = "login-failed"
-
-
-def _login_key(credentials: dict[str, Any]) -> str:
-    """The account a login attempt is for: the number in E.164, or the username."""
-    raw = str(credentials.get("phone") or credentials.get("username") or "")
-    try:
-        return normalize_phone(raw)
-    except ValidationError:
-        return raw.lower()[:150]
-
-
 class AccountAdapter(DefaultAccountAdapter):
     def phone_form_field(self, **kwargs: Any) -> forms.Field:
         return PhoneNumberField(**kwargs)
@@ -70,32 +56,38 @@ class AccountAdapter(DefaultAccountAdapter):
             return reverse("staff:home")
         return super().get_login_redirect_url(request)
 
-    # -- failed logins, counted per account on a shared atomic counter -------------------------
+    # -- failed logins, counted per account on a shared atomic counter (members/lockout.py) ---
+
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "login_code_required": gettext_lazy(
+            "Too many failed logins for this account. For your security, enter the code we "
+            "texted to its number together with your password."
+        ),
+    }
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
-        """After MEDBOOK_LOGIN_FAILURES failed passwords for one account within the window,
-        even the right one waits (429); recovery by a texted code stays open.
+        """Past MEDBOOK_LOGIN_FAILURES failed passwords for one account within the window, a
+        member needs a texted code too (the password is not checked without it) and a staff
+        login is checked only after a delay (its TOTP code still follows).
 
         The attempt is counted before the password is checked (one atomic increment), so
-        parallel guesses from many processes cannot slip past the limit; a good login gives
-        its attempt back."""
-        allowed = throttle.hit(
-            scope=LOGIN_FAILURES,
-            who=_login_key(credentials),
-            limit=settings.MEDBOOK_LOGIN_FAILURES,
-            window=settings.MEDBOOK_LOGIN_FAILURE_WINDOW,
-        )
-        if not allowed:
-            raise self.validation_error("too_many_login_attempts")
+        parallel guesses from many processes cannot slip past the limit; a good password
+        gives its attempt back."""
+        key = lockout.login_key(credentials)
+        if lockout.code_verified(request, key):
+            return  # the texted code was right: the password decides
+        if lockout.count_attempt(key=key):
+            return
+        if lockout.needs_code(key):
+            request.medbook_login_code_for = key  # type: ignore[attr-defined]
+            raise self.validation_error("login_code_required")
+        lockout.wait_before_checking()
 
     def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
         user = super().authenticate(request, **credentials)
         if user is not None:
-            throttle.undo(
-                scope=LOGIN_FAILURES,
-                who=_login_key(credentials),
-                window=settings.MEDBOOK_LOGIN_FAILURE_WINDOW,
-            )
+            lockout.give_back_attempt(key=lockout.login_key(credentials))
         return user
 
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:

@@ -1,7 +1,8 @@
 """One-time codes sent by text: single use, short-lived, a few tries.
 
 A code is kept only as a keyed hash in the cache (Redis in production, so every web process
-sees the same state); the tries are counted with an atomic increment.
+sees the same state); the tries are counted with an atomic increment. Keys name the subject by a
+keyed hash too (the HMAC blind index), never in plain text.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import secrets
 from django.conf import settings
 from django.core.cache import cache
 
+from medbook.crypto import blind_index
+
 
 def _key(purpose: str, subject: str) -> str:
-    return f"otp:{purpose}:{subject}"
+    return f"otp:{purpose}:{blind_index(subject, purpose=f'otp:{purpose}')[:32]}"
 
 
 def _digest(code: str, subject: str) -> str:
@@ -50,3 +53,9 @@ def check_code(*, purpose: str, subject: str, code: str) -> bool:
         return False
     # Single use: only the request that deletes the code may use it.
     return bool(cache.delete(key))
+
+
+def discard_code(*, purpose: str, subject: str) -> None:
+    """Any code issued for ``subject`` stops working."""
+    key = _key(purpose, subject)
+    cache.delete_many([key, key + ":tries"])

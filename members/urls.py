@@ -10,7 +10,8 @@ urlpatterns = [
     path("messages/", views.message_list, name="messages"),
     path("messages/<int:pk>/", views.message_detail, name="message_detail"),
     path("messages/read-all/", views.messages_read_all, name="messages_read_all"),
-    path("accounts/login/", views.login, name="login"),  # allauth's, with 429 when locked
+    path("accounts/login/", views.login, name="login"),  # allauth's, with the lockout
+    path("accounts/login/verify/", views.login_code, name="login_code"),
     path("accounts/password/reset/", views.password_reset, name="password_reset"),
     path("accounts/password/reset/code/", views.password_reset_code, name="password_reset_code"),
     # allauth's e-mail pages and e-mailed reset links: members have a phone, not an address.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account import views as allauth_views
+from allauth.account.forms import LoginForm
 from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
@@ -16,9 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from medbook.crypto import blind_index
 from medbook.personal_data import mask_phone
 
-from . import codes, selectors
+from . import codes, lockout, selectors
+from .account_forms import LoginCodeForm
 from .decorators import member_required
 from .forms import PasswordResetCodeForm, PasswordResetRequestForm
 from .models import Member, MemberLevel, Message
@@ -95,7 +98,9 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         phone = form.cleaned_data["phone"]
-        if not ratelimit.consume(request, action="reset_password", key=phone):
+        # The key names the number by its blind index: no number in a cache key.
+        key = blind_index(phone, purpose="ratelimit:reset_password")
+        if not ratelimit.consume(request, action="reset_password", key=key):
             form.add_error(None, _("Too many codes were requested. Please wait a few minutes."))
             return render(request, "members/password_reset.html", {"form": form}, status=429)
         member = selectors.member_by_phone(phone)
@@ -147,12 +152,16 @@ def password_reset_code(request: HttpRequest) -> HttpResponse:
 
 
 class LoginView(allauth_views.LoginView):
-    """allauth's login, answering 429 once the account's failed logins are used up."""
+    """allauth's login. Past an account's failed-login limit a member is sent on to the page
+    that asks for a texted code with the password (members/lockout.py)."""
 
     def form_invalid(self, form: Any) -> HttpResponse:
+        errors = {error.code for error in form.non_field_errors().as_data()}
+        key = getattr(self.request, "medbook_login_code_for", None)
+        if "login_code_required" in errors and key:
+            return _start_login_code(self.request, key)
         response = super().form_invalid(form)
-        codes = {error.code for error in form.non_field_errors().as_data()}
-        if "too_many_login_attempts" in codes:
+        if "too_many_login_attempts" in errors:
             response.status_code = 429
         return response
 
@@ -167,3 +176,70 @@ class StaffLoginView(LoginView):
 
 
 staff_login = login_not_required(StaffLoginView.as_view())
+
+
+LOGIN_CODE_SESSION_KEY = "medbook_login_code"
+
+
+def _start_login_code(request: HttpRequest, key: str) -> HttpResponse:
+    sent = lockout.send_login_code(key=key)
+    request.session[LOGIN_CODE_SESSION_KEY] = {
+        "key": key,
+        "masked": lockout.masked_number(key),
+    }
+    if not sent:
+        messages.info(
+            request, _("A code was texted a moment ago. Enter the latest code you received.")
+        )
+    return redirect("members:login_code")
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def login_code(request: HttpRequest) -> HttpResponse:
+    """Past the failed-login limit: the texted code and the password, checked together (the
+    password only once the code is right)."""
+    pending = request.session.get(LOGIN_CODE_SESSION_KEY)
+    if not pending:
+        return redirect("account_login")
+    key = pending["key"]
+    if request.method == "POST" and "resend" in request.POST:
+        if lockout.send_login_code(key=key):
+            messages.success(request, _("A new code is on its way."))
+        else:
+            messages.error(request, _("Too many codes were requested. Please wait a few minutes."))
+        return redirect("members:login_code")
+    form = LoginCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            if not lockout.check_login_code(
+                request=request, key=key, code=form.cleaned_data["code"]
+            ):
+                form.add_error(
+                    "code",
+                    _("The code is wrong or has expired. Check the text or ask for a new code."),
+                )
+            else:
+                login_form = LoginForm(
+                    data={"login": key, "password": form.cleaned_data["password"]},
+                    request=request,
+                )
+                if login_form.is_valid():
+                    lockout.forget_failures(key=key)
+                    del request.session[LOGIN_CODE_SESSION_KEY]
+                    return login_form.login(request)
+                form.add_error(
+                    "password",
+                    _(
+                        "The password is wrong. The code is used up: ask for a new code "
+                        "and try again."
+                    ),
+                )
+    return render(
+        request,
+        "members/login_code.html",
+        {"form": form, "masked": pending["masked"]},
+        status=status,
+    )

@@ -60,6 +60,7 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
     # Accounts
     "members:password_reset": [("get", None, {}, ALL_200)],
     "members:password_reset_code": [("get", None, {}, ALL_302)],
+    "members:login_code": [("get", None, {}, ALL_302)],  # no login waiting for a code
     "members:no_email": [("get", None, {}, ALL_404)],
     "members:no_email_confirmation": [("get", None, {}, ALL_404)],
     "members:no_email_reset": [("get", "done", {}, ALL_404)],
@@ -99,6 +100,8 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
     "staff:home": [("get", None, {}, [S, 403, 403, 200, 200, 200, 200])],
     "staff:jobs": [("get", None, {}, ADMIN_PAGE)],
     "staff:operation_log": [("get", None, {}, ADMIN_PAGE)],
+    "staff:staff_accounts": [("get", None, {}, ADMIN_PAGE)],
+    "staff:staff_account_reset": [("post", "front_desk_user", {}, ADMIN_POST)],
     "staff:today": [("get", None, {}, DESK_PAGE)],
     "staff:check_in": [
         ("get", None, {}, DESK_PAGE),

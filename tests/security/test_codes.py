@@ -44,4 +44,5 @@ def test_codes_are_kept_hashed_never_in_the_clear() -> None:
     from django.core.cache import cache
 
     code = codes.issue_code(purpose="test", subject="5")
-    assert cache.get("otp:test:5") != code and code not in str(cache.get("otp:test:5"))
+    stored = cache.get(codes._key("test", "5"))
+    assert stored is not None and stored != code and code not in str(stored)

@@ -81,6 +81,7 @@ def world(member, other_member, front_desk, doctor_user, clinic_admin):
         "a_future": a_future.pk,
         "message": send_message(member=member, kind="booked", title="t", body="b").pk,
         "member_a": member.pk,
+        "front_desk_user": front_desk.pk,
         "level": MemberLevel.objects.first().pk,
         "gateway": "sandbox",
         "out_trade_no": a_future.order.out_trade_no,
