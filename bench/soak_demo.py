@@ -492,10 +492,12 @@ def main() -> int:
 
     log = log_path.read_text(errors="replace")
     restarts = re.findall(r"The (worker|beat) \(pid \d+\) [^;]*; restarting it", log)
-    deaths = [line for line in log.splitlines() if "restarting it" in line or "Error:" in line]
+    deaths = [
+        line for line in log.splitlines() if "restarting it" in line or "stopping MedBook" in line
+    ]
     tracebacks = log.count("Traceback (most recent call last)")
-    if restarts:
-        failures.append(f"{len(restarts)} background process deaths: " + "; ".join(deaths[:5]))
+    if restarts or deaths:
+        failures.append(f"{len(deaths)} process deaths: " + "; ".join(deaths[:5]))
     if stats.server_errors:
         failures.append(
             f"{len(stats.server_errors)} responses 5xx: " + "; ".join(stats.server_errors[:5])
