@@ -29,6 +29,10 @@ class SoldOut(AppointmentError):
         super().__init__(_("This session is fully booked. Please choose another time."))
 
 
+class SoldOutHint(SoldOut):
+    """Sold out, as the cached hint says: no unpaid hold of the session has expired yet."""
+
+
 class NotYetOpen(AppointmentError):
     code = "not_yet_open"
 

@@ -43,6 +43,8 @@ class Order(models.Model):
     expires_at = models.DateTimeField(_("pay before"))
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # When the reconciliation job asked the gateway about an order it closed unpaid.
+    gateway_checked_at = models.DateTimeField(_("checked at the gateway"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -86,6 +88,8 @@ class GatewayNotification(models.Model):
     gateway = models.CharField(_("payment method"), max_length=16, choices=Gateway.choices)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     body = models.TextField(_("body"))
+    # "text" (UTF-8 as sent) or "base64" (bytes that are not plain text, kept exactly).
+    body_encoding = models.CharField(_("body encoding"), max_length=8, default="text")
     headers = models.JSONField(_("headers"), default=dict)
     remote_addr = models.GenericIPAddressField(_("from"), null=True, blank=True)
     signature_valid = models.BooleanField(_("signature valid"), default=False)
@@ -160,6 +164,7 @@ class Refund(models.Model):
     created_at = models.DateTimeField(_("requested at"), default=timezone.now)
     completed_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=200, blank=True)
     history = HistoricalRecords()
 

@@ -21,12 +21,15 @@ from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from medbook import outbox
+
 from .choices import OrderStatus
 from .gateways.base import GatewayError
 from .gateways.sandbox import SIGNATURE_HEADER, notification_body, sign
 from .models import Order, SandboxRefund, SandboxTrade
 
 TOKEN_SALT = "medbook.sandbox.cashier"  # noqa: S105 - a salt, not a secret
+NOTIFY_TASK = "billing.tasks.deliver_sandbox_notification"
 
 
 class NotifyFailed(Exception):
@@ -55,25 +58,43 @@ def order_for_token(*, out_trade_no: str, token: str) -> Order | None:
 
 
 def pay(*, order: Order, now: dt.datetime | None = None) -> SandboxTrade:
-    """The payer confirmed: record the payment once and send the notification after commit."""
-    from .tasks import deliver_sandbox_notification
+    """The payer confirmed: record the payment once and promise its notification.
 
+    The notification job is written to the outbox with the trade, so it is sent even if the
+    broker is down right now; confirming again re-sends a notice MedBook has not acknowledged.
+    """
     now = now or timezone.now()
-    existing = SandboxTrade.objects.filter(out_trade_no=order.out_trade_no).first()
-    if existing is not None:
-        return existing
     try:
         with transaction.atomic():
+            existing = (
+                SandboxTrade.objects.select_for_update()
+                .filter(out_trade_no=order.out_trade_no)
+                .first()
+            )
+            if existing is not None:
+                if existing.notified_at is None:
+                    outbox.enqueue(NOTIFY_TASK, existing.pk)
+                return existing
             trade = SandboxTrade.objects.create(
                 trade_no=f"SB{timezone.localtime(now):%Y%m%d}{secrets.token_hex(8)}",
                 out_trade_no=order.out_trade_no,
                 amount=order.amount,
                 paid_at=now,
             )
-            transaction.on_commit(lambda: deliver_sandbox_notification.delay(trade.pk))
+            outbox.enqueue(NOTIFY_TASK, trade.pk)
     except IntegrityError:  # paid twice at once: the first one stands
         return SandboxTrade.objects.get(out_trade_no=order.out_trade_no)
     return trade
+
+
+def unacknowledged_trades(*, now: dt.datetime, older_than: dt.timedelta) -> list[int]:
+    """Sandbox payments whose notification MedBook has not acknowledged yet (a gateway's retry
+    schedule: the sweep sends them again)."""
+    return list(
+        SandboxTrade.objects.filter(notified_at__isnull=True, paid_at__lte=now - older_than)
+        .order_by("paid_at")
+        .values_list("pk", flat=True)[:500]
+    )
 
 
 def deliver_notification(*, trade_id: int) -> bool:

@@ -1,15 +1,24 @@
-"""Periodic jobs of billing; thin calls into services."""
+"""Background jobs of billing; thin calls into services.
+
+Every job here is idempotent: the jobs that carry money (payment notices, refunds) are handed
+out again when their worker dies (late acknowledgement), retried on gateway, network and
+database errors, and found again by the sweeps if all of that fails.
+"""
 
 import datetime as dt
 import logging
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from . import sandbox, services, settlement
 from .gateways import GatewayError
 
 logger = logging.getLogger(__name__)
+
+# Errors after which a money job is tried again later (the database or a network was down).
+TRANSIENT = (OSError, OperationalError, InterfaceError)
 
 
 @shared_task
@@ -29,7 +38,7 @@ def send_visit_reminders() -> int:
 
 
 @shared_task(
-    autoretry_for=(sandbox.NotifyFailed, OSError),
+    autoretry_for=(sandbox.NotifyFailed, *TRANSIENT),
     retry_backoff=5,
     retry_backoff_max=600,
     max_retries=10,
@@ -39,10 +48,32 @@ def deliver_sandbox_notification(trade_id: int) -> bool:
 
 
 @shared_task(
-    autoretry_for=(GatewayError, OSError), retry_backoff=10, retry_backoff_max=900, max_retries=12
+    autoretry_for=(GatewayError, *TRANSIENT),
+    retry_backoff=10,
+    retry_backoff_max=900,
+    max_retries=12,
 )
 def carry_out_refund(refund_id: int) -> bool:
     return services.carry_out_refund(refund_id=refund_id)
+
+
+@shared_task
+def recover_payments_and_refunds() -> dict[str, int]:
+    """The sweep behind the money jobs (every minute): sandbox payments MedBook never
+    acknowledged are notified again, refunds left requested are carried out, and orders closed
+    unpaid are checked with their gateway so money paid for them goes back."""
+    now = timezone.now()
+    trades = sandbox.unacknowledged_trades(now=now, older_than=dt.timedelta(seconds=30))
+    for trade_id in trades:
+        deliver_sandbox_notification.delay(trade_id)
+    refunds = services.stuck_refunds(now=now)
+    for refund_id in refunds:
+        carry_out_refund.delay(refund_id)
+    checked = services.check_closed_orders_with_gateways(now=now)
+    found = {"notices": len(trades), "refunds": len(refunds), "checked_orders": checked}
+    if trades or refunds:
+        logger.warning("Recovering money jobs: %s", found)
+    return found
 
 
 @shared_task

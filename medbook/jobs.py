@@ -21,6 +21,13 @@ class Job:
 
 JOBS = [
     Job(
+        "relay-outbox",
+        "medbook.tasks.relay_outbox",
+        every_seconds=10,
+        description="Hand promised jobs (payment notices, refunds, messages) to the broker "
+        "when the hand-over after their commit failed",
+    ),
+    Job(
         "release-due-schedules",
         "appointments.tasks.release_due_schedules",
         every_seconds=60,
@@ -31,6 +38,13 @@ JOBS = [
         "billing.tasks.expire_unpaid_orders",
         every_seconds=60,
         description="Close unpaid holds past their time and free the slots",
+    ),
+    Job(
+        "recover-payments-and-refunds",
+        "billing.tasks.recover_payments_and_refunds",
+        every_seconds=60,
+        description="Notify payments never acknowledged, carry out refunds left requested, "
+        "ask the gateways about orders closed unpaid",
     ),
     Job(
         "sweep-no-shows",

@@ -55,3 +55,53 @@ class OperationLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_label}"
+
+
+class OutboxTask(models.Model):
+    """A background job promised by a business change (a payment notice, a refund, a message).
+
+    Written in the same transaction as the change, so the promise exists exactly when the change
+    does; handed to the broker after commit and marked sent, or by the relay job when the broker
+    was down (medbook.outbox). Jobs are idempotent, so a row relayed twice does no harm.
+    """
+
+    task = models.CharField(_("job"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # The relay job leaves a row alone until then: the hand-over after commit goes first.
+    relay_after = models.DateTimeField(_("relay after"), default=timezone.now)
+    sent_at = models.DateTimeField(_("handed to the broker"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("promised job")
+        verbose_name_plural = _("promised jobs (outbox)")
+        indexes = [
+            models.Index(
+                fields=["relay_after"],
+                name="outbox_unsent_idx",
+                condition=models.Q(sent_at__isnull=True),
+            ),
+            models.Index(fields=["sent_at"], name="outbox_sent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)}"
+
+
+class CacheEntry(models.Model):
+    """The shared cache's stand-in while Redis is unreachable (medbook.cache): counters stay
+    atomic and shared by every process, so rate limits hold during a Redis outage."""
+
+    key = models.CharField(max_length=250, primary_key=True)
+    value = models.BinaryField(null=True)  # pickled; None when the entry is a counter
+    number = models.BigIntegerField(null=True)  # counters, so increments happen in SQL
+    expires_at = models.DateTimeField(null=True, db_index=True)  # None: never
+
+    class Meta:
+        verbose_name = _("fallback cache entry")
+        verbose_name_plural = _("fallback cache entries")
+
+    def __str__(self) -> str:
+        return self.key

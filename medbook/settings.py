@@ -147,6 +147,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A control character (NUL …) in the address or a posted field: 400, before any view.
+    "medbook.middleware.InputPolicyMiddleware",
     # Every page needs a login unless its view is marked @login_not_required (public pages).
     "medbook.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -271,7 +273,23 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.3,
     "interval_max": 0.5,
 }
+# A job is acknowledged only when it has finished, and a job whose worker process was killed
+# is handed out again instead of being acknowledged as lost: every job is idempotent.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 2)
+# Promised jobs (medbook.outbox): after a broker failure a process leaves the hand-over to the
+# relay job for this many seconds instead of making each request wait for the broker.
+OUTBOX_BROKER_PAUSE = env_int("OUTBOX_BROKER_PAUSE", 10)
+# Publishing tries the broker once and gives up fast (the outbox keeps the job); the worker's
+# own connection keeps retrying for ever, as Celery does by default.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **globals().get("CELERY_BROKER_TRANSPORT_OPTIONS", {}),
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -427,6 +445,8 @@ MEDBOOK_CANCEL_CUTOFF_HOURS = env_int("MEDBOOK_CANCEL_CUTOFF_HOURS", 24)
 MEDBOOK_ONE_VISIT_PER_DEPARTMENT_DAY = env_bool("MEDBOOK_ONE_VISIT_PER_DEPARTMENT_DAY", True)
 MEDBOOK_BOOKING_RATE_MEMBER = env("MEDBOOK_BOOKING_RATE_MEMBER", "10/60") or "10/60"
 MEDBOOK_BOOKING_RATE_IP = env("MEDBOOK_BOOKING_RATE_IP", "60/60") or "60/60"
+# Payment notifications accepted per sending address (a gateway retries what is refused).
+MEDBOOK_NOTIFY_RATE = env("MEDBOOK_NOTIFY_RATE", "300/60") or "300/60"
 MEDBOOK_NO_SHOW_GRACE_MINUTES = env_int("MEDBOOK_NO_SHOW_GRACE_MINUTES", 30)
 MEDBOOK_NO_SHOW_LIMIT = env_int("MEDBOOK_NO_SHOW_LIMIT", 3)
 MEDBOOK_NO_SHOW_WINDOW_DAYS = env_int("MEDBOOK_NO_SHOW_WINDOW_DAYS", 90)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,11 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from medbook import audit
+from medbook import audit, outbox
 from medbook.models import Outcome
 from medbook.personal_data import normalize_phone, validate_national_id
 
-from . import tasks
 from .models import (
     Gender,
     Member,
@@ -276,17 +274,8 @@ def send_message(
         created_at=now or timezone.now(),
     )
 
-    def enqueue_delivery() -> None:
-        # A broker outage must not break the business action: the row stays, and
-        # tasks.deliver_pending_messages queues it again.
-        try:
-            tasks.deliver_message.delay(message.pk)
-        except Exception as exc:
-            logging.getLogger("medbook.notify").warning(
-                "Could not queue delivery of message %s: %r", message.pk, exc
-            )
-
-    transaction.on_commit(enqueue_delivery)
+    # Promised with the message (medbook.outbox): a broker outage never loses its delivery.
+    outbox.enqueue(DELIVERY_TASK, message.pk)
     return message
 
 

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,8 +45,19 @@ def _clear_sold_out(schedule_id: int) -> None:
     cache.delete(_sold_out_key(schedule_id))
 
 
-def _mark_sold_out(schedule_id: int) -> None:
-    cache.set(_sold_out_key(schedule_id), True, settings.MEDBOOK_SOLD_OUT_CACHE_SECONDS)
+def _mark_sold_out(schedule: Schedule, now: dt.datetime) -> None:
+    """Set the hint (schedule locked and full); it lives no longer than the earliest unpaid hold
+    of the session, whose slot is free again the moment the hold runs out."""
+    seconds = settings.MEDBOOK_SOLD_OUT_CACHE_SECONDS
+    earliest = schedule.appointments.filter(status=AppointmentStatus.PENDING_PAYMENT).aggregate(
+        earliest=Min("created_at")
+    )["earliest"]
+    if earliest is not None:
+        hold_ends = earliest + dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES)
+        # The cache counts real seconds (``now`` may be a clock a test or a job set).
+        seconds = min(seconds, int((hold_ends - max(now, timezone.now())).total_seconds()))
+    if seconds > 0:
+        cache.set(_sold_out_key(schedule.pk), True, seconds)
 
 
 def _free_queue_number(schedule: Schedule) -> int:
@@ -86,7 +97,7 @@ def book_appointment(
     if override_reason and (by is None or not by.has_perm("appointments.override_booking_rules")):
         raise errors.NotAllowed()
     if cache.get(_sold_out_key(schedule.pk)):
-        raise errors.SoldOut()
+        raise errors.SoldOutHint()
     try:
         with transaction.atomic():
             member = (
@@ -103,7 +114,7 @@ def book_appointment(
             )
             if blocker is not None:
                 if isinstance(blocker, errors.SoldOut):
-                    _mark_sold_out(schedule.pk)
+                    _mark_sold_out(schedule, now)
                 raise blocker
             number = _free_queue_number(schedule)
             free = schedule.fee == 0
@@ -122,7 +133,7 @@ def book_appointment(
             Schedule.objects.filter(pk=schedule.pk).update(booked=F("booked") + 1)
             schedule.booked += 1  # the row is locked: this is the value just written
             if schedule.booked >= schedule.capacity:
-                _mark_sold_out(schedule.pk)
+                _mark_sold_out(schedule, now)
     except IntegrityError as exc:
         # Only reachable if a lock was bypassed: the constraints still say no.
         if "one_active_per_member_schedule" in str(exc):

@@ -77,6 +77,11 @@ class PaymentGateway(Protocol):
         """
         ...
 
+    def query_payment(self, *, out_trade_no: str) -> PaymentNotice | None:
+        """Ask the gateway whether ``out_trade_no`` was paid (None: not paid, or the gateway
+        keeps no record MedBook can ask for). Raises GatewayError when it cannot answer now."""
+        ...
+
     def statement(self, *, start: dt.datetime, end: dt.datetime) -> list[StatementEntry]:
         """The gateway's own record of payments and refunds in [start, end)."""
         ...

@@ -34,6 +34,9 @@ class CounterGateway:
     ) -> str:
         return f"CTR{out_refund_no}"
 
+    def query_payment(self, *, out_trade_no: str) -> PaymentNotice | None:
+        return None  # the till book is MedBook's own: nothing to ask
+
     def statement(self, *, start: dt.datetime, end: dt.datetime) -> list[StatementEntry]:
         from billing.models import Order, Refund
 

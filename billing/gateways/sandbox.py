@@ -87,6 +87,20 @@ class SandboxGateway:
             amount=amount,
         )
 
+    def query_payment(self, *, out_trade_no: str) -> PaymentNotice | None:
+        """The sandbox's record of a payment for ``out_trade_no``, or None if it has none."""
+        from billing.models import SandboxTrade
+
+        trade = SandboxTrade.objects.filter(out_trade_no=out_trade_no).first()
+        if trade is None:
+            return None
+        return PaymentNotice(
+            out_trade_no=trade.out_trade_no,
+            gateway_trade_no=trade.trade_no,
+            amount=trade.amount,
+            paid_at=trade.paid_at,
+        )
+
     def statement(self, *, start: dt.datetime, end: dt.datetime) -> list[StatementEntry]:
         from billing.models import SandboxRefund, SandboxTrade
 

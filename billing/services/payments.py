@@ -10,6 +10,7 @@ transaction, in jobs enqueued on commit.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import secrets
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
@@ -17,20 +18,21 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import CharField, Exists, F, OuterRef, Sum, Value
+from django.db.models import CharField, Exists, F, OuterRef, Q, Sum, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from appointments import exceptions as appointment_errors
 from appointments import services as appointment_services
 from appointments.choices import AppointmentStatus, Channel
 from appointments.models import Appointment, Schedule
-from medbook import audit
+from medbook import audit, outbox
 from members import services as member_services
 from members.models import Member, Message, MessageKind, PointsReason, User
 
 from .. import exceptions as errors
 from .. import notices
-from ..choices import NotificationOutcome, OrderStatus, RefundStatus
+from ..choices import Gateway, NotificationOutcome, OrderStatus, RefundStatus
 from ..gateways import (
     GatewayError,
     IgnoredNotification,
@@ -42,6 +44,7 @@ from ..gateways import (
 from ..models import GatewayNotification, Order, Refund
 
 CENT = Decimal("0.01")
+REFUND_TASK = "billing.tasks.carry_out_refund"
 EXPIRED_HOLD_REASON = "未在规定时间内支付，号源已释放"
 
 
@@ -55,7 +58,6 @@ def new_out_trade_no(now: dt.datetime) -> str:
     return f"MB{timezone.localtime(now):%Y%m%d%H%M%S}{secrets.randbelow(10**10):010d}"
 
 
-@transaction.atomic
 def place_booking(
     *,
     member: Member,
@@ -69,9 +71,42 @@ def place_booking(
     """Book a slot and, when the session has a fee, open the order that holds it.
 
     A free session is confirmed at once; a paid one stays pending until paid or until the hold
-    (``MEDBOOK_HOLD_MINUTES``) runs out. Raises the booking core's AppointmentError.
+    (``MEDBOOK_HOLD_MINUTES``) runs out. A hold stops holding its slot the moment it runs out:
+    when the session looks full, expired holds are closed here and the booking tried again,
+    whether or not the expiry job has run. Raises the booking core's AppointmentError.
     """
     now = now or timezone.now()
+    booking = {
+        "member": member,
+        "schedule": schedule,
+        "channel": channel,
+        "now": now,
+        "by": by,
+        "override_reason": override_reason,
+        "walk_in": walk_in,
+    }
+    try:
+        return _place_booking(**booking)
+    except appointment_errors.SoldOutHint:
+        raise  # the hint never outlives the session's earliest hold
+    except (appointment_errors.SoldOut, appointment_errors.AlreadyBooked):
+        # Full, or held by this member: an expired hold may be what stands in the way.
+        if not expire_holds_of_schedule(schedule_id=schedule.pk, now=now):
+            raise
+    return _place_booking(**booking)
+
+
+@transaction.atomic
+def _place_booking(
+    *,
+    member: Member,
+    schedule: Schedule,
+    channel: Channel,
+    now: dt.datetime,
+    by: User | None,
+    override_reason: str,
+    walk_in: bool,
+) -> Appointment:
     appointment = appointment_services.book_appointment(
         member=member,
         schedule=schedule,
@@ -111,12 +146,16 @@ def confirm_payment(
     gateway_trade_no: str,
     amount: Decimal,
     paid_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
 ) -> PaymentOutcome:
     """Apply a verified payment to its order exactly once and confirm the appointment.
 
-    Raises UnknownOrder or AmountMismatch (and writes nothing) when the payment does not fit.
+    A payment that reaches MedBook (``now``: by default when it was paid) after the order's
+    hold expired closes the hold and is refunded. Raises UnknownOrder or AmountMismatch (and
+    writes nothing) when the payment does not fit.
     """
     paid_at = paid_at or timezone.now()
+    now = now or paid_at
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(out_trade_no=out_trade_no).first()
         if order is None:
@@ -126,6 +165,12 @@ def confirm_payment(
         if order.status != OrderStatus.UNPAID:
             if order.gateway_trade_no == gateway_trade_no:
                 return PaymentOutcome.ALREADY_APPLIED
+            return PaymentOutcome.REFUND_DUE
+        if order.expires_at <= now:
+            # The hold ran out before MedBook learnt of the payment: the slot is no longer the
+            # member's (another booking may have taken it), so the hold closes and the money
+            # goes back, whether or not the expiry job has run yet.
+            _close_expired(order=order, now=now)
             return PaymentOutcome.REFUND_DUE
         if order.appointment.status != AppointmentStatus.PENDING_PAYMENT:
             # Cancelled (by the member or staff) while the payment was on its way.
@@ -155,14 +200,28 @@ def expire_order(*, order_id: int, now: dt.datetime | None = None) -> bool:
         )
         if order is None:
             return False
-        order.status = OrderStatus.CLOSED
-        order.closed_at = now
-        order.save(update_fields=["status", "closed_at"])
-        appointment = appointment_services.cancel_appointment(
-            appointment=order.appointment, by=None, reason=EXPIRED_HOLD_REASON, now=now
-        )
-        notices.hold_expired(appointment)
+        _close_expired(order=order, now=now)
     return True
+
+
+def _close_expired(*, order: Order, now: dt.datetime) -> None:
+    """Close an unpaid order whose hold ran out (locked by the caller) and free its slot."""
+    order.status = OrderStatus.CLOSED
+    order.closed_at = now
+    order.save(update_fields=["status", "closed_at"])
+    appointment = appointment_services.cancel_appointment(
+        appointment=order.appointment, by=None, reason=EXPIRED_HOLD_REASON, now=now
+    )
+    notices.hold_expired(appointment)
+
+
+def expire_holds_of_schedule(*, schedule_id: int, now: dt.datetime) -> int:
+    """Close the expired holds of one schedule at once (a booking found it full). Returns how
+    many slots that freed."""
+    due = Order.objects.filter(
+        appointment__schedule_id=schedule_id, status=OrderStatus.UNPAID, expires_at__lte=now
+    ).values_list("pk", flat=True)
+    return sum(expire_order(order_id=pk, now=now) for pk in list(due))
 
 
 def expire_unpaid_orders(*, now: dt.datetime | None = None, limit: int = 500) -> int:
@@ -185,6 +244,43 @@ _OUTCOME_OF_PAYMENT = {
 ACCEPTED_OUTCOMES = frozenset([*_OUTCOME_OF_PAYMENT.values(), NotificationOutcome.IGNORED])
 
 
+# What a notification's row keeps of its request's headers (lower case).
+NOTIFICATION_HEADERS = frozenset(
+    {
+        "content-type",
+        "content-length",
+        "user-agent",
+        "request-id",
+        "x-sandbox-signature",
+        "wechatpay-signature",
+        "wechatpay-signature-type",
+        "wechatpay-timestamp",
+        "wechatpay-nonce",
+        "wechatpay-serial",
+    }
+)
+
+
+def kept_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {
+        name: value[:1024]
+        for name, value in headers.items()
+        if name.lower() in NOTIFICATION_HEADERS
+    }
+
+
+def stored_body(body: bytes) -> tuple[str, str]:
+    """The body as stored: its text when it is UTF-8 without NUL or other control characters
+    (but tab and line breaks), else base64 of the exact bytes."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and not any(ord(c) < 32 and c not in "\t\r\n" for c in text):
+        return text, "text"
+    return base64.b64encode(body).decode("ascii"), "base64"
+
+
 def receive_notification(
     *,
     gateway: PaymentGateway,
@@ -195,11 +291,16 @@ def receive_notification(
     """Store a gateway's notification raw, verify it, then apply it exactly once.
 
     The raw row is committed first, so every notification is kept whatever happens next; a
-    rejected one (bad signature, wrong amount, unknown order) changes nothing else.
+    rejected one (bad signature, wrong amount, unknown order) changes nothing else. Only the
+    headers a gateway signs with are kept (never cookies or credentials), and a body that is
+    not plain text is kept exactly, base64-encoded.
     """
+    headers = kept_headers(headers)
+    text, encoding = stored_body(body)
     notification = GatewayNotification.objects.create(
         gateway=gateway.name,
-        body=body.decode("utf-8", errors="replace"),
+        body=text,
+        body_encoding=encoding,
         headers=headers,
         remote_addr=remote_addr,
     )
@@ -226,6 +327,7 @@ def receive_notification(
             gateway_trade_no=notice.gateway_trade_no,
             amount=notice.amount,
             paid_at=notice.paid_at,
+            now=timezone.now(),
         )
         notification.outcome = _OUTCOME_OF_PAYMENT[outcome]
         if outcome == PaymentOutcome.REFUND_DUE:
@@ -251,9 +353,7 @@ def _pending_refunds(order: Order) -> Decimal:
 
 
 def _enqueue_refund(refund: Refund) -> None:
-    from ..tasks import carry_out_refund
-
-    transaction.on_commit(lambda: carry_out_refund.delay(refund.pk))
+    outbox.enqueue(REFUND_TASK, refund.pk)
 
 
 def request_refund(
@@ -318,7 +418,9 @@ def carry_out_refund(*, refund_id: int) -> bool:
     refund = Refund.objects.select_related("order").get(pk=refund_id)
     if refund.status != RefundStatus.REQUESTED:
         return True
-    Refund.objects.filter(pk=refund.pk).update(attempts=F("attempts") + 1)
+    Refund.objects.filter(pk=refund.pk).update(
+        attempts=F("attempts") + 1, last_attempt_at=timezone.now()
+    )
     gateway = get_gateway(refund.order.gateway)
     if gateway is None:
         raise GatewayError(f"gateway {refund.order.gateway!r} is not available")
@@ -360,6 +462,59 @@ def complete_refund(*, refund_id: int, gateway_refund_no: str) -> None:
         else:
             order.status = OrderStatus.PARTIALLY_REFUNDED
         order.save(update_fields=["refunded_amount", "status"])
+
+
+STUCK_REFUND_AFTER = dt.timedelta(minutes=1)  # never tried: its job was lost
+RETRY_REFUND_AFTER = dt.timedelta(minutes=5)  # tried, not done: try again
+
+
+def stuck_refunds(*, now: dt.datetime, limit: int = 500) -> list[int]:
+    """Refunds still requested whose job should have carried them out by now."""
+    never_tried = Q(last_attempt_at__isnull=True, created_at__lte=now - STUCK_REFUND_AFTER)
+    tried_long_ago = Q(last_attempt_at__lte=now - RETRY_REFUND_AFTER)
+    return list(
+        Refund.objects.filter(never_tried | tried_long_ago, status=RefundStatus.REQUESTED)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+CHECK_CLOSED_AFTER = dt.timedelta(minutes=2)  # a notice on its way has arrived by then
+CHECK_CLOSED_WITHIN = dt.timedelta(days=2)
+
+
+def check_closed_orders_with_gateways(*, now: dt.datetime, limit: int = 200) -> int:
+    """Ask the gateway about each order closed unpaid (once, a little after it closed): money
+    it took for one, whose notice never reached MedBook, is returned. Returns how many orders
+    were checked; one the gateway cannot answer for now is asked again next time."""
+    due = Order.objects.filter(
+        status=OrderStatus.CLOSED,
+        gateway_checked_at__isnull=True,
+        closed_at__lte=now - CHECK_CLOSED_AFTER,
+        closed_at__gte=now - CHECK_CLOSED_WITHIN,
+    ).exclude(gateway=Gateway.COUNTER)
+    checked = 0
+    for order in due.order_by("closed_at")[:limit]:
+        gateway = get_gateway(order.gateway)
+        if gateway is None:
+            continue
+        try:
+            notice = gateway.query_payment(out_trade_no=order.out_trade_no)
+        except GatewayError:
+            continue
+        if notice is not None:
+            outcome = confirm_payment(
+                out_trade_no=notice.out_trade_no,
+                gateway_trade_no=notice.gateway_trade_no,
+                amount=notice.amount,
+                paid_at=notice.paid_at,
+                now=now,
+            )
+            if outcome == PaymentOutcome.REFUND_DUE:
+                return_stray_payment(notice=notice)
+        Order.objects.filter(pk=order.pk).update(gateway_checked_at=now)
+        checked += 1
+    return checked
 
 
 # -- cancellation ----------------------------------------------------------------------------------

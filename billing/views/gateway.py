@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from medbook import throttle
+
 from .. import sandbox, services
 from ..gateways import get_gateway
 from ..models import SandboxTrade
 
-MAX_NOTIFICATION_BYTES = 64 * 1024
+MAX_NOTIFICATION_BYTES = 16 * 1024  # real notifications are 1–3 KB
 
 
 @login_not_required
@@ -22,6 +25,12 @@ def gateway_notify(request: HttpRequest, gateway: str) -> HttpResponse:
     adapter = get_gateway(gateway)
     if adapter is None:
         raise Http404("unknown gateway")
+    address = request.META.get("REMOTE_ADDR") or "?"
+    if not throttle.allow(scope="gateway-notify", who=address, rate=settings.MEDBOOK_NOTIFY_RATE):
+        return HttpResponse("fail", status=429, content_type="text/plain")
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > MAX_NOTIFICATION_BYTES:
+        return HttpResponse("fail", status=413, content_type="text/plain")
     if len(request.body) > MAX_NOTIFICATION_BYTES:
         return HttpResponse("fail", status=413, content_type="text/plain")
     notification = services.receive_notification(

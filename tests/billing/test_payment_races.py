@@ -42,7 +42,7 @@ def test_the_same_payment_delivered_five_times_at_once_confirms_once(member) -> 
     assert Appointment.objects.get(pk=order.appointment_id).status == AppointmentStatus.CONFIRMED
 
 
-def test_payment_racing_the_hold_expiry_has_exactly_one_winner(levels) -> None:
+def test_payments_racing_the_expiry_of_their_holds_close_each_hold_once(levels) -> None:
     schedule = ScheduleFactory(capacity=20)
     booked_at = timezone.now() - dt.timedelta(minutes=20)
     orders = [
@@ -71,9 +71,11 @@ def test_payment_racing_the_hold_expiry_has_exactly_one_winner(levels) -> None:
             assert order.status == OrderStatus.CLOSED
             assert order.paid_at is None
             assert order.appointment.status == AppointmentStatus.CANCELLED
+    # Every hold ran out five minutes before its payment reached MedBook: the payment closes
+    # the hold itself when the job has not, and its money goes back.
     payments = Counter(r for r in results[: len(orders)])
     closed = Order.objects.filter(status=OrderStatus.CLOSED).count()
-    assert payments[PaymentOutcome.CONFIRMED] + closed == len(orders)
+    assert closed == len(orders)
     assert payments[PaymentOutcome.REFUND_DUE] == closed
-    assert sum(r for r in results[len(orders) :]) == closed
+    assert sum(r for r in results[len(orders) :]) <= closed
     assert_schedule_invariants(schedule.pk)

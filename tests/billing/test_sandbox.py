@@ -12,6 +12,7 @@ from appointments.choices import AppointmentStatus, Channel
 from billing import sandbox, services
 from billing.choices import OrderStatus
 from billing.models import GatewayNotification, Order, SandboxTrade
+from medbook.models import OutboxTask
 from tests.appointments.factories import ScheduleFactory
 from tests.members.factories import MemberFactory
 
@@ -59,12 +60,33 @@ def test_confirming_records_one_payment_and_queues_its_notification(
 
     with django_capture_on_commit_callbacks() as callbacks:
         first = client.post(url, {"action": "pay"})
-        client.post(url, {"action": "pay"})
 
     assert "支付成功" in first.content.decode() or "已收到" in first.content.decode()
     trade = SandboxTrade.objects.get()
     assert (trade.out_trade_no, trade.amount) == (order.out_trade_no, order.amount)
     assert len(callbacks) == 1
+    promised = OutboxTask.objects.get(task__startswith="billing")
+    assert (promised.task, promised.args) == (
+        "billing.tasks.deliver_sandbox_notification",
+        [trade.pk],
+    )
+
+
+@pytest.mark.core
+@pytest.mark.django_db
+def test_confirming_again_resends_a_notice_medbook_has_not_acknowledged(client, levels) -> None:
+    order = new_order()
+    url = sandbox.checkout_url(order)
+    client.post(url, {"action": "pay"})
+
+    client.post(url, {"action": "pay"})
+    notices = OutboxTask.objects.filter(task="billing.tasks.deliver_sandbox_notification")
+    assert SandboxTrade.objects.count() == 1
+    assert notices.count() == 2
+
+    SandboxTrade.objects.update(notified_at=timezone.now())
+    client.post(url, {"action": "pay"})
+    assert notices.count() == 2
 
 
 @pytest.mark.core

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import pytest
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from medbook.celery import app as celery_app
 from members import delivery, services, tasks
@@ -193,29 +192,6 @@ def test_a_message_is_texted_once_its_transaction_commits(
         assert sms_log.messages() == []
 
     assert sms_log.messages() == [f"SMS to {member.masked_phone}: 【MedBook】就诊提醒：明天"]
-
-
-@pytest.mark.core
-@pytest.mark.django_db
-def test_a_broker_outage_does_not_break_sending_a_message(
-    member, monkeypatch, notify_log, django_capture_on_commit_callbacks
-) -> None:
-    queued: list[int] = []
-
-    def broker_down(message_id: int) -> None:
-        queued.append(message_id)
-        raise OperationalError("[Errno 111] Connection refused")
-
-    monkeypatch.setattr(tasks.deliver_message, "delay", broker_down)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        message = services.send_message(
-            member=member, kind=MessageKind.SUSPENDED, title="停诊通知", body="明天停诊"
-        )
-
-    assert queued == [message.pk]
-    assert Message.objects.filter(pk=message.pk).exists()
-    assert f"Could not queue delivery of message {message.pk}" in notify_log.text
 
 
 @pytest.mark.core

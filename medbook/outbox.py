@@ -1,0 +1,154 @@
+"""The transactional outbox: jobs promised by a business change survive a broker outage.
+
+``enqueue()`` writes the job as a row in the caller's transaction, so the promise is committed
+exactly when the change is. After commit the row is handed to the broker at once and marked
+sent; if the broker is down (or the process dies first) the row stays unsent and the relay job
+(``medbook.tasks.relay_outbox``, every few seconds, and at every worker start) hands it over
+once the broker is back. A row can be handed over twice (sent, then the process died before
+marking it), so every job behind the outbox must be idempotent — they are: each claims its work
+with a conditional update or checks the state it would change.
+
+While the broker is failing, each process stops trying for ``OUTBOX_BROKER_PAUSE`` seconds after
+a failure, so requests don't each wait for a connection timeout; one log line says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+import threading
+import time
+from collections.abc import Iterable
+
+from celery import Task
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import OutboxTask
+
+logger = logging.getLogger("medbook.outbox")
+
+# Rows younger than this are left to the hand-over after commit.
+RELAY_GRACE = dt.timedelta(seconds=5)
+SENT_RETENTION = dt.timedelta(days=7)
+
+
+class _BrokerState:
+    """Per process: when the broker last failed, so callers skip it for a while."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.paused_until = 0.0
+        self.down = False
+
+    def available(self) -> bool:
+        return time.monotonic() >= self.paused_until
+
+    def failed(self, exc: BaseException) -> None:
+        with self.lock:
+            self.paused_until = time.monotonic() + settings.OUTBOX_BROKER_PAUSE
+            if not self.down:
+                self.down = True
+                logger.warning(
+                    "Broker unavailable (%s: %s): promised jobs wait in the outbox",
+                    type(exc).__name__,
+                    str(exc)[:200],
+                )
+
+    def succeeded(self) -> None:
+        if self.down:
+            with self.lock:
+                if self.down:
+                    self.down = False
+                    logger.warning("Broker reachable again: relaying the outbox")
+
+
+broker = _BrokerState()
+
+
+def enqueue(task: str, *args: object, countdown: int | None = None) -> OutboxTask:
+    """Promise the job ``task(*args)`` as part of the current transaction.
+
+    Called inside the change's ``transaction.atomic`` (outside one, the row commits at once).
+    ``countdown`` delays the job (the broker holds it back).
+    """
+    with transaction.atomic():
+        row = OutboxTask.objects.create(
+            task=task,
+            args=list(args),
+            relay_after=timezone.now() + RELAY_GRACE + dt.timedelta(seconds=countdown or 0),
+        )
+        transaction.on_commit(lambda: _hand_over([row], countdown=countdown), robust=True)
+    return row
+
+
+def _task(name: str) -> Task:
+    """The task named ``name`` (its module imported: web processes don't autodiscover)."""
+    module, _, attribute = name.rpartition(".")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def _send(row: OutboxTask, countdown: int | None = None) -> None:
+    _task(row.task).apply_async(
+        args=row.args, countdown=countdown, retry=False, headers={"outbox_id": row.pk}
+    )
+
+
+def _hand_over(rows: Iterable[OutboxTask], countdown: int | None = None) -> int:
+    """Send ``rows`` to the broker and mark them sent; stop at the first broker failure."""
+    sent = 0
+    for row in rows:
+        if not broker.available():
+            break
+        try:
+            _send(row, countdown)
+        except Exception as exc:  # any broker or connection error: the row stays unsent
+            broker.failed(exc)
+            OutboxTask.objects.filter(pk=row.pk).update(
+                attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:200]
+            )
+            break
+        broker.succeeded()
+        OutboxTask.objects.filter(pk=row.pk, sent_at__isnull=True).update(
+            sent_at=timezone.now(), attempts=F("attempts") + 1
+        )
+        sent += 1
+    return sent
+
+
+def relay(*, now: dt.datetime | None = None, batch: int = 200) -> int:
+    """Hand over every promised job the after-commit hand-over did not (the periodic job).
+
+    Rows are claimed with ``SKIP LOCKED``, so several relays never send the same row at once.
+    Returns how many were sent.
+    """
+    now = now or timezone.now()
+    total = 0
+    broker.paused_until = 0.0  # the relay itself always tries
+    while True:
+        with transaction.atomic():
+            rows = list(
+                OutboxTask.objects.select_for_update(skip_locked=True)
+                .filter(sent_at__isnull=True, relay_after__lte=now)
+                .order_by("relay_after", "pk")[:batch]
+            )
+            if not rows:
+                return total
+            sent = _hand_over(rows)
+        total += sent
+        if sent < len(rows):  # the broker failed: try again next time
+            return total
+
+
+def pending_count() -> int:
+    return OutboxTask.objects.filter(sent_at__isnull=True).count()
+
+
+def purge_sent(*, now: dt.datetime | None = None) -> int:
+    """Forget rows handed over more than a week ago."""
+    now = now or timezone.now()
+    deleted, _ = OutboxTask.objects.filter(sent_at__lt=now - SENT_RETENTION).delete()
+    return deleted
