@@ -124,7 +124,7 @@ def test_a_killed_worker_comes_back_and_ctrl_c_stops_everything_with_0(demo: Dem
     assert demo.process.poll() is None
 
     running = demo.children().values()
-    demo.process.send_signal(signal.SIGINT)
+    os.killpg(demo.process.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole process group
     assert demo.process.wait(30) == 0
     assert not any(Path(f"/proc/{pid}").exists() for pid in running), "a process outlived dev.py"
     assert "stopping MedBook" not in demo.output
