@@ -164,3 +164,23 @@ def test_it_answers_429_when_a_number_change_is_asked_twice_quickly(levels) -> N
     client2.force_login(other.user)
     response = client2.post(reverse("account_change_phone"), {"phone": "13900005555"})
     assert response.status_code == 429
+
+
+def test_it_hashes_as_often_on_login_whether_or_not_the_number_is_registered(
+    levels, settings
+) -> None:
+    """A guard against sign-up's timing leak on the login page: a wrong password for a
+    member's number and any password for a stranger's number cost the same hashing (Django's
+    ModelBackend hashes for an unknown username, allauth's backend for a known number)."""
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    member = MemberFactory(phone="+8613800003333")
+    member.user.set_password(PASSWORD)
+    member.user.save()
+
+    counts = []
+    for login in ("13800003333", "13800004444"):
+        CountingHasher.encoded = 0
+        response = Client().post(reverse("account_login"), {"login": login, "password": "x1"})
+        assert response.status_code == 200
+        counts.append(CountingHasher.encoded)
+    assert counts[0] == counts[1] >= 1, counts
