@@ -383,6 +383,7 @@ ADMIN_URL = env("DJANGO_ADMIN_URL", "admin/") or "admin/"
 # ---------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+MEDBOOK_LOGIN_CODE_RATE_IP = env("MEDBOOK_LOGIN_CODE_RATE_IP", "30/3600") or "30/3600"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("CLINIC_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True

@@ -31,6 +31,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from medbook import audit, throttle
+from medbook.audit import client_ip
 from medbook.personal_data import mask_phone, normalize_phone
 
 from . import codes
@@ -106,11 +107,17 @@ def wait_before_checking() -> None:
 # -- the texted code ---------------------------------------------------------------------------
 
 
-def send_login_code(*, key: str) -> bool:
-    """Text a new login code to the account's number. False when too many were sent lately
-    (the earlier code still works). A number that is no member's is counted alike, gets no
-    text, and the answer is the same."""
-    if not throttle.allow(scope=LOGIN_CODES, who=key, rate=settings.MEDBOOK_LOGIN_CODE_RATE):
+def send_login_code(*, key: str, request: HttpRequest) -> bool:
+    """Text a new login code to the account's number. False when too many were sent lately to
+    the number or asked for from the address (the earlier code still works). A number that is
+    no member's is counted alike, gets no text, and the answer is the same."""
+    per_number = throttle.allow(scope=LOGIN_CODES, who=key, rate=settings.MEDBOOK_LOGIN_CODE_RATE)
+    per_address = throttle.allow(
+        scope=f"{LOGIN_CODES}-ip",
+        who=client_ip(request) or "-",
+        rate=settings.MEDBOOK_LOGIN_CODE_RATE_IP,
+    )
+    if not (per_number and per_address):
         return False
     member = _member_for(key)
     if member is not None:

@@ -182,7 +182,7 @@ LOGIN_CODE_SESSION_KEY = "medbook_login_code"
 
 
 def _start_login_code(request: HttpRequest, key: str) -> HttpResponse:
-    sent = lockout.send_login_code(key=key)
+    sent = lockout.send_login_code(key=key, request=request)
     request.session[LOGIN_CODE_SESSION_KEY] = {
         "key": key,
         "masked": lockout.masked_number(key),
@@ -204,7 +204,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
         return redirect("account_login")
     key = pending["key"]
     if request.method == "POST" and "resend" in request.POST:
-        if lockout.send_login_code(key=key):
+        if lockout.send_login_code(key=key, request=request):
             messages.success(request, _("A new code is on its way."))
         else:
             messages.error(request, _("Too many codes were requested. Please wait a few minutes."))

@@ -122,6 +122,17 @@ def test_it_limits_how_many_codes_are_texted(client, levels, sms_log, settings) 
     assert len(sms_log.messages()) == 2
 
 
+def test_it_limits_how_many_login_codes_one_address_asks_for(
+    client, levels, sms_log, settings
+) -> None:
+    """One address cannot text codes to number after number."""
+    settings.MEDBOOK_LOGIN_CODE_RATE_IP = "2/3600"
+    for n in range(3):
+        _member(f"+861370000555{n}")
+        _lock(Client(), f"1370000555{n}")
+    assert len(sms_log.messages()) == 2
+
+
 def test_a_locked_member_learns_nothing_about_the_password_without_the_code(
     client, levels, sms_log, settings
 ) -> None:
