@@ -56,7 +56,7 @@ def today(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
+@require_http_methods(["GET", "POST"])
 @staff_required("appointments.check_in_appointment")
 def check_in(request: HttpRequest) -> HttpResponse:
     """Find today's appointment by mobile number (exact, through the blind index) or by

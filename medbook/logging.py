@@ -30,3 +30,15 @@ class MaskPersonalData(logging.Filter):
         if record.exc_text:
             record.exc_text = mask_text(record.exc_text)
         return True
+
+
+class ClientErrorsInOneLine(logging.Filter):
+    """A 4xx (a refused permission above all: Django logs a PermissionDenied with its traceback)
+    is the client's doing, not a fault: one line, status and path, no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
@@ -11,9 +12,9 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth import middleware as auth_middleware
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 
 
@@ -39,6 +40,64 @@ class ClinicLanguageMiddleware:
         return response
 
 
+# C0 controls, DEL and C1 controls. Posted text may hold tabs and line breaks (text areas);
+# an address, its parameters and the names of posted fields may not.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class InputPolicyMiddleware:
+    """One policy for every text input: a NUL byte or another control character in the path,
+    a query parameter or a posted field is a 400 with a clear message, before any view (or the
+    database, which refuses NUL) sees it. Tabs and line breaks are allowed in posted values."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._refused(request):
+            return render(
+                request,
+                "400.html",
+                {
+                    "message": _(
+                        "The request contains a control character (such as a NUL byte) that no "
+                        "field accepts. Please remove it and try again."
+                    )
+                },
+                status=400,
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def _refused(request: HttpRequest) -> bool:
+        if _CONTROL.search(request.path) or _any(_CONTROL, request.GET.lists(), values=True):
+            return True
+        if request.method != "POST" or request.content_type not in FORM_TYPES:
+            return False
+        if request.content_type == "multipart/form-data":
+            request.body  # noqa: B018  (read it first: a view may still want the raw body)
+        if _any(_CONTROL, request.POST.lists(), values=False):
+            return True
+        return _any(_CONTROL_BUT_WHITESPACE, request.POST.lists(), keys=False)
+
+
+def _any(
+    pattern: re.Pattern,
+    items: Iterable[tuple[str, list]],
+    *,
+    keys: bool = True,
+    values: bool = True,
+) -> bool:
+    for key, found in items:
+        if keys and pattern.search(key):
+            return True
+        if values and any(isinstance(v, str) and pattern.search(v) for v in found):
+            return True
+    return False
+
+
 class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
     """Every page needs a login unless its view is marked ``@login_not_required``.
 
@@ -50,6 +109,55 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
         if request.path.startswith("/" + settings.ADMIN_URL):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class HeadAsGetMiddleware:
+    """HEAD is answered wherever GET is, as GET without the body (what Django's class-based
+    views do), so uptime checkers see the page's real status and never a 405; function views
+    need only allow GET."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "HEAD":
+            return self.get_response(request)
+        request.method = "GET"
+        try:
+            response = self.get_response(request)
+        finally:
+            request.method = "HEAD"
+        if response.streaming:
+            response.streaming_content = []
+        else:
+            response.content = b""
+        return response
+
+
+# Anonymous pages that show order or account data (the cashier's signed link, the pages of a
+# code sent to a number): not stored either.
+NO_STORE_VIEWS = frozenset(
+    {"billing:sandbox_cashier", "members:password_reset_code", "members:login_code"}
+)
+
+
+class NoStoreMiddleware:
+    """Nothing shown to a logged-in user, nor the anonymous pages in NO_STORE_VIEWS, is kept
+    by a browser or a proxy: ``Cache-Control: no-store, private`` is added to whatever the view
+    set (a view's own ``no-cache`` for a polled fragment stays; ``public`` becomes private)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        match = getattr(request, "resolver_match", None)
+        if (user is not None and user.is_authenticated) or (
+            match is not None and match.view_name in NO_STORE_VIEWS
+        ):
+            patch_cache_control(response, no_store=True, private=True)
+        return response
 
 
 class SecurityHeadersMiddleware:

@@ -142,11 +142,17 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "medbook.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # HEAD wherever GET (uptime checks): answered as GET without the body.
+    "medbook.middleware.HeadAsGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "medbook.middleware.ClinicLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: no-store, private on every response to a logged-in user.
+    "medbook.middleware.NoStoreMiddleware",
+    # A control character (NUL …) in the address or a posted field: 400, before any view.
+    "medbook.middleware.InputPolicyMiddleware",
     # A control character (NUL …) in the address or a posted field: 400, before any view.
     "medbook.middleware.InputPolicyMiddleware",
     # Every page needs a login unless its view is marked @login_not_required (public pages).
@@ -517,7 +523,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"mask_personal_data": {"()": "medbook.logging.MaskPersonalData"}},
+    "filters": {
+        "mask_personal_data": {"()": "medbook.logging.MaskPersonalData"},
+        "client_errors_in_one_line": {"()": "medbook.logging.ClientErrorsInOneLine"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -526,5 +535,10 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # A 403 (or any 4xx) is one line without a traceback.
+        "django.request": {"filters": ["client_errors_in_one_line"]},
+        "django.security": {"filters": ["client_errors_in_one_line"]},
+    },
 }

@@ -21,7 +21,7 @@ from .forms import MemberSearchForm
 from .models import MemberLevel
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
+@require_http_methods(["GET", "POST"])
 @staff_required("members.view_member")
 def members(request: HttpRequest) -> HttpResponse:
     """Search by mobile or ID number (exact, through the blind index), name or level.
@@ -113,7 +113,7 @@ def level_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if moved:
             messages.info(
                 request,
-                _("%(n)d members moved to the level the new threshold gives.") % {"n": moved},
+                _("Members moved to the level the new threshold gives: %(n)d.") % {"n": moved},
             )
         return redirect("staff:levels")
     return render(

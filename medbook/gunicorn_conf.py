@@ -1,0 +1,55 @@
+"""gunicorn settings for production: ``gunicorn -c python:medbook.gunicorn_conf medbook.wsgi``.
+
+The access log never holds a query string (nor a referrer's or a redirect's): addresses may
+carry search words, tokens or, from an old bookmark, a phone number. Everything else is
+gunicorn's default (override on the command line, e.g. ``--workers 4 --bind 0.0.0.0:8000``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from gunicorn.glogging import Logger
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+accesslog = "-"
+logger_class = "medbook.gunicorn_conf.QuerylessAccessLogger"
+
+# The atoms (of gunicorn's access_log_format) that may hold an address with a query string.
+_URL_ATOMS = (
+    "f",
+    "{referer}i",
+    "{location}o",
+    "{raw_uri}e",
+    "{request_uri}e",
+    "{http_referer}e",
+)
+_QUERY_ATOMS = ("q", "{query_string}e")
+
+
+def without_query(address: str | None) -> str | None:
+    """``/staff/members/?q=138…`` → ``/staff/members/?…``: the path stays, its query goes."""
+    if not isinstance(address, str) or "?" not in address:
+        return address
+    return address.split("?", 1)[0] + "?…"
+
+
+class QuerylessAccessLogger(Logger):
+    """gunicorn's logger with every query string left out of the access log."""
+
+    def atoms(self, resp: object, req: object, environ: dict, request_time: dt.timedelta) -> dict:
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["r"] = "{} {} {}".format(
+            environ.get("REQUEST_METHOD", "-"),
+            without_query(environ.get("RAW_URI") or environ.get("PATH_INFO", "")),
+            environ.get("SERVER_PROTOCOL", "-"),
+        )
+        for key in _URL_ATOMS:
+            if key in atoms:
+                atoms[key] = without_query(atoms[key])
+        for key in _QUERY_ATOMS:
+            if atoms.get(key):
+                atoms[key] = "…"
+        return atoms
