@@ -184,3 +184,22 @@ class PickForm(forms.Form):
     """One row picked from a list on a page (its id), e.g. the holiday to delete."""
 
     pk = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
+class BookForMemberForm(forms.Form):
+    """The desk books a member into one session (staff:member_book): the session must exist,
+    whatever was posted for it."""
+
+    schedule = forms.ModelChoiceField(
+        label=_("Session"),
+        queryset=Schedule.objects.all(),
+        error_messages={
+            "required": _("Choose a session from the list."),
+            "invalid_choice": _("Choose a session from the list."),
+        },
+    )
+    override_reason = forms.CharField(
+        label=_("Reason to override the member's limits (optional)"),
+        max_length=200,
+        required=False,
+    )
