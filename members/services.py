@@ -24,7 +24,13 @@ from .models import (
     PointsReason,
     User,
 )
-from .selectors import NOT_QUALIFYING, level_by_rule, member_by_phone, qualifying_points
+from .selectors import (
+    NOT_QUALIFYING,
+    level_by_rule,
+    member_by_phone,
+    members_with_level_drift,
+    qualifying_points,
+)
 
 
 @transaction.atomic
@@ -197,10 +203,11 @@ def apply_level_rule_to_all(*, by: User | None = None, request=None) -> int:
     """After a level's threshold changed: every member to the level the rule now gives (levels
     set by staff stay). Returns how many members changed level; logged when any did."""
     changed = 0
-    for pk in Member.objects.order_by("pk").values_list("pk", flat=True).iterator():
-        member = Member.objects.select_for_update(of=("self",)).select_related(
-            "level", "level_grant"
-        )
+    # Only the members whose level the rule no longer gives (one query finds them), in
+    # primary-key order.
+    drifted = members_with_level_drift().filter(level_grant__isnull=True)
+    for pk in list(drifted.values_list("pk", flat=True)):
+        member = Member.objects.select_for_update(of=("self",)).select_related("level")
         changed += _apply_level_rule(member=member.get(pk=pk), raised=False)
     if changed and by is not None:
         audit.record(
