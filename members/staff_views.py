@@ -45,7 +45,10 @@ def members(request: HttpRequest) -> HttpResponse:
         )
     token = request.GET.get("search", "")
     stashed = stashed_search(request, kind="members", token=token)
-    search = selectors.MemberSearch(**stashed) if stashed else selectors.MemberSearch()
+    try:
+        search = selectors.MemberSearch(**stashed) if stashed else selectors.MemberSearch()
+    except TypeError:  # kept by an older version: start afresh
+        stashed, search = None, selectors.MemberSearch()
     form = MemberSearchForm(
         initial={
             "q": search.name,
