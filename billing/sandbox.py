@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 import urllib.error
 import urllib.request
 from decimal import Decimal
@@ -103,6 +104,7 @@ def deliver_notification(*, trade_id: int) -> bool:
     if trade.notified_at is not None:
         return True
     SandboxTrade.objects.filter(pk=trade.pk).update(notify_attempts=F("notify_attempts") + 1)
+    _latency()
     body = notification_body(
         out_trade_no=trade.out_trade_no,
         trade_no=trade.trade_no,
@@ -149,10 +151,17 @@ def refund(*, out_trade_no: str, trade_no: str, out_refund_no: str, amount: Deci
         refunded = trade.refunds.aggregate(total=Sum("amount"))["total"] or Decimal("0")
         if refunded + amount > trade.amount:
             raise GatewayError("refund exceeds the payment")
-        return SandboxRefund.objects.create(
+        refund_no = SandboxRefund.objects.create(
             trade=trade,
             out_refund_no=out_refund_no,
             refund_no=f"SR{secrets.token_hex(10)}",
             amount=amount,
             refunded_at=timezone.now(),
         ).refund_no
+    _latency()  # the money is back; the answer is on its way
+    return refund_no
+
+
+def _latency() -> None:
+    if settings.MEDBOOK_SANDBOX_LATENCY_MS:
+        time.sleep(settings.MEDBOOK_SANDBOX_LATENCY_MS / 1000)

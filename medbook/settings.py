@@ -153,8 +153,6 @@ MIDDLEWARE = [
     "medbook.middleware.NoStoreMiddleware",
     # A control character (NUL …) in the address or a posted field: 400, before any view.
     "medbook.middleware.InputPolicyMiddleware",
-    # A control character (NUL …) in the address or a posted field: 400, before any view.
-    "medbook.middleware.InputPolicyMiddleware",
     # Every page needs a login unless its view is marked @login_not_required (public pages).
     "medbook.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -215,39 +213,58 @@ else:
     if default_db["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or sqlite:/// URL.")
     if env_bool("DATABASE_POOL", True):
+        # While PostgreSQL is unreachable a request waits at most DATABASE_POOL_TIMEOUT seconds
+        # for a connection and is answered 503 (medbook/failures.py), so web workers don't pile
+        # up; a pooled connection is checked before use, and the pool reconnects every half
+        # second (medbook/apps.py), so service resumes within a second of PostgreSQL's return.
         default_db["OPTIONS"] = {
+            "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 2),
             "pool": {
                 "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
                 "max_size": env_int("DATABASE_POOL_MAX_SIZE", 20),
-                "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
-            }
+                "timeout": env_int("DATABASE_POOL_TIMEOUT", 2),
+            },
         }
+        default_db["CONN_HEALTH_CHECKS"] = True  # with a pool: checked when taken from it
     else:
         default_db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
+        default_db["CONN_HEALTH_CHECKS"] = True
+        default_db["OPTIONS"] = {"connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 2)}
     DATABASES = {"default": default_db}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ---------------------------------------------------------------------------------------------
 # Cache: Redis when REDIS_URL is set (shared by every process), local memory otherwise.
-# The cache only ever holds hints (e.g. "sold out"): a Redis outage slows answers, it never
-# changes a booking, so errors are ignored and logged.
+# With Redis, a circuit breaker sends the cache to a database table while Redis is unreachable
+# (medbook/cache.py): limits and logins keep working, and a hung Redis costs one short timeout
+# per process every BREAKER_SECONDS, not one per call.
 # ---------------------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", "") or ""
 if REDIS_URL:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    _cache_prefix = env("CACHE_KEY_PREFIX", "medbook")
+    _redis_timeout = float(env("REDIS_SOCKET_TIMEOUT", "0.5") or 0.5)
     CACHES = {
         "default": {
+            "BACKEND": "medbook.cache.FailoverCache",
+            "OPTIONS": {"PRIMARY": "redis", "FALLBACK": "database"},
+        },
+        "redis": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "medbook"),
+            "KEY_PREFIX": _cache_prefix,
             "OPTIONS": {
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 1,
-                "SOCKET_TIMEOUT": 1,
+                "SOCKET_CONNECT_TIMEOUT": _redis_timeout,
+                "SOCKET_TIMEOUT": _redis_timeout,
+                # No retries inside the client: the breaker decides when to try again.
+                "CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), 0)},
             },
-        }
+        },
+        "database": {"BACKEND": "medbook.cache.DatabaseCache", "KEY_PREFIX": _cache_prefix},
     }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -272,6 +289,8 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# Deployments (or test runs) sharing one broker keep their jobs apart by queue name.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery") or "celery"
 # A request that enqueues a job while the broker is down waits at most about a second.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
@@ -364,6 +383,7 @@ MEDBOOK_LOGIN_FAILURE_WINDOW = env_int("MEDBOOK_LOGIN_FAILURE_WINDOW", 30 * 60) 
 MEDBOOK_STAFF_LOCKOUT_DELAY = env_int("MEDBOOK_STAFF_LOCKOUT_DELAY", 3)  # seconds
 # Login codes texted to one account: at most these ("count/seconds", all must hold).
 MEDBOOK_LOGIN_CODE_RATE = env("MEDBOOK_LOGIN_CODE_RATE", "1/60,10/3600") or "1/60,10/3600"
+MEDBOOK_LOGIN_CODE_RATE_IP = env("MEDBOOK_LOGIN_CODE_RATE_IP", "30/3600") or "30/3600"
 MEDBOOK_SMS_BACKEND = env("MEDBOOK_SMS_BACKEND", "members.sms.LogSMSBackend")
 MEDBOOK_SMS_SIGNATURE = env("MEDBOOK_SMS_SIGNATURE", "MedBook")
 # In-app messages also go out by text (these kinds; empty: none) and by e-mail (every kind, when
@@ -389,7 +409,6 @@ ADMIN_URL = env("DJANGO_ADMIN_URL", "admin/") or "admin/"
 # ---------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
-MEDBOOK_LOGIN_CODE_RATE_IP = env("MEDBOOK_LOGIN_CODE_RATE_IP", "30/3600") or "30/3600"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("CLINIC_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
@@ -515,6 +534,8 @@ if not _GATEWAY_SWITCHES.get(MEDBOOK_PAYMENT_GATEWAY):
         "(sandbox; alipay needs MEDBOOK_ALIPAY_*; wechat needs MEDBOOK_WECHAT_*)."
     )
 # Where gateways (and the sandbox's notify job) reach this MedBook.
+# The sandbox gateway answers this many milliseconds late (to show and test slow gateways).
+MEDBOOK_SANDBOX_LATENCY_MS = env_int("MEDBOOK_SANDBOX_LATENCY_MS", 0)
 MEDBOOK_PUBLIC_URL = env("MEDBOOK_PUBLIC_URL", "http://127.0.0.1:8000") or "http://127.0.0.1:8000"
 MEDBOOK_PHONE_REGION = env("MEDBOOK_PHONE_REGION", "CN")
 MEDBOOK_SOLD_OUT_CACHE_SECONDS = env_int("MEDBOOK_SOLD_OUT_CACHE_SECONDS", 60)
@@ -526,6 +547,7 @@ LOGGING = {
     "filters": {
         "mask_personal_data": {"()": "medbook.logging.MaskPersonalData"},
         "client_errors_in_one_line": {"()": "medbook.logging.ClientErrorsInOneLine"},
+        "outages_in_one_line": {"()": "medbook.failures.OutagesInOneLine"},
     },
     "handlers": {
         "console": {
@@ -538,7 +560,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         # A 403 (or any 4xx) is one line without a traceback.
-        "django.request": {"filters": ["client_errors_in_one_line"]},
+        "django.request": {"filters": ["client_errors_in_one_line", "outages_in_one_line"]},
         "django.security": {"filters": ["client_errors_in_one_line"]},
     },
 }

@@ -40,3 +40,6 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
+
+# A database outage is a 503 with Retry-After (medbook/failures.py), anything else a 500.
+handler500 = "medbook.failures.server_error"

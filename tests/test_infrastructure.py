@@ -2,7 +2,7 @@
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 
 
@@ -15,9 +15,10 @@ def test_it_talks_to_postgresql() -> None:
 
 
 def test_it_talks_to_redis() -> None:
-    assert settings.CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache"
+    assert settings.CACHES["redis"]["BACKEND"] == "django_redis.cache.RedisCache"
     from django_redis import get_redis_connection
 
-    assert get_redis_connection("default").ping() is True
+    assert get_redis_connection("redis").ping() is True
     cache.set("infrastructure-probe", "ok", 5)
     assert cache.get("infrastructure-probe") == "ok"
+    assert caches["redis"].get("infrastructure-probe") == "ok"  # Redis itself, not the fallback

@@ -99,11 +99,11 @@ print(allowed)
 @pytest.mark.postgres
 def test_a_limit_holds_across_processes(settings) -> None:
     """Two OS processes share one counter in Redis: 80 attempts, 50 allowed, not 80."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    assert "redis" in settings.CACHES["default"]["BACKEND"].lower()
+    assert "redis" in settings.CACHES["redis"]["BACKEND"].lower()
     throttle.reset(scope="cross", who="one", window=600)
-    cache.delete_pattern("throttle:cross:*")
+    caches["redis"].delete_pattern("throttle:cross:*")
     env_script = SCRIPT.format(root=str(ROOT))
     processes = [
         subprocess.Popen([sys.executable, "-c", env_script], stdout=subprocess.PIPE, text=True)

@@ -98,7 +98,7 @@ def _redis_keys() -> list[str]:
 
 
 def test_it_keeps_phone_numbers_and_usernames_out_of_redis_keys(levels, settings) -> None:
-    assert "redis" in settings.CACHES["default"]["BACKEND"].lower()
+    assert "redis" in settings.CACHES["redis"]["BACKEND"].lower()
     MemberFactory(phone="+8613700001111")
     staff_user("deskuser1", FRONT_DESK)
     client = Client()
