@@ -78,7 +78,7 @@ class Channel(filesystem.Channel):
             taken = os.path.join(folder, f".{filename}.taken-{os.getpid()}")
             try:
                 os.rename(source, taken)  # atomic: of several consumers exactly one gets it
-            except FileNotFoundError:
+            except OSError:  # taken by another consumer meanwhile (or not ours to take)
                 continue
             try:
                 with open(taken, "rb") as f:
