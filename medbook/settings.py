@@ -230,6 +230,8 @@ else:
         default_db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
         default_db["CONN_HEALTH_CHECKS"] = True
         default_db["OPTIONS"] = {"connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 2)}
+    # Django's backend plus a circuit breaker for outages (medbook/postgresql/base.py).
+    default_db["ENGINE"] = "medbook.postgresql"
     DATABASES = {"default": default_db}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -559,6 +561,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # Each failed reconnect of the pool (every half second) is not news: the breaker
+        # (medbook.database) says once that PostgreSQL is down and once that it is back.
+        "psycopg.pool": {"level": "ERROR"},
         # A 403 (or any 4xx) is one line without a traceback.
         "django.request": {"filters": ["client_errors_in_one_line", "outages_in_one_line"]},
         "django.security": {"filters": ["client_errors_in_one_line"]},

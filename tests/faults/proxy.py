@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import threading
 import time
 
@@ -55,11 +56,7 @@ class FaultProxy:
         with self._lock:
             sockets, self._sockets = self._sockets, set()
         for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(
-                    socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
-                )
-                sock.close()
+            _reset(sock)
 
     def _accept(self) -> None:
         while not self._stopped:
@@ -69,11 +66,7 @@ class FaultProxy:
                 return
             self.accepted += 1
             if self.mode == "refuse":
-                with contextlib.suppress(OSError):
-                    client.setsockopt(
-                        socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
-                    )
-                    client.close()
+                _reset(client)
                 continue
             threading.Thread(target=self._connect, args=(client,), daemon=True).start()
 
@@ -108,3 +101,13 @@ class FaultProxy:
                     sock.close()
             with self._lock:
                 self._sockets -= {source, target}
+
+
+def _reset(sock: socket.socket) -> None:
+    """Drop a connection at once (RST), waking a thread blocked reading it."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        sock.close()
