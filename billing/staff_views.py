@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from appointments import exceptions as booking_errors
 from appointments import selectors as appointment_selectors
 from appointments.choices import ScheduleStatus
+from appointments.forms import BookForMemberForm
 from appointments.models import Appointment, Department, Schedule
 from appointments.services import may_run_queue
 from medbook.staff import staff_required
@@ -121,13 +122,16 @@ def appointment(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required("appointments.book_for_member")
 def book_for_member(request: HttpRequest, member_pk: int) -> HttpResponse:
     member = get_object_or_404(Member, pk=member_pk)
-    schedule = get_object_or_404(Schedule, pk=request.POST.get("schedule") or 0)
+    form = BookForMemberForm(request.POST)
+    if not form.is_valid():
+        message = " ".join(text for errors in form.errors.values() for text in errors)
+        return render(request, "400.html", {"message": message}, status=400)
     try:
         booked = services.book_for_member(
             member=member,
-            schedule=schedule,
+            schedule=form.cleaned_data["schedule"],
             by=request.user,
-            override_reason=request.POST.get("override_reason", ""),
+            override_reason=form.cleaned_data["override_reason"],
         )
     except booking_errors.AppointmentError as exc:
         messages.error(request, exc.message)

@@ -291,11 +291,6 @@ def test_it_refuses_points_beyond_the_database_range_with_a_400(client, front_de
     assert not PointsEntry.objects.filter(member=member).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the view is billing/staff_views.py book_for_member, outside this change: it needs "
-    "a form with a ModelChoiceField (see the issue 10 report)",
-)
 def test_it_refuses_a_session_that_is_not_a_number_with_a_400(client, front_desk, member) -> None:
     client.force_login(front_desk)
 
