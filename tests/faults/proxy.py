@@ -96,9 +96,10 @@ class FaultProxy:
         except OSError:
             pass
         finally:
+            # shutdown(), not just close(): it wakes the other direction's thread, blocked
+            # reading the peer; a bare close() would leave that connection open.
             for sock in (source, target):
-                with contextlib.suppress(OSError):
-                    sock.close()
+                _reset(sock)
             with self._lock:
                 self._sockets -= {source, target}
 
