@@ -114,5 +114,28 @@ class AlipayGateway:
             raise GatewayError(f"alipay refund refused: {response.get('sub_msg') or response}")
         return f"{response.get('trade_no', gateway_trade_no)}/{out_refund_no}"
 
+    def query_payment(self, *, out_trade_no: str) -> PaymentNotice | None:
+        """alipay.trade.query: the payment of ``out_trade_no``, or None if Alipay has none."""
+        try:
+            response = self.client.api_alipay_trade_query(out_trade_no=out_trade_no)
+        except (AliPayException, AliPayValidationError, urllib.error.URLError, OSError) as exc:
+            raise GatewayError(f"alipay query failed: {exc}") from exc
+        if response.get("sub_code") == "ACQ.TRADE_NOT_EXIST":
+            return None
+        if response.get("code") != "10000":
+            raise GatewayError(f"alipay query refused: {response.get('sub_msg') or response}")
+        if response.get("trade_status") not in PAID_STATUSES:
+            return None
+        try:
+            paid_at = dt.datetime.strptime(response["send_pay_date"], "%Y-%m-%d %H:%M:%S")
+            return PaymentNotice(
+                out_trade_no=response["out_trade_no"],
+                gateway_trade_no=response["trade_no"],
+                amount=Decimal(response["total_amount"]),
+                paid_at=paid_at.replace(tzinfo=BEIJING),
+            )
+        except (KeyError, ValueError, InvalidOperation) as exc:
+            raise GatewayError(f"alipay query answer incomplete: {exc}") from exc
+
     def statement(self, *, start: dt.datetime, end: dt.datetime) -> list[StatementEntry]:
         return alipay_statement(start.date())

@@ -135,5 +135,30 @@ class WechatPayGateway:
             raise GatewayError(f"wechat refund status {answer.get('status')!r}")
         return str(answer["refund_id"])
 
+    def query_payment(self, *, out_trade_no: str) -> PaymentNotice | None:
+        """Query by out_trade_no: the payment, or None if WeChat Pay has none (not paid)."""
+        try:
+            code, message = self.client.query(out_trade_no=out_trade_no)
+        except (requests.RequestException, OSError) as exc:
+            raise GatewayError(f"wechat query failed: {exc}") from exc
+        except Exception as exc:
+            raise GatewayError(f"wechat query not verified: {exc}") from exc
+        if code == 404:
+            return None
+        if code != 200:
+            raise GatewayError(f"wechat query refused ({code}): {str(message)[:150]}")
+        try:
+            answer = json.loads(message)
+            if answer.get("trade_state") != "SUCCESS":
+                return None
+            return PaymentNotice(
+                out_trade_no=answer["out_trade_no"],
+                gateway_trade_no=answer["transaction_id"],
+                amount=Decimal(answer["amount"]["total"]) / 100,
+                paid_at=dt.datetime.fromisoformat(answer["success_time"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GatewayError(f"wechat query answer incomplete: {exc}") from exc
+
     def statement(self, *, start: dt.datetime, end: dt.datetime) -> list[StatementEntry]:
         return wechat_statement(start.date())

@@ -144,6 +144,7 @@ class FakeAlipay(BaseHTTPRequestHandler):
 
     keys: dict = {}
     requests: list = []
+    paid: dict = {}  # out_trade_no -> (trade_no, amount) that alipay.trade.query reports
 
     def do_GET(self) -> None:
         query = dict(parse_qsl(urlparse(self.path).query))
@@ -151,6 +152,8 @@ class FakeAlipay(BaseHTTPRequestHandler):
         unsigned = "&".join(f"{k}={v}" for k, v in sorted(query.items()))
         biz = json.loads(query["biz_content"])
         self.requests.append((query["method"], biz, verify(self.keys["app"], unsigned, signature)))
+        if query["method"] == "alipay.trade.query":
+            return self.answer_query(biz)
         content = json.dumps(
             {
                 "code": "10000",
@@ -172,13 +175,33 @@ class FakeAlipay(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw.encode())
 
+    def answer_query(self, biz: dict) -> None:
+        """alipay.trade.query: a trade in ``paid`` is TRADE_SUCCESS, any other does not exist."""
+        paid = self.paid.get(biz["out_trade_no"])
+        if paid is None:
+            fields = {"code": "40004", "msg": "Business Failed"}
+            fields |= {"sub_code": "ACQ.TRADE_NOT_EXIST", "sub_msg": "交易不存在"}
+        else:
+            fields = {"code": "10000", "msg": "Success", "trade_status": "TRADE_SUCCESS"}
+            fields |= {"out_trade_no": biz["out_trade_no"], "trade_no": paid[0]}
+            fields |= {"total_amount": paid[1], "send_pay_date": "2026-11-24 10:15:00"}
+        content = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+        raw = (
+            f'{{"alipay_trade_query_response":{content},'
+            f'"sign":"{sign(self.keys["alipay"], content)}"}}'
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.end_headers()
+        self.wfile.write(raw.encode())
+
     def log_message(self, *args: object) -> None:
         pass
 
 
 @pytest.fixture
 def fake_alipay(keys, settings):
-    FakeAlipay.keys, FakeAlipay.requests = keys, []
+    FakeAlipay.keys, FakeAlipay.requests, FakeAlipay.paid = keys, [], {}
     server = HTTPServer(("127.0.0.1", 0), FakeAlipay)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -206,3 +229,22 @@ def test_a_refund_is_an_rsa2_signed_request_answered_and_verified(
     assert (method, signed) == ("alipay.trade.refund", True)
     assert (biz["out_request_no"], biz["refund_amount"]) == (refund.out_refund_no, "50.00")
     assert Refund.objects.count() == 1
+
+
+def test_the_gateway_is_asked_whether_an_order_closed_unpaid_was_paid(
+    keys, fake_alipay, alipay, order
+) -> None:
+    gateway = get_gateway("alipay")
+    assert gateway.query_payment(out_trade_no=order.out_trade_no) is None
+
+    fake_alipay.paid[order.out_trade_no] = ("2026112422001448621414433999", "50.00")
+    notice = gateway.query_payment(out_trade_no=order.out_trade_no)
+
+    assert (notice.gateway_trade_no, notice.amount) == (
+        "2026112422001448621414433999",
+        Decimal("50.00"),
+    )
+    assert notice.paid_at.isoformat() == "2026-11-24T10:15:00+08:00"
+    assert [(method, signed) for method, _, signed in fake_alipay.requests] == [
+        ("alipay.trade.query", True)
+    ] * 2

@@ -164,6 +164,7 @@ class FakeWechatPay(BaseHTTPRequestHandler):
 
     keys: dict = {}
     requests: list = []
+    paid: dict = {}  # out_trade_no -> (transaction_id, total in cents) the query reports
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers["Content-Length"])).decode()
@@ -186,13 +187,40 @@ class FakeWechatPay(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(answer.encode())
 
+    def do_GET(self) -> None:
+        """GET /v3/pay/transactions/out-trade-no/<no>: a trade in ``paid`` or 404."""
+        self.requests.append((self.path, None, self.headers["Authorization"]))
+        out_trade_no = self.path.split("?")[0].rsplit("/", 1)[-1]
+        paid = self.paid.get(out_trade_no)
+        if paid is None:
+            status, answer = 404, json.dumps({"code": "ORDER_NOT_EXIST", "message": "订单不存在"})
+        else:
+            status, answer = (
+                200,
+                json.dumps(
+                    {
+                        "out_trade_no": out_trade_no,
+                        "transaction_id": paid[0],
+                        "trade_state": "SUCCESS",
+                        "amount": {"total": paid[1], "currency": "CNY"},
+                        "success_time": "2026-11-24T10:15:00+08:00",
+                    }
+                ),
+            )
+        self.send_response(status)
+        for name, value in signed_headers(self.keys["wechat"], answer).items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(answer.encode())
+
     def log_message(self, *args: object) -> None:
         pass
 
 
 @pytest.fixture
 def fake_wechat(keys, settings):
-    FakeWechatPay.keys, FakeWechatPay.requests = keys, []
+    FakeWechatPay.keys, FakeWechatPay.requests, FakeWechatPay.paid = keys, [], {}
     server = HTTPServer(("127.0.0.1", 0), FakeWechatPay)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     settings.MEDBOOK_WECHAT_GATEWAY_URL = f"http://127.0.0.1:{server.server_port}"
@@ -237,3 +265,20 @@ def test_an_answer_not_signed_by_wechat_pay_is_not_trusted(
     refund.refresh_from_db()
     assert refund.status == RefundStatus.REQUESTED
     assert Order.objects.get().refunded_amount == 0
+
+
+def test_wechat_pay_is_asked_whether_an_order_closed_unpaid_was_paid(
+    keys, fake_wechat, wechat, order
+) -> None:
+    gateway = get_gateway("wechat")
+    assert gateway.query_payment(out_trade_no=order.out_trade_no) is None
+
+    fake_wechat.paid[order.out_trade_no] = ("4200000000202611240000000001", 5000)
+    notice = gateway.query_payment(out_trade_no=order.out_trade_no)
+
+    assert (notice.gateway_trade_no, notice.amount) == (
+        "4200000000202611240000000001",
+        Decimal("50.00"),
+    )
+    path = fake_wechat.requests[-1][0]
+    assert path.startswith(f"/v3/pay/transactions/out-trade-no/{order.out_trade_no}")
