@@ -42,3 +42,17 @@ class ClientErrorsInOneLine(logging.Filter):
             record.exc_info = None
             record.exc_text = None
         return True
+
+
+class QuerylessRequestLines(logging.Filter):
+    """The development server's access log (``django.server``, what ``dev.py run`` serves with)
+    without query strings: ``"GET /staff/members/?…" 200`` — as gunicorn_conf does in production."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple) and isinstance(record.args[0], str):
+            line = record.args[0]
+            if "?" in line:
+                method_path, space, protocol = line.rpartition(" ")
+                path = method_path.split("?", 1)[0] + "?…"
+                record.args = (f"{path}{space}{protocol}" if space else path, *record.args[1:])
+        return True

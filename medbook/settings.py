@@ -550,6 +550,7 @@ LOGGING = {
         "mask_personal_data": {"()": "medbook.logging.MaskPersonalData"},
         "client_errors_in_one_line": {"()": "medbook.logging.ClientErrorsInOneLine"},
         "outages_in_one_line": {"()": "medbook.failures.OutagesInOneLine"},
+        "queryless_request_lines": {"()": "medbook.logging.QuerylessRequestLines"},
     },
     "handlers": {
         "console": {
@@ -567,5 +568,6 @@ LOGGING = {
         # A 403 (or any 4xx) is one line without a traceback.
         "django.request": {"filters": ["client_errors_in_one_line", "outages_in_one_line"]},
         "django.security": {"filters": ["client_errors_in_one_line"]},
+        "django.server": {"filters": ["queryless_request_lines"], "propagate": True},
     },
 }

@@ -49,3 +49,13 @@ def test_order_numbers_and_times_are_left_alone() -> None:
 def test_the_configured_console_handler_masks(settings) -> None:
     handlers = settings.LOGGING["handlers"]["console"]
     assert "mask_personal_data" in handlers["filters"]
+
+
+def test_the_development_servers_access_log_leaves_query_strings_out(caplog) -> None:
+    caplog.set_level(logging.INFO, logger="django.server")
+    line = "GET /staff/members/?q=110105199003071239&page=2 HTTP/1.1"
+
+    logging.getLogger("django.server").info('"%s" %s %s', line, "200", "5120")
+
+    [record] = [r for r in caplog.records if r.name == "django.server"]
+    assert record.getMessage() == '"GET /staff/members/?… HTTP/1.1" 200 5120'
