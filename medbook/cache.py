@@ -2,13 +2,13 @@
 database behind it.
 
 Every call goes to Redis while it answers. The first call that fails (refused, reset, timed
-out) opens the breaker: for ``BREAKER_SECONDS`` every call of this process goes straight to the
-database table ``medbook_cacheentry`` instead of waiting for Redis's timeout again, and one log
-line says so. After that one call tries Redis again; when it answers the breaker closes (one
-more log line). Counters stay atomic in the database (one ``UPDATE … RETURNING``), so the
-booking and login limits keep holding across processes during a Redis outage, and logins keep
-working; what was cached in Redis is simply not there while it is down (hints, codes), which
-costs a database query or a new code, never a wrong answer.
+out) opens the breaker: for ``REDIS_BREAKER_SECONDS`` (10) every call of this process goes
+straight to the database table ``medbook_cacheentry`` instead of waiting for Redis's timeout
+again, and one log line says so. After that one call tries Redis again; when it answers the
+breaker closes (one more log line). Counters stay atomic in the database (one ``UPDATE …
+RETURNING``), so the booking and login limits keep holding across processes during a Redis
+outage, and logins keep working; what was cached in Redis is simply not there while it is down
+(hints, codes), which costs a database query or a new code, never a wrong answer.
 """
 
 from __future__ import annotations
@@ -20,14 +20,13 @@ import threading
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.db import connection, transaction
 from django.utils import timezone
 
 logger = logging.getLogger("medbook.cache")
-
-BREAKER_SECONDS = 10
 
 
 class DatabaseCache(BaseCache):
@@ -153,7 +152,7 @@ class _Breaker:
 
     def trip(self, exc: BaseException) -> None:
         with self.lock:
-            self.open_until = time.monotonic() + BREAKER_SECONDS
+            self.open_until = time.monotonic() + settings.REDIS_BREAKER_SECONDS
             if not self.is_open:
                 self.is_open = True
                 logger.warning(

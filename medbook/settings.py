@@ -243,6 +243,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # per process every BREAKER_SECONDS, not one per call.
 # ---------------------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", "") or ""
+# After a failure, how long a process leaves Redis alone before trying it again.
+REDIS_BREAKER_SECONDS = float(env("REDIS_BREAKER_SECONDS", "10") or 10)
 if REDIS_URL:
     from redis.backoff import NoBackoff
     from redis.retry import Retry

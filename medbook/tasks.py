@@ -3,6 +3,8 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
+from django.core.cache import caches
 
 from . import outbox
 
@@ -16,4 +18,6 @@ def relay_outbox() -> int:
     if count:
         logger.info("Relayed %d promised jobs from the outbox", count)
     outbox.purge_sent()
+    if "database" in settings.CACHES:  # the Redis stand-in (medbook.cache): forget old entries
+        caches["database"].purge_expired()
     return count

@@ -151,7 +151,7 @@ def _with_password(member) -> None:
 @pytest.mark.parametrize("fault", ["refused", "hung"])
 def test_redis_down_keeps_logins_limits_and_bookings_right(clinic, fault, settings) -> None:
     # Every simulated member comes from 127.0.0.1: only the per-member limit is under test.
-    clinic.start_web(MEDBOOK_BOOKING_RATE_IP="100000/60")
+    clinic.start_web(MEDBOOK_BOOKING_RATE_IP="100000/60", REDIS_BREAKER_SECONDS="2")
     people = members(clinic, 4)
     targets = schedules(2)
     login_member, guessed_member = MemberFactory(), MemberFactory()
@@ -188,6 +188,7 @@ def test_redis_down_keeps_logins_limits_and_bookings_right(clinic, fault, settin
     assert_bookings_whole()
     log = clinic.log("web")
     assert log.count("Redis unavailable") <= 3 * 2, log[-2000:]  # one line per worker and outage
+    assert "Redis answers again" in log  # back on Redis without a restart
     assert "Traceback" not in log, log[-3000:]
     print(
         f"Redis {fault} {SECONDS:.0f} s: {len(load.answers)} requests {statuses}, p95 during "
