@@ -16,8 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import pickle
-import threading
-import time
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +23,8 @@ from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.db import connection, transaction
 from django.utils import timezone
+
+from .breaker import CircuitBreaker
 
 logger = logging.getLogger("medbook.cache")
 
@@ -139,36 +139,6 @@ class DatabaseCache(BaseCache):
         return deleted
 
 
-class _Breaker:
-    """Per process: whether Redis failed lately."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.open_until = 0.0
-        self.is_open = False
-
-    def allows(self) -> bool:
-        return time.monotonic() >= self.open_until
-
-    def trip(self, exc: BaseException) -> None:
-        with self.lock:
-            self.open_until = time.monotonic() + settings.REDIS_BREAKER_SECONDS
-            if not self.is_open:
-                self.is_open = True
-                logger.warning(
-                    "Redis unavailable (%s: %s): the cache uses the database for now",
-                    type(exc).__name__,
-                    str(exc)[:200],
-                )
-
-    def reset(self) -> None:
-        if self.is_open:
-            with self.lock:
-                if self.is_open:
-                    self.is_open = False
-                    logger.warning("Redis answers again: the cache uses it again")
-
-
 class FailoverCache(BaseCache):
     """Redis (``OPTIONS["PRIMARY"]``, a cache alias) with the database cache
     (``OPTIONS["FALLBACK"]``) behind a circuit breaker."""
@@ -178,7 +148,12 @@ class FailoverCache(BaseCache):
         options = params.get("OPTIONS", {})
         self.primary_alias = options["PRIMARY"]
         self.fallback_alias = options["FALLBACK"]
-        self.breaker = _Breaker()
+        self.breaker = CircuitBreaker(
+            logger=logger,
+            seconds=lambda: settings.REDIS_BREAKER_SECONDS,
+            down="Redis unavailable (%s): the cache uses the database for now",
+            up="Redis answers again: the cache uses it again",
+        )
 
     @staticmethod
     def _failures() -> tuple[type[BaseException], ...]:
@@ -193,9 +168,9 @@ class FailoverCache(BaseCache):
             try:
                 result = getattr(caches[self.primary_alias], name)(*args, **kwargs)
             except self._failures() as exc:
-                self.breaker.trip(exc)
+                self.breaker.failed(exc)
             else:
-                self.breaker.reset()
+                self.breaker.succeeded()
                 return result
         # Not inside the caller's transaction: a failed statement must not break it.
         with transaction.atomic(savepoint=True):

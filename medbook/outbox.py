@@ -17,8 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import logging
-import threading
-import time
 from collections.abc import Iterable
 
 from celery import Task
@@ -27,6 +25,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .breaker import CircuitBreaker
 from .models import OutboxTask
 
 logger = logging.getLogger("medbook.outbox")
@@ -36,37 +35,12 @@ RELAY_GRACE = dt.timedelta(seconds=5)
 SENT_RETENTION = dt.timedelta(days=7)
 
 
-class _BrokerState:
-    """Per process: when the broker last failed, so callers skip it for a while."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.paused_until = 0.0
-        self.down = False
-
-    def available(self) -> bool:
-        return time.monotonic() >= self.paused_until
-
-    def failed(self, exc: BaseException) -> None:
-        with self.lock:
-            self.paused_until = time.monotonic() + settings.OUTBOX_BROKER_PAUSE
-            if not self.down:
-                self.down = True
-                logger.warning(
-                    "Broker unavailable (%s: %s): promised jobs wait in the outbox",
-                    type(exc).__name__,
-                    str(exc)[:200],
-                )
-
-    def succeeded(self) -> None:
-        if self.down:
-            with self.lock:
-                if self.down:
-                    self.down = False
-                    logger.warning("Broker reachable again: relaying the outbox")
-
-
-broker = _BrokerState()
+broker = CircuitBreaker(
+    logger=logger,
+    seconds=lambda: settings.OUTBOX_BROKER_PAUSE,
+    down="Broker unavailable (%s): promised jobs wait in the outbox",
+    up="Broker reachable again: relaying the outbox",
+)
 
 
 def enqueue(task: str, *args: object, countdown: int | None = None) -> OutboxTask:
@@ -101,7 +75,7 @@ def _hand_over(rows: Iterable[OutboxTask], countdown: int | None = None) -> int:
     """Send ``rows`` to the broker and mark them sent; stop at the first broker failure."""
     sent = 0
     for row in rows:
-        if not broker.available():
+        if not broker.allows():
             break
         try:
             _send(row, countdown)
@@ -127,7 +101,7 @@ def relay(*, now: dt.datetime | None = None, batch: int = 200) -> int:
     """
     now = now or timezone.now()
     total = 0
-    broker.paused_until = 0.0  # the relay itself always tries
+    broker.retry_now()  # the relay itself always tries
     while True:
         with transaction.atomic():
             rows = list(

@@ -15,7 +15,7 @@ import pytest
 from django.core.cache import caches
 from django.db import connection
 
-from medbook import cache as failover
+from medbook.breaker import CircuitBreaker
 from tests.faults.proxy import FaultProxy
 
 pytestmark = pytest.mark.postgres
@@ -148,13 +148,18 @@ def test_an_expired_entry_can_be_added_again_and_expired_entries_are_purged(shar
     assert database.purge_expired() == 1
 
 
-def test_logging_of_the_breaker_is_one_line_per_change(caplog, settings) -> None:
-    settings.REDIS_BREAKER_SECONDS = 10
-    breaker = failover._Breaker()
-    caplog.set_level(logging.WARNING, logger="medbook.cache")
-    for _ in range(5):
-        breaker.trip(ConnectionError("refused"))
-    breaker.reset()
-    breaker.reset()
+def test_a_breaker_logs_one_line_per_change_of_state(caplog) -> None:
+    log = logging.getLogger("test.breaker")
+    breaker = CircuitBreaker(logger=log, seconds=lambda: 10, down="down (%s)", up="up again")
+    caplog.set_level(logging.WARNING, logger="test.breaker")
 
-    assert len(caplog.records) == 2
+    for _ in range(5):
+        breaker.failed(ConnectionError("refused"))
+    assert not breaker.allows()
+    breaker.succeeded()
+    breaker.succeeded()
+
+    assert [r.getMessage() for r in caplog.records] == [
+        "down (ConnectionError: refused)",
+        "up again",
+    ]

@@ -34,7 +34,7 @@ def _use_broker(url: str) -> None:
     celery_app.conf.broker_write_url = url
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
-    outbox.broker.paused_until = 0.0
+    outbox.broker.retry_now()
 
 
 @contextmanager

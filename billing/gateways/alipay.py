@@ -31,6 +31,16 @@ BEIJING = ZoneInfo("Asia/Shanghai")  # Alipay's timestamps are Beijing time with
 PAID_STATUSES = {"TRADE_SUCCESS", "TRADE_FINISHED"}
 
 
+def _payment(data: Mapping[str, str], *, paid_at: str | None) -> PaymentNotice:
+    """A payment as Alipay states it (in a notification or a query's answer)."""
+    return PaymentNotice(
+        out_trade_no=data["out_trade_no"],
+        gateway_trade_no=data["trade_no"],
+        amount=Decimal(data["total_amount"]),
+        paid_at=dt.datetime.strptime(paid_at or "", "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING),
+    )
+
+
 class AlipayGateway:
     name = "alipay"
 
@@ -79,13 +89,7 @@ class AlipayGateway:
         if data.get("trade_status") not in PAID_STATUSES:
             raise IgnoredNotification(f"trade_status {data.get('trade_status')!r}")
         try:
-            paid_at = dt.datetime.strptime(data["gmt_payment"], "%Y-%m-%d %H:%M:%S")
-            return PaymentNotice(
-                out_trade_no=data["out_trade_no"],
-                gateway_trade_no=data["trade_no"],
-                amount=Decimal(data["total_amount"]),
-                paid_at=paid_at.replace(tzinfo=BEIJING),
-            )
+            return _payment(data, paid_at=data.get("gmt_payment"))
         except (KeyError, ValueError, InvalidOperation) as exc:
             raise InvalidNotification(f"incomplete notification: {exc}") from exc
 
@@ -127,14 +131,8 @@ class AlipayGateway:
         if response.get("trade_status") not in PAID_STATUSES:
             return None
         try:
-            paid_at = dt.datetime.strptime(response["send_pay_date"], "%Y-%m-%d %H:%M:%S")
-            return PaymentNotice(
-                out_trade_no=response["out_trade_no"],
-                gateway_trade_no=response["trade_no"],
-                amount=Decimal(response["total_amount"]),
-                paid_at=paid_at.replace(tzinfo=BEIJING),
-            )
-        except (KeyError, ValueError, InvalidOperation) as exc:
+            return _payment(response, paid_at=response.get("send_pay_date"))
+        except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
             raise GatewayError(f"alipay query answer incomplete: {exc}") from exc
 
     def statement(self, *, start: dt.datetime, end: dt.datetime) -> list[StatementEntry]:
