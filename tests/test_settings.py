@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PROBE = (
     "import django, json; django.setup(); from django.conf import settings as s; "
     "print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], "
-    "'cache': s.CACHES['default']['BACKEND'], 'debug': s.DEBUG, 'broker': s.CELERY_BROKER_URL, "
+    "'cache': s.CACHES['default']['BACKEND'], "
+    "'redis': s.CACHES.get('redis', {}).get('LOCATION'), "
+    "'debug': s.DEBUG, 'broker': s.CELERY_BROKER_URL, "
     "'pool': 'pool' in s.DATABASES['default'].get('OPTIONS', {})}))"
 )
 SECRETS = ("DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY")
@@ -46,6 +48,7 @@ def test_the_embedded_default_needs_nothing_and_keeps_its_secrets_under_var(tmp_
     assert json.loads(result.stdout) == {
         "engine": "django.db.backends.sqlite3",
         "cache": "django.core.cache.backends.locmem.LocMemCache",
+        "redis": None,
         "debug": True,
         "broker": "filesystem://",
         "pool": False,
@@ -78,8 +81,9 @@ def test_production_reads_services_and_secret_files_from_the_environment(tmp_pat
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
-        "engine": "django.db.backends.postgresql",
-        "cache": "django_redis.cache.RedisCache",
+        "engine": "medbook.postgresql",  # Django's, with a circuit breaker
+        "cache": "medbook.cache.FailoverCache",  # Redis, with the database behind it
+        "redis": "redis://cache:6379/0",
         "debug": False,
         "broker": "amqp://guest:guest@mq:5672//",
         "pool": True,
