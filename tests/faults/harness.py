@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
 from django.conf import settings
+from kombu import Connection
 
 from tests.faults.proxy import FaultProxy
 
@@ -181,6 +182,8 @@ class Clinic:
                 process.wait(5)
         for proxy in (self.postgres, self.redis, self.rabbitmq):
             proxy.close()
+        with Connection(BROKER.geturl(), connect_timeout=5) as broker:  # the test's own queue
+            broker.default_channel.queue_delete(self.queue)
         # The test database is dropped at the end: wait until their connections are gone.
         from django.db import connection
 
