@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from medbook import throttle
+from medbook.middleware import takes_raw_input
 
 from .. import sandbox, services
 from ..gateways import get_gateway
@@ -18,6 +19,7 @@ from ..models import SandboxTrade
 MAX_NOTIFICATION_BYTES = 16 * 1024  # real notifications are 1–3 KB
 
 
+@takes_raw_input  # stored raw first, whatever it holds (a NUL byte included)
 @login_not_required
 @csrf_exempt  # signed by the gateway instead; no session, no cookies
 @require_POST

@@ -234,6 +234,19 @@ def test_a_notice_with_a_nul_byte_is_stored_exactly_and_refused_without_an_error
     assert stored.outcome == NotificationOutcome.BAD_SIGNATURE
 
 
+def test_a_form_encoded_notice_with_a_nul_byte_is_stored_too(client) -> None:
+    body = b"out_trade_no=MB1%00&trade_status=TRADE_SUCCESS&sign=forged"
+
+    response = client.post(
+        "/payments/notify/sandbox/", body, content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 400
+    stored = GatewayNotification.objects.get()
+    assert stored.body.encode() == body
+    assert stored.outcome == NotificationOutcome.BAD_SIGNATURE
+
+
 def test_a_notice_keeps_only_the_headers_a_gateway_signs_with(client) -> None:
     client.post(
         "/payments/notify/sandbox/",
