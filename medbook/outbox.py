@@ -33,6 +33,7 @@ logger = logging.getLogger("medbook.outbox")
 # Rows younger than this are left to the hand-over after commit.
 RELAY_GRACE = dt.timedelta(seconds=5)
 SENT_RETENTION = dt.timedelta(days=7)
+LEASE = dt.timedelta(minutes=1)  # a relay's claim on the rows it is handing over
 
 
 broker = CircuitBreaker(
@@ -96,24 +97,25 @@ def _hand_over(rows: Iterable[OutboxTask], countdown: int | None = None) -> int:
 def relay(*, now: dt.datetime | None = None, batch: int = 200) -> int:
     """Hand over every promised job the after-commit hand-over did not (the periodic job).
 
-    Rows are claimed with ``SKIP LOCKED``, so several relays never send the same row at once.
-    Returns how many were sent.
+    Each row is first claimed for ``LEASE`` with a conditional UPDATE, so relays running at
+    once never send the same row; the broker is then called outside any transaction. A row
+    whose hand-over fails is released for the next run. Returns how many were sent.
     """
     now = now or timezone.now()
     total = 0
     broker.retry_now()  # the relay itself always tries
     while True:
-        with transaction.atomic():
-            rows = list(
-                OutboxTask.objects.select_for_update(skip_locked=True)
-                .filter(sent_at__isnull=True, relay_after__lte=now)
-                .order_by("relay_after", "pk")[:batch]
-            )
-            if not rows:
-                return total
-            sent = _hand_over(rows)
+        due = OutboxTask.objects.filter(sent_at__isnull=True, relay_after__lte=now)
+        ids = list(due.order_by("relay_after", "pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return total
+        lease = max(now, timezone.now()) + LEASE
+        claimed = [pk for pk in ids if due.filter(pk=pk).update(relay_after=lease)]
+        rows = list(OutboxTask.objects.filter(pk__in=claimed).order_by("pk"))
+        sent = _hand_over(rows)
         total += sent
-        if sent < len(rows):  # the broker failed: try again next time
+        if sent < len(rows):  # the broker failed: release the rest, try again next time
+            OutboxTask.objects.filter(pk__in=claimed, sent_at__isnull=True).update(relay_after=now)
             return total
 
 

@@ -135,6 +135,9 @@ def test_postgresql_cut_mid_load_answers_503_fast_and_recovers(clinic) -> None:
     assert max(secs for _, secs in outage) < 4.5  # the pool's 2-second wait, not 10
     assert first_ok - healed < 2.0
     assert_bookings_whole()
+    log = clinic.log("web")
+    assert "Traceback" not in log, log[-3000:]  # the error path itself once raised
+    assert log.count("PostgreSQL unavailable") <= 3 * 3, log[-2000:]
     print(
         f"PostgreSQL cut {SECONDS:.0f} s: {len(load.answers)} requests, by status "
         f"{load.statuses()}, during the cut {statistics.median(s for _, s in outage):.2f} s "
