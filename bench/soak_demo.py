@@ -40,31 +40,15 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from billing.demo_data import demo_phone  # noqa: E402 (stdlib only: the demo's member numbers)
+
 PASSWORD = "medbook123"  # noqa: S105 (the demo members' published password)
-# The demo members' numbers, as billing/management/commands/seed_demo.py makes them.
-PHONE_PREFIXES = [
-    "138",
-    "139",
-    "150",
-    "151",
-    "186",
-    "187",
-    "135",
-    "136",
-    "158",
-    "177",
-    "188",
-    "159",
-]
 SEEDED_MEMBERS = 500
 # How long a paid booking may take to be confirmed by the worker (payment notice job).
 CONFIRM_TIMEOUT = 60.0
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 STATUS_PILL = re.compile(r'<p class="status-line"><span class="pill (\w+)">')
-
-
-def demo_phone(index: int) -> str:
-    return f"{PHONE_PREFIXES[index % len(PHONE_PREFIXES)]}{index:08d}"
 
 
 def free_port() -> int:

@@ -209,6 +209,13 @@ PHONE_PREFIXES = [
     "188",
     "159",
 ]
+
+
+def demo_phone(index: int) -> str:
+    """The mobile number (without +86) of the demo's member number ``index``."""
+    return f"{PHONE_PREFIXES[index % len(PHONE_PREFIXES)]}{index:08d}"
+
+
 ID_AREAS = ["110105", "310104", "440106", "330106", "510107", "420106"]
 CANCEL_REASONS = ["行程有变", "已在其他医院就诊", "身体已好转", "工作安排冲突", "预约错了时间"]
 ADJUSTMENT_NOTES = ["会员日活动赠送", "问卷调研奖励", "投诉处理补偿"]

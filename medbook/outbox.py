@@ -119,10 +119,6 @@ def relay(*, now: dt.datetime | None = None, batch: int = 200) -> int:
             return total
 
 
-def pending_count() -> int:
-    return OutboxTask.objects.filter(sent_at__isnull=True).count()
-
-
 def purge_sent(*, now: dt.datetime | None = None) -> int:
     """Forget rows handed over more than a week ago."""
     now = now or timezone.now()

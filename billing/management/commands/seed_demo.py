@@ -392,7 +392,7 @@ class Command(BaseCommand):
                         Member(
                             user=user,
                             name=self.person_name(),
-                            phone=f"+86{data.PHONE_PREFIXES[i % len(data.PHONE_PREFIXES)]}{i:08d}",
+                            phone=f"+86{data.demo_phone(i)}",
                             phone_verified=True,
                             national_id=self.national_id(birth, gender, used_ids)
                             if i % 2 == 0
