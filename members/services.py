@@ -199,6 +199,28 @@ def _apply_level_rule(
 
 
 @transaction.atomic
+@transaction.atomic
+def change_level_terms(
+    *, level: MemberLevel, changes: dict[str, object], by: User, request=None
+) -> int:
+    """Staff edit a level's terms (validated by the caller's form); logged. A new points
+    threshold moves the members it concerns to the level the rule now gives. Returns how many
+    members moved."""
+    for name, value in changes.items():
+        setattr(level, name, value)
+    level.save(update_fields=list(changes))
+    audit.record(
+        actor=by,
+        action="level.change",
+        target=level,
+        detail={name: str(value) for name, value in changes.items()},
+        request=request,
+    )
+    if "min_points" not in changes:
+        return 0
+    return apply_level_rule_to_all(by=by, request=request)
+
+
 def apply_level_rule_to_all(*, by: User | None = None, request=None) -> int:
     """After a level's threshold changed: every member to the level the rule now gives (levels
     set by staff stay). Returns how many members changed level; logged when any did."""

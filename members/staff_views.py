@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,7 +12,6 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from medbook import audit
 from medbook.staff import staff_required, stash_search, stashed_search
 
 from . import selectors, services
@@ -97,21 +95,12 @@ def level_edit(request: HttpRequest, pk: int) -> HttpResponse:
     level = get_object_or_404(MemberLevel, pk=pk)
     form = LevelEditForm(request.POST or None, instance=level)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            saved = form.save()
-            audit.record(
-                actor=request.user,
-                action="level.change",
-                target=saved,
-                detail={name: str(form.cleaned_data[name]) for name in form.changed_data},
-                request=request,
-            )
-            # Levels follow the level rule: a new threshold moves the members it concerns.
-            moved = (
-                services.apply_level_rule_to_all(by=request.user, request=request)
-                if "min_points" in form.changed_data
-                else 0
-            )
+        moved = services.change_level_terms(
+            level=level,
+            changes={name: form.cleaned_data[name] for name in form.changed_data},
+            by=request.user,
+            request=request,
+        )
         messages.success(request, _("Level saved. It applies from now on."))
         if moved:
             messages.info(
