@@ -7,19 +7,17 @@ import datetime as dt
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from medbook.errors import DomainError
+
 
 def _when(moment: dt.datetime) -> str:
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
-class AppointmentError(Exception):
-    """Base class: ``str(error)`` is a message that can be shown to the user as it is."""
+class AppointmentError(DomainError):
+    """Refusals of booking, cancelling and running the clinic day."""
 
     code = "appointment_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class SoldOut(AppointmentError):
@@ -123,6 +121,7 @@ class NotCancellable(AppointmentError):
 
 
 class NotAllowed(AppointmentError):
+    status = 403
     code = "not_allowed"
 
     def __init__(self) -> None:

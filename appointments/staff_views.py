@@ -7,7 +7,6 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from medbook import refusals
 from medbook.staff import safe_next, staff_required, stash_search, stashed_search
 from members.selectors import member_by_phone
 
@@ -234,12 +234,9 @@ def schedule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.ScheduleForm(request.POST or None, instance=Schedule.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        try:
+        with refusals.shown(request, form=form) as refusal:
             services.update_schedule(schedule=schedule, changes=changes)
-        except ValidationError as exc:
-            for field, problems in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, problems)
-        else:
+        if not refusal:
             messages.success(request, _("Session saved."))
             return redirect("staff:schedule_edit", pk)
     return render(

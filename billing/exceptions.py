@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from medbook.errors import DomainError
 
-class PaymentError(Exception):
+
+class PaymentError(DomainError):
+    """Refusals of paying and refunding."""
+
     code = "payment_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class UnknownOrder(PaymentError):

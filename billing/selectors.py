@@ -14,6 +14,7 @@ from appointments import exceptions as errors
 from appointments.choices import AppointmentStatus
 from appointments.models import Appointment
 from appointments.selectors import appointments_for_member, cancel_blocker, cancellation_cutoff
+from medbook import money
 from members.models import Member, User
 
 from . import sandbox
@@ -78,8 +79,8 @@ class CancelTerms:
 def cancel_terms(*, appointment: Appointment, by: User, now: dt.datetime) -> CancelTerms:
     order = order_of(appointment)
     blocker = cancel_blocker(appointment=appointment, by=by, now=now)
-    refund = Decimal("0.00")
-    paid = Decimal("0.00")
+    refund = money.ZERO
+    paid = money.ZERO
     if order is not None and order.paid_at is not None:
         paid = order.amount
         if blocker is None:
@@ -97,9 +98,12 @@ class RefundSummary:
 def refund_summary(order: Order | None) -> RefundSummary | None:
     if order is None or order.paid_at is None:
         return None
-    pending = order.refunds.filter(status=RefundStatus.REQUESTED, stray_trade_no="").aggregate(
-        total=Sum("amount")
-    )["total"] or Decimal("0.00")
+    pending = (
+        order.refunds.filter(status=RefundStatus.REQUESTED, stray_trade_no="").aggregate(
+            total=Sum("amount")
+        )["total"]
+        or money.ZERO
+    )
     if not pending and not order.refunded_amount:
         return None
     return RefundSummary(requested=pending, refunded=order.refunded_amount)

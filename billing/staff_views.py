@@ -7,7 +7,6 @@ import datetime as dt
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +21,8 @@ from appointments.choices import ScheduleStatus
 from appointments.forms import BookForMemberForm
 from appointments.models import Appointment, Department, Schedule
 from appointments.services import may_run_queue
+from medbook import refusals
+from medbook.errors import DomainError, Forbidden, Invalid
 from medbook.staff import staff_required
 from members import services as member_services
 from members.models import Member, MemberLevel
@@ -68,10 +69,10 @@ def walk_in(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         member = member_by_phone(data["phone"])
-        try:
+        with refusals.shown(request, form=form) as refusal:
             if member is None:
                 if not data["name"].strip():
-                    raise ValidationError({"name": _("New patient: please enter their name.")})
+                    raise Invalid(_("New patient: please enter their name."), field="name")
                 member = register_member(name=data["name"], phone=data["phone"])
             appointment = services.register_walk_in(
                 member=member,
@@ -79,13 +80,7 @@ def walk_in(request: HttpRequest) -> HttpResponse:
                 by=request.user,
                 extra_number=data["extra_number"],
             )
-        except ValidationError as exc:
-            problems = exc.message_dict if hasattr(exc, "error_dict") else {"phone": exc.messages}
-            for field, texts in problems.items():
-                form.add_error(field if field in form.fields else None, texts)
-        except booking_errors.AppointmentError as exc:
-            form.add_error(None, exc.message)
-        else:
+        if not refusal:
             messages.success(
                 request,
                 _("%(name)s is number %(number)d.")
@@ -281,10 +276,10 @@ def member(request: HttpRequest, pk: int) -> HttpResponse:
                     member=item, by=request.user, reason=data["reason"], request=request
                 )
                 messages.success(request, _("The member can book online again."))
-        except PermissionDenied as exc:
-            messages.error(request, str(exc))
-        except ValidationError as exc:
-            form.add_error(None, exc.messages)
+        except Forbidden as exc:
+            messages.error(request, exc.message)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
         else:
             if action != "unmask":
                 return redirect("staff:member", pk)

@@ -164,6 +164,8 @@ MIDDLEWARE = [
     # allauth's rate limits raised deep in its flows answer 429 with a page, never 500.
     "members.middleware.RateLimitedMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A service's refusal (medbook.errors.DomainError) no view caught: a page saying why, 4xx.
+    "medbook.refusals.RefusalMiddleware",
 ]
 
 ROOT_URLCONF = "medbook.urls"

@@ -11,12 +11,12 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from medbook.errors import DomainError
 from medbook.personal_data import normalize_phone
 
 from . import lockout, services
@@ -103,9 +103,9 @@ class AccountAdapter(DefaultAccountAdapter):
             member = services.register_member(
                 name=data["name"], phone=data["phone"], password=data["password1"]
             )
-        except ValidationError as exc:
+        except DomainError as exc:
             # A race with another sign-up for the same number: say so on the form.
-            raise forms.ValidationError(exc.messages) from exc
+            raise forms.ValidationError(exc.message) from exc
         return member.user
 
     def get_phone(self, user: AbstractBaseUser) -> tuple[str, bool] | None:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from medbook import audit, outbox
+from medbook.errors import Forbidden, Invalid
 from medbook.models import Outcome
 from medbook.personal_data import normalize_phone, validate_national_id
 
+from .exceptions import NationalIdTaken, NoLevels, PhoneTaken, PointsRefused
 from .models import (
     Gender,
     Member,
@@ -33,6 +35,14 @@ from .selectors import (
 )
 
 
+def _valid(validator, value: str, *, field: str) -> str:
+    """``validator(value)``; its refusal as the domain error on ``field``."""
+    try:
+        return validator(value)
+    except ValidationError as exc:
+        raise Invalid(" ".join(exc.messages), field=field) from exc
+
+
 @transaction.atomic
 def register_member(
     *,
@@ -45,17 +55,19 @@ def register_member(
     phone_verified: bool = False,
     now: dt.datetime | None = None,
 ) -> Member:
-    """Create a login and a member at the lowest level. Raises ValidationError on bad input."""
+    """Create a login and a member at the lowest level. Raises a DomainError on bad input."""
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": _("Please enter your name.")})
-    phone = normalize_phone(phone)
-    national_id = validate_national_id(national_id) if national_id else ""
+        raise Invalid(_("Please enter your name."), field="name")
+    phone = _valid(normalize_phone, phone, field="phone")
+    national_id = (
+        _valid(validate_national_id, national_id, field="national_id") if national_id else ""
+    )
     if member_by_phone(phone) is not None:
-        raise ValidationError({"phone": _("This mobile number is already registered.")})
+        raise PhoneTaken()
     level = MemberLevel.objects.order_by("level").first()
     if level is None:
-        raise ValidationError(_("No membership levels are set up yet."))
+        raise NoLevels()
     user = User.objects.create_user(username=f"member-{uuid.uuid4().hex[:16]}", password=password)
     member = Member(
         user=user,
@@ -73,29 +85,27 @@ def register_member(
             member.save()
     except IntegrityError as exc:
         if "national_id" in str(exc):
-            raise ValidationError(
-                {"national_id": _("This ID number is already registered.")}
-            ) from exc
-        raise ValidationError({"phone": _("This mobile number is already registered.")}) from exc
+            raise NationalIdTaken() from exc
+        raise PhoneTaken() from exc
     return member
 
 
 def set_verified_phone(*, member: Member, phone: str) -> Member:
     """Store ``phone`` as the member's confirmed number (a code sent to it was entered).
 
-    Raises ValidationError when the number is invalid or another member has it.
+    Raises a DomainError when the number is invalid or another member has it.
     """
-    phone = normalize_phone(phone)
+    phone = _valid(normalize_phone, phone, field="phone")
     other = member_by_phone(phone)
     if other is not None and other.pk != member.pk:
-        raise ValidationError({"phone": _("This mobile number is already registered.")})
+        raise PhoneTaken()
     member.phone = phone
     member.phone_verified = True
     try:
         with transaction.atomic():
             member.save(update_fields=["phone", "phone_index", "phone_verified"])
     except IntegrityError as exc:
-        raise ValidationError({"phone": _("This mobile number is already registered.")}) from exc
+        raise PhoneTaken() from exc
     return member
 
 
@@ -123,15 +133,15 @@ def add_points(
     ``_apply_level_rule``); a points change never sets a level the rule does not give.
     """
     if delta == 0:
-        raise ValidationError(_("A points change cannot be zero."))
+        raise PointsRefused(_("A points change cannot be zero."))
     member = Member.objects.select_for_update().select_related("level").get(pk=member.pk)
     balance = member.points_balance + delta
     if balance < 0:
-        raise ValidationError(
+        raise PointsRefused(
             _("The member has only %(points)d points.") % {"points": member.points_balance}
         )
     if balance > MAX_POINTS or abs(delta) > MAX_POINTS:
-        raise ValidationError(_("A points balance cannot exceed %(max)d.") % {"max": MAX_POINTS})
+        raise PointsRefused(_("A points balance cannot exceed %(max)d.") % {"max": MAX_POINTS})
     entry = PointsEntry.objects.create(
         member=member,
         delta=delta,
@@ -247,20 +257,19 @@ def adjust_points(*, member: Member, delta: int, note: str, by: User, request=No
     """A staff correction of a member's points: needs the permission and a reason, at most
     MAX_POINTS_ADJUSTMENT either way; logged. The level follows the level rule."""
     if not by.has_perm("members.adjust_points"):
-        raise PermissionDenied(_("You may not adjust points."))
+        raise Forbidden(_("You may not adjust points."))
     if abs(delta) > MAX_POINTS_ADJUSTMENT:
-        raise ValidationError(
-            {
-                "delta": _(
-                    "An adjustment can move at most %(max)d points either way; for more, "
-                    "ask the clinic administrator."
-                )
-                % {"max": MAX_POINTS_ADJUSTMENT}
-            }
+        raise Invalid(
+            _(
+                "An adjustment can move at most %(max)d points either way; for more, "
+                "ask the clinic administrator."
+            )
+            % {"max": MAX_POINTS_ADJUSTMENT},
+            field="delta",
         )
     note = (note or "").strip()
     if not note:
-        raise ValidationError({"note": _("Please give the reason for this adjustment.")})
+        raise Invalid(_("Please give the reason for this adjustment."), field="note")
     entry = add_points(member=member, delta=delta, reason=PointsReason.ADJUSTMENT, note=note, by=by)
     audit.record(
         actor=by,
@@ -314,7 +323,7 @@ def send_message(
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": _("Please give the reason.")})
+        raise Invalid(_("Please give the reason."), field="reason")
     return reason[:200]
 
 
@@ -328,7 +337,7 @@ def change_level(
     ends when the level rule gives a higher one. Setting the level the rule gives ends a grant.
     """
     if not by.has_perm("members.change_member_level"):
-        raise PermissionDenied(_("You may not change members' levels."))
+        raise Forbidden(_("You may not change members' levels."))
     reason = _reason(reason)
     member = Member.objects.select_for_update().get(pk=member.pk)
     before = member.level
@@ -363,7 +372,7 @@ def change_level(
 def lift_ban(*, member: Member, by: User, reason: str, request=None) -> Member:
     """Staff let a member book online again; earlier no-shows stop counting towards a ban."""
     if not by.has_perm("members.lift_ban"):
-        raise PermissionDenied(_("You may not lift bans."))
+        raise Forbidden(_("You may not lift bans."))
     reason = _reason(reason)
     member = Member.objects.select_for_update().get(pk=member.pk)
     now = timezone.now()
@@ -393,7 +402,7 @@ def unmask_personal_data(*, member: Member, by: User, reason: str, request=None)
             outcome=Outcome.DENIED,
             request=request,
         )
-        raise PermissionDenied(_("You may not see full personal data."))
+        raise Forbidden(_("You may not see full personal data."))
     reason = _reason(reason)
     audit.record(actor=by, action="member.unmask", target=member, reason=reason, request=request)
     return {"phone": member.phone, "national_id": member.national_id}

@@ -24,6 +24,7 @@ from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from medbook.errors import Invalid
 from members.models import Member, User
 
 from .. import exceptions as errors
@@ -202,13 +203,11 @@ def update_schedule(*, schedule: Schedule, changes: dict[str, object]) -> Schedu
 
     The row is locked and re-read, so ``booked`` is never overwritten with a stale value, and
     the capacity cannot drop below the slots already taken nor below the highest queue number
-    handed out. Raises ValidationError naming the field.
+    handed out. Raises :class:`~medbook.errors.Invalid` naming the field.
     """
     unknown = set(changes) - EDITABLE_SCHEDULE_FIELDS
     if unknown:
-        raise ValidationError(
-            _("These fields cannot be changed: %(f)s") % {"f": ", ".join(unknown)}
-        )
+        raise Invalid(_("These fields cannot be changed: %(f)s") % {"f": ", ".join(unknown)})
     with transaction.atomic():
         locked = Schedule.objects.select_for_update().get(pk=schedule.pk)
         for name, value in changes.items():
@@ -220,16 +219,18 @@ def update_schedule(*, schedule: Schedule, changes: dict[str, object]) -> Schedu
             or 0
         )
         if locked.capacity < max(locked.booked, highest):
-            raise ValidationError(
-                {
-                    "capacity": _(
-                        "Capacity cannot be lower than %(n)d: that many slots are booked or "
-                        "numbered already."
-                    )
-                    % {"n": max(locked.booked, highest)}
-                }
+            raise Invalid(
+                _(
+                    "Capacity cannot be lower than %(n)d: that many slots are booked or "
+                    "numbered already."
+                )
+                % {"n": max(locked.booked, highest)},
+                field="capacity",
             )
-        locked.full_clean(exclude=["template"])
+        try:
+            locked.full_clean(exclude=["template"])
+        except ValidationError as exc:
+            raise Invalid.from_validation_error(exc) from exc
         locked.save(update_fields=[*changes, "updated_at"])
         if "capacity" in changes or "status" in changes:
             # Now (a booking later in this transaction must not be refused by the hint) and

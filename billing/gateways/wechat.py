@@ -19,6 +19,8 @@ from decimal import Decimal
 import requests
 from wechatpayv3 import WeChatPay, WeChatPayType
 
+from medbook import money
+
 from .base import (
     Acknowledgement,
     GatewayError,
@@ -30,11 +32,6 @@ from .base import (
 from .bills import wechat_statement
 
 MAX_CLOCK_SKEW_SECONDS = 300
-CENT = Decimal("0.01")
-
-
-def cents(amount: Decimal) -> int:
-    return int((amount / CENT).to_integral_value())
 
 
 class WechatPayGateway:
@@ -94,7 +91,7 @@ class WechatPayGateway:
             return PaymentNotice(
                 out_trade_no=resource["out_trade_no"],
                 gateway_trade_no=resource["transaction_id"],
-                amount=Decimal(int(resource["amount"]["total"])) * CENT,
+                amount=money.from_cents(resource["amount"]["total"]),
                 paid_at=dt.datetime.fromisoformat(resource["success_time"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -121,7 +118,11 @@ class WechatPayGateway:
         try:
             code, message = self.client.refund(
                 out_refund_no=out_refund_no,  # WeChat refunds once per out_refund_no
-                amount={"refund": cents(amount), "total": cents(total), "currency": "CNY"},
+                amount={
+                    "refund": money.to_cents(amount),
+                    "total": money.to_cents(total),
+                    "currency": "CNY",
+                },
                 transaction_id=gateway_trade_no,
             )
         except (requests.RequestException, OSError) as exc:

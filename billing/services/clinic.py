@@ -9,13 +9,15 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from appointments import exceptions as booking_errors
 from appointments import selectors as appointment_selectors
 from appointments import services as appointment_services
 from appointments.choices import AppointmentStatus, Channel, ScheduleStatus
 from appointments.models import Appointment, Schedule
-from medbook import audit
+from medbook import audit, money
+from medbook.errors import Invalid
 from members.models import Member, User
 
 from .. import exceptions as errors
@@ -56,7 +58,7 @@ def suspend_schedule(
         raise booking_errors.NotAllowed()
     reason = reason.strip()
     if not reason:
-        raise ValueError("a reason is required")
+        raise Invalid(_("Please give the reason for suspending the session."), field="reason")
     now = now or timezone.now()
     with transaction.atomic():
         locked = Schedule.objects.select_for_update().get(pk=schedule.pk)
@@ -68,7 +70,7 @@ def suspend_schedule(
             locked.save(update_fields=["status", "suspended_reason", "updated_at"])
             audit.record(actor=by, action="schedule.suspend", target=locked, reason=reason)
     alternative = appointment_selectors.alternative_schedule(schedule=locked, now=now)
-    cancelled, refunded = 0, Decimal("0.00")
+    cancelled, refunded = 0, money.ZERO
     active = Appointment.objects.filter(
         schedule=locked,
         status__in=[

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import secrets
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
 from django.conf import settings
@@ -26,7 +26,7 @@ from appointments import exceptions as appointment_errors
 from appointments import services as appointment_services
 from appointments.choices import AppointmentStatus, Channel
 from appointments.models import Appointment, Schedule
-from medbook import audit, outbox
+from medbook import audit, money, outbox
 from members import services as member_services
 from members.models import Member, Message, MessageKind, PointsReason, User
 
@@ -43,14 +43,8 @@ from ..gateways import (
 )
 from ..models import GatewayNotification, Order, Refund
 
-CENT = Decimal("0.01")
 REFUND_TASK = "billing.tasks.carry_out_refund"
 EXPIRED_HOLD_REASON = "未在规定时间内支付，号源已释放"
-
-
-def payable_amount(*, fee: Decimal, discount_rate: Decimal) -> Decimal:
-    """Fee times the level's price factor, rounded half up to the cent (CNY)."""
-    return (fee * discount_rate).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def new_out_trade_no(now: dt.datetime) -> str:
@@ -126,7 +120,7 @@ def _place_booking(
             gateway=settings.MEDBOOK_PAYMENT_GATEWAY,
             original_amount=appointment.fee,
             discount_rate=rate,
-            amount=payable_amount(fee=appointment.fee, discount_rate=rate),
+            amount=money.payable(fee=appointment.fee, discount_rate=rate),
             created_at=now,
             expires_at=now + dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES),
         )
@@ -349,7 +343,7 @@ REFUNDABLE_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderSt
 
 def _pending_refunds(order: Order) -> Decimal:
     pending = order.refunds.filter(status=RefundStatus.REQUESTED, stray_trade_no="")
-    return pending.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    return pending.aggregate(total=Sum("amount"))["total"] or money.ZERO
 
 
 def _enqueue_refund(refund: Refund) -> None:
@@ -540,7 +534,7 @@ def cancel_booking(
         appointment = appointment_services.cancel_appointment(
             appointment=appointment, by=by, reason=reason, now=now
         )
-        amount = Decimal("0.00")
+        amount = money.ZERO
         if order is not None and order.status == OrderStatus.UNPAID:
             order.status = OrderStatus.CLOSED
             order.closed_at = appointment.cancelled_at
@@ -569,23 +563,19 @@ def cancellation_refund(
     of it, rounded down to the cent. Also shown to the member before they cancel."""
     remaining = order.amount - order.refunded_amount
     if order.status not in REFUNDABLE_STATUSES:
-        return Decimal("0.00")
+        return money.ZERO
     cutoff = appointment.schedule.starts_at - dt.timedelta(
         hours=settings.MEDBOOK_CANCEL_CUTOFF_HOURS
     )
     own_late = by is not None and by.pk == appointment.member.user_id and now >= cutoff
     if not own_late or by.has_perm("appointments.cancel_any_appointment"):
         return remaining
-    share = Decimal(settings.MEDBOOK_LATE_CANCEL_REFUND_PERCENT) / 100
-    return (remaining * share).quantize(CENT, rounding=ROUND_FLOOR)
+    return money.refund_share(
+        remaining=remaining, percent=settings.MEDBOOK_LATE_CANCEL_REFUND_PERCENT
+    )
 
 
 # -- visits ----------------------------------------------------------------------------------------
-
-
-def visit_points(*, paid: Decimal, multiplier: Decimal) -> int:
-    """1 point per whole yuan paid, times the level's multiplier, rounded down."""
-    return int((paid * multiplier).to_integral_value(rounding=ROUND_FLOOR))
 
 
 def complete_visit(*, appointment: Appointment, now: dt.datetime | None = None) -> Appointment:
@@ -601,7 +591,7 @@ def complete_visit(*, appointment: Appointment, now: dt.datetime | None = None) 
         if order is None or order.status not in REFUNDABLE_STATUSES:
             return appointment
         member = Member.objects.select_related("level").get(pk=appointment.member_id)
-        points = visit_points(
+        points = money.points_for(
             paid=order.amount - order.refunded_amount, multiplier=member.level.points_multiplier
         )
         if points > 0:

@@ -15,7 +15,7 @@ from appointments import exceptions as errors
 from appointments import selectors as appointment_selectors
 from appointments.choices import Channel
 from appointments.models import Schedule
-from medbook import throttle
+from medbook import money, throttle
 from medbook.audit import client_ip
 from members.decorators import member_required
 
@@ -71,7 +71,7 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
         "member": member,
         "availability": availability,
         "error": error or availability.blocker,
-        "payable": services.payable_amount(fee=schedule.fee, discount_rate=rate),
+        "payable": money.payable(fee=schedule.fee, discount_rate=rate),
         "hold_minutes": settings.MEDBOOK_HOLD_MINUTES,
         "cutoff_hours": settings.MEDBOOK_CANCEL_CUTOFF_HOURS,
     }

@@ -11,13 +11,13 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
 from appointments import exceptions as errors
 from appointments import selectors, services
 from appointments.choices import AppointmentStatus, Channel, ScheduleStatus
 from appointments.models import Appointment, Schedule
+from medbook.errors import Invalid
 from tests.appointments.factories import ScheduleFactory
 from tests.members.factories import MemberFactory, UserFactory
 
@@ -405,14 +405,15 @@ def test_capacity_cannot_drop_below_a_number_already_handed_out(levels) -> None:
     third_number = book(second, schedule)
     assert third_number.queue_number == 2
 
-    with pytest.raises(ValidationError, match="不能少于 2"):
+    with pytest.raises(Invalid, match="不能少于 2") as refused:
         services.update_schedule(schedule=schedule, changes={"capacity": 1})
+    assert (refused.value.field, refused.value.status) == ("capacity", 400)
     schedule.refresh_from_db()
     assert schedule.capacity == 5
 
 
 def test_only_schedule_fields_staff_own_can_be_changed(levels) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(Invalid):
         services.update_schedule(schedule=ScheduleFactory(), changes={"booked": 0})
 
 

@@ -14,6 +14,7 @@ from billing import services
 from billing.choices import OrderStatus
 from billing.models import Order
 from billing.services import PaymentOutcome
+from medbook import money
 from tests.appointments.factories import ScheduleFactory
 from tests.members.factories import MemberFactory
 
@@ -36,9 +37,7 @@ def place(member, schedule, now=None):
     ],
 )
 def test_the_payable_amount_rounds_half_up_to_the_cent(fee, rate, payable) -> None:
-    assert services.payable_amount(fee=Decimal(fee), discount_rate=Decimal(rate)) == Decimal(
-        payable
-    )
+    assert money.payable(fee=Decimal(fee), discount_rate=Decimal(rate)) == Decimal(payable)
 
 
 def test_a_paid_session_opens_an_order_with_the_level_discount(levels) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from medbook.errors import Forbidden, Invalid
 from medbook.models import OperationLog
 from medbook.roles import CLINIC_ADMIN, FRONT_DESK
 from members import services
@@ -23,7 +23,7 @@ def staff(role: str, name: str):
 
 def test_an_admin_changes_a_level_with_a_reason(member, levels) -> None:
     admin = staff(CLINIC_ADMIN, "a1")
-    with pytest.raises(ValidationError):
+    with pytest.raises(Invalid):
         services.change_level(member=member, level=levels["金卡"], by=admin, reason=" ")
     services.change_level(member=member, level=levels["金卡"], by=admin, reason="老客户回馈")
     member.refresh_from_db()
@@ -34,7 +34,7 @@ def test_an_admin_changes_a_level_with_a_reason(member, levels) -> None:
 
 
 def test_front_desk_cannot_change_levels(member, levels) -> None:
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         services.change_level(
             member=member, level=levels["金卡"], by=staff(FRONT_DESK, "d1"), reason="x"
         )
@@ -51,7 +51,7 @@ def test_lifting_a_ban_lets_the_member_book_and_is_logged(member) -> None:
 
 def test_unmasking_needs_the_permission_and_every_look_is_logged(member) -> None:
     desk = staff(FRONT_DESK, "d3")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         services.unmask_personal_data(member=member, by=desk, reason="核对身份")
     admin = staff(CLINIC_ADMIN, "a2")
     data = services.unmask_personal_data(member=member, by=admin, reason="核对身份")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.exceptions import PermissionDenied, ValidationError
 
+from medbook.errors import Forbidden, Invalid
 from members import services
 from members.models import Message, MessageKind, PointsEntry, PointsReason
 from tests.members.factories import UserFactory
@@ -50,12 +50,13 @@ def test_staff_adjust_points_with_a_reason_and_the_member_is_told(member, clerk)
 
 
 def test_an_adjustment_needs_a_reason(member, clerk) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(Invalid) as refused:
         services.adjust_points(member=member, delta=30, note="  ", by=clerk)
+    assert refused.value.field == "note"
     assert not PointsEntry.objects.exists()
 
 
 def test_an_adjustment_needs_the_permission(member) -> None:
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         services.adjust_points(member=member, delta=30, note="想加点分", by=UserFactory())
     assert not PointsEntry.objects.exists()

@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from medbook import crypto
+from medbook.errors import Invalid
 from medbook.personal_data import (
     mask_national_id,
     mask_phone,
@@ -17,6 +18,7 @@ from medbook.personal_data import (
     validate_national_id,
 )
 from members import selectors, services
+from members.exceptions import PhoneTaken
 from members.models import Member
 from tests.members.factories import MemberFactory
 
@@ -190,8 +192,9 @@ def test_register_member_validates_and_normalises(levels) -> None:
     ],
 )
 def test_register_member_rejects_bad_input_and_writes_nothing(levels, kwargs, field) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(Invalid) as refused:
         services.register_member(**kwargs)
+    assert refused.value.field == (field or refused.value.field)
     assert Member.objects.count() == 0
 
 
@@ -199,6 +202,7 @@ def test_register_member_rejects_bad_input_and_writes_nothing(levels, kwargs, fi
 def test_register_member_refuses_a_registered_phone(levels) -> None:
     services.register_member(name="王五", phone="13912345678")
 
-    with pytest.raises(ValidationError, match="已注册"):
+    with pytest.raises(PhoneTaken, match="已注册") as refused:
         services.register_member(name="赵六", phone="+86 139 1234 5678")
+    assert (refused.value.code, refused.value.field) == ("phone_taken", "phone")
     assert Member.objects.count() == 1

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
 from members import selectors, services
+from members.exceptions import PointsRefused
 from members.models import Member, PointsEntry, PointsReason
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def test_the_level_rises_when_the_threshold_is_reached(member, levels) -> None:
 def test_points_never_go_below_zero(member) -> None:
     services.add_points(member=member, delta=10, reason=PointsReason.VISIT)
 
-    with pytest.raises(ValidationError, match="只有 10 积分"):
+    with pytest.raises(PointsRefused, match="只有 10 积分"):
         services.add_points(member=member, delta=-11, reason=PointsReason.REDEMPTION)
     assert PointsEntry.objects.count() == 1
 

@@ -42,7 +42,7 @@ from appointments.models import (
 from billing import demo_data as data
 from billing.choices import Gateway, OrderStatus
 from billing.models import Order, SandboxTrade
-from billing.services import payable_amount
+from medbook import money
 from medbook.personal_data import national_id_check_char
 from members.demo import DEMO_MEMBER_PASSWORD
 from members.models import Gender, Member, MemberLevel, PointsEntry, PointsReason, User
@@ -574,7 +574,7 @@ class Command(BaseCommand):
         """
         level_of = {m.pk: m.level for m in members}
         hold = dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES)
-        zero = Decimal("0.00")
+        zero = money.ZERO
         rows = []
         for row in self.appointments:
             if row.fee == 0:
@@ -596,7 +596,7 @@ class Command(BaseCommand):
                     Gateway.SANDBOX.value,
                     row.fee,
                     rate,
-                    payable_amount(fee=row.fee, discount_rate=rate),
+                    money.payable(fee=row.fee, discount_rate=rate),
                     zero,
                     status.value,
                     f"SANDBOX{row.id:012d}" if paid else None,
@@ -629,8 +629,8 @@ class Command(BaseCommand):
             if row.status == AppointmentStatus.COMPLETED and row.fee > 0:
                 member = by_pk[row.member_id]
                 level = levels[member.level]
-                paid = payable_amount(fee=row.fee, discount_rate=level.discount_rate)
-                points = int(paid * level.points_multiplier)  # 1 point per yuan paid, by level
+                paid = money.payable(fee=row.fee, discount_rate=level.discount_rate)
+                points = money.points_for(paid=paid, multiplier=level.points_multiplier)
                 member.ledger.append(
                     (row.completed_at, points, PointsReason.VISIT, "", f"appointment:{row.id}")
                 )
