@@ -31,6 +31,28 @@ class Generated:
     holidays: int  # dates skipped because the clinic is closed
 
 
+def session_from_template(
+    *, template: ScheduleTemplate, day: dt.date, rule: ReleaseRule
+) -> Schedule:
+    """The session ``template`` gives on ``day`` (a date on its weekday), unsaved, as a draft:
+    the template's times, capacity, visit length and room, its fee or else the doctor's, and
+    the public opening ``rule`` gives for that date."""
+    return Schedule(
+        doctor=template.doctor,
+        date=day,
+        session=template.session,
+        start_time=template.start_time,
+        end_time=template.end_time,
+        capacity=template.capacity,
+        minutes_per_visit=template.minutes_per_visit,
+        room=template.room,
+        fee=template.fee if template.fee is not None else template.doctor.registration_fee,
+        status=ScheduleStatus.DRAFT,
+        release_at=rule.release_at(day),
+        template=template,
+    )
+
+
 def generate_schedules(
     *,
     start: dt.date,
@@ -70,24 +92,7 @@ def generate_schedules(
             elif (template.doctor_id, day, template.start_time) in existing:
                 skipped_existing += 1
             else:
-                new.append(
-                    Schedule(
-                        doctor=template.doctor,
-                        date=day,
-                        session=template.session,
-                        start_time=template.start_time,
-                        end_time=template.end_time,
-                        capacity=template.capacity,
-                        minutes_per_visit=template.minutes_per_visit,
-                        room=template.room,
-                        fee=template.fee
-                        if template.fee is not None
-                        else template.doctor.registration_fee,
-                        status=ScheduleStatus.DRAFT,
-                        release_at=rule.release_at(day),
-                        template=template,
-                    )
-                )
+                new.append(session_from_template(template=template, day=day, rule=rule))
         day += dt.timedelta(days=1)
     with transaction.atomic():
         # A concurrent run may have created some meanwhile: the unique constraint skips them.
