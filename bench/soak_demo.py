@@ -41,7 +41,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from billing.demo_data import demo_phone  # noqa: E402 (stdlib only: the demo's member numbers)
+from demo.data import demo_phone  # noqa: E402 (stdlib only: the demo's member numbers)
 
 PASSWORD = "medbook123"  # noqa: S105 (the demo members' published password)
 SEEDED_MEMBERS = 500

@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "appointments",
     "billing",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -42,7 +42,7 @@ def test_it_prints_a_demo_member_who_can_log_in_with_the_demo_password(
 ) -> None:
     from django.urls import reverse
 
-    from members.demo import DEMO_MEMBER_PASSWORD
+    from demo.data import DEMO_MEMBER_PASSWORD
 
     settings.EMBEDDED = True
     settings.VAR_DIR = tmp_path

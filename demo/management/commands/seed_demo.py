@@ -39,12 +39,12 @@ from appointments.models import (
     ScheduleTemplate,
     TitleFee,
 )
-from billing import demo_data as data
 from billing.choices import Gateway, OrderStatus
 from billing.models import Order, SandboxTrade
+from demo import data
+from demo.data import DEMO_MEMBER_PASSWORD
 from medbook import money
 from medbook.personal_data import national_id_check_char
-from members.demo import DEMO_MEMBER_PASSWORD
 from members.models import Gender, Member, MemberLevel, PointsEntry, PointsReason, User
 
 DEMO_USER_PREFIX = "demo-"

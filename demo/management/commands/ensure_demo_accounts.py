@@ -14,8 +14,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from appointments.models import Doctor
+from demo.data import DEMO_MEMBER_PASSWORD
 from medbook.roles import CLINIC_ADMIN, DOCTOR, FRONT_DESK
-from members.demo import DEMO_MEMBER_PASSWORD
 from members.models import Member, User
 
 # username -> (role, display name); the superuser has no group.

@@ -1,9 +1,14 @@
-"""Reference data of the demo clinic (in Chinese, as a clinic would write it)."""
+"""Reference data of the demo clinic (in Chinese, as a clinic would write it).
+
+Standard library only, so tools outside Django (``bench/soak_demo.py``) can import it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+
+# Every seeded member logs in with this password (demo data only, never in production).
+DEMO_MEMBER_PASSWORD = "medbook123"  # noqa: S105 - documented demo password
 
 # (level, name, min_points, booking_lead_hours, can_cancel_late, discount, max_active, multiplier)
 LEVELS = [
@@ -23,6 +28,9 @@ TITLE_LABEL = {
     RESIDENT: "住院医师",
 }
 TITLE_FEES = {CHIEF: "100.00", ASSOCIATE: "60.00", ATTENDING: "30.00", RESIDENT: "15.00"}
+# The clinic's release rule (放号): sessions open to the public this many days ahead, at this time.
+RELEASE_DAYS_AHEAD = 7
+RELEASE_TIME = dt.time(8, 0)
 HOLIDAYS = [
     (dt.date(2027, 1, 1), "元旦"),
     (dt.date(2027, 2, 6), "春节"),
@@ -220,7 +228,3 @@ ID_AREAS = ["110105", "310104", "440106", "330106", "510107", "420106"]
 CANCEL_REASONS = ["行程有变", "已在其他医院就诊", "身体已好转", "工作安排冲突", "预约错了时间"]
 ADJUSTMENT_NOTES = ["会员日活动赠送", "问卷调研奖励", "投诉处理补偿"]
 SUSPEND_REASON = "医生临时外出会诊"
-
-
-def fee(value: str) -> Decimal:
-    return Decimal(value)
