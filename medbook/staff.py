@@ -1,28 +1,20 @@
-"""The staff console's frame: who may enter, the home page, login, and the jobs page."""
+"""Who may enter the staff console (``staff_required``), safe ``next`` addresses and the staff's
+kept searches. The console's own pages are in :mod:`medbook.staff_views`."""
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 import time
 from collections.abc import Callable
 from functools import wraps
 
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
-from django_celery_beat.models import PeriodicTask
-
-from .jobs import JOBS
-from .models import OperationLog, Outcome
 
 View = Callable[..., HttpResponse]
 
@@ -99,57 +91,3 @@ def stashed_search(request: HttpRequest, *, kind: str, token: str | None) -> dic
     if not entry or entry.get("kind") != kind or entry["at"] <= time.time() - SEARCH_SECONDS:
         return None
     return entry["data"]
-
-
-class StaffLogoutView(auth_views.LogoutView):
-    next_page = reverse_lazy("staff:login")
-
-
-@require_GET
-@staff_required()
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "staff/home.html")
-
-
-@require_GET
-@staff_required("django_celery_beat.view_periodictask")
-def jobs(request: HttpRequest) -> HttpResponse:
-    """Every periodic job with its schedule and last run (schedules are edited in admin)."""
-    described = {job.name: job.description for job in JOBS}
-    tasks = PeriodicTask.objects.select_related("interval", "crontab").order_by("name")
-    rows = [(task, described.get(task.name, task.description)) for task in tasks]
-    return render(request, "staff/jobs.html", {"rows": rows})
-
-
-@require_GET
-@staff_required("medbook.view_operation_log")
-def operation_log(request: HttpRequest) -> HttpResponse:
-    """Browse the operation log, newest first, filtered by operation, login, outcome and day."""
-    rows = OperationLog.objects.select_related("actor").order_by("-created_at", "-pk")
-    action = request.GET.get("action", "").strip()[:64]
-    actor = request.GET.get("actor", "").strip()[:150]
-    outcome = request.GET.get("outcome", "")
-    day = request.GET.get("day", "")
-    if action:
-        rows = rows.filter(action__startswith=action)
-    if actor:
-        rows = rows.filter(actor__username=actor)
-    if outcome in Outcome.values:
-        rows = rows.filter(outcome=outcome)
-    try:
-        rows = rows.filter(created_at__date=dt.date.fromisoformat(day)) if day else rows
-    except ValueError:
-        day = ""
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "staff/operation_log.html",
-        {
-            "page": page,
-            "filters": {"action": action, "actor": actor, "outcome": outcome, "day": day},
-            "outcomes": Outcome.choices,
-            "extra": query.urlencode(),
-        },
-    )

@@ -9,7 +9,6 @@ from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
-from appointments.staff_views import waiting_room
 from medbook.staff import safe_next
 
 
@@ -30,13 +29,21 @@ admin.site.site_header = _("MedBook administration")
 admin.site.site_title = _("MedBook")
 admin.site.index_title = _("Clinic data")
 
+# The staff console, one namespace gathered from the frame and each app's own staff URLs.
+STAFF_CONSOLE = [
+    path("", include("medbook.staff_urls")),
+    path("", include("members.staff_urls")),
+    path("", include("appointments.staff_urls")),
+    path("", include("billing.staff_urls")),
+]
+
 urlpatterns = [
     path("", include("appointments.urls")),
     path("", include("billing.urls")),
     path("", include("members.urls")),  # before allauth: password reset by text, not e-mail
     path("accounts/", include("allauth.urls")),
-    path("staff/", include("medbook.staff_urls")),
-    path("waiting/<slug:code>/", waiting_room, name="waiting_room"),
+    path("staff/", include((STAFF_CONSOLE, "staff"))),
+    path("", include("appointments.waiting_urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
