@@ -16,10 +16,10 @@ class Session(models.TextChoices):
 
 
 class ScheduleStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    PUBLISHED = "published", _("Published")
-    SUSPENDED = "suspended", _("Suspended")
-    FINISHED = "finished", _("Finished")
+    DRAFT = "draft", _("Waiting for release")  # 待放号
+    PUBLISHED = "published", _("Released")  # 已放号
+    SUSPENDED = "suspended", _("Session cancelled")  # 停诊
+    FINISHED = "finished", _("Ended")
 
 
 class AppointmentStatus(models.TextChoices):
@@ -30,6 +30,20 @@ class AppointmentStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
     NO_SHOW = "no_show", _("No-show")
 
+
+# How a status looks in its pill (templates/includes/status.html): ok, wait, off or full.
+STATUS_TONES = {
+    ScheduleStatus.DRAFT: "wait",
+    ScheduleStatus.PUBLISHED: "ok",
+    ScheduleStatus.SUSPENDED: "off",
+    ScheduleStatus.FINISHED: "off",
+    AppointmentStatus.PENDING_PAYMENT: "wait",
+    AppointmentStatus.CONFIRMED: "ok",
+    AppointmentStatus.CHECKED_IN: "ok",
+    AppointmentStatus.COMPLETED: "off",
+    AppointmentStatus.CANCELLED: "full",
+    AppointmentStatus.NO_SHOW: "full",
+}
 
 # Appointments that hold a slot: they count towards Schedule.booked and keep their queue number.
 ACTIVE_STATUSES = (

@@ -18,6 +18,7 @@ from members.models import Member
 
 from .choices import (
     ACTIVE_STATUSES,
+    STATUS_TONES,
     WEEKDAYS,
     AppointmentStatus,
     Channel,
@@ -234,6 +235,10 @@ class Schedule(models.Model):
     def remaining(self) -> int:
         return max(self.capacity - self.booked, 0)
 
+    @property
+    def status_tone(self) -> str:
+        return STATUS_TONES[self.status]
+
     def estimated_time(self, queue_number: int) -> dt.time:
         start = dt.datetime.combine(self.date, self.start_time)
         return (start + dt.timedelta(minutes=self.minutes_per_visit * (queue_number - 1))).time()
@@ -317,6 +322,10 @@ class Appointment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def status_tone(self) -> str:
+        return STATUS_TONES[self.status]
 
 
 class TitleFee(models.Model):
