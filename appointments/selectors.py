@@ -462,3 +462,35 @@ def coming_sessions(*, doctor: Doctor, today: dt.date, days: int = 14) -> QueryS
         .exclude(status=ScheduleStatus.DRAFT)
         .order_by("date", "start_time")
     )
+
+
+# -- what a login may do with an appointment (templates show these; they never compare statuses) --
+
+
+@dataclass(frozen=True)
+class StaffActions:
+    """What a staff login may do with one appointment now."""
+
+    can_check_in: bool
+    can_cancel: bool
+    can_complete: bool
+    can_mark_no_show: bool
+
+
+def staff_actions(*, appointment: Appointment, user: User) -> StaffActions:
+    """The console's buttons for ``appointment``: check in a confirmed visit, cancel one that
+    holds a slot and has not begun, complete or mark a no-show in a queue the login runs.
+    The services decide again when the button is used; this only says what to offer."""
+    status = appointment.status
+    runs_queue = user.has_perm("appointments.change_schedule") or (
+        user.has_perm("appointments.run_queue") and appointment.schedule.doctor.user_id == user.pk
+    )
+    return StaffActions(
+        can_check_in=status == AppointmentStatus.CONFIRMED
+        and user.has_perm("appointments.check_in_appointment"),
+        can_cancel=status in CANCELLABLE_STATUSES
+        and user.has_perm("appointments.cancel_any_appointment"),
+        can_complete=status == AppointmentStatus.CHECKED_IN and runs_queue,
+        can_mark_no_show=status in (AppointmentStatus.CONFIRMED, AppointmentStatus.CHECKED_IN)
+        and runs_queue,
+    )
