@@ -1,9 +1,14 @@
-"""The demo clinic: believable, idempotent, and true to every invariant of the design."""
+"""The demo clinic: believable, idempotent, and true to every invariant of the design.
+
+The demo is seeded once for the whole module (``seeded``); each test runs in a savepoint of
+that transaction, so a test that writes (seeding again, settling a day) leaves no trace.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterator
 
 import pytest
 from django.core.management import call_command
@@ -12,18 +17,20 @@ from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
 from appointments.choices import ACTIVE_STATUSES, UPCOMING_STATUSES, AppointmentStatus
-from appointments.models import Appointment, Department, Doctor, Schedule
+from appointments.models import Appointment, Department, Doctor, Holiday, Schedule
 from members.models import Member, MemberLevel, PointsEntry
 from members.selectors import members_with_ledger_drift
+from tests.demo.seeding import seeded_for_group
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
 
-SMALL = {"members": 60, "appointments": 500, "stdout": io.StringIO()}
+SMALL = {"members": 60, "appointments": 500}
 
 
-@pytest.fixture
-def seeded() -> None:
-    call_command("seed_demo", **SMALL)
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker) -> Iterator[None]:
+    with seeded_for_group(django_db_blocker, **SMALL):
+        yield
 
 
 def counts() -> dict[str, int]:
@@ -50,7 +57,9 @@ def test_it_builds_a_believable_clinic(seeded) -> None:
     upcoming_days = set(
         Schedule.objects.filter(date__gte=today).values_list("date", flat=True).distinct()
     )
-    assert len(upcoming_days) == 14
+    fortnight = {today + dt.timedelta(days=n) for n in range(14)}
+    closed = set(Holiday.objects.values_list("date", flat=True))
+    assert upcoming_days == fortnight - closed, "every day of the next 14 but holidays"
     assert Schedule.objects.filter(release_at__gt=timezone.now()).exists(), "some not yet open"
     assert Schedule.objects.filter(status="suspended", date__gt=today).count() == 2
     assert Member.objects.count() == 60
@@ -71,7 +80,7 @@ def test_a_popular_doctor_is_fully_booked(seeded) -> None:
 
 def test_running_it_twice_changes_nothing(seeded) -> None:
     before = counts()
-    call_command("seed_demo", **SMALL)
+    call_command("seed_demo", **SMALL, stdout=io.StringIO())
     assert counts() == before
 
 

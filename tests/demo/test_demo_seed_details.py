@@ -2,9 +2,13 @@
 
 ``test_demo_seed.py`` checks counts, idempotency and the booking invariants at the real time of
 day. These tests check what it leaves out: that the bulk inserts still encrypt and index personal
-data, that schedules follow the release rule, that every appointment agrees with its session's
-time, that each paid visit earned its points, and (with the clock frozen on a weekday morning,
-while sessions are running) that every status of an appointment shows up, ``checked_in`` too.
+data, that schedules are what their templates and the release rule give, that every appointment
+agrees with its session's time and with the booking and cancelling rules, that each paid visit
+earned its points, and (with the clock frozen on a weekday morning, while sessions are running)
+that every status of an appointment shows up, ``checked_in`` too.
+
+Each class seeds the demo once for its tests (``tests.demo.seeding``); tests that need a seed of
+their own (another moment, another size) make it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -26,11 +31,13 @@ from appointments.choices import (
     AppointmentStatus,
     ScheduleStatus,
 )
-from appointments.models import Appointment, Schedule
+from appointments.models import Appointment, Holiday, Schedule
+from appointments.selectors import cancellation_cutoff, opens_at_for
 from medbook.crypto import blind_index
 from medbook.personal_data import normalize_phone, validate_national_id
 from members.models import NATIONAL_ID_PURPOSE, Member, MemberLevel, PointsEntry, User
 from members.selectors import member_by_phone
+from tests.demo.seeding import seeded_for_group
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
 
@@ -38,6 +45,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Tuesday, while the morning sessions run and before the afternoon ones start.
 MORNING = dt.datetime(2026, 11, 24, 9, 30, tzinfo=SHANGHAI)
 SMALL = {"members": 40, "appointments": 300}
+# Two days before 元旦 2027 (a holiday of the demo clinic), at the same hour.
+NEW_YEAR = dt.datetime(2026, 12, 30, 9, 30, tzinfo=SHANGHAI)
 
 
 def seed(*, at: dt.datetime | None = None, **sizes: int) -> str:
@@ -50,161 +59,220 @@ def seed(*, at: dt.datetime | None = None, **sizes: int) -> str:
     return out.getvalue()
 
 
-@pytest.fixture
-def seeded_now() -> dt.datetime:
-    seed()
-    return timezone.now()
+class TestARunningMorning:
+    """Seeded once, as if it were MORNING (sessions running)."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def morning(cls, django_db_setup, django_db_blocker) -> Iterator[dt.datetime]:
+        with seeded_for_group(django_db_blocker, **SMALL, now=MORNING):
+            yield MORNING
+
+    def test_a_running_morning_shows_every_status_including_checked_in(self, morning) -> None:
+        statuses = Counter(Appointment.objects.values_list("status", flat=True))
+        assert set(statuses) == set(AppointmentStatus.values)
+        assert statuses[AppointmentStatus.COMPLETED] > statuses[AppointmentStatus.NO_SHOW]
+        checked_in = Appointment.objects.filter(status=AppointmentStatus.CHECKED_IN)
+        assert set(checked_in.values_list("schedule__date", flat=True)) == {morning.date()}
+
+    def test_every_appointment_agrees_with_its_session_and_its_clock(self, morning) -> None:
+        today = morning.date()
+        rows = Appointment.objects.select_related("schedule", "member")
+        assert rows.exists()
+        for appointment in rows:
+            schedule = appointment.schedule
+            status = appointment.status
+            assert appointment.estimated_time == schedule.estimated_time(appointment.queue_number)
+            assert appointment.fee == schedule.fee
+            assert appointment.created_at <= morning
+            assert appointment.created_at >= appointment.member.registered_at
+            if schedule.date < today:
+                assert status not in UPCOMING_STATUSES, appointment.pk
+            if status in (AppointmentStatus.COMPLETED, AppointmentStatus.CHECKED_IN):
+                assert schedule.date <= today
+                assert appointment.checked_in_at is not None
+            if status == AppointmentStatus.COMPLETED:
+                assert schedule.starts_at <= morning
+            if status == AppointmentStatus.NO_SHOW:
+                assert schedule.ends_at <= morning
+            if status in (AppointmentStatus.CONFIRMED, AppointmentStatus.PENDING_PAYMENT):
+                assert schedule.ends_at > morning
+            if status == AppointmentStatus.PENDING_PAYMENT:
+                assert schedule.fee > 0
+                assert morning - appointment.created_at <= dt.timedelta(minutes=10)
+                assert appointment.confirmed_at is None
+            elif status not in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
+                assert appointment.confirmed_at is not None
+            if status == AppointmentStatus.CANCELLED:
+                assert appointment.cancel_reason
+                assert appointment.cancelled_by_id == appointment.member.user_id
+                assert appointment.created_at <= appointment.cancelled_at <= morning
+            else:
+                assert appointment.cancelled_at is None
+                assert appointment.cancel_reason == ""
+            if status == AppointmentStatus.COMPLETED:
+                assert appointment.completed_at is not None
+            moments = [
+                moment
+                for moment in (
+                    appointment.created_at,
+                    appointment.confirmed_at,
+                    appointment.checked_in_at,
+                    appointment.completed_at,
+                )
+                if moment is not None
+            ]
+            assert moments == sorted(moments), appointment.pk
+            assert moments[-1] <= morning
+
+    def test_members_book_when_their_level_may_and_cancel_before_their_cutoff(
+        self, morning
+    ) -> None:
+        rows = Appointment.objects.select_related("schedule", "member__level")
+        cancelled = 0
+        for appointment in rows:
+            schedule, level = appointment.schedule, appointment.member.level
+            # A level only rises, and a higher one opens earlier: this bound holds.
+            assert appointment.created_at >= opens_at_for(schedule=schedule, level=level)
+            if appointment.status == AppointmentStatus.CANCELLED:
+                cancelled += 1
+                assert appointment.cancelled_at < schedule.starts_at
+                if not level.can_cancel_late:
+                    assert appointment.cancelled_at <= cancellation_cutoff(schedule)
+        assert cancelled, "some appointments were cancelled"
+
+    def test_no_shows_are_marked_after_the_grace_the_sweep_waits(self, morning, settings) -> None:
+        grace = dt.timedelta(minutes=settings.MEDBOOK_NO_SHOW_GRACE_MINUTES)
+        no_shows = Appointment.objects.filter(status=AppointmentStatus.NO_SHOW)
+        assert no_shows.exists()
+        for appointment in no_shows.select_related("schedule"):
+            assert appointment.no_show_at == appointment.schedule.ends_at + grace
+            assert appointment.no_show_at <= morning
 
 
-@pytest.fixture
-def morning() -> dt.datetime:
-    seed(at=MORNING)
-    return MORNING
+class TestSeededNow:
+    """Seeded once, at the real time."""
 
+    @pytest.fixture(scope="class")
+    @classmethod
+    def seeded_now(cls, django_db_setup, django_db_blocker) -> Iterator[dt.datetime]:
+        with seeded_for_group(django_db_blocker, **SMALL):
+            yield timezone.now()
 
-def test_a_running_morning_shows_every_status_including_checked_in(morning) -> None:
-    statuses = Counter(Appointment.objects.values_list("status", flat=True))
-    assert set(statuses) == set(AppointmentStatus.values)
-    assert statuses[AppointmentStatus.COMPLETED] > statuses[AppointmentStatus.NO_SHOW]
-    checked_in = Appointment.objects.filter(status=AppointmentStatus.CHECKED_IN)
-    assert set(checked_in.values_list("schedule__date", flat=True)) == {morning.date()}
-
-
-def test_every_appointment_agrees_with_its_session_and_its_clock(morning) -> None:
-    today = morning.date()
-    rows = Appointment.objects.select_related("schedule", "member")
-    assert rows.exists()
-    for appointment in rows:
-        schedule = appointment.schedule
-        status = appointment.status
-        assert appointment.estimated_time == schedule.estimated_time(appointment.queue_number)
-        assert appointment.fee == schedule.fee
-        assert appointment.created_at <= morning
-        assert appointment.created_at >= appointment.member.registered_at
-        if schedule.date < today:
-            assert status not in UPCOMING_STATUSES, appointment.pk
-        if status in (AppointmentStatus.COMPLETED, AppointmentStatus.CHECKED_IN):
-            assert schedule.date <= today
-            assert appointment.checked_in_at is not None
-        if status == AppointmentStatus.COMPLETED:
-            assert schedule.starts_at <= morning
-        if status == AppointmentStatus.NO_SHOW:
-            assert schedule.ends_at <= morning
-        if status in (AppointmentStatus.CONFIRMED, AppointmentStatus.PENDING_PAYMENT):
-            assert schedule.ends_at > morning
-        if status == AppointmentStatus.PENDING_PAYMENT:
-            assert schedule.fee > 0
-            assert morning - appointment.created_at <= dt.timedelta(minutes=10)
-            assert appointment.confirmed_at is None
-        elif status not in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
-            assert appointment.confirmed_at is not None
-        if status == AppointmentStatus.CANCELLED:
-            assert appointment.cancel_reason
-            assert appointment.cancelled_by_id == appointment.member.user_id
-            assert appointment.created_at <= appointment.cancelled_at <= morning
-        else:
-            assert appointment.cancelled_at is None
-            assert appointment.cancel_reason == ""
-        if status == AppointmentStatus.COMPLETED:
-            assert appointment.completed_at is not None
-        moments = [
-            moment
-            for moment in (
-                appointment.created_at,
-                appointment.confirmed_at,
-                appointment.checked_in_at,
-                appointment.completed_at,
+    def test_schedules_follow_the_release_rule_and_fit_their_sessions(self, seeded_now) -> None:
+        today = timezone.localdate(seeded_now)
+        schedules = list(Schedule.objects.all())
+        closed = set(Holiday.objects.values_list("date", flat=True))
+        assert {s.date for s in schedules if s.date >= today} == {
+            today + dt.timedelta(days=n) for n in range(14)
+        } - closed
+        for schedule in schedules:
+            release = dt.datetime.combine(
+                schedule.date - dt.timedelta(days=7), dt.time(8), SHANGHAI
             )
-            if moment is not None
-        ]
-        assert moments == sorted(moments), appointment.pk
-        assert moments[-1] <= morning
+            assert schedule.release_at == release
+            if schedule.date < today:
+                assert schedule.status == ScheduleStatus.FINISHED
+            else:
+                assert schedule.status in (ScheduleStatus.PUBLISHED, ScheduleStatus.SUSPENDED)
+            start = dt.datetime.combine(schedule.date, schedule.start_time)
+            end = dt.datetime.combine(schedule.date, schedule.end_time)
+            assert (
+                start + dt.timedelta(minutes=schedule.capacity * schedule.minutes_per_visit) <= end
+            )
+        suspended = [s for s in schedules if s.status == ScheduleStatus.SUSPENDED]
+        assert suspended
+        for schedule in suspended:
+            assert schedule.date > today
+            assert schedule.suspended_reason == "医生临时外出会诊"
+            assert schedule.booked == 0
+            assert not schedule.appointments.filter(status__in=ACTIVE_STATUSES).exists()
+        assert any(s.release_at > seeded_now for s in schedules), "some are not open yet"
+        assert any(s.fee == 0 for s in schedules), "a free clinic"
 
+    def test_sessions_are_what_their_templates_give(self, seeded_now) -> None:
+        schedules = Schedule.objects.select_related("template", "doctor")
+        assert schedules.exists()
+        for schedule in schedules:
+            template = schedule.template
+            assert template is not None
+            assert schedule.doctor_id == template.doctor_id
+            assert schedule.date.weekday() == template.weekday
+            assert (schedule.session, schedule.start_time, schedule.end_time) == (
+                template.session,
+                template.start_time,
+                template.end_time,
+            )
+            assert (schedule.capacity, schedule.minutes_per_visit, schedule.room) == (
+                template.capacity,
+                template.minutes_per_visit,
+                template.room,
+            )
+            fee = template.fee if template.fee is not None else schedule.doctor.registration_fee
+            assert schedule.fee == fee
 
-def test_schedules_follow_the_release_rule_and_fit_their_sessions(seeded_now) -> None:
-    today = timezone.localdate(seeded_now)
-    schedules = list(Schedule.objects.all())
-    assert {s.date for s in schedules if s.date >= today} == {
-        today + dt.timedelta(days=n) for n in range(14)
-    }
-    for schedule in schedules:
-        release = dt.datetime.combine(schedule.date - dt.timedelta(days=7), dt.time(8), SHANGHAI)
-        assert schedule.release_at == release
-        if schedule.date < today:
-            assert schedule.status == ScheduleStatus.FINISHED
-        else:
-            assert schedule.status in (ScheduleStatus.PUBLISHED, ScheduleStatus.SUSPENDED)
-        start = dt.datetime.combine(schedule.date, schedule.start_time)
-        end = dt.datetime.combine(schedule.date, schedule.end_time)
-        assert start + dt.timedelta(minutes=schedule.capacity * schedule.minutes_per_visit) <= end
-    suspended = [s for s in schedules if s.status == ScheduleStatus.SUSPENDED]
-    assert suspended
-    for schedule in suspended:
-        assert schedule.date > today
-        assert schedule.suspended_reason == "医生临时外出会诊"
-        assert schedule.booked == 0
-        assert not schedule.appointments.filter(status__in=ACTIVE_STATUSES).exists()
-    assert any(s.release_at > seeded_now for s in schedules), "some are not open yet"
-    assert any(s.fee == 0 for s in schedules), "a free clinic"
+    def test_bulk_inserted_personal_data_is_valid_encrypted_and_indexed(self, seeded_now) -> None:
+        members = list(Member.objects.select_related("user"))
+        phones = [m.phone for m in members]
+        assert len(set(phones)) == len(phones)
+        for phone in phones[:10]:
+            assert normalize_phone(phone) == phone
+            assert phone.startswith("+861") and len(phone) == 14
+        with_id = [m for m in members if m.national_id]
+        assert 0.4 <= len(with_id) / len(members) <= 0.6
+        assert len({m.national_id for m in with_id}) == len(with_id)
+        for member in with_id:
+            assert validate_national_id(member.national_id) == member.national_id
+            assert member.national_id[6:14] == f"{member.birth_date:%Y%m%d}"
+            assert (int(member.national_id[16]) % 2 == 1) == (member.gender == "male")
+            assert member.national_id_index == blind_index(
+                member.national_id, purpose=NATIONAL_ID_PURPOSE
+            )
+        sample = with_id[0]
+        assert member_by_phone(sample.phone[3:]) == sample, "the phone's blind index was computed"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select phone, national_id from members_member where id = %s", [sample.pk]
+            )
+            raw_phone, raw_id = cursor.fetchone()
+        assert raw_phone.startswith("v1$") and sample.phone[3:] not in raw_phone
+        assert raw_id.startswith("v1$") and sample.national_id not in raw_id
+        assert all(len(m.name) in (2, 3, 4) for m in members)
+        demo_users = User.objects.filter(pk__in=[m.user_id for m in members])
+        assert demo_users.values("password").distinct().count() == 1, "one shared password hash"
+        assert demo_users.first().check_password("medbook123")
 
-
-def test_bulk_inserted_personal_data_is_valid_encrypted_and_indexed(seeded_now) -> None:
-    members = list(Member.objects.select_related("user"))
-    phones = [m.phone for m in members]
-    assert len(set(phones)) == len(phones)
-    for phone in phones[:10]:
-        assert normalize_phone(phone) == phone
-        assert phone.startswith("+861") and len(phone) == 14
-    with_id = [m for m in members if m.national_id]
-    assert 0.4 <= len(with_id) / len(members) <= 0.6
-    assert len({m.national_id for m in with_id}) == len(with_id)
-    for member in with_id:
-        assert validate_national_id(member.national_id) == member.national_id
-        assert member.national_id[6:14] == f"{member.birth_date:%Y%m%d}"
-        assert (int(member.national_id[16]) % 2 == 1) == (member.gender == "male")
-        assert member.national_id_index == blind_index(
-            member.national_id, purpose=NATIONAL_ID_PURPOSE
+    def test_each_paid_visit_earns_its_points_and_the_ledger_runs_in_order(
+        self, seeded_now
+    ) -> None:
+        multipliers = set(MemberLevel.objects.values_list("points_multiplier", flat=True))
+        assert multipliers == {Decimal("1.00"), Decimal("1.20"), Decimal("1.50"), Decimal("2.00")}
+        visits = Counter(
+            PointsEntry.objects.filter(reason="visit").values_list("reference", flat=True)
         )
-    sample = with_id[0]
-    assert member_by_phone(sample.phone[3:]) == sample, "the phone's blind index was computed"
-    with connection.cursor() as cursor:
-        cursor.execute("select phone, national_id from members_member where id = %s", [sample.pk])
-        raw_phone, raw_id = cursor.fetchone()
-    assert raw_phone.startswith("v1$") and sample.phone[3:] not in raw_phone
-    assert raw_id.startswith("v1$") and sample.national_id not in raw_id
-    assert all(len(m.name) in (2, 3, 4) for m in members)
-    demo_users = User.objects.filter(pk__in=[m.user_id for m in members])
-    assert demo_users.values("password").distinct().count() == 1, "one shared password hash"
-    assert demo_users.first().check_password("medbook123")
+        deltas = dict(PointsEntry.objects.filter(reason="visit").values_list("reference", "delta"))
+        paid = Appointment.objects.filter(status=AppointmentStatus.COMPLETED, fee__gt=0)
+        assert paid.exists()
+        for pk, amount in paid.values_list("pk", "order__amount"):
+            reference = f"appointment:{pk}"
+            assert visits[reference] == 1
+            assert deltas[reference] in {int(amount * m) for m in multipliers}
+        assert sum(visits.values()) == paid.count(), "no points for free or unfinished visits"
+        assert PointsEntry.objects.filter(reason="adjustment").exclude(note="").exists()
 
-
-def test_each_paid_visit_earns_its_points_and_the_ledger_runs_in_order(seeded_now) -> None:
-    multipliers = set(MemberLevel.objects.values_list("points_multiplier", flat=True))
-    assert multipliers == {Decimal("1.00"), Decimal("1.20"), Decimal("1.50"), Decimal("2.00")}
-    visits = Counter(PointsEntry.objects.filter(reason="visit").values_list("reference", flat=True))
-    deltas = dict(PointsEntry.objects.filter(reason="visit").values_list("reference", "delta"))
-    paid = Appointment.objects.filter(status=AppointmentStatus.COMPLETED, fee__gt=0)
-    assert paid.exists()
-    for pk, amount in paid.values_list("pk", "order__amount"):
-        reference = f"appointment:{pk}"
-        assert visits[reference] == 1
-        assert deltas[reference] in {int(amount * m) for m in multipliers}
-    assert sum(visits.values()) == paid.count(), "no points for free or unfinished visits"
-    assert PointsEntry.objects.filter(reason="adjustment").exclude(note="").exists()
-
-    entries: dict[int, list[PointsEntry]] = defaultdict(list)
-    for entry in PointsEntry.objects.order_by("created_at", "id"):
-        entries[entry.member_id].append(entry)
-    thresholds = list(MemberLevel.objects.order_by("-min_points"))
-    for member in Member.objects.all():
-        balance = 0
-        for entry in entries[member.pk]:
-            balance += entry.delta
-            assert entry.balance_after == balance
-            assert entry.created_at <= seeded_now
-        assert member.points_balance == balance
-        reached = next(level for level in thresholds if level.min_points <= balance)
-        assert member.level_id == reached.pk
+        entries: dict[int, list[PointsEntry]] = defaultdict(list)
+        for entry in PointsEntry.objects.order_by("created_at", "id"):
+            entries[entry.member_id].append(entry)
+        thresholds = list(MemberLevel.objects.order_by("-min_points"))
+        for member in Member.objects.all():
+            balance = 0
+            for entry in entries[member.pk]:
+                balance += entry.delta
+                assert entry.balance_after == balance
+                assert entry.created_at <= seeded_now
+            assert member.points_balance == balance
+            reached = next(level for level in thresholds if level.min_points <= balance)
+            assert member.level_id == reached.pk
 
 
 def test_checked_in_appointments_count_towards_the_level_limit() -> None:
@@ -217,3 +285,14 @@ def test_checked_in_appointments_count_towards_the_level_limit() -> None:
     )
     for member in Member.objects.select_related("level"):
         assert upcoming[member.pk] <= member.level.max_active_appointments, member.pk
+
+
+def test_the_clinic_has_no_sessions_on_its_holidays() -> None:
+    seed(at=NEW_YEAR, members=10, appointments=50)
+    today = NEW_YEAR.date()
+    new_year = dt.date(2027, 1, 1)
+    assert Holiday.objects.filter(date=new_year).exists()
+    dates = set(Schedule.objects.filter(date__gte=today).values_list("date", flat=True))
+    assert new_year not in dates
+    fortnight = {today + dt.timedelta(days=n) for n in range(14)}
+    assert dates == fortnight - {new_year}

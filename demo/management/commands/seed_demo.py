@@ -5,12 +5,19 @@ built on bulk inserts, so the same command fills a benchmark database with 100k 
 million appointments. Every invariant of the design holds for what it writes: schedule counters
 equal their active appointments, queue numbers are unique, members stay within their level's
 limits and every points balance equals its ledger.
+
+The rows are written in bulk, but their values come from the apps' own rules: sessions from
+``appointments.services.scheduling.session_from_template`` (times, capacity, fee, release time;
+holidays closed), booking and cancelling times from the booking rules (``opens_at_for``,
+``cancellation_cutoff``), amounts and points from ``medbook.money`` (``payable``,
+``points_for``), levels from ``members.selectors.level_by_rule``.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import itertools
 import math
 import random
@@ -28,7 +35,13 @@ from django.db import connection, transaction
 from django.db.models import Max, Model
 from django.utils import timezone
 
-from appointments.choices import AppointmentStatus, Channel, ScheduleStatus
+from appointments.choices import (
+    ACTIVE_STATUSES,
+    UPCOMING_STATUSES,
+    AppointmentStatus,
+    Channel,
+    ScheduleStatus,
+)
 from appointments.models import (
     Appointment,
     Department,
@@ -39,6 +52,8 @@ from appointments.models import (
     ScheduleTemplate,
     TitleFee,
 )
+from appointments.selectors import cancellation_cutoff, opens_at_for
+from appointments.services.scheduling import session_from_template
 from billing.choices import Gateway, OrderStatus
 from billing.models import Order, SandboxTrade
 from demo import data
@@ -46,22 +61,12 @@ from demo.data import DEMO_MEMBER_PASSWORD
 from medbook import money
 from medbook.personal_data import national_id_check_char
 from members.models import Gender, Member, MemberLevel, PointsEntry, PointsReason, User
+from members.selectors import NOT_QUALIFYING, level_by_rule
 
 DEMO_USER_PREFIX = "demo-"
 CHANNELS = [str(value) for value in Channel.values]
 CHANNEL_WEIGHTS = [70, 15, 10, 5]
 BATCH = 5000
-UPCOMING = {
-    AppointmentStatus.PENDING_PAYMENT,
-    AppointmentStatus.CONFIRMED,
-    AppointmentStatus.CHECKED_IN,
-}
-ACTIVE = {
-    AppointmentStatus.PENDING_PAYMENT,
-    AppointmentStatus.CONFIRMED,
-    AppointmentStatus.CHECKED_IN,
-    AppointmentStatus.COMPLETED,
-}
 
 
 def _aware_datetime(value: str) -> dt.datetime:
@@ -191,7 +196,8 @@ class Command(BaseCommand):
         self.rng = random.Random(options["seed"])
         self.now = options.get("now") or timezone.now()
         self.today = timezone.localdate(self.now)
-        levels = self.load_levels()
+        self.no_show_grace = dt.timedelta(minutes=settings.MEDBOOK_NO_SHOW_GRACE_MINUTES)
+        levels = self.levels = self.load_levels()
         self.load_clinic_rules()
         doctors = self.load_departments_and_doctors()
         templates = self.load_templates(doctors)
@@ -234,7 +240,8 @@ class Command(BaseCommand):
     def load_clinic_rules(self) -> None:
         """放号 7 days ahead at 08:00, the fee of each title, the public holidays ahead."""
         ReleaseRule.objects.get_or_create(
-            pk=1, defaults={"days_ahead": 7, "release_time": dt.time(8, 0)}
+            pk=1,
+            defaults={"days_ahead": data.RELEASE_DAYS_AHEAD, "release_time": data.RELEASE_TIME},
         )
         for title, fee in data.TITLE_FEES.items():
             TitleFee.objects.get_or_create(title=title, defaults={"fee": Decimal(fee)})
@@ -308,43 +315,32 @@ class Command(BaseCommand):
     def load_schedules(
         self, templates: list[ScheduleTemplate], *, history_days: int, days: int
     ) -> None:
-        zone = timezone.get_current_timezone()
+        """The sessions the templates give (as ``generate_schedules`` makes them: same times,
+        fee and release time, no session on a holiday), for past dates too, in the state the
+        release and end-of-day jobs would have left them in."""
+        first = self.today - dt.timedelta(days=history_days)
         existing = set(
-            Schedule.objects.filter(
-                date__gte=self.today - dt.timedelta(days=history_days)
-            ).values_list("doctor_id", "date", "start_time")
+            Schedule.objects.filter(date__gte=first).values_list("doctor_id", "date", "start_time")
         )
+        holidays = set(Holiday.objects.filter(date__gte=first).values_list("date", flat=True))
+        rule = ReleaseRule.current()
         by_weekday = defaultdict(list)
         for template in templates:
-            by_weekday[template.weekday].append(template)
+            if template.is_active and template.doctor.is_active:
+                by_weekday[template.weekday].append(template)
         rows = []
         for offset in range(-history_days, days):
             date = self.today + dt.timedelta(days=offset)
+            if date in holidays:
+                continue
             for template in by_weekday[date.weekday()]:
                 if (template.doctor_id, date, template.start_time) in existing:
                     continue
-                rows.append(
-                    Schedule(
-                        doctor_id=template.doctor_id,
-                        template=template,
-                        date=date,
-                        session=template.session,
-                        start_time=template.start_time,
-                        end_time=template.end_time,
-                        capacity=template.capacity,
-                        minutes_per_visit=template.minutes_per_visit,
-                        room=template.room,
-                        fee=template.fee
-                        if template.fee is not None
-                        else template.doctor.registration_fee,
-                        status=ScheduleStatus.FINISHED
-                        if date < self.today
-                        else ScheduleStatus.PUBLISHED,
-                        release_at=dt.datetime.combine(
-                            date - dt.timedelta(days=7), dt.time(8), tzinfo=zone
-                        ),
-                    )
+                schedule = session_from_template(template=template, day=date, rule=rule)
+                schedule.status = (
+                    ScheduleStatus.FINISHED if date < self.today else ScheduleStatus.PUBLISHED
                 )
+                rows.append(schedule)
         with transaction.atomic():
             Schedule.objects.bulk_create(rows, batch_size=BATCH)
             future = [s for s in rows if s.date > self.today + dt.timedelta(days=1)]
@@ -437,7 +433,7 @@ class Command(BaseCommand):
         )
         # Upcoming sessions first, then the past from the most recent back.
         released = sorted(
-            (s for s in schedules if s.release_at <= self.now),
+            (s for s in schedules if opens_at_for(schedule=s, level=None) <= self.now),
             key=lambda s: (s.date < self.today, -s.date.toordinal() if s.date < self.today else 0),
         )
         slots = sum(s.capacity for s in released) or 1
@@ -464,21 +460,22 @@ class Command(BaseCommand):
                 if taken >= wanted:
                     break
                 status = self.pick_status(past=past, today=today, schedule=schedule)
-                if status in UPCOMING:
+                if status in UPCOMING_STATUSES:
                     if member.upcoming >= limit[member.level]:
                         continue
                     member.upcoming += 1
                 number = next(numbers)
                 rows.append(self.appointment(member, schedule, number, status))
                 taken += 1
-                active += status in ACTIVE
+                active += status in ACTIVE_STATUSES
                 # Some slots were cancelled first and booked again later: keep the history.
+                # (Only by a member who booked early enough to be allowed to cancel.)
                 if rng.random() < 0.08:
-                    rows.append(
-                        self.appointment(
-                            rng.choice(members), schedule, number, AppointmentStatus.CANCELLED
-                        )
-                    )
+                    canceller = rng.choice(members)
+                    cancelled = AppointmentStatus.CANCELLED
+                    earliest, latest = self.booking_window(canceller, schedule, cancelled)
+                    if earliest <= latest:
+                        rows.append(self.appointment(canceller, schedule, number, cancelled))
             booked[schedule.pk] = active
         with transaction.atomic():
             insert_rows(Appointment, AppointmentRow._fields, rows)
@@ -510,7 +507,12 @@ class Command(BaseCommand):
             ended = schedule.ends_at <= self.now
             started = schedule.starts_at <= self.now
             if ended:
-                return AppointmentStatus.COMPLETED if roll < 0.9 else AppointmentStatus.NO_SHOW
+                if roll < 0.9:
+                    return AppointmentStatus.COMPLETED
+                # The sweep marks the absent only once the grace after the session has passed.
+                if schedule.ends_at + self.no_show_grace <= self.now:
+                    return AppointmentStatus.NO_SHOW
+                return AppointmentStatus.CONFIRMED
             if started and roll < 0.4:
                 return AppointmentStatus.COMPLETED
             # Patients check in once the session runs, or up to two hours before it starts.
@@ -521,22 +523,43 @@ class Command(BaseCommand):
             return AppointmentStatus.PENDING_PAYMENT
         return AppointmentStatus.CONFIRMED
 
+    def cancel_by(self, member: DemoMember, schedule: Schedule) -> dt.datetime:
+        """Until when ``member`` may cancel: the cutoff, or the start if their level may
+        cancel late."""
+        if self.levels[member.level].can_cancel_late:
+            return schedule.starts_at
+        return cancellation_cutoff(schedule)
+
+    def booking_window(
+        self, member: DemoMember, schedule: Schedule, status: str
+    ) -> tuple[dt.datetime, dt.datetime]:
+        """Between when ``member`` booked an appointment that ended in ``status``: from when
+        their level may book, to half an hour before the start (and, for one they cancelled
+        themselves, their cancellation deadline). Empty when latest < earliest."""
+        opens_at = opens_at_for(schedule=schedule, level=self.levels[member.level])
+        earliest = max(opens_at, member.registered_at)
+        latest = min(
+            schedule.starts_at - dt.timedelta(minutes=30), self.now - dt.timedelta(minutes=1)
+        )
+        if status == AppointmentStatus.CANCELLED:
+            latest = min(latest, self.cancel_by(member, schedule))
+        return earliest, latest
+
     def appointment(
         self, member: DemoMember, schedule: Schedule, number: int, status: str
     ) -> AppointmentRow:
         rng = self.rng
         starts = schedule.starts_at
+        cancelled = status == AppointmentStatus.CANCELLED
         if status == AppointmentStatus.PENDING_PAYMENT:
             created = self.now - dt.timedelta(minutes=rng.randint(1, 10))
         else:
-            earliest = max(schedule.release_at, member.registered_at)
-            latest = min(starts - dt.timedelta(minutes=30), self.now - dt.timedelta(minutes=1))
+            earliest, latest = self.booking_window(member, schedule, status)
             span = max(0, int((latest - earliest).total_seconds()))
             created = earliest + dt.timedelta(seconds=rng.randint(0, span))
         estimated = schedule.estimated_time(number)
         visit = dt.datetime.combine(schedule.date, estimated, starts.tzinfo)
         seen = status in (AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED)
-        cancelled = status == AppointmentStatus.CANCELLED
         channel = rng.choices(CHANNELS, weights=CHANNEL_WEIGHTS)[0]
         self.next_id += 1
         return AppointmentRow(
@@ -554,11 +577,13 @@ class Command(BaseCommand):
             completed_at=min(visit + dt.timedelta(minutes=12), self.now)
             if status == AppointmentStatus.COMPLETED
             else None,
-            cancelled_at=created + (min(starts, self.now) - created) / 2 if cancelled else None,
+            cancelled_at=created + (min(self.cancel_by(member, schedule), self.now) - created) / 2
+            if cancelled
+            else None,
             cancel_reason=rng.choice(data.CANCEL_REASONS) if cancelled else "",
             cancelled_by_id=member.user_id if cancelled else None,
             called_at=min(visit, self.now) if status == AppointmentStatus.COMPLETED else None,
-            no_show_at=schedule.ends_at + dt.timedelta(minutes=30)
+            no_show_at=schedule.ends_at + self.no_show_grace
             if status == AppointmentStatus.NO_SHOW
             else None,
             staff_note="",
@@ -576,6 +601,8 @@ class Command(BaseCommand):
         hold = dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES)
         zero = money.ZERO
         rows = []
+        # What each paid order kept (paid minus refunded): what its visit's points come from.
+        self.kept: dict[int, Decimal] = {}
         for row in self.appointments:
             if row.fee == 0:
                 continue
@@ -588,6 +615,9 @@ class Command(BaseCommand):
                 status = OrderStatus.UNPAID
             else:
                 status = OrderStatus.PAID if paid else OrderStatus.CLOSED
+            amount = money.payable(fee=row.fee, discount_rate=rate)
+            if paid:
+                self.kept[row.id] = amount  # nothing of it refunded
             rows.append(
                 (
                     row.id,
@@ -596,7 +626,7 @@ class Command(BaseCommand):
                     Gateway.SANDBOX.value,
                     row.fee,
                     rate,
-                    money.payable(fee=row.fee, discount_rate=rate),
+                    amount,
                     zero,
                     status.value,
                     f"SANDBOX{row.id:012d}" if paid else None,
@@ -616,6 +646,13 @@ class Command(BaseCommand):
         self.say(f"{len(rows)} orders, {len(trades)} sandbox payments")
 
     def load_points(self, members: list[DemoMember], levels: dict[int, MemberLevel]) -> None:
+        """Opening balances, visit points and a few adjustments, as one ledger per member.
+
+        A paid, completed visit earns what ``billing.services.complete_visit`` awards:
+        ``money.points_for`` of what its order kept, at the multiplier of the level the member
+        booked with. The level at the end is what the level rule (``level_by_rule`` of the
+        qualifying points) gives; points earned never lower a level.
+        """
         rng = self.rng
         by_pk = {m.pk: m for m in members}
         for member in members:
@@ -626,29 +663,32 @@ class Command(BaseCommand):
                     (member.registered_at, opening, PointsReason.MIGRATION, "会员权益迁移", "")
                 )
         for row in self.appointments:
-            if row.status == AppointmentStatus.COMPLETED and row.fee > 0:
+            if row.status == AppointmentStatus.COMPLETED and row.id in self.kept:
                 member = by_pk[row.member_id]
-                level = levels[member.level]
-                paid = money.payable(fee=row.fee, discount_rate=level.discount_rate)
-                points = money.points_for(paid=paid, multiplier=level.points_multiplier)
-                member.ledger.append(
-                    (row.completed_at, points, PointsReason.VISIT, "", f"appointment:{row.id}")
+                points = money.points_for(
+                    paid=self.kept[row.id], multiplier=levels[member.level].points_multiplier
                 )
+                if points > 0:
+                    member.ledger.append(
+                        (row.completed_at, points, PointsReason.VISIT, "", f"appointment:{row.id}")
+                    )
         for member in rng.sample(members, len(members) // 20):
             moment = member.registered_at + (self.now - member.registered_at) * rng.random()
             member.ledger.append(
                 (moment, 50, PointsReason.ADJUSTMENT, rng.choice(data.ADJUSTMENT_NOTES), "")
             )
-        thresholds = sorted(((lv.min_points, level) for level, lv in levels.items()), reverse=True)
+        # One query per distinct total: no more than the grouped UPDATEs below.
+        rule_level = functools.cache(lambda points: level_by_rule(points=points).level)
         entries: list[tuple] = []
         updates: dict[tuple[int, int], list[int]] = defaultdict(list)
         for member in members:
-            balance = 0
+            balance = qualifying = 0
             for moment, delta, reason, note, reference in sorted(member.ledger):
                 balance += delta
+                if reason not in NOT_QUALIFYING:
+                    qualifying += delta
                 entries.append((member.pk, delta, balance, str(reason), note, reference, moment))
-            reached = next(level for points, level in thresholds if points <= balance)
-            updates[(balance, max(reached, member.level))].append(member.pk)
+            updates[(balance, max(rule_level(qualifying), member.level))].append(member.pk)
         with transaction.atomic():
             insert_rows(PointsEntry, LEDGER_COLUMNS, entries)
             # One UPDATE per distinct (balance, level): far cheaper than a CASE per row.
