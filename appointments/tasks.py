@@ -31,3 +31,11 @@ def sweep_no_shows() -> int:
     if count:
         logger.info("Marked %d appointments as no-show", count)
     return count
+
+
+@shared_task
+def send_visit_reminders() -> int:
+    count = services.send_visit_reminders()
+    if count:
+        logger.info("Reminded %d members of tomorrow's appointments", count)
+    return count

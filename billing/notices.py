@@ -9,22 +9,11 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from appointments.models import Appointment, Schedule
+from appointments.notices import describe_visit as _session
 from members.models import MessageKind
 from members.services import send_message
 
 from .models import Order, Refund
-
-
-def _session(appointment: Appointment) -> str:
-    schedule = appointment.schedule
-    day = formats.date_format(schedule.date, "MONTH_DAY_FORMAT")
-    return _("%(doctor)s (%(department)s) on %(day)s at %(time)s, number %(number)d") % {
-        "doctor": schedule.doctor.name,
-        "department": schedule.doctor.department.name,
-        "day": day,
-        "time": appointment.estimated_time.strftime("%H:%M"),
-        "number": appointment.queue_number,
-    }
 
 
 def _ref(appointment: Appointment) -> str:
@@ -116,24 +105,6 @@ def refunded(refund: Refund) -> None:
         title=_("Refund completed: ¥%(amount)s") % {"amount": refund.amount},
         body=body % {"amount": refund.amount, "session": _session(appointment)},
         reference=_ref(appointment),
-    )
-
-
-def reminder(appointment: Appointment) -> None:
-    schedule = appointment.schedule
-    send_message(
-        member=appointment.member,
-        kind=MessageKind.REMINDER,
-        title=_("Reminder: your appointment is tomorrow"),
-        body=_(
-            "Tomorrow: %(session)s, %(room)s. Please arrive 15 minutes early and check in at "
-            "the front desk."
-        )
-        % {
-            "session": _session(appointment),
-            "room": schedule.room or schedule.doctor.department.location or "",
-        },
-        reference=f"reminder:{appointment.pk}",
     )
 
 

@@ -29,14 +29,6 @@ def expire_unpaid_orders() -> int:
     return count
 
 
-@shared_task
-def send_visit_reminders() -> int:
-    count = services.send_visit_reminders()
-    if count:
-        logger.info("Reminded %d members of tomorrow's appointments", count)
-    return count
-
-
 @shared_task(
     autoretry_for=(sandbox.NotifyFailed, *TRANSIENT),
     retry_backoff=5,

@@ -60,7 +60,7 @@ JOBS = [
     ),
     Job(
         "send-visit-reminders",
-        "billing.tasks.send_visit_reminders",
+        "appointments.tasks.send_visit_reminders",
         crontab="0 *",
         description="Remind members of tomorrow's appointments, once each",
     ),
@@ -86,6 +86,8 @@ def ensure_periodic_tasks(**kwargs: Any) -> None:
 
     for job in JOBS:
         if PeriodicTask.objects.filter(name=job.name).exists():
+            # Ours by name: a job whose code moved keeps its (admin-edited) schedule.
+            PeriodicTask.objects.filter(name=job.name).exclude(task=job.task).update(task=job.task)
             continue
         schedule: dict[str, Any]
         if job.every_seconds is not None:

@@ -10,6 +10,7 @@ from .booking import (
     update_schedule,
 )
 from .clinic_day import apply_no_show_rule, call_next, mark_no_show, may_run_queue, sweep_no_shows
+from .reminders import send_visit_reminders
 from .scheduling import Generated, earliest_lead, generate_schedules, release_due_schedules
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "mark_no_show",
     "may_run_queue",
     "release_due_schedules",
+    "send_visit_reminders",
     "sweep_no_shows",
     "update_schedule",
 ]

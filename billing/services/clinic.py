@@ -24,7 +24,8 @@ from .. import exceptions as errors
 from .. import notices
 from ..choices import Gateway, OrderStatus
 from ..models import Order
-from .payments import cancel_booking, confirm_payment, place_booking
+from .orders import cancel_booking, place_booking
+from .payments import confirm_payment
 
 logger = logging.getLogger(__name__)
 

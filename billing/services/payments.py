@@ -1,131 +1,43 @@
-"""Writes of billing: booking with an order, applying payments and notifications, closing
-expired holds, refunds, cancellation with settlement of the order, and completing visits with
-their points.
-
-Lock order: the order row first, then (through the appointments services) the schedule and the
-appointment, then the member; so a payment, the expiry job, a cancellation and a refund racing
-for one order never deadlock and exactly one of them decides. Gateway calls happen outside any
-transaction, in jobs enqueued on commit.
-"""
+"""Payments: a verified payment applied to its order exactly once, the gateways' notifications
+stored raw and then applied, and orders closed unpaid checked with their gateway."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import secrets
 from decimal import Decimal
 from enum import StrEnum
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import CharField, Exists, F, OuterRef, Q, Sum, Value
-from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from appointments import exceptions as appointment_errors
 from appointments import services as appointment_services
-from appointments.choices import AppointmentStatus, Channel
-from appointments.models import Appointment, Schedule
-from medbook import audit, money, outbox
-from members import services as member_services
-from members.models import Member, Message, MessageKind, PointsReason, User
+from appointments.choices import AppointmentStatus
 
 from .. import exceptions as errors
 from .. import notices
-from ..choices import Gateway, NotificationOutcome, OrderStatus, RefundStatus
+from ..choices import Gateway, NotificationOutcome, OrderStatus
 from ..gateways import (
     GatewayError,
     IgnoredNotification,
     InvalidNotification,
     PaymentGateway,
-    PaymentNotice,
     get_gateway,
 )
-from ..models import GatewayNotification, Order, Refund
+from ..models import GatewayNotification, Order
+from .orders import close_expired
+from .refunds import return_stray_payment
 
-REFUND_TASK = "billing.tasks.carry_out_refund"
-EXPIRED_HOLD_REASON = "未在规定时间内支付，号源已释放"
-
-
-def new_out_trade_no(now: dt.datetime) -> str:
-    """MB + clinic-time timestamp + 10 random digits: unique, sortable, unguessable."""
-    return f"MB{timezone.localtime(now):%Y%m%d%H%M%S}{secrets.randbelow(10**10):010d}"
-
-
-def place_booking(
-    *,
-    member: Member,
-    schedule: Schedule,
-    channel: Channel,
-    now: dt.datetime | None = None,
-    by: User | None = None,
-    override_reason: str = "",
-    walk_in: bool = False,
-) -> Appointment:
-    """Book a slot and, when the session has a fee, open the order that holds it.
-
-    A free session is confirmed at once; a paid one stays pending until paid or until the hold
-    (``MEDBOOK_HOLD_MINUTES``) runs out. A hold stops holding its slot the moment it runs out:
-    when the session looks full, expired holds are closed here and the booking tried again,
-    whether or not the expiry job has run. Raises the booking core's AppointmentError.
-    """
-    now = now or timezone.now()
-    booking = {
-        "member": member,
-        "schedule": schedule,
-        "channel": channel,
-        "now": now,
-        "by": by,
-        "override_reason": override_reason,
-        "walk_in": walk_in,
-    }
-    try:
-        return _place_booking(**booking)
-    except appointment_errors.SoldOutHint:
-        raise  # the hint never outlives the session's earliest hold
-    except (appointment_errors.SoldOut, appointment_errors.AlreadyBooked):
-        # Full, or held by this member: an expired hold may be what stands in the way.
-        if not expire_holds_of_schedule(schedule_id=schedule.pk, now=now):
-            raise
-    return _place_booking(**booking)
-
-
-@transaction.atomic
-def _place_booking(
-    *,
-    member: Member,
-    schedule: Schedule,
-    channel: Channel,
-    now: dt.datetime,
-    by: User | None,
-    override_reason: str,
-    walk_in: bool,
-) -> Appointment:
-    appointment = appointment_services.book_appointment(
-        member=member,
-        schedule=schedule,
-        channel=channel,
-        now=now,
-        by=by,
-        override_reason=override_reason,
-        walk_in=walk_in,
-    )
-    order = None
-    if appointment.status == AppointmentStatus.PENDING_PAYMENT:
-        rate = appointment.member.level.discount_rate
-        order = Order.objects.create(
-            appointment=appointment,
-            member=appointment.member,
-            out_trade_no=new_out_trade_no(now),
-            gateway=settings.MEDBOOK_PAYMENT_GATEWAY,
-            original_amount=appointment.fee,
-            discount_rate=rate,
-            amount=money.payable(fee=appointment.fee, discount_rate=rate),
-            created_at=now,
-            expires_at=now + dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES),
-        )
-    notices.booked(appointment, order)
-    return appointment
+__all__ = [
+    "ACCEPTED_OUTCOMES",
+    "NOTIFICATION_HEADERS",
+    "PaymentOutcome",
+    "check_closed_orders_with_gateways",
+    "confirm_payment",
+    "kept_headers",
+    "receive_notification",
+    "stored_body",
+]
 
 
 class PaymentOutcome(StrEnum):
@@ -164,7 +76,7 @@ def confirm_payment(
             # The hold ran out before MedBook learnt of the payment: the slot is no longer the
             # member's (another booking may have taken it), so the hold closes and the money
             # goes back, whether or not the expiry job has run yet.
-            _close_expired(order=order, now=now)
+            close_expired(order=order, now=now)
             return PaymentOutcome.REFUND_DUE
         if order.appointment.status != AppointmentStatus.PENDING_PAYMENT:
             # Cancelled (by the member or staff) while the payment was on its way.
@@ -181,52 +93,6 @@ def confirm_payment(
         )
         notices.paid(appointment, order)
     return PaymentOutcome.CONFIRMED
-
-
-def expire_order(*, order_id: int, now: dt.datetime | None = None) -> bool:
-    """Close one unpaid order whose hold ran out and free its slot. False if it was not due."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        order = (
-            Order.objects.select_for_update()
-            .filter(pk=order_id, status=OrderStatus.UNPAID, expires_at__lte=now)
-            .first()
-        )
-        if order is None:
-            return False
-        _close_expired(order=order, now=now)
-    return True
-
-
-def _close_expired(*, order: Order, now: dt.datetime) -> None:
-    """Close an unpaid order whose hold ran out (locked by the caller) and free its slot."""
-    order.status = OrderStatus.CLOSED
-    order.closed_at = now
-    order.save(update_fields=["status", "closed_at"])
-    appointment = appointment_services.cancel_appointment(
-        appointment=order.appointment, by=None, reason=EXPIRED_HOLD_REASON, now=now
-    )
-    notices.hold_expired(appointment)
-
-
-def expire_holds_of_schedule(*, schedule_id: int, now: dt.datetime) -> int:
-    """Close the expired holds of one schedule at once (a booking found it full). Returns how
-    many slots that freed."""
-    due = Order.objects.filter(
-        appointment__schedule_id=schedule_id, status=OrderStatus.UNPAID, expires_at__lte=now
-    ).values_list("pk", flat=True)
-    return sum(expire_order(order_id=pk, now=now) for pk in list(due))
-
-
-def expire_unpaid_orders(*, now: dt.datetime | None = None, limit: int = 500) -> int:
-    """Close unpaid orders past their hold (the periodic job). Safe to run twice, anywhere."""
-    now = now or timezone.now()
-    due = (
-        Order.objects.filter(status=OrderStatus.UNPAID, expires_at__lte=now)
-        .order_by("expires_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return sum(expire_order(order_id=pk, now=now) for pk in list(due))
 
 
 _OUTCOME_OF_PAYMENT = {
@@ -336,143 +202,6 @@ def receive_notification(
     return notification
 
 
-# -- refunds -------------------------------------------------------------------------------------
-
-REFUNDABLE_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDING)
-
-
-def _pending_refunds(order: Order) -> Decimal:
-    pending = order.refunds.filter(status=RefundStatus.REQUESTED, stray_trade_no="")
-    return pending.aggregate(total=Sum("amount"))["total"] or money.ZERO
-
-
-def _enqueue_refund(refund: Refund) -> None:
-    outbox.enqueue(REFUND_TASK, refund.pk)
-
-
-def request_refund(
-    *, order: Order, reason: str, by: User | None = None, amount: Decimal | None = None
-) -> Refund:
-    """Ask for (part of) an order's payment back; the gateway call happens after commit.
-
-    Without ``amount`` the whole remainder is refunded. Requested and completed refunds together
-    never exceed what was paid: the order row is locked while this is checked.
-    """
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status not in REFUNDABLE_STATUSES:
-            raise errors.NotRefundable()
-        available = order.amount - order.refunded_amount - _pending_refunds(order)
-        amount = available if amount is None else amount
-        if available <= 0:
-            raise errors.NotRefundable()
-        if amount <= 0 or amount > available:
-            raise errors.RefundTooLarge(available)
-        refund = Refund.objects.create(
-            order=order,
-            out_refund_no=f"RF{order.out_trade_no[2:]}{order.refunds.count() + 1:02d}",
-            amount=amount,
-            reason=reason[:200],
-            requested_by=by,
-        )
-        order.status = OrderStatus.REFUNDING
-        order.save(update_fields=["status"])
-        if by is not None:
-            audit.record(
-                actor=by,
-                action="billing.refund",
-                target=order,
-                reason=reason,
-                detail={"amount": str(amount), "refund": refund.out_refund_no},
-            )
-        _enqueue_refund(refund)
-    return refund
-
-
-def return_stray_payment(*, notice: PaymentNotice) -> Refund:
-    """Send back a payment the order could not take (paid after closing, or paid twice). Once."""
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(out_trade_no=notice.out_trade_no)
-        existing = order.refunds.filter(stray_trade_no=notice.gateway_trade_no).first()
-        if existing is not None:
-            return existing
-        refund = Refund.objects.create(
-            order=order,
-            out_refund_no=f"RS{order.out_trade_no[2:]}{order.refunds.count() + 1:02d}",
-            amount=notice.amount,
-            reason="订单已关闭或已支付，退回重复/逾期付款",
-            stray_trade_no=notice.gateway_trade_no,
-        )
-        _enqueue_refund(refund)
-    return refund
-
-
-def carry_out_refund(*, refund_id: int) -> bool:
-    """Call the gateway (outside any transaction), then record the result. Safe to repeat."""
-    refund = Refund.objects.select_related("order").get(pk=refund_id)
-    if refund.status != RefundStatus.REQUESTED:
-        return True
-    Refund.objects.filter(pk=refund.pk).update(
-        attempts=F("attempts") + 1, last_attempt_at=timezone.now()
-    )
-    gateway = get_gateway(refund.order.gateway)
-    if gateway is None:
-        raise GatewayError(f"gateway {refund.order.gateway!r} is not available")
-    try:
-        refund_no = gateway.refund(
-            out_trade_no=refund.order.out_trade_no,
-            gateway_trade_no=refund.stray_trade_no or refund.order.gateway_trade_no or "",
-            out_refund_no=refund.out_refund_no,
-            amount=refund.amount,
-            total=refund.amount if refund.stray_trade_no else refund.order.amount,
-        )
-    except GatewayError as exc:
-        Refund.objects.filter(pk=refund.pk).update(last_error=str(exc)[:200])
-        raise
-    complete_refund(refund_id=refund.pk, gateway_refund_no=refund_no)
-    return True
-
-
-def complete_refund(*, refund_id: int, gateway_refund_no: str) -> None:
-    """Record a refund the gateway carried out and move the order's totals with it. Once."""
-    with transaction.atomic():
-        order_id = Refund.objects.values_list("order_id", flat=True).get(pk=refund_id)
-        order = Order.objects.select_for_update().get(pk=order_id)
-        refund = Refund.objects.select_for_update().get(pk=refund_id)
-        if refund.status != RefundStatus.REQUESTED:
-            return
-        refund.status = RefundStatus.SUCCEEDED
-        refund.gateway_refund_no = gateway_refund_no
-        refund.completed_at = timezone.now()
-        refund.save(update_fields=["status", "gateway_refund_no", "completed_at"])
-        if refund.stray_trade_no:
-            return  # the order never took that money: its own totals stay as they are
-        notices.refunded(refund)
-        order.refunded_amount += refund.amount
-        if order.refunded_amount == order.amount:
-            order.status = OrderStatus.REFUNDED
-        elif _pending_refunds(order) > 0:
-            order.status = OrderStatus.REFUNDING
-        else:
-            order.status = OrderStatus.PARTIALLY_REFUNDED
-        order.save(update_fields=["refunded_amount", "status"])
-
-
-STUCK_REFUND_AFTER = dt.timedelta(minutes=1)  # never tried: its job was lost
-RETRY_REFUND_AFTER = dt.timedelta(minutes=5)  # tried, not done: try again
-
-
-def stuck_refunds(*, now: dt.datetime, limit: int = 500) -> list[int]:
-    """Refunds still requested whose job should have carried them out by now."""
-    never_tried = Q(last_attempt_at__isnull=True, created_at__lte=now - STUCK_REFUND_AFTER)
-    tried_long_ago = Q(last_attempt_at__lte=now - RETRY_REFUND_AFTER)
-    return list(
-        Refund.objects.filter(never_tried | tried_long_ago, status=RefundStatus.REQUESTED)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-
-
 CHECK_CLOSED_AFTER = dt.timedelta(minutes=2)  # a notice on its way has arrived by then
 CHECK_CLOSED_WITHIN = dt.timedelta(days=2)
 
@@ -509,124 +238,3 @@ def check_closed_orders_with_gateways(*, now: dt.datetime, limit: int = 200) -> 
         Order.objects.filter(pk=order.pk).update(gateway_checked_at=now)
         checked += 1
     return checked
-
-
-# -- cancellation ----------------------------------------------------------------------------------
-
-
-def cancel_booking(
-    *,
-    appointment: Appointment,
-    by: User | None,
-    reason: str,
-    now: dt.datetime | None = None,
-    notify: bool = True,
-) -> Appointment:
-    """Cancel an appointment under the booking core's rules and settle its order.
-
-    An unpaid order is closed; a paid one is refunded in full through its gateway. Raises the
-    booking core's AppointmentError when the cancellation is not allowed, changing nothing.
-    The refund requested is on ``appointment.refund_requested``. ``notify=False`` leaves the
-    message to the caller (a suspension writes its own).
-    """
-    with transaction.atomic():
-        order = Order.objects.select_for_update().filter(appointment_id=appointment.pk).first()
-        appointment = appointment_services.cancel_appointment(
-            appointment=appointment, by=by, reason=reason, now=now
-        )
-        amount = money.ZERO
-        if order is not None and order.status == OrderStatus.UNPAID:
-            order.status = OrderStatus.CLOSED
-            order.closed_at = appointment.cancelled_at
-            order.save(update_fields=["status", "closed_at"])
-        elif order is not None and order.status in REFUNDABLE_STATUSES:
-            amount = cancellation_refund(
-                order=order, appointment=appointment, by=by, now=appointment.cancelled_at
-            )
-            if amount > 0:
-                request_refund(order=order, reason=reason or "预约已取消", by=by, amount=amount)
-        if notify:
-            notices.cancelled(appointment, amount)
-        if by is not None and by.pk != appointment.member.user_id:
-            audit.record(
-                actor=by, action="appointment.cancel_for_member", target=appointment, reason=reason
-            )
-    appointment.refund_requested = amount
-    return appointment
-
-
-def cancellation_refund(
-    *, order: Order, appointment: Appointment, by: User | None, now: dt.datetime
-) -> Decimal:
-    """What cancelling at ``now`` gives back: all that is left, except a member's own late
-    cancellation (a privilege of higher levels), which gets ``MEDBOOK_LATE_CANCEL_REFUND_PERCENT``
-    of it, rounded down to the cent. Also shown to the member before they cancel."""
-    remaining = order.amount - order.refunded_amount
-    if order.status not in REFUNDABLE_STATUSES:
-        return money.ZERO
-    cutoff = appointment.schedule.starts_at - dt.timedelta(
-        hours=settings.MEDBOOK_CANCEL_CUTOFF_HOURS
-    )
-    own_late = by is not None and by.pk == appointment.member.user_id and now >= cutoff
-    if not own_late or by.has_perm("appointments.cancel_any_appointment"):
-        return remaining
-    return money.refund_share(
-        remaining=remaining, percent=settings.MEDBOOK_LATE_CANCEL_REFUND_PERCENT
-    )
-
-
-# -- visits ----------------------------------------------------------------------------------------
-
-
-def complete_visit(*, appointment: Appointment, now: dt.datetime | None = None) -> Appointment:
-    """Mark a checked-in visit completed and, if it was paid, award its points: one transaction.
-
-    The points come from what the member actually paid (after refunds) times their level's
-    multiplier; the ledger entry references the appointment, and the level rises with it.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        order = Order.objects.select_for_update().filter(appointment_id=appointment.pk).first()
-        appointment = appointment_services.complete_appointment(appointment=appointment, now=now)
-        if order is None or order.status not in REFUNDABLE_STATUSES:
-            return appointment
-        member = Member.objects.select_related("level").get(pk=appointment.member_id)
-        points = money.points_for(
-            paid=order.amount - order.refunded_amount, multiplier=member.level.points_multiplier
-        )
-        if points > 0:
-            member_services.add_points(
-                member=member,
-                delta=points,
-                reason=PointsReason.VISIT,
-                reference=f"appointment:{appointment.pk}",
-                now=now,
-            )
-    return appointment
-
-
-# -- reminders -------------------------------------------------------------------------------------
-
-
-def send_visit_reminders(*, now: dt.datetime | None = None) -> int:
-    """Remind members of tomorrow's confirmed appointments, once each (the hourly job).
-
-    Safe to run again: an appointment that already has its reminder is skipped.
-    """
-    now = now or timezone.now()
-    tomorrow = timezone.localdate(now) + dt.timedelta(days=1)
-    reminded = Message.objects.filter(
-        kind=MessageKind.REMINDER,
-        reference=Concat(Value("reminder:"), Cast(OuterRef("pk"), CharField())),
-    )
-    due = (
-        Appointment.objects.filter(schedule__date=tomorrow, status=AppointmentStatus.CONFIRMED)
-        .exclude(Exists(reminded))
-        .select_related("member", "schedule__doctor__department")
-        .order_by("pk")
-    )
-    count = 0
-    for appointment in due.iterator(chunk_size=500):
-        notices.reminder(appointment)
-        count += 1
-    return count

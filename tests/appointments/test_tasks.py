@@ -46,3 +46,17 @@ def test_an_edited_job_schedule_survives_the_next_migrate() -> None:
     task.save()
     ensure_periodic_tasks()
     assert PeriodicTask.objects.get(name="sweep-no-shows").interval.every == 120
+
+
+def test_a_job_whose_code_moved_follows_it_and_keeps_its_schedule() -> None:
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    from medbook.jobs import ensure_periodic_tasks
+
+    evening = CrontabSchedule.objects.create(minute="30", hour="20")
+    PeriodicTask.objects.filter(name="send-visit-reminders").update(
+        task="billing.tasks.send_visit_reminders", crontab=evening
+    )
+    ensure_periodic_tasks()
+    job = PeriodicTask.objects.get(name="send-visit-reminders")
+    assert (job.task, job.crontab_id) == ("appointments.tasks.send_visit_reminders", evening.pk)

@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from appointments.choices import Channel
 from billing import services
@@ -45,29 +44,3 @@ def test_a_hold_that_runs_out_tells_the_member(member) -> None:
     services.expire_unpaid_orders(now=appointment.order.expires_at + dt.timedelta(seconds=1))
     assert kinds(member) == ["booked", "cancelled"]
     assert "未按时支付" in Message.objects.get(member=member, kind="cancelled").title
-
-
-def test_tomorrows_confirmed_appointments_are_reminded_once(member, other_member) -> None:
-    tomorrow = timezone.localdate() + dt.timedelta(days=1)
-    now = timezone.now()
-    confirmed = services.place_booking(
-        member=member, schedule=ScheduleFactory(fee=0, date=tomorrow), channel=Channel.WEB
-    )
-    services.place_booking(  # unpaid: no reminder for a hold
-        member=other_member,
-        schedule=ScheduleFactory(fee=Decimal("50.00"), date=tomorrow),
-        channel=Channel.WEB,
-    )
-    services.place_booking(  # the day after tomorrow: not yet
-        member=other_member,
-        schedule=ScheduleFactory(fee=0, date=tomorrow + dt.timedelta(days=1)),
-        channel=Channel.WEB,
-    )
-
-    assert services.send_visit_reminders(now=now) == 1
-    assert services.send_visit_reminders(now=now) == 0
-
-    reminder = Message.objects.get(kind="reminder")
-    assert reminder.member == member
-    assert reminder.appointment_id == confirmed.pk
-    assert "明天" in reminder.body

@@ -1,0 +1,231 @@
+"""Orders: booking with the order that holds a paid slot, closing holds that ran out, and
+cancelling with the settlement of the order (closed when unpaid, refunded when paid).
+
+Lock order: the order row first, then (through the appointments services) the schedule and the
+appointment, then the member; so a payment, the expiry job, a cancellation and a refund racing
+for one order never deadlock and exactly one of them decides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from appointments import exceptions as appointment_errors
+from appointments import services as appointment_services
+from appointments.choices import AppointmentStatus, Channel
+from appointments.models import Appointment, Schedule
+from medbook import audit, money
+from members.models import Member, User
+
+from .. import notices
+from ..choices import OrderStatus
+from ..models import Order
+from .refunds import REFUNDABLE_STATUSES, request_refund
+
+__all__ = [
+    "EXPIRED_HOLD_REASON",
+    "cancel_booking",
+    "cancellation_refund",
+    "close_expired",
+    "expire_holds_of_schedule",
+    "expire_order",
+    "expire_unpaid_orders",
+    "new_out_trade_no",
+    "place_booking",
+]
+
+EXPIRED_HOLD_REASON = "未在规定时间内支付，号源已释放"
+
+
+def new_out_trade_no(now: dt.datetime) -> str:
+    """MB + clinic-time timestamp + 10 random digits: unique, sortable, unguessable."""
+    return f"MB{timezone.localtime(now):%Y%m%d%H%M%S}{secrets.randbelow(10**10):010d}"
+
+
+def place_booking(
+    *,
+    member: Member,
+    schedule: Schedule,
+    channel: Channel,
+    now: dt.datetime | None = None,
+    by: User | None = None,
+    override_reason: str = "",
+    walk_in: bool = False,
+) -> Appointment:
+    """Book a slot and, when the session has a fee, open the order that holds it.
+
+    A free session is confirmed at once; a paid one stays pending until paid or until the hold
+    (``MEDBOOK_HOLD_MINUTES``) runs out. A hold stops holding its slot the moment it runs out:
+    when the session looks full, expired holds are closed here and the booking tried again,
+    whether or not the expiry job has run. Raises the booking core's AppointmentError.
+    """
+    now = now or timezone.now()
+    booking = {
+        "member": member,
+        "schedule": schedule,
+        "channel": channel,
+        "now": now,
+        "by": by,
+        "override_reason": override_reason,
+        "walk_in": walk_in,
+    }
+    try:
+        return _place_booking(**booking)
+    except appointment_errors.SoldOutHint:
+        raise  # the hint never outlives the session's earliest hold
+    except (appointment_errors.SoldOut, appointment_errors.AlreadyBooked):
+        # Full, or held by this member: an expired hold may be what stands in the way.
+        if not expire_holds_of_schedule(schedule_id=schedule.pk, now=now):
+            raise
+    return _place_booking(**booking)
+
+
+@transaction.atomic
+def _place_booking(
+    *,
+    member: Member,
+    schedule: Schedule,
+    channel: Channel,
+    now: dt.datetime,
+    by: User | None,
+    override_reason: str,
+    walk_in: bool,
+) -> Appointment:
+    appointment = appointment_services.book_appointment(
+        member=member,
+        schedule=schedule,
+        channel=channel,
+        now=now,
+        by=by,
+        override_reason=override_reason,
+        walk_in=walk_in,
+    )
+    order = None
+    if appointment.status == AppointmentStatus.PENDING_PAYMENT:
+        rate = appointment.member.level.discount_rate
+        order = Order.objects.create(
+            appointment=appointment,
+            member=appointment.member,
+            out_trade_no=new_out_trade_no(now),
+            gateway=settings.MEDBOOK_PAYMENT_GATEWAY,
+            original_amount=appointment.fee,
+            discount_rate=rate,
+            amount=money.payable(fee=appointment.fee, discount_rate=rate),
+            created_at=now,
+            expires_at=now + dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES),
+        )
+    notices.booked(appointment, order)
+    return appointment
+
+
+def expire_order(*, order_id: int, now: dt.datetime | None = None) -> bool:
+    """Close one unpaid order whose hold ran out and free its slot. False if it was not due."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update()
+            .filter(pk=order_id, status=OrderStatus.UNPAID, expires_at__lte=now)
+            .first()
+        )
+        if order is None:
+            return False
+        close_expired(order=order, now=now)
+    return True
+
+
+def close_expired(*, order: Order, now: dt.datetime) -> None:
+    """Close an unpaid order whose hold ran out (locked by the caller) and free its slot."""
+    order.status = OrderStatus.CLOSED
+    order.closed_at = now
+    order.save(update_fields=["status", "closed_at"])
+    appointment = appointment_services.cancel_appointment(
+        appointment=order.appointment, by=None, reason=EXPIRED_HOLD_REASON, now=now
+    )
+    notices.hold_expired(appointment)
+
+
+def expire_holds_of_schedule(*, schedule_id: int, now: dt.datetime) -> int:
+    """Close the expired holds of one schedule at once (a booking found it full). Returns how
+    many slots that freed."""
+    due = Order.objects.filter(
+        appointment__schedule_id=schedule_id, status=OrderStatus.UNPAID, expires_at__lte=now
+    ).values_list("pk", flat=True)
+    return sum(expire_order(order_id=pk, now=now) for pk in list(due))
+
+
+def expire_unpaid_orders(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Close unpaid orders past their hold (the periodic job). Safe to run twice, anywhere."""
+    now = now or timezone.now()
+    due = (
+        Order.objects.filter(status=OrderStatus.UNPAID, expires_at__lte=now)
+        .order_by("expires_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(expire_order(order_id=pk, now=now) for pk in list(due))
+
+
+def cancel_booking(
+    *,
+    appointment: Appointment,
+    by: User | None,
+    reason: str,
+    now: dt.datetime | None = None,
+    notify: bool = True,
+) -> Appointment:
+    """Cancel an appointment under the booking core's rules and settle its order.
+
+    An unpaid order is closed; a paid one is refunded in full through its gateway. Raises the
+    booking core's AppointmentError when the cancellation is not allowed, changing nothing.
+    The refund requested is on ``appointment.refund_requested``. ``notify=False`` leaves the
+    message to the caller (a suspension writes its own).
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(appointment_id=appointment.pk).first()
+        appointment = appointment_services.cancel_appointment(
+            appointment=appointment, by=by, reason=reason, now=now
+        )
+        amount = money.ZERO
+        if order is not None and order.status == OrderStatus.UNPAID:
+            order.status = OrderStatus.CLOSED
+            order.closed_at = appointment.cancelled_at
+            order.save(update_fields=["status", "closed_at"])
+        elif order is not None and order.status in REFUNDABLE_STATUSES:
+            amount = cancellation_refund(
+                order=order, appointment=appointment, by=by, now=appointment.cancelled_at
+            )
+            if amount > 0:
+                request_refund(order=order, reason=reason or "预约已取消", by=by, amount=amount)
+        if notify:
+            notices.cancelled(appointment, amount)
+        if by is not None and by.pk != appointment.member.user_id:
+            audit.record(
+                actor=by, action="appointment.cancel_for_member", target=appointment, reason=reason
+            )
+    appointment.refund_requested = amount
+    return appointment
+
+
+def cancellation_refund(
+    *, order: Order, appointment: Appointment, by: User | None, now: dt.datetime
+) -> Decimal:
+    """What cancelling at ``now`` gives back: all that is left, except a member's own late
+    cancellation (a privilege of higher levels), which gets ``MEDBOOK_LATE_CANCEL_REFUND_PERCENT``
+    of it, rounded down to the cent. Also shown to the member before they cancel."""
+    remaining = order.amount - order.refunded_amount
+    if order.status not in REFUNDABLE_STATUSES:
+        return money.ZERO
+    cutoff = appointment.schedule.starts_at - dt.timedelta(
+        hours=settings.MEDBOOK_CANCEL_CUTOFF_HOURS
+    )
+    own_late = by is not None and by.pk == appointment.member.user_id and now >= cutoff
+    if not own_late or by.has_perm("appointments.cancel_any_appointment"):
+        return remaining
+    return money.refund_share(
+        remaining=remaining, percent=settings.MEDBOOK_LATE_CANCEL_REFUND_PERCENT
+    )

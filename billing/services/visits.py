@@ -1,0 +1,46 @@
+"""Visits: completing a visit awards the points of what the member paid, in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from appointments import services as appointment_services
+from appointments.models import Appointment
+from medbook import money
+from members import services as member_services
+from members.models import Member, PointsReason
+
+from ..models import Order
+from .refunds import REFUNDABLE_STATUSES
+
+__all__ = ["complete_visit"]
+
+
+def complete_visit(*, appointment: Appointment, now: dt.datetime | None = None) -> Appointment:
+    """Mark a checked-in visit completed and, if it was paid, award its points: one transaction.
+
+    The points come from what the member actually paid (after refunds) times their level's
+    multiplier; the ledger entry references the appointment, and the level rises with it.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(appointment_id=appointment.pk).first()
+        appointment = appointment_services.complete_appointment(appointment=appointment, now=now)
+        if order is None or order.status not in REFUNDABLE_STATUSES:
+            return appointment
+        member = Member.objects.select_related("level").get(pk=appointment.member_id)
+        points = money.points_for(
+            paid=order.amount - order.refunded_amount, multiplier=member.level.points_multiplier
+        )
+        if points > 0:
+            member_services.add_points(
+                member=member,
+                delta=points,
+                reason=PointsReason.VISIT,
+                reference=f"appointment:{appointment.pk}",
+                now=now,
+            )
+    return appointment
