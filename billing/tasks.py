@@ -12,8 +12,8 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from . import sandbox, services, settlement
-from .gateways import GatewayError
+from . import services, settlement
+from .gateways import GatewayError, sandbox
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,9 @@ from kombu import Connection
 
 from appointments.choices import AppointmentStatus, Channel, ScheduleStatus
 from appointments.models import Schedule
-from billing import sandbox, services
+from billing import services
 from billing.choices import OrderStatus
+from billing.gateways import sandbox
 from billing.models import Order, SandboxRefund
 from medbook.celery import app
 from tests.appointments.factories import ScheduleFactory

@@ -14,8 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from appointments.choices import AppointmentStatus, Channel
-from billing import sandbox, services
+from billing import services
 from billing.choices import OrderStatus, RefundStatus
+from billing.gateways import sandbox
 from billing.models import Refund, SandboxRefund, SandboxTrade
 from medbook import outbox
 from medbook.celery import app as celery_app

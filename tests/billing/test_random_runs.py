@@ -17,10 +17,10 @@ from appointments import services as appointment_services
 from appointments.choices import AppointmentStatus, Channel
 from appointments.exceptions import AppointmentError
 from appointments.models import Appointment, Schedule
-from billing import sandbox, services
+from billing import services
 from billing.choices import OrderStatus, RefundStatus
 from billing.exceptions import PaymentError
-from billing.gateways import get_gateway
+from billing.gateways import get_gateway, sandbox
 from billing.gateways import sandbox as sandbox_gateway
 from billing.models import Order, Refund, SandboxTrade
 from members.selectors import members_with_ledger_drift

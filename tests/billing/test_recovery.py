@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from appointments.choices import AppointmentStatus, Channel
 from appointments.exceptions import SoldOut
-from billing import sandbox, services, tasks
+from billing import services, tasks
 from billing.choices import NotificationOutcome, OrderStatus, RefundStatus
+from billing.gateways import sandbox
 from billing.gateways.sandbox import SIGNATURE_HEADER, notification_body, sign
 from billing.models import GatewayNotification, Order, Refund, SandboxRefund, SandboxTrade
 from billing.reconciliation import payment_problems

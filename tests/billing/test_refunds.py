@@ -12,9 +12,9 @@ from django.utils import timezone
 from appointments import exceptions as booking_errors
 from appointments.choices import Channel
 from billing import exceptions as errors
-from billing import sandbox, services
+from billing import services
 from billing.choices import OrderStatus, RefundStatus
-from billing.gateways import GatewayError
+from billing.gateways import GatewayError, sandbox
 from billing.gateways import sandbox as sandbox_gateway
 from billing.models import Order, Refund, SandboxRefund, SandboxTrade
 from tests.appointments.factories import ScheduleFactory

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from appointments.choices import AppointmentStatus, Channel
-from billing import sandbox, services
+from billing import services
 from billing.choices import OrderStatus
+from billing.gateways import sandbox
 from billing.models import GatewayNotification, Order, SandboxTrade
 from medbook.models import OutboxTask
 from tests.appointments.factories import ScheduleFactory

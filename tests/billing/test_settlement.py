@@ -10,9 +10,9 @@ import pytest
 from django.utils import timezone
 
 from appointments.choices import Channel
-from billing import sandbox, services, settlement
+from billing import services, settlement
 from billing.choices import MismatchKind
-from billing.gateways import get_gateway
+from billing.gateways import get_gateway, sandbox
 from billing.models import Order, Refund, SandboxRefund, SandboxTrade, Settlement
 from billing.tasks import settle_yesterday
 from tests.appointments.factories import DoctorFactory, ScheduleFactory

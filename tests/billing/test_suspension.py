@@ -13,7 +13,8 @@ from appointments import exceptions as booking_errors
 from appointments.choices import AppointmentStatus, Channel
 from appointments.models import Appointment, Schedule
 from appointments.services import check_in_appointment
-from billing import sandbox, services
+from billing import services
+from billing.gateways import sandbox
 from billing.models import Order, Refund
 from medbook.roles import CLINIC_ADMIN, FRONT_DESK
 from members.models import Message

@@ -9,7 +9,8 @@ import pytest
 from appointments import exceptions as booking_errors
 from appointments import services as appointment_services
 from appointments.choices import AppointmentStatus, Channel
-from billing import sandbox, services
+from billing import services
+from billing.gateways import sandbox
 from members.models import PointsEntry, PointsReason
 from members.selectors import members_with_ledger_drift
 from members.services import add_points

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from appointments.choices import Channel
-from billing import sandbox, services
+from billing import services
+from billing.gateways import sandbox
 from billing.models import SandboxTrade
 from tests.appointments.factories import ScheduleFactory
 from tests.browser.conftest import screenshot

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
+from billing.gateways.sandbox import pay
 from billing.models import Order, Refund
-from billing.sandbox import pay
 from members.models import Message
 from tests.appointments.factories import ScheduleFactory
 from tests.members.factories import MemberFactory
@@ -116,7 +116,7 @@ def _paid_appointment(client, member, *, days_ahead: int = 3) -> Appointment:
     client.post(reverse("billing:book", args=[schedule.pk]))
     appointment = Appointment.objects.get(member=member, schedule=schedule)
     trade = pay(order=appointment.order)
-    from billing.sandbox import deliver_notification  # noqa: F401 - the job's own code path
+    from billing.gateways.sandbox import deliver_notification  # noqa: F401 - the job's own code path
     from billing.services import confirm_payment
 
     confirm_payment(

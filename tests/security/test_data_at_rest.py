@@ -16,7 +16,8 @@ from django.core import signing
 from django.db import connection
 from django.urls import reverse
 
-from billing import sandbox, services
+from billing import services
+from billing.gateways import sandbox
 from billing.models import Refund
 from members.models import Member
 from members.services import register_member

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from billing import sandbox
+from billing.gateways import sandbox
 from billing.models import Order
 from tests.security.matrix import MATRIX, ROLES
 from tests.security.test_permission_matrix import _url, world  # noqa: F401  (fixture)
