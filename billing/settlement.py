@@ -100,7 +100,9 @@ def reconcile(ours: list[StatementEntry], theirs: list[StatementEntry]) -> list[
     return mismatches
 
 
-def settle_day(*, day: dt.date, gateway: PaymentGateway) -> Settlement:
+def settle_day(
+    *, day: dt.date, gateway: PaymentGateway, now: dt.datetime | None = None
+) -> Settlement:
     """Compute (or recompute) one gateway's settlement for ``day``."""
     start, end = day_bounds(day)
     records = medbook_records(gateway=gateway.name, start=start, end=end)
@@ -124,7 +126,7 @@ def settle_day(*, day: dt.date, gateway: PaymentGateway) -> Settlement:
                 "refunds_count": sum(int(t["rc"]) for t in per_doctor.values()),
                 "refunds_total": sum((t["rt"] for t in per_doctor.values()), ZERO),
                 "mismatch_count": len(mismatches),
-                "computed_at": timezone.now(),
+                "computed_at": now or timezone.now(),
             },
         )
         settlement.lines.all().delete()
@@ -147,13 +149,13 @@ def settle_day(*, day: dt.date, gateway: PaymentGateway) -> Settlement:
     return settlement
 
 
-def settle_all(*, day: dt.date) -> list[Settlement]:
+def settle_all(*, day: dt.date, now: dt.datetime | None = None) -> list[Settlement]:
     """Settle every configured gateway; one whose statement is unavailable is logged and skipped
     (and settled when the job runs again for that day)."""
     settled = []
     for gateway in configured_gateways().values():
         try:
-            settled.append(settle_day(day=day, gateway=gateway))
+            settled.append(settle_day(day=day, gateway=gateway, now=now))
         except GatewayError:
             logger.exception("Settlement of %s for %s skipped", gateway.name, day)
     return settled

@@ -8,6 +8,7 @@ import re
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -63,7 +64,7 @@ def validate_national_id(raw: str) -> str:
             _("This ID number is not valid: it holds no real date of birth."),
             code="invalid_national_id",
         ) from exc
-    if birth.year < 1900 or birth > dt.date.today():
+    if birth.year < 1900 or birth > timezone.localdate():
         raise ValidationError(
             _("This ID number is not valid: it holds no real date of birth."),
             code="invalid_national_id",

@@ -147,6 +147,7 @@ def receive_notification(
     body: bytes,
     headers: dict[str, str],
     remote_addr: str | None = None,
+    now: dt.datetime | None = None,
 ) -> GatewayNotification:
     """Store a gateway's notification raw, verify it, then apply it exactly once.
 
@@ -187,7 +188,7 @@ def receive_notification(
             gateway_trade_no=notice.gateway_trade_no,
             amount=notice.amount,
             paid_at=notice.paid_at,
-            now=timezone.now(),
+            now=now or timezone.now(),
         )
         notification.outcome = _OUTCOME_OF_PAYMENT[outcome]
         if outcome == PaymentOutcome.REFUND_DUE:

@@ -100,14 +100,13 @@ def return_stray_payment(*, notice: PaymentNotice) -> Refund:
     return refund
 
 
-def carry_out_refund(*, refund_id: int) -> bool:
+def carry_out_refund(*, refund_id: int, now: dt.datetime | None = None) -> bool:
     """Call the gateway (outside any transaction), then record the result. Safe to repeat."""
+    now = now or timezone.now()
     refund = Refund.objects.select_related("order").get(pk=refund_id)
     if refund.status != RefundStatus.REQUESTED:
         return True
-    Refund.objects.filter(pk=refund.pk).update(
-        attempts=F("attempts") + 1, last_attempt_at=timezone.now()
-    )
+    Refund.objects.filter(pk=refund.pk).update(attempts=F("attempts") + 1, last_attempt_at=now)
     gateway = get_gateway(refund.order.gateway)
     if gateway is None:
         raise GatewayError(f"gateway {refund.order.gateway!r} is not available")
@@ -122,12 +121,15 @@ def carry_out_refund(*, refund_id: int) -> bool:
     except GatewayError as exc:
         Refund.objects.filter(pk=refund.pk).update(last_error=str(exc)[:200])
         raise
-    complete_refund(refund_id=refund.pk, gateway_refund_no=refund_no)
+    complete_refund(refund_id=refund.pk, gateway_refund_no=refund_no, now=now)
     return True
 
 
-def complete_refund(*, refund_id: int, gateway_refund_no: str) -> None:
+def complete_refund(
+    *, refund_id: int, gateway_refund_no: str, now: dt.datetime | None = None
+) -> None:
     """Record a refund the gateway carried out and move the order's totals with it. Once."""
+    now = now or timezone.now()
     with transaction.atomic():
         order_id = Refund.objects.values_list("order_id", flat=True).get(pk=refund_id)
         order = Order.objects.select_for_update().get(pk=order_id)
@@ -136,7 +138,7 @@ def complete_refund(*, refund_id: int, gateway_refund_no: str) -> None:
             return
         refund.status = RefundStatus.SUCCEEDED
         refund.gateway_refund_no = gateway_refund_no
-        refund.completed_at = timezone.now()
+        refund.completed_at = now
         refund.save(update_fields=["status", "gateway_refund_no", "completed_at"])
         if refund.stray_trade_no:
             return  # the order never took that money: its own totals stay as they are

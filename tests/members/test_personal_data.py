@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -206,3 +209,15 @@ def test_register_member_refuses_a_registered_phone(levels) -> None:
         services.register_member(name="赵六", phone="+86 139 1234 5678")
     assert (refused.value.code, refused.value.field) == ("phone_taken", "phone")
     assert Member.objects.count() == 1
+
+
+def test_an_id_is_judged_by_the_clinics_date_not_the_servers() -> None:
+    """At 00:30 in the clinic (still the day before on a UTC server) a baby born that day
+    already has a valid ID; one born the next day does not yet."""
+    clinic_midnight = dt.datetime(2030, 1, 1, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    born_today = "11010520300101002"
+    born_tomorrow = "11010520300102002"
+    with mock.patch("django.utils.timezone.now", return_value=clinic_midnight):
+        assert validate_national_id(born_today + national_id_check_char(born_today))
+        with pytest.raises(ValidationError, match=r"date of birth|出生日期"):
+            validate_national_id(born_tomorrow + national_id_check_char(born_tomorrow))
