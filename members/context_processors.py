@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from .models import Message
+from .selectors import unread_message_count
 
 
 def member_header(request: HttpRequest) -> dict[str, object]:
@@ -12,5 +12,6 @@ def member_header(request: HttpRequest) -> dict[str, object]:
     if user is None or not user.is_authenticated:
         return {}
     member = getattr(request, "member", None)
-    filters = {"member": member} if member else {"member__user_id": user.pk}
-    return {"unread_messages": Message.objects.filter(read_at__isnull=True, **filters).count()}
+    if member is not None:
+        return {"unread_messages": unread_message_count(member_id=member.pk)}
+    return {"unread_messages": unread_message_count(user_id=user.pk)}

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
-from .models import Member
+from .selectors import member_for_user
 
 View = Callable[..., HttpResponse]
 
@@ -26,7 +26,7 @@ def member_required(view: View) -> View:
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        member = Member.objects.select_related("level").filter(user_id=request.user.pk).first()
+        member = member_for_user(user_id=request.user.pk)
         if member is None:
             raise PermissionDenied(_("These pages are for members. Staff use the staff console."))
         request.member = member

@@ -14,6 +14,7 @@ __all__ = [
     "NoLevels",
     "PhoneTaken",
     "PointsRefused",
+    "WrongCode",
 ]
 
 
@@ -46,3 +47,17 @@ class PointsRefused(MemberError):
     """A points change the ledger cannot take (zero, below nothing, beyond the column)."""
 
     code = "points_refused"
+
+
+class WrongCode(MemberError):
+    """A texted code that is wrong, used up or expired, or that nobody was sent (same answer,
+    so the page tells nobody whose number is registered)."""
+
+    code = "wrong_code"
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("The code is wrong or has expired. Check the text or ask for a new code."),
+            field="code",
+        )

@@ -1,4 +1,5 @@
-"""Member-facing forms."""
+"""Forms of the members app: sign-up details, password reset, the staff member search and
+level terms."""
 
 from __future__ import annotations
 
@@ -84,3 +85,19 @@ class MemberSearchForm(forms.Form):
         required=False,
         empty_label=_("Any level"),
     )
+
+
+class LevelEditForm(forms.ModelForm):
+    """Staff edit a level's terms (members.services.change_level_terms saves them)."""
+
+    class Meta:
+        model = MemberLevel
+        fields = [
+            "name",
+            "min_points",
+            "booking_lead_hours",
+            "can_cancel_late",
+            "discount_rate",
+            "max_active_appointments",
+            "points_multiplier",
+        ]

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from django.core.exceptions import ValidationError
 from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.http import Http404
 
 from medbook.crypto import blind_index
 from medbook.personal_data import (
@@ -41,6 +42,18 @@ def member_by_phone(phone: str) -> Member | None:
         .filter(phone_index=blind_index(normalized, purpose=PHONE_PURPOSE))
         .first()
     )
+
+
+def member_for_user(*, user_id: int | None) -> Member | None:
+    """The member a login is (with their level), or None for a staff login."""
+    return Member.objects.select_related("level").filter(user_id=user_id).first()
+
+
+def member_with_login(*, pk: int | None) -> Member | None:
+    """A member with their login, by id (None when there is no such member)."""
+    if pk is None:
+        return None
+    return Member.objects.select_related("user").filter(pk=pk).first()
 
 
 def members_with_ledger_drift() -> QuerySet[Member]:
@@ -138,8 +151,71 @@ def level_progress(*, member: Member, levels: list[MemberLevel]) -> LevelProgres
     )
 
 
-def unread_message_count(*, member_id: int) -> int:
-    return Message.objects.filter(member_id=member_id, read_at__isnull=True).count()
+@dataclass(frozen=True)
+class Membership:
+    """The member's membership page: every level in order, their progress, their ledger."""
+
+    levels: list[MemberLevel]
+    progress: LevelProgress
+    ledger: QuerySet[PointsEntry]
+
+
+def membership(*, member: Member) -> Membership:
+    levels = member_levels()
+    return Membership(
+        levels=levels,
+        progress=level_progress(member=member, levels=levels),
+        ledger=member.points_entries.all(),
+    )
+
+
+def member_levels() -> list[MemberLevel]:
+    """Every level, lowest first."""
+    return list(MemberLevel.objects.order_by("level"))
+
+
+def member_level(*, pk: int) -> MemberLevel:
+    """One level by id; a 404 when there is none."""
+    level = MemberLevel.objects.filter(pk=pk).first()
+    if level is None:
+        raise Http404("no such level")
+    return level
+
+
+@dataclass(frozen=True)
+class LevelsOverview:
+    """The staff levels page: every level and the latest changes to them."""
+
+    levels: QuerySet[MemberLevel]
+    history: QuerySet
+
+
+def levels_overview(*, changes: int = 15) -> LevelsOverview:
+    return LevelsOverview(
+        levels=MemberLevel.objects.all(),
+        history=MemberLevel.history.select_related("history_user").order_by("-history_date")[
+            :changes
+        ],
+    )
+
+
+def member_messages(*, member: Member) -> QuerySet[Message]:
+    """The member's messages, newest first."""
+    return member.messages.all()
+
+
+def member_message(*, member: Member, pk: int) -> Message:
+    """One of the member's own messages; anyone else's is a 404, so ids tell nothing."""
+    message = Message.objects.filter(pk=pk, member=member).first()
+    if message is None:
+        raise Http404("no such message")
+    return message
+
+
+def unread_message_count(*, member_id: int | None = None, user_id: int | None = None) -> int:
+    """Unread messages of a member, by the member's id or (one join further) their login's."""
+    filters = {"member_id": member_id} if member_id is not None else {"member__user_id": user_id}
+    return Message.objects.filter(read_at__isnull=True, **filters).count()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Writes of the members app: registration and the points ledger."""
+"""Writes of the members app: registration, password reset, the points ledger, messages."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +16,8 @@ from medbook.errors import Forbidden, Invalid
 from medbook.models import Outcome
 from medbook.personal_data import normalize_phone, validate_national_id
 
-from .exceptions import NationalIdTaken, NoLevels, PhoneTaken, PointsRefused
+from . import codes
+from .exceptions import NationalIdTaken, NoLevels, PhoneTaken, PointsRefused, WrongCode
 from .models import (
     Gender,
     Member,
@@ -33,6 +35,7 @@ from .selectors import (
     members_with_level_drift,
     qualifying_points,
 )
+from .sms import send_sms
 
 
 def _valid(validator, value: str, *, field: str) -> str:
@@ -106,6 +109,51 @@ def set_verified_phone(*, member: Member, phone: str) -> Member:
             member.save(update_fields=["phone", "phone_index", "phone_verified"])
     except IntegrityError as exc:
         raise PhoneTaken() from exc
+    return member
+
+
+# -- password reset by texted code ----------------------------------------------------------------
+
+RESET_PURPOSE = "password-reset"
+
+
+def send_password_reset_code(*, phone: str) -> Member | None:
+    """Text a password reset code to the member registered with ``phone`` (any spelling);
+    any earlier code stops working. A number nobody has gets no text. Returns the member, or
+    None. Rate limits are the caller's (the page counts requests per number)."""
+    member = member_by_phone(phone)
+    if member is None:
+        return None
+    code = codes.issue_code(purpose=RESET_PURPOSE, subject=str(member.pk))
+    send_sms(
+        phone=member.phone,
+        body=_(
+            "Your password reset code is %(code)s, valid for 10 minutes. If you did "
+            "not ask for it, ignore this text."
+        )
+        % {"code": code},
+    )
+    return member
+
+
+@transaction.atomic
+def reset_password(
+    *, member: Member | None, code: str, password: str, request: HttpRequest | None = None
+) -> Member:
+    """Set a new password with the code texted to the member (single use). ``password`` is
+    validated by the caller's form. Every other session of the login ends with the old
+    password (the session hash). Logged as ``member.password_reset``.
+
+    Raises WrongCode when the code is wrong, used up or expired, and alike when ``member`` is
+    None (the number was nobody's)."""
+    if member is None or not codes.check_code(
+        purpose=RESET_PURPOSE, subject=str(member.pk), code=code
+    ):
+        raise WrongCode()
+    user = member.user
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit.record(actor=user, action="member.password_reset", target=member, request=request)
     return member
 
 
@@ -208,7 +256,6 @@ def _apply_level_rule(
     return True
 
 
-@transaction.atomic
 @transaction.atomic
 def change_level_terms(
     *, level: MemberLevel, changes: dict[str, object], by: User, request=None
@@ -315,6 +362,22 @@ def send_message(
     # Promised with the message (medbook.outbox): a broker outage never loses its delivery.
     outbox.enqueue(DELIVERY_TASK, message.pk)
     return message
+
+
+@transaction.atomic
+def mark_message_read(*, message: Message, now: dt.datetime) -> Message:
+    """The member opened ``message`` (their own, looked up by the caller): read from ``now``,
+    unless it was read before."""
+    if message.read_at is None:
+        message.read_at = now
+        message.save(update_fields=["read_at"])
+    return message
+
+
+@transaction.atomic
+def mark_all_messages_read(*, member: Member, now: dt.datetime) -> int:
+    """Every unread message of ``member`` is read from ``now``. Returns how many were unread."""
+    return Message.objects.filter(member=member, read_at__isnull=True).update(read_at=now)
 
 
 # -- member service (staff) ------------------------------------------------------------------------

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -15,8 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from medbook.staff import staff_required, stash_search, stashed_search
 
 from . import selectors, services
-from .forms import MemberSearchForm
-from .models import MemberLevel
+from .forms import LevelEditForm, MemberSearchForm
 
 
 @require_http_methods(["GET", "POST"])
@@ -66,33 +64,19 @@ def members(request: HttpRequest) -> HttpResponse:
     )
 
 
-class LevelEditForm(forms.ModelForm):
-    class Meta:
-        model = MemberLevel
-        fields = [
-            "name",
-            "min_points",
-            "booking_lead_hours",
-            "can_cancel_late",
-            "discount_rate",
-            "max_active_appointments",
-            "points_multiplier",
-        ]
-
-
 @require_GET
 @staff_required("members.change_memberlevel")
 def levels(request: HttpRequest) -> HttpResponse:
-    history = MemberLevel.history.select_related("history_user").order_by("-history_date")[:15]
+    overview = selectors.levels_overview()
     return render(
-        request, "staff/levels.html", {"levels": MemberLevel.objects.all(), "history": history}
+        request, "staff/levels.html", {"levels": overview.levels, "history": overview.history}
     )
 
 
 @require_http_methods(["GET", "POST"])
 @staff_required("members.change_memberlevel")
 def level_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    level = get_object_or_404(MemberLevel, pk=pk)
+    level = selectors.member_level(pk=pk)
     form = LevelEditForm(request.POST or None, instance=level)
     if request.method == "POST" and form.is_valid():
         moved = services.change_level_terms(

@@ -12,23 +12,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from medbook import refusals
 from medbook.crypto import blind_index
 from medbook.personal_data import mask_phone
 
-from . import codes, lockout, selectors
+from . import lockout, selectors, services
 from .account_forms import LoginCodeForm
 from .decorators import member_required
 from .forms import PasswordResetCodeForm, PasswordResetRequestForm
-from .models import Member, MemberLevel, Message
-from .sms import send_sms
+from .models import Member
 
 PAGE_SIZE = 20
-RESET_PURPOSE = "password-reset"
 RESET_SESSION_KEY = "medbook_password_reset"
 
 
@@ -36,15 +35,15 @@ RESET_SESSION_KEY = "medbook_password_reset"
 @member_required
 def membership(request: HttpRequest) -> HttpResponse:
     member: Member = request.member
-    levels = list(MemberLevel.objects.order_by("level"))
-    ledger = Paginator(member.points_entries.all(), PAGE_SIZE).get_page(request.GET.get("page"))
+    membership = selectors.membership(member=member)
+    ledger = Paginator(membership.ledger, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "members/membership.html",
         {
             "member": member,
-            "levels": levels,
-            "progress": selectors.level_progress(member=member, levels=levels),
+            "levels": membership.levels,
+            "progress": membership.progress,
             "ledger": ledger,
             "cutoff_hours": settings.MEDBOOK_CANCEL_CUTOFF_HOURS,
         },
@@ -60,24 +59,23 @@ def profile(request: HttpRequest) -> HttpResponse:
 @require_GET
 @member_required
 def message_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(request.member.messages.all(), PAGE_SIZE).get_page(request.GET.get("page"))
+    inbox = selectors.member_messages(member=request.member)
+    page = Paginator(inbox, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "members/messages.html", {"page": page})
 
 
 @require_GET
 @member_required
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    message = get_object_or_404(Message, pk=pk, member=request.member)
-    if message.read_at is None:
-        message.read_at = timezone.now()
-        message.save(update_fields=["read_at"])
+    message = selectors.member_message(member=request.member, pk=pk)
+    services.mark_message_read(message=message, now=timezone.now())
     return render(request, "members/message_detail.html", {"message": message})
 
 
 @require_POST
 @member_required
 def messages_read_all(request: HttpRequest) -> HttpResponse:
-    request.member.messages.filter(read_at__isnull=True).update(read_at=timezone.now())
+    services.mark_all_messages_read(member=request.member, now=timezone.now())
     return redirect("members:messages")
 
 
@@ -103,17 +101,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
         if not ratelimit.consume(request, action="reset_password", key=key):
             form.add_error(None, _("Too many codes were requested. Please wait a few minutes."))
             return render(request, "members/password_reset.html", {"form": form}, status=429)
-        member = selectors.member_by_phone(phone)
-        if member is not None:
-            code = codes.issue_code(purpose=RESET_PURPOSE, subject=str(member.pk))
-            send_sms(
-                phone=member.phone,
-                body=_(
-                    "Your password reset code is %(code)s, valid for 10 minutes. If you did "
-                    "not ask for it, ignore this text."
-                )
-                % {"code": code},
-            )
+        member = services.send_password_reset_code(phone=phone)
         request.session[RESET_SESSION_KEY] = {
             "member": member.pk if member else None,
             "masked": mask_phone(phone),
@@ -129,23 +117,20 @@ def password_reset_code(request: HttpRequest) -> HttpResponse:
     pending = request.session.get(RESET_SESSION_KEY)
     if not pending:
         return redirect("members:password_reset")
-    member = Member.objects.select_related("user").filter(pk=pending["member"]).first()
-    user = member.user if member else None
-    form = PasswordResetCodeForm(request.POST or None, user=user)
+    member = selectors.member_with_login(pk=pending["member"])
+    form = PasswordResetCodeForm(request.POST or None, user=member.user if member else None)
     if request.method == "POST" and form.is_valid():
-        valid = member is not None and codes.check_code(
-            purpose=RESET_PURPOSE, subject=str(member.pk), code=form.cleaned_data["code"]
-        )
-        if valid:
-            user.set_password(form.cleaned_data["password1"])
-            user.save(update_fields=["password"])  # other sessions end with the old password
+        with refusals.shown(request, form=form) as refusal:
+            services.reset_password(
+                member=member,
+                code=form.cleaned_data["code"],
+                password=form.cleaned_data["password1"],
+                request=request,
+            )
+        if not refusal:
             del request.session[RESET_SESSION_KEY]
             messages.success(request, _("Your password has been changed. Please log in."))
             return redirect("account_login")
-        form.add_error(
-            "code",
-            _("The code is wrong or has expired. Check the text or ask for a new code."),
-        )
     return render(
         request, "members/password_reset_code.html", {"form": form, "masked": pending["masked"]}
     )
