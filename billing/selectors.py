@@ -1,4 +1,6 @@
-"""Reads of billing for member pages: a member's appointments with their orders."""
+"""Reads of billing for its pages: a member's appointments with their orders and what the member
+may do with each (member pages), one appointment, member or session as the front desk sees it
+(staff console), and the sandbox cashier's record."""
 
 from __future__ import annotations
 
@@ -11,16 +13,25 @@ from django.http import Http404
 from django.utils import timezone
 
 from appointments import exceptions as errors
-from appointments.choices import AppointmentStatus
-from appointments.models import Appointment
-from appointments.selectors import appointments_for_member, cancel_blocker, cancellation_cutoff
+from appointments.choices import AppointmentStatus, ScheduleStatus
+from appointments.models import Appointment, Department, Schedule
+from appointments.selectors import (
+    Availability,
+    StaffActions,
+    appointments_for_member,
+    cancel_blocker,
+    cancellation_cutoff,
+    open_schedules,
+    schedule_availability,
+    staff_actions,
+)
+from appointments.services import may_run_queue
 from medbook import money
-from members.models import Member, User
+from members.models import Member, MemberLevel, PointsEntry, User
 
-from . import sandbox
 from .choices import OrderStatus, RefundStatus
-from .gateways import GatewayError, get_gateway
-from .models import Order
+from .gateways import GatewayError, get_gateway, sandbox
+from .models import Order, SandboxTrade
 from .services import cancellation_refund
 
 
@@ -129,3 +140,278 @@ def checkout_url(order: Order) -> str:
     schedule = order.appointment.schedule
     subject = f"{schedule.doctor.department.name} {schedule.doctor.name} {schedule.date:%m-%d}"
     return pay_page(out_trade_no=order.out_trade_no, amount=order.amount, subject=subject)
+
+
+def sandbox_trade_recorded(*, out_trade_no: str) -> bool:
+    """Whether the sandbox gateway holds a payment for ``out_trade_no`` (its cashier says
+    "paid" then, whatever the order's state)."""
+    return SandboxTrade.objects.filter(out_trade_no=out_trade_no).exists()
+
+
+# -- member pages --------------------------------------------------------------------------------
+
+
+def bookable_schedule(*, pk: int) -> Schedule:
+    """A session whose booking page a member may open: any but a draft, of an active doctor,
+    with doctor and department; anything else is a 404."""
+    schedule = (
+        Schedule.objects.select_related("doctor__department")
+        .exclude(status=ScheduleStatus.DRAFT)
+        .filter(pk=pk, doctor__is_active=True)
+        .first()
+    )
+    if schedule is None:
+        raise Http404("no such session")
+    return schedule
+
+
+@dataclass(frozen=True)
+class BookingPreview:
+    """The confirm page: whether ``member`` may book now, and what they pay."""
+
+    availability: Availability
+    payable: Decimal  # the fee after the member's level discount
+
+    @property
+    def error(self) -> errors.AppointmentError | None:
+        return self.availability.blocker
+
+
+def booking_preview(*, schedule: Schedule, member: Member, now: dt.datetime) -> BookingPreview:
+    return BookingPreview(
+        availability=schedule_availability(schedule=schedule, member=member, now=now),
+        payable=money.payable(fee=schedule.fee, discount_rate=member.level.discount_rate),
+    )
+
+
+@dataclass(frozen=True)
+class AppointmentRow:
+    """One line of "My appointments"."""
+
+    appointment: Appointment
+    order: Order | None
+    payable: Order | None  # the order still waiting for payment, if any
+
+
+def appointment_rows(*, appointments: list[Appointment], now: dt.datetime) -> list[AppointmentRow]:
+    """Lines for ``appointments`` (read with their orders, e.g. by :func:`member_appointments`)."""
+    return [
+        AppointmentRow(
+            appointment=appointment,
+            order=order_of(appointment),
+            payable=payable_order(appointment, now),
+        )
+        for appointment in appointments
+    ]
+
+
+class Notice:
+    """What the status area of an appointment tells the member, by name."""
+
+    PAY = "pay"  # pay by the end of the hold
+    HOLD_EXPIRED = "hold_expired"  # the time to pay ran out; the slot is being released
+    BOOKED = "booked"
+    CHECKED_IN = "checked_in"
+    VISITED = "visited"
+    CANCELLED = "cancelled"
+    MISSED = "missed"
+
+
+_NOTICE_OF_STATUS = {
+    AppointmentStatus.PENDING_PAYMENT: Notice.HOLD_EXPIRED,  # Notice.PAY while it is payable
+    AppointmentStatus.CONFIRMED: Notice.BOOKED,
+    AppointmentStatus.CHECKED_IN: Notice.CHECKED_IN,
+    AppointmentStatus.COMPLETED: Notice.VISITED,
+    AppointmentStatus.CANCELLED: Notice.CANCELLED,
+    AppointmentStatus.NO_SHOW: Notice.MISSED,
+}
+
+
+@dataclass(frozen=True)
+class AppointmentView:
+    """One of a member's appointments as their result page shows it, with what they may do."""
+
+    appointment: Appointment
+    order: Order | None
+    payable: Order | None
+    refunds: RefundSummary | None
+    terms: CancelTerms
+    notice: str  # a Notice
+
+    @property
+    def schedule(self) -> Schedule:
+        return self.appointment.schedule
+
+    @property
+    def can_pay(self) -> bool:
+        return self.payable is not None
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.terms.allowed
+
+    @property
+    def can_add_to_calendar(self) -> bool:
+        return self.appointment.is_active and self.notice != Notice.VISITED
+
+    @property
+    def why_not_cancel(self) -> str:
+        """Why a booked appointment cannot be cancelled online (empty when it can, or when
+        it is past cancelling anyway)."""
+        if self.terms.blocker is None or self.notice != Notice.BOOKED:
+            return ""
+        return self.terms.blocker.message
+
+
+def appointment_view(*, appointment: Appointment, by: User, now: dt.datetime) -> AppointmentView:
+    """``appointment`` (one of the member's, from :func:`member_appointment`) for its page."""
+    order = order_of(appointment)
+    payable = payable_order(appointment, now)
+    notice = Notice.PAY if payable is not None else _NOTICE_OF_STATUS[appointment.status]
+    return AppointmentView(
+        appointment=appointment,
+        order=order,
+        payable=payable,
+        refunds=refund_summary(order),
+        terms=cancel_terms(appointment=appointment, by=by, now=now),
+        notice=notice,
+    )
+
+
+# -- the staff console ---------------------------------------------------------------------------
+
+
+def staff_appointment(*, pk: int) -> Appointment:
+    """Any appointment, for the console (staff permissions decide who gets here), with its
+    member, session, doctor, department and order; a 404 when there is none."""
+    appointment = (
+        Appointment.objects.select_related("member", "schedule__doctor__department", "order")
+        .filter(pk=pk)
+        .first()
+    )
+    if appointment is None:
+        raise Http404("no such appointment")
+    return appointment
+
+
+def queue_appointment(*, pk: int, user: User) -> Appointment:
+    """An appointment in a queue ``user`` runs (their own as a doctor, any for clinic admins);
+    any other is a 404, as if it did not exist."""
+    appointment = staff_appointment(pk=pk)
+    if not may_run_queue(user=user, schedule=appointment.schedule):
+        raise Http404("not your patient")
+    return appointment
+
+
+def counter_order(*, appointment_pk: int) -> Order:
+    """The order of an appointment, to be paid at the desk; a 404 when there is none."""
+    order = (
+        Order.objects.select_related("appointment").filter(appointment_id=appointment_pk).first()
+    )
+    if order is None:
+        raise Http404("no order")
+    return order
+
+
+@dataclass(frozen=True)
+class StaffAppointmentView:
+    """One appointment as the desk sees it, with what this login may do."""
+
+    appointment: Appointment
+    order: Order | None
+    refunds: RefundSummary | None
+    cashier: str  # the sandbox cashier's link while the order waits for payment there
+    actions: StaffActions
+    can_take_counter_payment: bool
+
+
+def staff_appointment_view(
+    *, appointment: Appointment, user: User, now: dt.datetime
+) -> StaffAppointmentView:
+    """``appointment`` (from :func:`staff_appointment`) for the console page of ``user``."""
+    order = order_of(appointment)
+    payable = payable_order(appointment, now)
+    return StaffAppointmentView(
+        appointment=appointment,
+        order=order,
+        refunds=refund_summary(order),
+        cashier=sandbox.checkout_url(payable)
+        if payable is not None and payable.gateway == "sandbox"
+        else "",
+        actions=staff_actions(appointment=appointment, user=user),
+        can_take_counter_payment=order is not None
+        and order.status == OrderStatus.UNPAID
+        and user.has_perm("billing.take_counter_payment"),
+    )
+
+
+def staff_schedule(*, pk: int) -> Schedule:
+    """Any session (drafts too), for the console; a 404 when there is none."""
+    schedule = Schedule.objects.filter(pk=pk).first()
+    if schedule is None:
+        raise Http404("no such session")
+    return schedule
+
+
+def walk_in_sessions(*, now: dt.datetime) -> QuerySet[Schedule]:
+    """Today's released sessions that have not ended: where a walk-in may go."""
+    local = timezone.localtime(now)
+    return (
+        Schedule.objects.filter(
+            date=local.date(), status=ScheduleStatus.PUBLISHED, end_time__gt=local.time()
+        )
+        .select_related("doctor__department")
+        .order_by("doctor__department__sort_order", "doctor__name", "start_time")
+    )
+
+
+def staff_member(*, pk: int) -> Member:
+    """Any member, for the console (permissions decide who gets here), with level and login;
+    a 404 when there is none."""
+    member = Member.objects.select_related("level", "user").filter(pk=pk).first()
+    if member is None:
+        raise Http404("no such member")
+    return member
+
+
+def member_levels() -> QuerySet[MemberLevel]:
+    """Every level, for staff to choose one."""
+    return MemberLevel.objects.all()
+
+
+@dataclass(frozen=True)
+class StaffMemberPage:
+    """What the console's member page lists besides the member."""
+
+    appointments: QuerySet[Appointment]  # the latest 20
+    ledger: QuerySet[PointsEntry]  # the latest 20 lines
+    banned: bool
+    departments: QuerySet[Department]  # active ones, to book in
+    sessions: QuerySet[Schedule] | list[Schedule]  # open sessions of the chosen department
+    today: dt.date
+    soon: dt.date  # two weeks ahead
+
+
+def staff_member_page(*, member: Member, department_code: str, now: dt.datetime) -> StaffMemberPage:
+    """The lists of ``member``'s console page; ``department_code`` picks the department whose
+    open sessions staff may book the member into (none when empty)."""
+    sessions: QuerySet[Schedule] | list[Schedule] = []
+    if department_code:
+        sessions = (
+            open_schedules(now)
+            .filter(doctor__department__code=department_code)
+            .select_related("doctor")
+            .order_by("date", "start_time")[:40]
+        )
+    today = timezone.localdate(now)
+    return StaffMemberPage(
+        appointments=member.appointments.select_related("schedule__doctor__department").order_by(
+            "-schedule__date", "-schedule__start_time"
+        )[:20],
+        ledger=member.points_entries.all()[:20],
+        banned=member.is_banned(now),
+        departments=Department.objects.filter(is_active=True),
+        sessions=sessions,
+        today=today,
+        soon=today + dt.timedelta(days=14),
+    )

@@ -12,9 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from medbook import throttle
 from medbook.middleware import takes_raw_input
 
-from .. import sandbox, services
-from ..gateways import get_gateway
-from ..models import SandboxTrade
+from .. import selectors, services
+from ..gateways import get_gateway, sandbox
 
 MAX_NOTIFICATION_BYTES = 16 * 1024  # real notifications are 1–3 KB
 
@@ -60,7 +59,7 @@ def sandbox_cashier(request: HttpRequest, out_trade_no: str) -> HttpResponse:
             state = "paid"
         else:
             state = "declined"
-    if SandboxTrade.objects.filter(out_trade_no=order.out_trade_no).exists():
+    if selectors.sandbox_trade_recorded(out_trade_no=order.out_trade_no):
         state = "paid"
     return render(
         request,

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -14,8 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from appointments import exceptions as errors
 from appointments import selectors as appointment_selectors
 from appointments.choices import Channel
-from appointments.models import Schedule
-from medbook import money, throttle
+from medbook import throttle
 from medbook.audit import client_ip
 from members.decorators import member_required
 
@@ -31,11 +30,7 @@ PAST_PAGE_SIZE = 20
 def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
     """Confirm page (doctor, time, fee, discount, amount) and the booking itself."""
     member = request.member
-    schedule = get_object_or_404(
-        Schedule.objects.select_related("doctor__department").exclude(status="draft"),
-        pk=schedule_id,
-        doctor__is_active=True,
-    )
+    schedule = selectors.bookable_schedule(pk=schedule_id)
     now = timezone.now()
     error, status = None, 200
     if request.method == "POST" and not _booking_allowed(request):
@@ -61,17 +56,14 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
             if selectors.payable_order(appointment, now) is not None:
                 return redirect("billing:appointment_pay", appointment.pk)
             return redirect("billing:appointment_detail", appointment.pk)
-        schedule.refresh_from_db()
-    availability = appointment_selectors.schedule_availability(
-        schedule=schedule, member=member, now=now
-    )
-    rate = member.level.discount_rate
+        schedule = selectors.bookable_schedule(pk=schedule_id)  # as the refusal left it
+    preview = selectors.booking_preview(schedule=schedule, member=member, now=now)
     context = {
         "schedule": schedule,
         "member": member,
-        "availability": availability,
-        "error": error or availability.blocker,
-        "payable": money.payable(fee=schedule.fee, discount_rate=rate),
+        "availability": preview.availability,
+        "error": error or preview.error,
+        "payable": preview.payable,
         "hold_minutes": settings.MEDBOOK_HOLD_MINUTES,
         "cutoff_hours": settings.MEDBOOK_CANCEL_CUTOFF_HOURS,
     }
@@ -101,14 +93,7 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
     else:
         page = None
         rows = list(appointments)
-    items = [
-        {
-            "appointment": appointment,
-            "payable": selectors.payable_order(appointment, now),
-            "order": selectors.order_of(appointment),
-        }
-        for appointment in rows
-    ]
+    items = selectors.appointment_rows(appointments=rows, now=now)
     return render(
         request,
         "billing/appointment_list.html",
@@ -121,18 +106,10 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
 def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The result page: queue number and time, status in words, pay or cancel from here."""
     appointment = selectors.member_appointment(member=request.member, pk=pk)
-    now = timezone.now()
-    order = selectors.order_of(appointment)
-    payable = selectors.payable_order(appointment, now)
-    context = {
-        "appointment": appointment,
-        "schedule": appointment.schedule,
-        "order": order,
-        "payable": payable,
-        "seconds_left": selectors.hold_seconds_left(payable, now),
-        "refunds": selectors.refund_summary(order),
-        "terms": selectors.cancel_terms(appointment=appointment, by=request.user, now=now),
-    }
+    detail = selectors.appointment_view(
+        appointment=appointment, by=request.user, now=timezone.now()
+    )
+    context = {"appointment": appointment, "schedule": appointment.schedule, "detail": detail}
     template = "billing/appointment_detail.html"
     if request.htmx:
         template = "billing/partials/_appointment_status.html"
