@@ -120,12 +120,6 @@ def refund_summary(order: Order | None) -> RefundSummary | None:
     return RefundSummary(requested=pending, refunded=order.refunded_amount)
 
 
-def hold_seconds_left(order: Order | None, now: dt.datetime | None = None) -> int:
-    if order is None:
-        return 0
-    return max(int((order.expires_at - (now or timezone.now())).total_seconds()), 0)
-
-
 def checkout_url(order: Order) -> str:
     """Where the member pays ``order``: the configured gateway's cashier page.
 
