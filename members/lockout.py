@@ -175,9 +175,10 @@ def reset_staff_login(
         )
 
 
-def staff_logins() -> list[dict[str, Any]]:
+def staff_logins(*, viewer: Any) -> list[dict[str, Any]]:
     """Console logins (any role group) and Django admin logins, with their failed attempts in
-    this window and whether they have an authenticator, for the recovery page."""
+    this window, whether they have an authenticator, and whether ``viewer`` may reset them (a
+    superuser only by a superuser), for the recovery page."""
     from allauth.mfa.models import Authenticator
 
     users = (
@@ -197,6 +198,7 @@ def staff_logins() -> list[dict[str, Any]]:
             "user": user,
             "failures": failures(key=key_for(user.get_username())),
             "has_authenticator": user.pk in with_mfa,
+            "can_reset": viewer.is_superuser or not user.is_superuser,
         }
         for user in users
     ]

@@ -19,7 +19,9 @@ PERMISSION = "members.change_user"
 @require_GET
 @staff_required(PERMISSION)
 def staff_accounts(request: HttpRequest) -> HttpResponse:
-    return render(request, "staff/staff_accounts.html", {"rows": lockout.staff_logins()})
+    return render(
+        request, "staff/staff_accounts.html", {"rows": lockout.staff_logins(viewer=request.user)}
+    )
 
 
 @require_POST
