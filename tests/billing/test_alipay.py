@@ -5,21 +5,29 @@ open API. Nothing reaches the internet."""
 from __future__ import annotations
 
 import json
-import threading
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qsl, urlencode, urlparse
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from appointments.choices import AppointmentStatus, Channel
+from appointments.choices import AppointmentStatus
 from billing import services
 from billing.choices import NotificationOutcome, OrderStatus, RefundStatus
 from billing.gateways import get_gateway
 from billing.models import GatewayNotification, Order, Refund
-from tests.appointments.factories import ScheduleFactory
-from tests.billing.rsa_keys import new_key, pem_pair, sign, verify
+from tests.billing.factories import unpaid_order
+from tests.billing.providers import (
+    Answer,
+    FakeProvider,
+    Request,
+    new_key,
+    new_keys,
+    pem_pair,
+    serving,
+    sign,
+    verify,
+)
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
 
@@ -29,7 +37,7 @@ NOTIFY_URL = "/payments/notify/alipay/"
 
 @pytest.fixture(scope="module")
 def keys() -> dict[str, rsa.RSAPrivateKey]:
-    return {"app": new_key(), "alipay": new_key()}
+    return new_keys("app", "alipay")
 
 
 @pytest.fixture
@@ -45,9 +53,7 @@ def alipay(settings, keys):
 
 @pytest.fixture
 def order(alipay, member) -> Order:
-    return services.place_booking(
-        member=member, schedule=ScheduleFactory(fee=Decimal("50.00")), channel=Channel.WEB
-    ).order
+    return unpaid_order(member)
 
 
 def notify_body(keys, order: Order, **overrides: str) -> bytes:
@@ -139,22 +145,21 @@ def test_the_checkout_url_is_signed_by_the_app(alipay, keys, order) -> None:
     assert json.loads(query["biz_content"])["out_trade_no"] == order.out_trade_no
 
 
-class FakeAlipay(BaseHTTPRequestHandler):
-    """Answers alipay.trade.refund the way Alipay's open API does, signed with its key."""
+class FakeAlipay(FakeProvider):
+    """Answers alipay.trade.refund and alipay.trade.query the way Alipay's open API does, signed
+    with its key. Records (method, biz_content, whether the app's signature verified); ``paid``
+    is out_trade_no -> (trade_no, amount) that alipay.trade.query reports."""
 
-    keys: dict = {}
-    requests: list = []
-    paid: dict = {}  # out_trade_no -> (trade_no, amount) that alipay.trade.query reports
-
-    def do_GET(self) -> None:
-        query = dict(parse_qsl(urlparse(self.path).query))
+    def answer(self, request: Request) -> Answer:
+        query = dict(parse_qsl(urlparse(request.path).query))
         signature = query.pop("sign")
         unsigned = "&".join(f"{k}={v}" for k, v in sorted(query.items()))
         biz = json.loads(query["biz_content"])
         self.requests.append((query["method"], biz, verify(self.keys["app"], unsigned, signature)))
         if query["method"] == "alipay.trade.query":
             return self.answer_query(biz)
-        content = json.dumps(
+        return self.signed(
+            "alipay_trade_refund_response",
             {
                 "code": "10000",
                 "msg": "Success",
@@ -163,19 +168,9 @@ class FakeAlipay(BaseHTTPRequestHandler):
                 "refund_fee": biz["refund_amount"],
                 "fund_change": "Y",
             },
-            separators=(",", ":"),
-            ensure_ascii=False,
         )
-        raw = (
-            f'{{"alipay_trade_refund_response":{content},'
-            f'"sign":"{sign(self.keys["alipay"], content)}"}}'
-        )
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
-        self.end_headers()
-        self.wfile.write(raw.encode())
 
-    def answer_query(self, biz: dict) -> None:
+    def answer_query(self, biz: dict) -> Answer:
         """alipay.trade.query: a trade in ``paid`` is TRADE_SUCCESS, any other does not exist."""
         paid = self.paid.get(biz["out_trade_no"])
         if paid is None:
@@ -185,29 +180,22 @@ class FakeAlipay(BaseHTTPRequestHandler):
             fields = {"code": "10000", "msg": "Success", "trade_status": "TRADE_SUCCESS"}
             fields |= {"out_trade_no": biz["out_trade_no"], "trade_no": paid[0]}
             fields |= {"total_amount": paid[1], "send_pay_date": "2026-11-24 10:15:00"}
-        content = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
-        raw = (
-            f'{{"alipay_trade_query_response":{content},'
-            f'"sign":"{sign(self.keys["alipay"], content)}"}}'
-        )
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
-        self.end_headers()
-        self.wfile.write(raw.encode())
+        return self.signed("alipay_trade_query_response", fields)
 
-    def log_message(self, *args: object) -> None:
-        pass
+    def signed(self, name: str, fields: dict) -> Answer:
+        """The response under ``name``, signed over its exact text as Alipay signs it."""
+        content = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+        return Answer(
+            f'{{"{name}":{content},"sign":"{sign(self.keys["alipay"], content)}"}}',
+            headers={"Content-Type": "application/json;charset=utf-8"},
+        )
 
 
 @pytest.fixture
 def fake_alipay(keys, settings):
-    FakeAlipay.keys, FakeAlipay.requests, FakeAlipay.paid = keys, [], {}
-    server = HTTPServer(("127.0.0.1", 0), FakeAlipay)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.MEDBOOK_ALIPAY_GATEWAY_URL = f"http://127.0.0.1:{server.server_port}/gateway.do"
-    yield FakeAlipay
-    server.shutdown()
+    with serving(FakeAlipay(keys)) as fake:
+        settings.MEDBOOK_ALIPAY_GATEWAY_URL = f"{fake.url}/gateway.do"
+        yield fake
 
 
 def test_a_refund_is_an_rsa2_signed_request_answered_and_verified(

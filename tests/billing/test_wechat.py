@@ -7,23 +7,30 @@ from __future__ import annotations
 import base64
 import json
 import os
-import threading
 import time
 import uuid
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from appointments.choices import AppointmentStatus, Channel
+from appointments.choices import AppointmentStatus
 from billing import services
 from billing.choices import NotificationOutcome, OrderStatus, RefundStatus
 from billing.gateways import GatewayError, get_gateway
 from billing.models import GatewayNotification, Order
-from tests.appointments.factories import ScheduleFactory
-from tests.billing.rsa_keys import new_key, pem_pair, sign
+from tests.billing.factories import unpaid_order
+from tests.billing.providers import (
+    Answer,
+    FakeProvider,
+    Request,
+    new_key,
+    new_keys,
+    pem_pair,
+    serving,
+    sign,
+)
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
 
@@ -45,10 +52,7 @@ def signed_headers(key, body: str, *, timestamp: int | None = None, serial=PUBLI
 
 @pytest.fixture(scope="module")
 def keys() -> dict[str, rsa.RSAPrivateKey]:
-    return {
-        "merchant": new_key(),
-        "wechat": new_key(),
-    }
+    return new_keys("merchant", "wechat")
 
 
 @pytest.fixture
@@ -68,9 +72,7 @@ def wechat(settings, keys):
 
 @pytest.fixture
 def order(wechat, member) -> Order:
-    return services.place_booking(
-        member=member, schedule=ScheduleFactory(fee=Decimal("50.00")), channel=Channel.WEB
-    ).order
+    return unpaid_order(member)
 
 
 def notification(order: Order, *, key: str = APIV3_KEY, state: str = "SUCCESS") -> str:
@@ -159,73 +161,63 @@ def test_a_notice_that_is_not_a_success_is_acknowledged_only(client, keys, order
     assert Order.objects.get().status == OrderStatus.UNPAID
 
 
-class FakeWechatPay(BaseHTTPRequestHandler):
-    """Answers POST /v3/refund/domestic/refunds as WeChat Pay does, with a signed response."""
+class FakeWechatPay(FakeProvider):
+    """Answers POST /v3/refund/domestic/refunds and the order query as WeChat Pay does, with
+    signed responses. Records (path, JSON sent or None, Authorization); ``paid`` is
+    out_trade_no -> (transaction_id, total in cents) the query reports."""
 
-    keys: dict = {}
-    requests: list = []
-    paid: dict = {}  # out_trade_no -> (transaction_id, total in cents) the query reports
-
-    def do_POST(self) -> None:
-        raw = self.rfile.read(int(self.headers["Content-Length"])).decode()
-        self.requests.append((self.path, json.loads(raw), self.headers["Authorization"]))
-        request = json.loads(raw)
-        answer = json.dumps(
-            {
-                "refund_id": "50000000382019052709732678859",
-                "out_refund_no": request["out_refund_no"],
-                "transaction_id": request["transaction_id"],
-                "channel": "ORIGINAL",
-                "status": "PROCESSING",
-                "amount": {**request["amount"], "payer_refund": request["amount"]["refund"]},
-            }
+    def answer(self, request: Request) -> Answer:
+        if request.method == "GET":
+            return self.answer_query(request)
+        raw = request.body.decode()
+        self.requests.append((request.path, json.loads(raw), request.headers["Authorization"]))
+        sent = json.loads(raw)
+        return self.signed(
+            200,
+            json.dumps(
+                {
+                    "refund_id": "50000000382019052709732678859",
+                    "out_refund_no": sent["out_refund_no"],
+                    "transaction_id": sent["transaction_id"],
+                    "channel": "ORIGINAL",
+                    "status": "PROCESSING",
+                    "amount": {**sent["amount"], "payer_refund": sent["amount"]["refund"]},
+                }
+            ),
         )
-        self.send_response(200)
-        for name, value in signed_headers(self.keys["wechat"], answer).items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(answer.encode())
 
-    def do_GET(self) -> None:
+    def answer_query(self, request: Request) -> Answer:
         """GET /v3/pay/transactions/out-trade-no/<no>: a trade in ``paid`` or 404."""
-        self.requests.append((self.path, None, self.headers["Authorization"]))
-        out_trade_no = self.path.split("?")[0].rsplit("/", 1)[-1]
+        self.requests.append((request.path, None, request.headers["Authorization"]))
+        out_trade_no = request.path.split("?")[0].rsplit("/", 1)[-1]
         paid = self.paid.get(out_trade_no)
         if paid is None:
-            status, answer = 404, json.dumps({"code": "ORDER_NOT_EXIST", "message": "订单不存在"})
-        else:
-            status, answer = (
-                200,
-                json.dumps(
-                    {
-                        "out_trade_no": out_trade_no,
-                        "transaction_id": paid[0],
-                        "trade_state": "SUCCESS",
-                        "amount": {"total": paid[1], "currency": "CNY"},
-                        "success_time": "2026-11-24T10:15:00+08:00",
-                    }
-                ),
+            return self.signed(
+                404, json.dumps({"code": "ORDER_NOT_EXIST", "message": "订单不存在"})
             )
-        self.send_response(status)
-        for name, value in signed_headers(self.keys["wechat"], answer).items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(answer.encode())
+        return self.signed(
+            200,
+            json.dumps(
+                {
+                    "out_trade_no": out_trade_no,
+                    "transaction_id": paid[0],
+                    "trade_state": "SUCCESS",
+                    "amount": {"total": paid[1], "currency": "CNY"},
+                    "success_time": "2026-11-24T10:15:00+08:00",
+                }
+            ),
+        )
 
-    def log_message(self, *args: object) -> None:
-        pass
+    def signed(self, status: int, body: str) -> Answer:
+        headers = signed_headers(self.keys["wechat"], body)
+        return Answer(body, status, {**headers, "Content-Type": "application/json"})
 
 
 @pytest.fixture
 def fake_wechat(keys, settings):
-    FakeWechatPay.keys, FakeWechatPay.requests, FakeWechatPay.paid = keys, [], {}
-    server = HTTPServer(("127.0.0.1", 0), FakeWechatPay)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings.MEDBOOK_WECHAT_GATEWAY_URL = f"http://127.0.0.1:{server.server_port}"
-    yield FakeWechatPay
-    server.shutdown()
+    with serving(FakeWechatPay(keys)) as fake:
+        settings.MEDBOOK_WECHAT_GATEWAY_URL = fake.url
+        yield fake
 
 
 def test_a_refund_is_a_signed_request_with_a_verified_answer(
