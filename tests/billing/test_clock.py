@@ -12,7 +12,7 @@ from billing import services, settlement
 from billing.choices import RefundStatus
 from billing.gateways import get_gateway
 from billing.models import Refund, Settlement
-from tests.billing.test_refunds import paid_order
+from tests.billing.factories import paid_order
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
 

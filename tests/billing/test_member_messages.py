@@ -11,7 +11,7 @@ from appointments.choices import Channel
 from billing import services
 from members.models import Message
 from tests.appointments.factories import ScheduleFactory
-from tests.billing.test_refunds import paid_order, run_refunds
+from tests.billing.factories import paid_order, run_refunds
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from decimal import Decimal
 
@@ -11,22 +10,19 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from appointments.choices import AppointmentStatus, Channel
-from billing import services
+from appointments.choices import AppointmentStatus
 from billing.choices import NotificationOutcome, OrderStatus
 from billing.gateways import sandbox
 from billing.models import GatewayNotification, Order
-from tests.appointments.factories import ScheduleFactory
 from tests.appointments.test_concurrency import run_in_threads
+from tests.billing.factories import expired_order, unpaid_order
 
 URL = reverse("billing:gateway_notify", args=["sandbox"])
 
 
 @pytest.fixture
 def order(member) -> Order:
-    return services.place_booking(
-        member=member, schedule=ScheduleFactory(fee=Decimal("50.00")), channel=Channel.WEB
-    ).order
+    return unpaid_order(member)
 
 
 def body_for(order: Order, *, amount: Decimal | None = None, trade_no: str = "SB-1") -> bytes:
@@ -119,13 +115,7 @@ def test_a_bad_notification_is_kept_raw_and_changes_nothing_else(client, order, 
 @pytest.mark.core
 @pytest.mark.django_db
 def test_a_late_payment_after_the_hold_closed_is_answered_and_flagged(client, member) -> None:
-    late = services.place_booking(
-        member=member,
-        schedule=ScheduleFactory(),
-        channel=Channel.WEB,
-        now=timezone.now() - dt.timedelta(minutes=30),
-    ).order
-    services.expire_unpaid_orders()
+    late = expired_order(member)
 
     response = post(client, body_for(late))
 

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from appointments.choices import AppointmentStatus, Channel
+from appointments.choices import AppointmentStatus
 from appointments.exceptions import SoldOut
 from billing import services, tasks
 from billing.choices import NotificationOutcome, OrderStatus, RefundStatus
@@ -22,15 +22,12 @@ from billing.models import GatewayNotification, Order, Refund, SandboxRefund, Sa
 from billing.reconciliation import payment_problems
 from medbook.celery import app as celery_app
 from tests.appointments.factories import ScheduleFactory
+from tests.billing.factories import book, paid_order
 from tests.members.factories import MemberFactory
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
 
 LONG_AGO = dt.timedelta(minutes=20)  # more than the 15-minute hold
-
-
-def book(member, schedule, now=None):
-    return services.place_booking(member=member, schedule=schedule, channel=Channel.WEB, now=now)
 
 
 @pytest.fixture
@@ -113,16 +110,6 @@ def test_a_late_notice_for_an_expired_hold_closes_it_and_returns_the_money(clien
 
 
 # -- sweeps ------------------------------------------------------------------------------------
-
-
-def paid_order(member, *, at=None) -> Order:
-    order = book(member, ScheduleFactory(date=timezone.localdate() + dt.timedelta(5)), now=at).order
-    trade = sandbox.pay(order=order, now=at)
-    services.confirm_payment(
-        out_trade_no=order.out_trade_no, gateway_trade_no=trade.trade_no, amount=order.amount
-    )
-    order.refresh_from_db()
-    return order
 
 
 def test_refunds_whose_jobs_were_lost_are_found_and_carried_out_once(member, eager) -> None:

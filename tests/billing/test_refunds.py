@@ -14,31 +14,13 @@ from appointments.choices import Channel
 from billing import exceptions as errors
 from billing import services
 from billing.choices import OrderStatus, RefundStatus
-from billing.gateways import GatewayError, sandbox
+from billing.gateways import GatewayError
 from billing.gateways import sandbox as sandbox_gateway
 from billing.models import Order, Refund, SandboxRefund, SandboxTrade
 from tests.appointments.factories import ScheduleFactory
 from tests.appointments.test_concurrency import run_in_threads
+from tests.billing.factories import expired_order, paid_order, run_refunds
 from tests.members.factories import MemberFactory, UserFactory
-
-
-def paid_order(member=None, fee="50.00") -> Order:
-    order = services.place_booking(
-        member=member or MemberFactory(),
-        schedule=ScheduleFactory(fee=Decimal(fee)),
-        channel=Channel.WEB,
-    ).order
-    trade = sandbox.pay(order=order)
-    services.confirm_payment(
-        out_trade_no=order.out_trade_no, gateway_trade_no=trade.trade_no, amount=order.amount
-    )
-    order.refresh_from_db()
-    return order
-
-
-def run_refunds() -> None:
-    for pk in Refund.objects.filter(status=RefundStatus.REQUESTED).values_list("pk", flat=True):
-        services.carry_out_refund(refund_id=pk)
 
 
 @pytest.mark.core
@@ -145,13 +127,7 @@ def test_an_unpaid_order_cannot_be_refunded(member) -> None:
 @pytest.mark.core
 @pytest.mark.django_db
 def test_a_payment_after_the_order_closed_is_sent_back_automatically(client, member) -> None:
-    order = services.place_booking(
-        member=member,
-        schedule=ScheduleFactory(),
-        channel=Channel.WEB,
-        now=timezone.now() - dt.timedelta(minutes=30),
-    ).order
-    services.expire_unpaid_orders()
+    order = expired_order(member)
     trade = SandboxTrade.objects.create(
         trade_no="SB-LATE",
         out_trade_no=order.out_trade_no,
