@@ -139,13 +139,12 @@ def cancel_for_member(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required("appointments.suspend_schedule")
 def suspend(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = selectors.staff_schedule(pk=pk)
-    reason = request.POST.get("reason", "").strip()
-    if not reason:
-        messages.error(request, _("Please give the reason for suspending the session."))
-        return redirect("staff:schedule_edit", pk)
-    with refusals.shown(request) as refusal:
+    with refusals.shown(request) as refusal:  # a missing reason too
         result = services.suspend_schedule(
-            schedule=schedule, by=request.user, reason=reason, now=timezone.now()
+            schedule=schedule,
+            by=request.user,
+            reason=request.POST.get("reason", ""),
+            now=timezone.now(),
         )
     if not refusal:
         messages.success(
