@@ -6,8 +6,9 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from appointments.choices import DoctorTitle, ScheduleStatus, Session
-from appointments.models import Department, Doctor, Schedule
+from appointments.choices import Channel, DoctorTitle, ScheduleStatus, Session
+from appointments.models import Appointment, Department, Doctor, Schedule
+from appointments.services import book_appointment
 
 
 class DepartmentFactory(factory.django.DjangoModelFactory):
@@ -48,3 +49,9 @@ class ScheduleFactory(factory.django.DjangoModelFactory):
     fee = Decimal("50.00")
     status = ScheduleStatus.PUBLISHED
     release_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
+
+
+def book(member, schedule: Schedule, now: dt.datetime | None = None) -> Appointment:
+    """A booking on the web at ``now`` (the present by default), by the appointments service
+    alone: no order (tests.billing.factories.book places one with its order)."""
+    return book_appointment(member=member, schedule=schedule, channel=Channel.WEB, now=now)

@@ -15,17 +15,13 @@ from django.utils import timezone, translation
 
 from appointments import exceptions as errors
 from appointments import selectors, services
-from appointments.choices import AppointmentStatus, Channel, ScheduleStatus
+from appointments.choices import AppointmentStatus, ScheduleStatus
 from appointments.models import Appointment, Schedule
 from medbook.errors import Invalid
-from tests.appointments.factories import ScheduleFactory
+from tests.appointments.factories import ScheduleFactory, book
 from tests.members.factories import MemberFactory, UserFactory
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
-
-
-def book(member, schedule, now=None) -> Appointment:
-    return services.book_appointment(member=member, schedule=schedule, channel=Channel.WEB, now=now)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from appointments.choices import AppointmentStatus
 from appointments.models import Appointment
 from medbook.roles import DOCTOR
 from members.models import Message
+from tests.appointments import factories
 from tests.appointments.factories import DoctorFactory, ScheduleFactory
 from tests.members.factories import MemberFactory, UserFactory
 
@@ -39,11 +40,8 @@ def today_session(levels):
 
 def book(schedule, member=None) -> Appointment:
     # Book "yesterday" so the session has not started yet at booking time.
-    return services.book_appointment(
-        member=member or MemberFactory(),
-        schedule=schedule,
-        channel="web",
-        now=schedule.starts_at - dt.timedelta(hours=2),
+    return factories.book(
+        member or MemberFactory(), schedule, now=schedule.starts_at - dt.timedelta(hours=2)
     )
 
 
