@@ -177,3 +177,10 @@ class ExtraNumbersNotAllowed(AppointmentError):
 
     def __init__(self) -> None:
         super().__init__(_("This doctor does not take extra numbers (加号)."))
+
+
+class NotPaidYet(AppointmentError):
+    code = "not_paid"
+
+    def __init__(self) -> None:
+        super().__init__(_("Not paid yet: the patient must pay before checking in."))

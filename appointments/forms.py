@@ -1,4 +1,5 @@
-"""Staff console forms of scheduling."""
+"""Staff console forms of scheduling. They check the input; the services in
+appointments.services save it."""
 
 from __future__ import annotations
 
@@ -127,17 +128,10 @@ class DoctorForm(forms.ModelForm):
         self.fields["user"].help_text = _(
             "A login in the 医生 group, so the doctor sees their queue."
         )
+        # The services (add_doctor, change_doctor) apply it.
         self.fields["registration_fee"].help_text = _(
             "Leave at 0 for a new doctor to take the fee of their title."
         )
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("title") and not data.get("registration_fee"):
-            by_title = TitleFee.objects.filter(title=data["title"]).first()
-            if by_title is not None:
-                data["registration_fee"] = by_title.fee
-        return data
 
 
 class DepartmentForm(forms.ModelForm):

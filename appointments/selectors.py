@@ -6,9 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
+    ExpressionWrapper,
     F,
     OuterRef,
     Prefetch,
@@ -31,7 +34,16 @@ from .choices import (
     DoctorTitle,
     ScheduleStatus,
 )
-from .models import Appointment, Department, Doctor, Schedule
+from .models import (
+    Appointment,
+    Department,
+    Doctor,
+    Holiday,
+    ReleaseRule,
+    Schedule,
+    ScheduleTemplate,
+    TitleFee,
+)
 
 
 def opens_at_for(*, schedule: Schedule, level: MemberLevel | None) -> dt.datetime:
@@ -205,6 +217,23 @@ class Availability:
     def can_book(self) -> bool:
         return self.blocker is None
 
+    # What the schedule list shows (templates ask these instead of comparing ``state``).
+    @property
+    def is_bookable(self) -> bool:
+        return self.state == AvailabilityState.BOOKABLE
+
+    @property
+    def is_full(self) -> bool:
+        return self.state == AvailabilityState.FULL
+
+    @property
+    def is_not_open(self) -> bool:
+        return self.state == AvailabilityState.NOT_OPEN
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.state == AvailabilityState.SUSPENDED
+
     @property
     def message(self) -> str:
         return self.blocker.message if self.blocker else ""
@@ -370,6 +399,22 @@ def alternative_schedule(*, schedule: Schedule, now: dt.datetime) -> Schedule | 
 ON_BOARD = tuple(s for s in AppointmentStatus.values if s != AppointmentStatus.CANCELLED)
 
 
+def with_is_suspended(schedules: QuerySet[Schedule]) -> QuerySet[Schedule]:
+    """``schedules``, each with ``is_suspended`` (停诊), for lists that mark such sessions."""
+    return schedules.annotate(
+        is_suspended=ExpressionWrapper(
+            Q(status=ScheduleStatus.SUSPENDED), output_field=BooleanField()
+        )
+    )
+
+
+def may_run_queue(*, user: User, schedule: Schedule) -> bool:
+    """Doctors run their own queue; clinic staff with the permission run any."""
+    if user.has_perm("appointments.change_schedule"):
+        return True
+    return user.has_perm("appointments.run_queue") and schedule.doctor.user_id == user.pk
+
+
 def todays_sessions(*, today: dt.date, **filters: object) -> QuerySet[Schedule]:
     """Today's sessions (not drafts) by department and doctor, each with ``on_board``: its
     appointments and their members, by queue number (two queries)."""
@@ -379,7 +424,7 @@ def todays_sessions(*, today: dt.date, **filters: object) -> QuerySet[Schedule]:
         .order_by("queue_number")
     )
     return (
-        Schedule.objects.filter(date=today, **filters)
+        with_is_suspended(Schedule.objects.filter(date=today, **filters))
         .exclude(status=ScheduleStatus.DRAFT)
         .select_related("doctor__department")
         .prefetch_related(Prefetch("appointments", queryset=appointments, to_attr="on_board"))
@@ -456,8 +501,10 @@ def waiting_room(*, department: Department, today: dt.date) -> list[WaitingRoomR
 
 def coming_sessions(*, doctor: Doctor, today: dt.date, days: int = 14) -> QuerySet[Schedule]:
     return (
-        Schedule.objects.filter(
-            doctor=doctor, date__gt=today, date__lte=today + dt.timedelta(days=days)
+        with_is_suspended(
+            Schedule.objects.filter(
+                doctor=doctor, date__gt=today, date__lte=today + dt.timedelta(days=days)
+            )
         )
         .exclude(status=ScheduleStatus.DRAFT)
         .order_by("date", "start_time")
@@ -482,9 +529,7 @@ def staff_actions(*, appointment: Appointment, user: User) -> StaffActions:
     holds a slot and has not begun, complete or mark a no-show in a queue the login runs.
     The services decide again when the button is used; this only says what to offer."""
     status = appointment.status
-    runs_queue = user.has_perm("appointments.change_schedule") or (
-        user.has_perm("appointments.run_queue") and appointment.schedule.doctor.user_id == user.pk
-    )
+    runs_queue = may_run_queue(user=user, schedule=appointment.schedule)
     return StaffActions(
         can_check_in=status == AppointmentStatus.CONFIRMED
         and user.has_perm("appointments.check_in_appointment"),
@@ -494,3 +539,183 @@ def staff_actions(*, appointment: Appointment, user: User) -> StaffActions:
         can_mark_no_show=status in (AppointmentStatus.CONFIRMED, AppointmentStatus.CHECKED_IN)
         and runs_queue,
     )
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    """An appointment on a console page, with what the login may do with it."""
+
+    appointment: Appointment
+    actions: StaffActions
+
+
+def _staff_rows(appointments: list[Appointment], user: User) -> list[StaffRow]:
+    return [
+        StaffRow(appointment=a, actions=staff_actions(appointment=a, user=user))
+        for a in appointments
+    ]
+
+
+@dataclass(frozen=True)
+class BoardSession:
+    """One of today's sessions on the board (``schedule.is_suspended`` marks 停诊), with its
+    patients by queue number."""
+
+    schedule: Schedule
+    rows: list[StaffRow]
+
+
+def todays_board(*, today: dt.date, user: User, department: str = "") -> list[BoardSession]:
+    """Today's board: every session of the day (of one department, by its code, when given)
+    with its patients and the buttons ``user`` gets for each (two queries)."""
+    filters = {"doctor__department__code": department} if department else {}
+    return [
+        BoardSession(schedule=schedule, rows=_staff_rows(schedule.on_board, user))
+        for schedule in todays_sessions(today=today, **filters)
+    ]
+
+
+def check_in_matches(
+    *,
+    today: dt.date,
+    user: User,
+    member_id: int | None = None,
+    schedule_id: int | None = None,
+    number: int | None = None,
+) -> list[StaffRow]:
+    """Today's appointments (not cancelled) of one member, or the one with ``number`` in a
+    session: what the desk found to check in."""
+    found = Appointment.objects.filter(schedule__date=today, status__in=ON_BOARD).select_related(
+        "member", "schedule__doctor__department"
+    )
+    if member_id is not None:
+        found = found.filter(member_id=member_id)
+    else:
+        found = found.filter(schedule_id=schedule_id, queue_number=number)
+    return _staff_rows(list(found), user)
+
+
+# -- look-ups of one row for the console and the public pages (None: a 404) ----------------------
+
+
+def viewing_member(*, user: User | AnonymousUser) -> Member | None:
+    """The member a visitor is logged in as, with their level (it may open sessions earlier);
+    None for anonymous visitors and staff."""
+    if not user.is_authenticated:
+        return None
+    return Member.objects.select_related("level").filter(user_id=user.pk).first()
+
+
+def public_doctor(*, pk: int) -> Doctor | None:
+    """An active doctor with their department, as the public pages show them."""
+    return Doctor.objects.select_related("department").filter(pk=pk, is_active=True).first()
+
+
+def doctor_for_staff(*, pk: int) -> Doctor | None:
+    return Doctor.objects.filter(pk=pk).first()
+
+
+def doctor_of(*, user: User) -> Doctor | None:
+    """The doctor a login is, if any."""
+    return Doctor.objects.filter(user=user).first()
+
+
+def appointment_for_staff(*, pk: int) -> Appointment | None:
+    return Appointment.objects.select_related("member").filter(pk=pk).first()
+
+
+def queue_session(*, user: User, pk: int) -> Schedule | None:
+    """A session whose queue ``user`` runs (another doctor's is None, as a missing one)."""
+    schedule = Schedule.objects.select_related("doctor").filter(pk=pk).first()
+    if schedule is None or not may_run_queue(user=user, schedule=schedule):
+        return None
+    return schedule
+
+
+def queue_appointment(*, user: User, pk: int) -> Appointment | None:
+    """An appointment in a queue ``user`` runs (another doctor's patient is None)."""
+    appointment = Appointment.objects.select_related("schedule__doctor").filter(pk=pk).first()
+    if appointment is None or not may_run_queue(user=user, schedule=appointment.schedule):
+        return None
+    return appointment
+
+
+def schedule_for_staff(*, pk: int) -> Schedule | None:
+    return Schedule.objects.select_related("doctor__department").filter(pk=pk).first()
+
+
+@dataclass(frozen=True)
+class ScheduleActions:
+    """What the session page offers a login: suspending (停诊) a session not yet over."""
+
+    is_suspended: bool
+    can_suspend: bool
+
+
+def schedule_actions(*, schedule: Schedule, user: User) -> ScheduleActions:
+    over = schedule.status in (ScheduleStatus.SUSPENDED, ScheduleStatus.FINISHED)
+    return ScheduleActions(
+        is_suspended=schedule.status == ScheduleStatus.SUSPENDED,
+        can_suspend=not over and user.has_perm("appointments.suspend_schedule"),
+    )
+
+
+# -- the clinic's setup pages (staff console) ----------------------------------------------
+
+
+def active_departments() -> QuerySet[Department]:
+    return Department.objects.filter(is_active=True)
+
+
+def active_department(*, code: str) -> Department | None:
+    return Department.objects.filter(code=code, is_active=True).first()
+
+
+def departments_for_staff() -> QuerySet[Department]:
+    """Every department, active or not, with all its doctors (two queries)."""
+    return Department.objects.prefetch_related("doctors")
+
+
+def sessions_of_week(*, start: dt.date, department: str = "") -> QuerySet[Schedule]:
+    """The sessions of the seven days from ``start`` (of one department, by its code, when
+    given), by date, department and doctor."""
+    rows = (
+        Schedule.objects.filter(date__gte=start, date__lt=start + dt.timedelta(days=7))
+        .select_related("doctor__department")
+        .order_by("date", "doctor__department__sort_order", "doctor__name", "start_time")
+    )
+    if department:
+        rows = rows.filter(doctor__department__code=department)
+    return rows
+
+
+def active_templates(*, department: str = "") -> QuerySet[ScheduleTemplate]:
+    """The weekly templates in use (of one department, by its code, when given)."""
+    templates = ScheduleTemplate.objects.filter(is_active=True)
+    if department:
+        templates = templates.filter(doctor__department__code=department)
+    return templates.select_related("doctor__department").order_by(
+        "doctor__department__sort_order", "doctor__name", "weekday", "start_time"
+    )
+
+
+def holidays_from(*, day: dt.date) -> QuerySet[Holiday]:
+    return Holiday.objects.filter(date__gte=day)
+
+
+def drafts_waiting(*, today: dt.date) -> int:
+    """Sessions from today on still waiting for the release job."""
+    return Schedule.objects.filter(status=ScheduleStatus.DRAFT, date__gte=today).count()
+
+
+def release_rule() -> ReleaseRule:
+    """The clinic's release rule (放号), created with its defaults on first use."""
+    return ReleaseRule.current()
+
+
+def title_fees() -> QuerySet[TitleFee]:
+    return TitleFee.objects.all()
+
+
+def title_fee(*, title: str | None) -> TitleFee | None:
+    return TitleFee.objects.filter(title=title).first() if title else None

@@ -3,37 +3,28 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from members.models import Member
-
 from . import selectors
-from .models import Doctor
 
 SCHEDULE_DAYS = 14
-
-
-def _viewer(request: HttpRequest) -> Member | None:
-    """The logged-in member (their level may open sessions earlier), or None."""
-    if not request.user.is_authenticated:
-        return None
-    return Member.objects.select_related("level").filter(user_id=request.user.pk).first()
 
 
 @login_not_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
+    now = timezone.now()
     if query:
         return render(
             request,
             "appointments/search.html",
-            {"query": query, "doctors": selectors.search_doctors(query=query)},
+            {"query": query, "doctors": selectors.search_doctors(query=query, now=now)},
         )
-    departments = selectors.departments_with_doctors()
+    departments = selectors.departments_with_doctors(now)
     return render(request, "appointments/home.html", {"departments": departments})
 
 
@@ -41,9 +32,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def doctor_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The doctor and their next 14 days; an HTMX request gets only the refreshed sessions."""
-    doctor = get_object_or_404(Doctor.objects.select_related("department"), pk=pk, is_active=True)
+    doctor = selectors.public_doctor(pk=pk)
+    if doctor is None:
+        raise Http404("no such doctor")
     now = timezone.now()
-    member = _viewer(request)
+    # The logged-in member (their level may open sessions earlier), or None.
+    member = selectors.viewing_member(user=request.user)
     bookings = selectors.member_bookings(member=member, now=now) if member else None
     schedules = selectors.schedules_for_doctor(
         doctor=doctor, start=timezone.localdate(now), days=SCHEDULE_DAYS

@@ -14,16 +14,26 @@ from members.models import Member, MessageKind, User
 from members.services import send_message
 
 from .. import exceptions as errors
+from .. import selectors
 from ..choices import AppointmentStatus
 from ..models import Appointment, Schedule
-from .booking import _clear_sold_out
+from .booking import _clear_sold_out, check_in_appointment
 
 
 def may_run_queue(*, user: User, schedule: Schedule) -> bool:
     """Doctors run their own queue; clinic staff with the permission run any."""
-    if user.has_perm("appointments.change_schedule"):
-        return True
-    return user.has_perm("appointments.run_queue") and schedule.doctor.user_id == user.pk
+    return selectors.may_run_queue(user=user, schedule=schedule)
+
+
+def check_in_patient(*, appointment: Appointment, now: dt.datetime | None = None) -> Appointment:
+    """The desk checks a patient in (签到): confirmed → checked in. An appointment still
+    awaiting payment (as it was read) is refused as not paid yet."""
+    try:
+        return check_in_appointment(appointment=appointment, now=now)
+    except errors.IllegalTransition as exc:
+        if appointment.status == AppointmentStatus.PENDING_PAYMENT:
+            raise errors.NotPaidYet() from exc
+        raise
 
 
 def call_next(
