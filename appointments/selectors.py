@@ -24,6 +24,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from members.models import Member, MemberLevel, User
+from members.selectors import member_for_user
 
 from . import exceptions as errors
 from .choices import (
@@ -603,7 +604,7 @@ def viewing_member(*, user: User | AnonymousUser) -> Member | None:
     None for anonymous visitors and staff."""
     if not user.is_authenticated:
         return None
-    return Member.objects.select_related("level").filter(user_id=user.pk).first()
+    return member_for_user(user_id=user.pk)
 
 
 def public_doctor(*, pk: int) -> Doctor | None:
