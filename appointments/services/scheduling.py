@@ -16,7 +16,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from medbook.errors import Invalid
 from members.models import MemberLevel
 
 from ..choices import ScheduleStatus
@@ -66,7 +68,7 @@ def generate_schedules(
     date and start) is left as it is, so running this twice creates nothing the second time.
     """
     if weeks < 1 or weeks > 12:
-        raise ValueError("weeks must be 1..12")
+        raise Invalid(_("Sessions can be built 1 to 12 weeks ahead."), field="weeks")
     today = timezone.localdate(now or timezone.now())
     start = max(start, today)
     end = start + dt.timedelta(weeks=weeks)

@@ -11,6 +11,7 @@ from appointments import services
 from appointments.models import Holiday, ReleaseRule, Schedule, ScheduleTemplate
 from appointments.selectors import schedule_availability
 from appointments.services.booking import _sold_out_key
+from medbook.errors import Invalid
 from tests.appointments.factories import DoctorFactory, ScheduleFactory
 from tests.members.factories import MemberFactory
 
@@ -149,3 +150,11 @@ def test_drafts_of_past_days_stay_unpublished(levels) -> None:
     assert services.release_due_schedules() == 0
     old.refresh_from_db()
     assert old.status == "draft"
+
+
+@pytest.mark.django_db
+def test_building_too_far_ahead_is_refused_with_a_reason() -> None:
+    with pytest.raises(Invalid) as refused:
+        services.generate_schedules(start=next_monday(), weeks=13)
+    assert refused.value.field == "weeks"
+    assert not Schedule.objects.exists()
