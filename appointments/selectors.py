@@ -337,9 +337,12 @@ def schedules_for_doctor(*, doctor: Doctor, start: dt.date, days: int) -> QueryS
     )
 
 
-def appointments_for_member(*, member: Member, upcoming: bool) -> QuerySet[Appointment]:
-    """A member's own appointments, upcoming (soonest first) or past (latest first)."""
-    today = timezone.localdate()
+def appointments_for_member(
+    *, member: Member, upcoming: bool, now: dt.datetime | None = None
+) -> QuerySet[Appointment]:
+    """A member's own appointments, upcoming (soonest first) or past (latest first), as of the
+    clinic's date at ``now``."""
+    today = timezone.localdate(now)
     qs = Appointment.objects.filter(member=member).select_related("schedule__doctor__department")
     if upcoming:
         return qs.filter(status__in=UPCOMING_STATUSES, schedule__date__gte=today).order_by(

@@ -432,13 +432,15 @@ def change_level(
 
 
 @transaction.atomic
-def lift_ban(*, member: Member, by: User, reason: str, request=None) -> Member:
+def lift_ban(
+    *, member: Member, by: User, reason: str, request=None, now: dt.datetime | None = None
+) -> Member:
     """Staff let a member book online again; earlier no-shows stop counting towards a ban."""
     if not by.has_perm("members.lift_ban"):
         raise Forbidden(_("You may not lift bans."))
     reason = _reason(reason)
     member = Member.objects.select_for_update().get(pk=member.pk)
-    now = timezone.now()
+    now = now or timezone.now()
     member.banned_until = None
     member.no_show_ban_lifted_at = now
     member.save(update_fields=["banned_until", "no_show_ban_lifted_at"])
