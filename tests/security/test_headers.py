@@ -6,13 +6,12 @@ from __future__ import annotations
 import logging
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from billing.gateways import sandbox
 from billing.models import Order
 from tests.security.matrix import MATRIX, ROLES
-from tests.security.test_permission_matrix import _url, world  # noqa: F401  (fixture)
+from tests.security.world import client_as, matrix_world, route_url  # noqa: F401  (fixture: world)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,18 +20,11 @@ LOGGED_IN_ROLES = [role for role in ROLES if role != "anonymous"]
 
 def _get_rows(objects: dict) -> list[tuple[str, str]]:
     return [
-        (name, _url(name, arg, objects))
+        (name, route_url(name, arg, objects))
         for name, rows in MATRIX.items()
         for method, arg, _data, _expected in rows
         if method == "get"
     ]
-
-
-def _client(objects: dict, role: str) -> Client:
-    client = Client()
-    if objects["people"][role] is not None:
-        client.force_login(objects["people"][role])
-    return client
 
 
 def _no_store(response) -> bool:
@@ -44,8 +36,8 @@ def _no_store(response) -> bool:
 
 
 @pytest.mark.parametrize("role", LOGGED_IN_ROLES)
-def test_every_page_a_logged_in_user_gets_is_not_stored(world, role) -> None:  # noqa: F811
-    client = _client(world, role)
+def test_every_page_a_logged_in_user_gets_is_not_stored(world, role) -> None:
+    client = client_as(world, role)
     stored = []
     for name, url in _get_rows(world):
         response = client.get(url)
@@ -66,7 +58,7 @@ def test_account_pages_are_not_stored(client, member, name) -> None:
     assert _no_store(response), response.get("Cache-Control")
 
 
-def test_the_sandbox_cashier_is_not_stored(client, world) -> None:  # noqa: F811
+def test_the_sandbox_cashier_is_not_stored(client, world) -> None:
     order = Order.objects.get(out_trade_no=world["out_trade_no"])
 
     response = client.get(sandbox.checkout_url(order))
@@ -75,13 +67,13 @@ def test_the_sandbox_cashier_is_not_stored(client, world) -> None:  # noqa: F811
     assert _no_store(response), response.get("Cache-Control")
 
 
-def test_a_public_page_for_a_visitor_keeps_its_own_cache_header(client, world) -> None:  # noqa: F811
+def test_a_public_page_for_a_visitor_keeps_its_own_cache_header(client, world) -> None:
     response = client.get(reverse("appointments:doctor_detail", args=[world["doctor"]]))
 
     assert response["Cache-Control"] == "no-cache"
 
 
-def test_the_polled_doctor_page_of_a_member_is_private_and_not_stored(client, world) -> None:  # noqa: F811
+def test_the_polled_doctor_page_of_a_member_is_private_and_not_stored(client, world) -> None:
     client.force_login(world["people"]["member_a"])
 
     response = client.get(reverse("appointments:doctor_detail", args=[world["doctor"]]))
@@ -94,8 +86,8 @@ def test_the_polled_doctor_page_of_a_member_is_private_and_not_stored(client, wo
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_head_is_allowed_wherever_get_is(world, role) -> None:  # noqa: F811
-    client = _client(world, role)
+def test_head_is_allowed_wherever_get_is(world, role) -> None:
+    client = client_as(world, role)
     refused = []
     for name, url in _get_rows(world):
         got = client.get(url).status_code

@@ -5,14 +5,13 @@ every route, as a visitor, a member and staff, never gives a 500."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from appointments.models import Holiday
 from tests.security.matrix import MATRIX
-from tests.security.test_permission_matrix import _url, world  # noqa: F401  (fixture)
+from tests.security.world import client_as, matrix_world, route_url  # noqa: F401  (fixture: world)
 
 pytestmark = pytest.mark.django_db
 
@@ -113,20 +112,13 @@ def _routes(objects: dict) -> list[tuple[str, str, dict]]:
     for name, rows in MATRIX.items():
         for _method, arg, data, _expected in rows:
             payload = {key: objects.get(value, value) for key, value in data.items()}
-            routes.append((name, _url(name, arg, objects), payload))
+            routes.append((name, route_url(name, arg, objects), payload))
     return routes
 
 
-def _client(objects: dict, role: str) -> Client:
-    client = Client()
-    if objects["people"][role] is not None:
-        client.force_login(objects["people"][role])
-    return client
-
-
 @pytest.mark.parametrize("role", ROLES)
-def test_a_nul_byte_anywhere_is_never_a_500(world, role) -> None:  # noqa: F811
-    client = _client(world, role)
+def test_a_nul_byte_anywhere_is_never_a_500(world, role) -> None:
+    client = client_as(world, role)
     for name, url, payload in _routes(world):
         got = client.get(url, {"q": "\x00", "page": "\x00"})
         assert got.status_code == 400, (name, got.status_code)
@@ -143,11 +135,11 @@ def test_a_nul_byte_anywhere_is_never_a_500(world, role) -> None:  # noqa: F811
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=st.data())
-def test_random_text_in_any_parameter_is_never_a_500(world, role, data) -> None:  # noqa: F811
+def test_random_text_in_any_parameter_is_never_a_500(world, role, data) -> None:
     routes = _routes(world)
     name, url, payload = data.draw(st.sampled_from(routes), label="route")
     params = data.draw(PARAMS, label="params")
-    client = _client(world, role)
+    client = client_as(world, role)
     # The client raises what a view raised, so a 500 fails here with its traceback.
     got = client.get(url, params)
     assert got.status_code < 500, (name, params)

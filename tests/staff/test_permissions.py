@@ -3,79 +3,53 @@ own queue, the front desk cannot edit tiers, the waiting room shows no personal 
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from appointments.models import Appointment
-from appointments.services import book_appointment, check_in_appointment
 from medbook.roles import DOCTOR
 from members.models import MemberLevel
-from tests.appointments.factories import DoctorFactory, ScheduleFactory
+from tests.appointments.factories import DoctorFactory
 from tests.conftest import staff_user
+from tests.security.world import build_world
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def world(member, front_desk, doctor_user, clinic_admin):
-    start = timezone.localtime() - dt.timedelta(minutes=30)
-    schedule = ScheduleFactory(
-        doctor=doctor_user.doctor,
-        date=start.date(),
-        start_time=start.time().replace(microsecond=0),
-        end_time=dt.time(23, 59, 59),
-        fee=0,
-        release_at=timezone.now() - dt.timedelta(days=2),
-    )
-    appointment = book_appointment(
-        member=member,
-        schedule=schedule,
-        channel="web",
-        now=schedule.starts_at - dt.timedelta(hours=1),
-    )
-    check_in_appointment(appointment=appointment)
+    """The permission tests' world (tests/security/world.py) with a second doctor."""
     other_doctor = staff_user("otherdoctor", DOCTOR)
     DoctorFactory(user=other_doctor, name="李医生")
-    return {
-        "people": {
-            "anonymous": None,
-            "member": member.user,
-            "front_desk": front_desk,
-            "doctor": doctor_user,
-            "other_doctor": other_doctor,
-            "admin": clinic_admin,
-        },
-        "schedule": schedule.pk,
-        "appointment": appointment.pk,
-        "member": member.pk,
-        "level": MemberLevel.objects.first().pk,
-        "doctor": doctor_user.doctor.pk,
-        "department": schedule.doctor.department.code,
-        "open_schedule": ScheduleFactory(fee=0).pk,
+    people = {
+        "anonymous": None,
+        "member": member.user,
+        "front_desk": front_desk,
+        "doctor": doctor_user,
+        "other_doctor": other_doctor,
+        "admin": clinic_admin,
     }
+    return build_world(people, member, doctor_user)
 
 
 @pytest.mark.parametrize(
     ("name", "arg"),
     [
-        ("staff:call_next", "schedule"),
-        ("staff:appointment_complete", "appointment"),
-        ("staff:appointment_no_show", "appointment"),
+        ("staff:call_next", "today_schedule"),
+        ("staff:appointment_complete", "a_today"),
+        ("staff:appointment_no_show", "a_today"),
     ],
 )
 def test_another_doctor_gets_a_404_and_changes_nothing(client, world, name, arg) -> None:
     client.force_login(world["people"]["other_doctor"])
     assert client.post(reverse(name, args=[world[arg]])).status_code == 404
-    appointment = Appointment.objects.get(pk=world["appointment"])
+    appointment = Appointment.objects.get(pk=world["a_today"])
     assert (appointment.status, appointment.called_at) == ("checked_in", None)
 
 
 def test_a_doctor_cannot_open_another_doctors_session(client, world) -> None:
     client.force_login(world["people"]["other_doctor"])
-    response = client.get(reverse("staff:queue") + f"?schedule={world['schedule']}")
+    response = client.get(reverse("staff:queue") + f"?schedule={world['today_schedule']}")
     assert response.status_code == 404
     client.force_login(world["people"]["doctor"])
     page = client.get(reverse("staff:queue")).content.decode()
@@ -103,9 +77,9 @@ def test_front_desk_cannot_edit_tiers(client, world) -> None:
 
 def test_the_waiting_room_shows_no_personal_data(client, world, member) -> None:
     client.force_login(world["people"]["doctor"])
-    client.post(reverse("staff:call_next", args=[world["schedule"]]))
+    client.post(reverse("staff:call_next", args=[world["today_schedule"]]))
     client.logout()
     page = client.get(reverse("waiting_room", args=[world["department"]])).content.decode()
-    number = Appointment.objects.get(pk=world["appointment"]).queue_number
-    assert f'data-schedule="{world["schedule"]}">{number}</strong>' in page
+    number = Appointment.objects.get(pk=world["a_today"]).queue_number
+    assert f'data-schedule="{world["today_schedule"]}">{number}</strong>' in page
     assert member.name not in page and member.phone[3:] not in page
