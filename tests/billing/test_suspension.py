@@ -20,14 +20,9 @@ from medbook.roles import CLINIC_ADMIN, FRONT_DESK
 from members.models import Message
 from tests.appointments.factories import ScheduleFactory
 from tests.appointments.test_concurrency import run_in_threads
-from tests.conftest import staff_user
-from tests.members.factories import MemberFactory
+from tests.members.factories import MemberFactory, staff
 
 pytestmark = pytest.mark.django_db
-
-
-def staff(role: str, name: str):
-    return staff_user(name, role, mfa=False)  # services only: no console, no second step
 
 
 @pytest.fixture

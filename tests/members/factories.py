@@ -4,6 +4,7 @@ import itertools
 from decimal import Decimal
 
 import factory
+from django.urls import reverse
 
 from members.models import Member, MemberLevel, User
 
@@ -48,3 +49,22 @@ class MemberFactory(factory.django.DjangoModelFactory):
     level = factory.LazyFunction(
         lambda: MemberLevel.objects.order_by("level").first() or MemberLevelFactory(level=1)
     )
+
+
+PASSWORD = "Kq7!medbook-2026"  # one the sign-up form accepts
+
+
+def sign_up(client, phone: str = "13912345678", name: str = "陈晓明"):
+    """Post the sign-up form as a newcomer does, with ``PASSWORD``."""
+    return client.post(
+        reverse("account_signup"),
+        {"name": name, "phone": phone, "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+
+def staff(role: str, name: str) -> User:
+    """A login in ``role``'s group for calling services directly: no console, so no second
+    step set up."""
+    from tests.conftest import staff_user  # the conftest imports this module
+
+    return staff_user(name, role, mfa=False)

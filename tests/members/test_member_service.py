@@ -12,13 +12,9 @@ from medbook.models import OperationLog
 from medbook.roles import CLINIC_ADMIN, FRONT_DESK
 from members import services
 from members.models import Message
-from tests.conftest import staff_user
+from tests.members.factories import staff
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
-
-
-def staff(role: str, name: str):
-    return staff_user(name, role, mfa=False)  # services only: no console, no second step
 
 
 def test_an_admin_changes_a_level_with_a_reason(member, levels) -> None:

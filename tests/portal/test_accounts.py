@@ -7,22 +7,13 @@ from django.test import Client
 from django.urls import reverse
 
 from members.models import Member
-from tests.members.factories import MemberFactory
+from tests.members.factories import PASSWORD, MemberFactory, sign_up
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "Kq7!medbook-2026"
-
-
-def _sign_up(client, phone="13912345678", name="陈晓明"):
-    return client.post(
-        reverse("account_signup"),
-        {"name": name, "phone": phone, "password1": PASSWORD, "password2": PASSWORD},
-    )
-
 
 def test_it_signs_up_with_the_code_from_the_log(client, levels, sms_log) -> None:
-    response = _sign_up(client)
+    response = sign_up(client)
     assert response["Location"] == reverse("account_verify_phone")
     member = Member.objects.get(name="陈晓明")
     assert member.phone == "+8613912345678" and not member.phone_verified
@@ -39,7 +30,7 @@ def test_it_signs_up_with_the_code_from_the_log(client, levels, sms_log) -> None
 
 
 def test_a_wrong_code_does_not_verify(client, levels, sms_log) -> None:
-    _sign_up(client)
+    sign_up(client)
     right = sms_log.code()
     wrong = "000000" if right != "000000" else "111111"
     response = client.post(reverse("account_verify_phone"), {"code": wrong})
@@ -50,7 +41,7 @@ def test_a_wrong_code_does_not_verify(client, levels, sms_log) -> None:
 def test_a_bad_number_or_a_missing_name_gets_a_clear_message_and_writes_nothing(
     client, levels
 ) -> None:
-    response = _sign_up(client, phone="12345", name="")
+    response = sign_up(client, phone="12345", name="")
     page = response.content.decode()
     assert response.status_code == 200
     assert "请输入有效的手机号" in page or "手机号" in page

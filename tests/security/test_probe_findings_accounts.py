@@ -17,11 +17,9 @@ from django.urls import reverse
 from medbook.roles import FRONT_DESK
 from members.models import Member
 from tests.conftest import staff_user
-from tests.members.factories import MemberFactory
+from tests.members.factories import PASSWORD, MemberFactory, sign_up
 
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "Kq7!medbook-2026"
 
 
 class CountingHasher(PBKDF2PasswordHasher):
@@ -35,13 +33,6 @@ class CountingHasher(PBKDF2PasswordHasher):
         return super().encode(password, salt, iterations)
 
 
-def _sign_up(client: Client, phone: str, name: str = "陈晓明"):
-    return client.post(
-        reverse("account_signup"),
-        {"name": name, "phone": phone, "password1": PASSWORD, "password2": PASSWORD},
-    )
-
-
 # -- finding 3: sign-up does the same work whether the number is registered --------------------
 
 
@@ -52,11 +43,11 @@ def test_it_hashes_the_password_on_sign_up_whether_or_not_the_number_is_register
     settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
 
     CountingHasher.encoded = 0
-    new = _sign_up(Client(), "13800002222")
+    new = sign_up(Client(), "13800002222")
     hashed_for_new = CountingHasher.encoded
 
     CountingHasher.encoded = 0
-    registered = _sign_up(Client(), "13800001111")
+    registered = sign_up(Client(), "13800001111")
     hashed_for_registered = CountingHasher.encoded
 
     assert new["Location"] == registered["Location"] == reverse("account_verify_phone")
@@ -76,7 +67,7 @@ def test_it_answers_sign_up_in_about_the_same_time_for_new_and_registered_number
     def timed(phone: str, n: int) -> float:
         client = Client(REMOTE_ADDR=f"10.1.0.{n}")
         started = time.perf_counter()
-        response = _sign_up(client, phone)
+        response = sign_up(client, phone)
         elapsed = time.perf_counter() - started
         assert response.status_code == 302
         return elapsed
@@ -107,7 +98,7 @@ def test_it_keeps_phone_numbers_and_usernames_out_of_redis_keys(levels, settings
             client.post(reverse("account_login"), {"login": login, "password": "wrong"})
     client.post(reverse("members:password_reset"), {"phone": "13700001111"})
     client.post(reverse("members:password_reset"), {"phone": "13700002222"})
-    _sign_up(Client(), "13700003333")
+    sign_up(Client(), "13700003333")
 
     keys = _redis_keys()
     assert any(":throttle:" in key for key in keys), keys  # the counters are there
@@ -122,9 +113,9 @@ def test_it_keeps_phone_numbers_and_usernames_out_of_redis_keys(levels, settings
 def test_it_answers_429_not_500_to_a_second_sign_up_of_a_registered_number(levels) -> None:
     MemberFactory(phone="+8613900001111")
     client = Client(raise_request_exception=False)
-    first = _sign_up(client, "13900001111")
+    first = sign_up(client, "13900001111")
     assert first.status_code == 302
-    again = _sign_up(Client(raise_request_exception=False), "13900001111")
+    again = sign_up(Client(raise_request_exception=False), "13900001111")
     assert again.status_code == 429
     page = again.content.decode()
     assert "请稍后" in page or "过于频繁" in page
@@ -136,9 +127,9 @@ def test_it_answers_429_when_a_new_sign_up_cannot_be_texted_and_writes_nothing(
     """A code was just sent to the number (someone moved their account to it): the sign-up
     waits, and creates no account it could not verify."""
     client = Client(raise_request_exception=False)
-    _sign_up(client, "13900002222")  # creates the account, texts the code
+    sign_up(client, "13900002222")  # creates the account, texts the code
     Member.objects.all().delete()
-    again = _sign_up(Client(raise_request_exception=False), "13900002222")
+    again = sign_up(Client(raise_request_exception=False), "13900002222")
     assert again.status_code == 429
     assert not Member.objects.exists()
 
