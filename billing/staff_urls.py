@@ -7,9 +7,7 @@ from . import staff_views
 
 urlpatterns = [
     path("appointments/<int:pk>/", staff_views.appointment, name="appointment"),
-    path(
-        "appointments/<int:pk>/cancel/", staff_views.cancel_for_member, name="appointment_cancel"
-    ),
+    path("appointments/<int:pk>/cancel/", staff_views.cancel_for_member, name="appointment_cancel"),
     path(
         "appointments/<int:pk>/pay/",
         staff_views.counter_payment,
