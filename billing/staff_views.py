@@ -13,12 +13,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from appointments.forms import BookForMemberForm
 from medbook import refusals
-from medbook.errors import DomainError, Forbidden, Invalid
+from medbook.errors import DomainError, Forbidden
 from medbook.staff import staff_required
 from members import services as member_services
 from members.models import Member
-from members.selectors import member_by_phone
-from members.services import register_member
 
 from . import selectors, services
 from .forms import LevelForm, PointsForm, ReasonForm, WalkInForm
@@ -33,14 +31,10 @@ def walk_in(request: HttpRequest) -> HttpResponse:
     form = WalkInForm(request.POST or None, now=now)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        member = member_by_phone(data["phone"])
         with refusals.shown(request, form=form) as refusal:
-            if member is None:
-                if not data["name"].strip():
-                    raise Invalid(_("New patient: please enter their name."), field="name")
-                member = register_member(name=data["name"], phone=data["phone"])
-            appointment = services.register_walk_in(
-                member=member,
+            appointment = services.register_walk_in_patient(
+                phone=data["phone"],
+                name=data["name"],
                 schedule=data["schedule"],
                 by=request.user,
                 extra_number=data["extra_number"],
@@ -50,7 +44,7 @@ def walk_in(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _("%(name)s is number %(number)d.")
-                % {"name": member.name, "number": appointment.queue_number},
+                % {"name": appointment.member.name, "number": appointment.queue_number},
             )
             return redirect("staff:appointment", appointment.pk)
     return render(request, "staff/walk_in.html", {"form": form}, status=400 if form.errors else 200)
@@ -163,7 +157,7 @@ def suspend(request: HttpRequest, pk: int) -> HttpResponse:
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.queue_appointment(pk=pk, user=request.user)
     with refusals.shown(request) as refusal:
-        services.complete_visit(appointment=item, now=timezone.now())
+        services.complete_visit(appointment=item, by=request.user, now=timezone.now())
     if not refusal:
         messages.success(request, _("Number %(n)d completed.") % {"n": item.queue_number})
     return redirect(f"{reverse('staff:queue')}?schedule={item.schedule_id}")

@@ -3,7 +3,14 @@ settlement of the order), payments (applying payments and the gateways' notifica
 visits (points for a paid visit), and the clinic day's flows that move money (clinic: suspension,
 booking for a member, walk-ins, payment at the counter)."""
 
-from .clinic import Suspension, book_for_member, pay_at_counter, register_walk_in, suspend_schedule
+from .clinic import (
+    Suspension,
+    book_for_member,
+    pay_at_counter,
+    register_walk_in,
+    register_walk_in_patient,
+    suspend_schedule,
+)
 from .orders import (
     EXPIRED_HOLD_REASON,
     cancel_booking,
@@ -62,6 +69,7 @@ __all__ = [
     "place_booking",
     "receive_notification",
     "register_walk_in",
+    "register_walk_in_patient",
     "request_refund",
     "return_stray_payment",
     "stored_body",

@@ -18,6 +18,8 @@ from appointments.choices import AppointmentStatus, Channel, ScheduleStatus
 from appointments.models import Appointment, Schedule
 from medbook import audit, money
 from medbook.errors import Invalid
+from members import selectors as member_selectors
+from members import services as member_services
 from members.models import Member, User
 
 from .. import exceptions as errors
@@ -34,6 +36,7 @@ __all__ = [
     "book_for_member",
     "pay_at_counter",
     "register_walk_in",
+    "register_walk_in_patient",
     "suspend_schedule",
 ]
 
@@ -190,4 +193,27 @@ def register_walk_in(
             now=now,
             by=by,
             walk_in=True,
+        )
+
+
+def register_walk_in_patient(
+    *,
+    phone: str,
+    name: str,
+    schedule: Schedule,
+    by: User,
+    extra_number: bool = False,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """现场挂号 for the person at the desk: the member with ``phone``, or a new member registered
+    on the spot (``name`` needed then), booked as :func:`register_walk_in` does, in one
+    transaction: a refused booking registers nobody."""
+    with transaction.atomic():
+        member = member_selectors.member_by_phone(phone)
+        if member is None:
+            if not (name or "").strip():
+                raise Invalid(_("New patient: please enter their name."), field="name")
+            member = member_services.register_member(name=name, phone=phone, now=now)
+        return register_walk_in(
+            member=member, schedule=schedule, by=by, extra_number=extra_number, now=now
         )

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from appointments import services as appointment_services
 from appointments.models import Appointment
-from medbook import money
+from medbook import audit, money
 from members import services as member_services
-from members.models import Member, PointsReason
+from members.models import Member, PointsReason, User
 
 from ..models import Order
 from .refunds import REFUNDABLE_STATUSES
@@ -19,16 +19,21 @@ from .refunds import REFUNDABLE_STATUSES
 __all__ = ["complete_visit"]
 
 
-def complete_visit(*, appointment: Appointment, now: dt.datetime | None = None) -> Appointment:
+def complete_visit(
+    *, appointment: Appointment, by: User | None = None, now: dt.datetime | None = None
+) -> Appointment:
     """Mark a checked-in visit completed and, if it was paid, award its points: one transaction.
 
     The points come from what the member actually paid (after refunds) times their level's
     multiplier; the ledger entry references the appointment, and the level rises with it.
+    Completed by staff (``by``), it is in the operation log.
     """
     now = now or timezone.now()
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(appointment_id=appointment.pk).first()
         appointment = appointment_services.complete_appointment(appointment=appointment, now=now)
+        if by is not None:
+            audit.record(actor=by, action="appointment.complete", target=appointment)
         if order is None or order.status not in REFUNDABLE_STATUSES:
             return appointment
         member = Member.objects.select_related("level").get(pk=appointment.member_id)

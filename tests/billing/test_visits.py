@@ -99,3 +99,13 @@ def test_an_unpaid_appointment_cannot_be_checked_in(member) -> None:
 
     with pytest.raises(booking_errors.IllegalTransition):
         appointment_services.check_in_appointment(appointment=appointment)
+
+
+def test_a_visit_completed_by_staff_is_in_the_operation_log(member, doctor_user) -> None:
+    from medbook.models import OperationLog
+
+    appointment = paid_and_checked_in(member)
+    services.complete_visit(appointment=appointment, by=doctor_user)
+
+    log = OperationLog.objects.get(action="appointment.complete")
+    assert (log.actor, log.target_id) == (doctor_user, str(appointment.pk))
