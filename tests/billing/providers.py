@@ -17,6 +17,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from billing.gateways import get_gateway
+
 # -- keys and signatures ---------------------------------------------------------------------
 
 
@@ -29,19 +31,22 @@ def new_keys(*names: str) -> dict[str, rsa.RSAPrivateKey]:
     return {name: new_key() for name in names}
 
 
-def pem_pair(key: rsa.RSAPrivateKey) -> tuple[str, str]:
-    """(private key PKCS#8 PEM, public key PEM)."""
-    private = key.private_bytes(
+def private_pem(key: rsa.RSAPrivateKey) -> str:
+    """The key as PKCS#8 PEM, as a party keeps its own."""
+    return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    public = (
+
+
+def public_pem(key: rsa.RSAPrivateKey) -> str:
+    """Its public key as PEM, as the other party is given it."""
+    return (
         key.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
-    return private, public
 
 
 def sign(key: rsa.RSAPrivateKey, message: str) -> str:
@@ -59,6 +64,14 @@ def verify(key: rsa.RSAPrivateKey, message: str, signature: str) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def use_gateway(settings, name: str, **values: str):
+    """Make ``name`` MedBook's payment gateway, with these settings; returns its adapter."""
+    for setting, value in values.items():
+        setattr(settings, setting, value)
+    settings.MEDBOOK_PAYMENT_GATEWAY = name
+    return get_gateway(name)
 
 
 # -- a provider's API on a local port --------------------------------------------------------

@@ -23,9 +23,11 @@ from tests.billing.providers import (
     Request,
     new_key,
     new_keys,
-    pem_pair,
+    private_pem,
+    public_pem,
     serving,
     sign,
+    use_gateway,
     verify,
 )
 
@@ -42,13 +44,13 @@ def keys() -> dict[str, rsa.RSAPrivateKey]:
 
 @pytest.fixture
 def alipay(settings, keys):
-    app_private, _ = pem_pair(keys["app"])
-    _, alipay_public = pem_pair(keys["alipay"])
-    settings.MEDBOOK_ALIPAY_APP_ID = APP_ID
-    settings.MEDBOOK_ALIPAY_PRIVATE_KEY = app_private
-    settings.MEDBOOK_ALIPAY_PUBLIC_KEY = alipay_public
-    settings.MEDBOOK_PAYMENT_GATEWAY = "alipay"
-    return get_gateway("alipay")
+    return use_gateway(
+        settings,
+        "alipay",
+        MEDBOOK_ALIPAY_APP_ID=APP_ID,
+        MEDBOOK_ALIPAY_PRIVATE_KEY=private_pem(keys["app"]),
+        MEDBOOK_ALIPAY_PUBLIC_KEY=public_pem(keys["alipay"]),
+    )
 
 
 @pytest.fixture

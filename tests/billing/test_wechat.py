@@ -27,9 +27,11 @@ from tests.billing.providers import (
     Request,
     new_key,
     new_keys,
-    pem_pair,
+    private_pem,
+    public_pem,
     serving,
     sign,
+    use_gateway,
 )
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
@@ -57,17 +59,17 @@ def keys() -> dict[str, rsa.RSAPrivateKey]:
 
 @pytest.fixture
 def wechat(settings, keys):
-    merchant_private, _ = pem_pair(keys["merchant"])
-    _, wechat_public = pem_pair(keys["wechat"])
-    settings.MEDBOOK_WECHAT_MCH_ID = "1900000109"
-    settings.MEDBOOK_WECHAT_APP_ID = "wxd678efh567hg6787"
-    settings.MEDBOOK_WECHAT_PRIVATE_KEY = merchant_private
-    settings.MEDBOOK_WECHAT_CERT_SERIAL_NO = "444F4864EA9B34415A1B2C3D4E5F60718293A4B5"
-    settings.MEDBOOK_WECHAT_APIV3_KEY = APIV3_KEY
-    settings.MEDBOOK_WECHAT_PUBLIC_KEY = wechat_public
-    settings.MEDBOOK_WECHAT_PUBLIC_KEY_ID = PUBLIC_KEY_ID
-    settings.MEDBOOK_PAYMENT_GATEWAY = "wechat"
-    return get_gateway("wechat")
+    return use_gateway(
+        settings,
+        "wechat",
+        MEDBOOK_WECHAT_MCH_ID="1900000109",
+        MEDBOOK_WECHAT_APP_ID="wxd678efh567hg6787",
+        MEDBOOK_WECHAT_PRIVATE_KEY=private_pem(keys["merchant"]),
+        MEDBOOK_WECHAT_CERT_SERIAL_NO="444F4864EA9B34415A1B2C3D4E5F60718293A4B5",
+        MEDBOOK_WECHAT_APIV3_KEY=APIV3_KEY,
+        MEDBOOK_WECHAT_PUBLIC_KEY=public_pem(keys["wechat"]),
+        MEDBOOK_WECHAT_PUBLIC_KEY_ID=PUBLIC_KEY_ID,
+    )
 
 
 @pytest.fixture
