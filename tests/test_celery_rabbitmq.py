@@ -8,10 +8,8 @@ import datetime as dt
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -27,7 +25,9 @@ from billing.gateways import sandbox
 from billing.models import Order, SandboxRefund
 from medbook.celery import app
 from tests.appointments.factories import ScheduleFactory
+from tests.billing.factories import unpaid_order
 from tests.members.factories import MemberFactory
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -74,15 +74,6 @@ def worker(live_server) -> Iterator[Callable[..., None]]:
     assert "Traceback" not in output, output
 
 
-def eventually(check: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.3)
-    raise AssertionError("the worker did not get there in time")
-
-
 def test_a_worker_runs_the_schedule_job_twice_safely(worker, levels) -> None:
     ended = [ScheduleFactory(date=timezone.localdate() - dt.timedelta(days=d)) for d in (1, 2)]
 
@@ -100,15 +91,8 @@ def test_a_worker_runs_the_schedule_job_twice_safely(worker, levels) -> None:
 
 
 def test_payment_refund_and_expiry_jobs_run_end_to_end(worker, levels) -> None:
-    order = services.place_booking(
-        member=MemberFactory(), schedule=ScheduleFactory(fee=Decimal("50.00")), channel=Channel.WEB
-    ).order
-    stale = services.place_booking(
-        member=MemberFactory(),
-        schedule=ScheduleFactory(),
-        channel=Channel.WEB,
-        now=timezone.now() - dt.timedelta(minutes=30),
-    ).order
+    order = unpaid_order()
+    stale = unpaid_order(at=timezone.now() - dt.timedelta(minutes=30))
 
     # The sandbox's notification goes over HTTP to the live server and confirms the booking.
     trade = sandbox.pay(order=order)

@@ -14,12 +14,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests import waiting
 
 ROOT = Path(__file__).resolve().parents[1]
 INHERITED = {"DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY"}
@@ -82,13 +83,10 @@ class Demo:
 
 
 def eventually(check: Callable[[], object], timeout: float, what: str, demo: Demo) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"{what} did not happen within {timeout:.0f} s:\n{demo.output[-3000:]}")
+    """Wait for ``check`` as tests.waiting does; the timeout shows the end of the demo's log."""
+    return waiting.eventually(
+        check, timeout, every=0.2, what=what, describe=lambda: demo.output[-3000:]
+    )
 
 
 @pytest.fixture(scope="module")
