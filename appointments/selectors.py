@@ -723,3 +723,45 @@ def title_fees() -> QuerySet[TitleFee]:
 
 def title_fee(*, title: str | None) -> TitleFee | None:
     return TitleFee.objects.filter(title=title).first() if title else None
+
+
+def bookable_schedule(*, pk: int) -> Schedule | None:
+    """A session whose booking page a member may open: any but a draft, of an active doctor,
+    with doctor and department (None when there is no such session)."""
+    return (
+        Schedule.objects.select_related("doctor__department")
+        .exclude(status=ScheduleStatus.DRAFT)
+        .filter(pk=pk, doctor__is_active=True)
+        .first()
+    )
+
+
+def walk_in_sessions(*, now: dt.datetime) -> QuerySet[Schedule]:
+    """Today's released sessions that have not ended: where a walk-in may go."""
+    local = timezone.localtime(now)
+    return (
+        Schedule.objects.filter(
+            date=local.date(), status=ScheduleStatus.PUBLISHED, end_time__gt=local.time()
+        )
+        .select_related("doctor__department")
+        .order_by("doctor__department__sort_order", "doctor__name", "start_time")
+    )
+
+
+def open_sessions_of_department(*, code: str, now: dt.datetime, limit: int = 40) -> list[Schedule]:
+    """The department's sessions open for booking at ``now``, soonest first."""
+    return list(
+        open_schedules(now)
+        .filter(doctor__department__code=code)
+        .select_related("doctor")
+        .order_by("date", "start_time")[:limit]
+    )
+
+
+def latest_appointments_of(*, member: Member, limit: int = 20) -> QuerySet[Appointment]:
+    """A member's latest appointments (any status), for staff."""
+    return (
+        Appointment.objects.filter(member=member)
+        .select_related("schedule__doctor__department")
+        .order_by("-schedule__date", "-schedule__start_time")[:limit]
+    )

@@ -13,7 +13,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from appointments import exceptions as errors
-from appointments.choices import AppointmentStatus, ScheduleStatus
+from appointments import selectors as appointment_selectors
+from appointments.choices import AppointmentStatus
 from appointments.models import Appointment, Department, Schedule
 from appointments.selectors import (
     Availability,
@@ -21,12 +22,12 @@ from appointments.selectors import (
     appointments_for_member,
     cancel_blocker,
     cancellation_cutoff,
-    open_schedules,
     schedule_availability,
     staff_actions,
 )
 from appointments.services import may_run_queue
 from medbook import money
+from members import selectors as member_selectors
 from members.models import Member, MemberLevel, PointsEntry, User
 
 from .choices import OrderStatus, RefundStatus
@@ -148,12 +149,7 @@ def sandbox_trade_recorded(*, out_trade_no: str) -> bool:
 def bookable_schedule(*, pk: int) -> Schedule:
     """A session whose booking page a member may open: any but a draft, of an active doctor,
     with doctor and department; anything else is a 404."""
-    schedule = (
-        Schedule.objects.select_related("doctor__department")
-        .exclude(status=ScheduleStatus.DRAFT)
-        .filter(pk=pk, doctor__is_active=True)
-        .first()
-    )
+    schedule = appointment_selectors.bookable_schedule(pk=pk)
     if schedule is None:
         raise Http404("no such session")
     return schedule
@@ -341,7 +337,7 @@ def staff_appointment_view(
 
 def staff_schedule(*, pk: int) -> Schedule:
     """Any session (drafts too), for the console; a 404 when there is none."""
-    schedule = Schedule.objects.filter(pk=pk).first()
+    schedule = appointment_selectors.schedule_for_staff(pk=pk)
     if schedule is None:
         raise Http404("no such session")
     return schedule
@@ -349,20 +345,13 @@ def staff_schedule(*, pk: int) -> Schedule:
 
 def walk_in_sessions(*, now: dt.datetime) -> QuerySet[Schedule]:
     """Today's released sessions that have not ended: where a walk-in may go."""
-    local = timezone.localtime(now)
-    return (
-        Schedule.objects.filter(
-            date=local.date(), status=ScheduleStatus.PUBLISHED, end_time__gt=local.time()
-        )
-        .select_related("doctor__department")
-        .order_by("doctor__department__sort_order", "doctor__name", "start_time")
-    )
+    return appointment_selectors.walk_in_sessions(now=now)
 
 
 def staff_member(*, pk: int) -> Member:
     """Any member, for the console (permissions decide who gets here), with level and login;
     a 404 when there is none."""
-    member = Member.objects.select_related("level", "user").filter(pk=pk).first()
+    member = member_selectors.member_for_staff(pk=pk)
     if member is None:
         raise Http404("no such member")
     return member
@@ -370,7 +359,7 @@ def staff_member(*, pk: int) -> Member:
 
 def member_levels() -> QuerySet[MemberLevel]:
     """Every level, for staff to choose one."""
-    return MemberLevel.objects.all()
+    return member_selectors.level_choices()
 
 
 @dataclass(frozen=True)
@@ -381,7 +370,7 @@ class StaffMemberPage:
     ledger: QuerySet[PointsEntry]  # the latest 20 lines
     banned: bool
     departments: QuerySet[Department]  # active ones, to book in
-    sessions: QuerySet[Schedule] | list[Schedule]  # open sessions of the chosen department
+    sessions: list[Schedule]  # open sessions of the chosen department
     today: dt.date
     soon: dt.date  # two weeks ahead
 
@@ -389,22 +378,17 @@ class StaffMemberPage:
 def staff_member_page(*, member: Member, department_code: str, now: dt.datetime) -> StaffMemberPage:
     """The lists of ``member``'s console page; ``department_code`` picks the department whose
     open sessions staff may book the member into (none when empty)."""
-    sessions: QuerySet[Schedule] | list[Schedule] = []
-    if department_code:
-        sessions = (
-            open_schedules(now)
-            .filter(doctor__department__code=department_code)
-            .select_related("doctor")
-            .order_by("date", "start_time")[:40]
-        )
+    sessions = (
+        appointment_selectors.open_sessions_of_department(code=department_code, now=now)
+        if department_code
+        else []
+    )
     today = timezone.localdate(now)
     return StaffMemberPage(
-        appointments=member.appointments.select_related("schedule__doctor__department").order_by(
-            "-schedule__date", "-schedule__start_time"
-        )[:20],
-        ledger=member.points_entries.all()[:20],
+        appointments=appointment_selectors.latest_appointments_of(member=member),
+        ledger=member_selectors.latest_points(member=member),
         banned=member.is_banned(now),
-        departments=Department.objects.filter(is_active=True),
+        departments=appointment_selectors.active_departments(),
         sessions=sessions,
         today=today,
         soon=today + dt.timedelta(days=14),

@@ -270,3 +270,18 @@ def search_members(*, search: MemberSearch) -> QuerySet[Member]:
     if not (search.shown or search.level is not None):
         found = found.none()
     return found
+
+
+def member_for_staff(*, pk: int) -> Member | None:
+    """Any member with level and login, for the console (permissions decide who gets here)."""
+    return Member.objects.select_related("level", "user").filter(pk=pk).first()
+
+
+def level_choices() -> QuerySet[MemberLevel]:
+    """Every level, lowest first, for a form to choose one."""
+    return MemberLevel.objects.order_by("level")
+
+
+def latest_points(*, member: Member, limit: int = 20) -> QuerySet[PointsEntry]:
+    """The member's latest points ledger lines."""
+    return member.points_entries.all()[:limit]
