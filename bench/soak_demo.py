@@ -41,14 +41,14 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from demo.data import demo_phone  # noqa: E402 (stdlib only: the demo's member numbers)
+from demo.data import DEMO_MEMBER_PASSWORD, demo_phone  # noqa: E402 (stdlib only)
 
-PASSWORD = "medbook123"  # noqa: S105 (the demo members' published password)
+PASSWORD = DEMO_MEMBER_PASSWORD
 SEEDED_MEMBERS = 500
 # How long a paid booking may take to be confirmed by the worker (payment notice job).
 CONFIRM_TIMEOUT = 60.0
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-STATUS_PILL = re.compile(r'<p class="status-line"><span class="pill (\w+)">')
+STATUS_PILL = re.compile(r'<p class="status-line"><span class="pill \w+ status-(\w+)">')
 
 
 def free_port() -> int:
@@ -294,7 +294,7 @@ class Member:
                 continue
             while True:
                 pill = self.status(browser, booking)
-                if pill in ("ok", "off"):
+                if pill in ("confirmed", "checked_in", "completed"):
                     booking.confirmed = True
                     self.unconfirmed.remove((browser, booking))
                     self.stats.count("payments confirmed by the worker")
