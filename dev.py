@@ -222,6 +222,14 @@ class Supervisor:
                 process.wait()
 
 
+#: Parallel test processes (pytest-xdist). Much of the suite waits (outage experiments, browser,
+#: Celery workers, subprocesses), so more workers than the 2 cores of the reference machine pay
+#: off; the figures are in README.md, "Suite time". Each worker has its own test database, Redis
+#: database and Celery queue (tests/isolation.py); tests that must not overlap share an xdist group.
+TEST_WORKERS = 3
+XDIST = ["-n", str(TEST_WORKERS), "--dist", "loadgroup"]
+
+
 def command_test(args: argparse.Namespace) -> None:
     ensure_venv("requirements-dev.txt")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -253,8 +261,9 @@ def command_test(args: argparse.Namespace) -> None:
     say("ruff: lint and format")
     run([ruff, "check", "."], env=env)
     run([ruff, "format", "--check", "."], env=env)
-    say("Test suite on PostgreSQL and Redis")
-    pytest = [str(PYTHON), "-m", "pytest", *args.pytest_args]
+    say(f"Test suite on PostgreSQL and Redis ({TEST_WORKERS} pytest-xdist workers)")
+    # Arguments given after `test` come last: `-n 0` there runs everything in one process.
+    pytest = [str(PYTHON), "-m", "pytest", *XDIST, *args.pytest_args]
     run([*pytest, "--create-db"], env=env)
     if not args.pytest_args:
         say("Booking-core tests again on SQLite (the embedded default)")

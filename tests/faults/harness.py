@@ -27,6 +27,7 @@ from django.conf import settings
 from kombu import Connection
 
 from tests.faults.proxy import FaultProxy
+from tests.isolation import worker_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKER = urlparse(os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//"))
@@ -35,9 +36,9 @@ SECONDS = float(os.environ.get("FAULT_SECONDS", "10"))  # outage length: 10 in C
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """Gunicorn's port: from this xdist worker's own range, never an ephemeral port that a proxy
+    or live server of another worker could be handed between our check and gunicorn's bind."""
+    return worker_port()
 
 
 def wait_for_port(port: int, timeout: float = 30) -> None:
@@ -126,6 +127,9 @@ class Clinic:
             [
                 *(sys.executable, "-m", "celery", "-A", "medbook", "worker"),
                 *("--pool=prefork", "--concurrency=2", "-Q", self.queue, "--loglevel=INFO"),
+                # A node name of its own: two workers named celery@<host> on one RabbitMQ (another
+                # xdist worker's, another run's) fight over one exclusive pidbox queue.
+                *("--hostname", f"{self.queue}@%h"),
                 *("--without-heartbeat", "--without-gossip", "--without-mingle"),
             ],
             **extra_env,
