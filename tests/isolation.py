@@ -73,30 +73,31 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     os.environ["CELERY_QUEUE"] = f"{os.environ.get('CELERY_QUEUE') or 'celery'}-{worker}"
 
 
-#: One xdist group, one worker, one test at a time (``--dist loadgroup``): the tests that open
-#: many PostgreSQL connections (threads, processes, gunicorn and Celery pools: up to ~60 for one
-#: concurrency test; the server allows 100 for everybody) and the outage experiments, which time
-#: their answers (p95, max) and must not measure each other's load. That is every test marked
-#: ``django_db(transaction=True)`` (real threads, processes and committed data) except the ones
-#: below, which only need committed data for one live server or Celery worker.
-HEAVY = "postgres-heavy"
-TRANSACTIONAL_BUT_LIGHT = ("tests/browser/", "tests/test_celery_rabbitmq.py")
-
-#: Groups by path.
+#: Tests that share one xdist worker and run one after another there, by node id prefix.
+#: (xdist's own ``xdist_group`` mark does nothing under pytest 9: it renames ``item._nodeid``,
+#: which pytest no longer reads; so the groups are given to the scheduler here.)
 GROUPS = {
-    "tests/faults/": HEAVY,
+    # Outage experiments time their answers (p95, max): one at a time, never two measuring each
+    # other's load. And the tests that open many PostgreSQL connections at once (threads,
+    # processes; ~60 for one concurrency test, where the server allows 100 for everybody).
+    "postgres-heavy": (
+        "tests/faults/",
+        "tests/appointments/test_concurrency.py",
+        "tests/appointments/test_threads_any_database.py",
+        "tests/billing/test_payment_races.py",
+        "tests/test_outbox_concurrency.py",
+        "tests/billing/test_suspension.py::test_two_suspensions_at_once",
+        "tests/billing/test_refunds.py::test_concurrent_refund_requests",
+        "tests/billing/test_notifications.py::test_the_same_notification_delivered_five_times",
+        "tests/test_cache_failover.py::test_counters_stay_exact_across_threads",
+        "tests/security/test_abuse_limits.py::test_failed_logins_from_two_processes",
+    ),
     # One var/ folder for the module: the first start migrates and seeds it, the others reuse it.
-    "tests/test_dev_run.py": "dev-run",
+    "dev-run": ("tests/test_dev_run.py",),
 }
 
-
-def _transactional(item: pytest.Item) -> bool:
-    mark = item.get_closest_marker("django_db")
-    return bool(mark and (mark.kwargs.get("transaction") or (mark.args and mark.args[0])))
-
-
-#: Long single tests handed out first, so that none starts last and ends the run alone (xdist
-#: hands out the groups first, largest first, then single tests in collection order).
+#: Long single tests handed out first, so that none starts last and ends the run alone (the
+#: groups are handed out first, largest first, then single tests in collection order).
 LONG_FIRST = (
     "tests/test_demo_soak.py",
     "tests/test_celery_rabbitmq.py",
@@ -105,23 +106,33 @@ LONG_FIRST = (
 )
 
 
+def group_of(nodeid: str) -> str | None:
+    return next((g for g, prefixes in GROUPS.items() if nodeid.startswith(prefixes)), None)
+
+
 def _prefix_rank(nodeid: str, prefixes: tuple[str, ...]) -> int:
     ranks = (i for i, prefix in enumerate(prefixes) if nodeid.startswith(prefix))
     return next(ranks, len(prefixes))
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadgroup`` with the groups above: each group is one unit of work."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid) or nodeid
+
+    return GroupScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return
-    for item in items:
-        group = next((g for prefix, g in GROUPS.items() if item.nodeid.startswith(prefix)), None)
-        if group is None and _transactional(item):
-            group = None if item.nodeid.startswith(TRANSACTIONAL_BUT_LIGHT) else HEAVY
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
-    # Stable: every worker gets the same order, as xdist requires.
-    items.sort(key=lambda item: _prefix_rank(item.nodeid, LONG_FIRST))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # Stable: every worker gets the same order, as xdist requires.
+        items.sort(key=lambda item: _prefix_rank(item.nodeid, LONG_FIRST))
 
 
 def worker_port() -> int:
