@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests import waiting
+from tests.isolation import worker_port
 
 ROOT = Path(__file__).resolve().parents[1]
 INHERITED = {"DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY"}
@@ -30,9 +30,9 @@ class Demo:
     """A running ``dev.py run`` and what it printed."""
 
     def __init__(self, var_dir: Path, log: Path) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+        # Below the ephemeral ports: during the ~20 s of migrating and seeding before runserver
+        # binds it, no outgoing connection (many, with xdist) can be handed this port.
+        self.port = worker_port()
         env = {
             key: value
             for key, value in os.environ.items()
