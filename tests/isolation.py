@@ -130,6 +130,18 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.args_source == pytest.Config.ArgsSource.TESTPATHS:
+        # The whole suite: a group entry that matches no test (renamed, moved) would silently
+        # let that test run beside the others again.
+        ids = [item.nodeid for item in items]
+        stale = [
+            prefix
+            for group in GROUPS.values()
+            for prefix in group
+            if not any(nodeid.startswith(prefix) for nodeid in ids)
+        ]
+        if stale:
+            raise pytest.UsageError(f"tests/isolation.py GROUPS names no test any more: {stale}")
     if os.environ.get("PYTEST_XDIST_WORKER"):
         # Stable: every worker gets the same order, as xdist requires.
         items.sort(key=lambda item: _prefix_rank(item.nodeid, LONG_FIRST))
