@@ -56,3 +56,48 @@ def test_a_503_is_logged_as_one_line() -> None:
         record.exc_info = sys.exc_info()
     failures.OutagesInOneLine().filter(record)
     assert record.exc_info is None
+
+
+def test_a_web_request_waits_for_an_unreachable_postgresql_only_once(monkeypatch) -> None:
+    """After its first attempt failed, a request's later attempts (the error path's session and
+    user look-ups) fail at once even when the breaker's pause is over; the next request, and
+    work outside requests, try again."""
+    import psycopg
+    from django.core.signals import request_finished, request_started
+
+    from medbook.breaker import CircuitBreaker
+    from medbook.postgresql import base
+
+    attempts = []
+
+    def unreachable(self, conn_params):
+        attempts.append(1)
+        raise psycopg.OperationalError("connection refused")
+
+    breaker = CircuitBreaker(logger=logging.getLogger("test"), seconds=lambda: 60, down="%s", up="")
+    monkeypatch.setattr(base, "breaker", breaker)
+    monkeypatch.setattr(base.base.DatabaseWrapper, "get_new_connection", unreachable)
+    wrapper = base.DatabaseWrapper.__new__(base.DatabaseWrapper)
+
+    def attempt() -> None:
+        with pytest.raises(psycopg.OperationalError):
+            wrapper.get_new_connection({})
+
+    request_started.send(sender=None)
+    attempt()
+    breaker.retry_now()  # the pause is over, as on a slow machine
+    attempt()
+    assert len(attempts) == 1
+    request_finished.send(sender=None)
+
+    request_started.send(sender=None)
+    breaker.retry_now()
+    attempt()
+    assert len(attempts) == 2
+    request_finished.send(sender=None)
+
+    breaker.retry_now()  # outside any request (a job): every attempt is its own
+    attempt()
+    breaker.retry_now()
+    attempt()
+    assert len(attempts) == 4
