@@ -16,7 +16,9 @@ from django.core.cache import cache
 from .crypto import blind_index
 
 
-def _key(scope: str, who: str, window: int) -> str:
+def key_for(scope: str, who: str, window: int) -> str:
+    """The counter of ``who`` in ``scope`` for the current ``window`` (the release gate counts
+    on the same keys in Redis)."""
     digest = blind_index(who, purpose=f"throttle:{scope}")[:32]
     return f"throttle:{scope}:{digest}:{int(time.time()) // window}"
 
@@ -30,7 +32,7 @@ def tally(*, scope: str, who: str, window: int) -> int:
     """Count one attempt and return how many fell into this ``window`` so far (this one
     included). One atomic increment, so parallel attempts from many processes each get their
     own number. 0 when the cache cannot count (its errors are ignored): nobody is locked out."""
-    key = _key(scope, who, window)
+    key = key_for(scope, who, window)
     cache.add(key, 0, window + 1)
     try:
         count = cache.incr(key)
@@ -59,12 +61,12 @@ def allow(*, scope: str, who: str, rate: str) -> bool:
 def undo(*, scope: str, who: str, window: int) -> None:
     """Give back one attempt of this window (it turned out not to count, e.g. a good login)."""
     with contextlib.suppress(ValueError):  # the window ended meanwhile
-        cache.decr(_key(scope, who, window))
+        cache.decr(key_for(scope, who, window))
 
 
 def count(*, scope: str, who: str, window: int) -> int:
-    return int(cache.get(_key(scope, who, window)) or 0)
+    return int(cache.get(key_for(scope, who, window)) or 0)
 
 
 def reset(*, scope: str, who: str, window: int) -> None:
-    cache.delete(_key(scope, who, window))
+    cache.delete(key_for(scope, who, window))

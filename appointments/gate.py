@@ -1,0 +1,264 @@
+"""The release gate (放号闸门): a booking attempt that cannot win is answered in Redis.
+
+At a popular release thousands of members try for tens of slots. PostgreSQL decides every
+booking (it is the only source of truth); the gate only keeps the attempts that cannot win away
+from it, in one Redis round trip (a Lua script) that
+
+* counts the attempt against the booking rate limits (the same counters as ``medbook.throttle``),
+* answers "sold out" when the session's stock in Redis is gone,
+* answers "already trying" / "already booked" from the member's mark (a double click), and
+* otherwise takes one unit of stock and marks the member as trying: the attempt goes on to the
+  database, and :func:`settle` records what the database decided (booked: the mark stays; any
+  refusal but "sold out": the unit goes back; "sold out": the stock is forgotten).
+
+The stock is ``capacity - booked`` read from PostgreSQL: written when a session is released
+(:func:`preheat`) and again whenever it is missing (:func:`rebuild`, after a Redis flush or
+restart), and forgotten (:func:`forget`) whenever a slot comes back or the capacity changes, so
+the next attempt rebuilds it. Everything that can go wrong sends the attempt to the database
+as before (``UNKNOWN``; ``OFFLINE`` without Redis): a wrong stock can only let too many
+through (the database refuses the extra ones), never refuse an attempt that could win, except
+for a stock of zero, which is only set from the database's own count and is forgotten as soon
+as a slot comes back. A member's "trying" mark older than :data:`TRYING_SECONDS` (a worker died
+mid-booking) no longer counts: the attempt goes to the database and the stock is rebuilt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import caches
+
+from medbook import throttle
+
+__all__ = ["TRYING_SECONDS", "Verdict", "enter", "forget", "preheat", "rebuild", "settle"]
+
+logger = logging.getLogger(__name__)
+
+TRYING_SECONDS = 30  # a booking that has not settled by then died with its worker
+STOCK_SECONDS = 36 * 3600  # a session's stock outlives its day, never for long
+
+
+class Verdict(enum.StrEnum):
+    GO = "pass"  # on to the database: one unit of stock is held for this attempt
+    SOLD_OUT = "sold_out"
+    TRYING = "trying"  # this member's other attempt is on its way
+    BOOKED = "booked"  # this member booked this session already
+    THROTTLED = "throttled"
+    UNKNOWN = "unknown"  # no stock known (the limits were counted): the database decides
+    OFFLINE = "offline"  # no Redis (or it is down): nothing was counted, the database decides
+
+
+# KEYS: stock, marks, recheck, then one counter per throttle rate.
+# ARGV: member, now, trying seconds, marks' lifetime, then limit and window of each counter.
+_ENTER = """
+local throttled = false
+for k = 4, #KEYS do
+  local j = k - 3
+  local n = redis.call('INCR', KEYS[k])
+  if n == 1 then redis.call('EXPIRE', KEYS[k], tonumber(ARGV[4 + 2 * j])) end
+  if n > tonumber(ARGV[3 + 2 * j]) then throttled = true end
+end
+if throttled then return 'throttled' end
+local mark = redis.call('HGET', KEYS[2], ARGV[1])
+if mark then
+  if string.sub(mark, 1, 7) == 'booked:' then return mark end
+  if tonumber(ARGV[2]) - tonumber(string.sub(mark, 8)) < tonumber(ARGV[3]) then
+    return 'trying'
+  end
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('DEL', KEYS[1])
+  return 'unknown'
+end
+local stock = redis.call('GET', KEYS[1])
+if not stock then return 'unknown' end
+if tonumber(stock) <= 0 then
+  local recheck = redis.call('GET', KEYS[3])
+  if recheck and tonumber(ARGV[2]) >= tonumber(recheck) then
+    -- an unpaid hold has run out since: its slot may be free, the database will say
+    redis.call('DEL', KEYS[1], KEYS[3])
+    return 'unknown'
+  end
+  return 'sold_out'
+end
+redis.call('DECR', KEYS[1])
+redis.call('HSET', KEYS[2], ARGV[1], 'trying:' .. ARGV[2])
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
+return 'pass'
+"""
+
+# KEYS: recheck   ARGV: a moment. The recheck moment is the earliest one given.
+_RECHECK_BY = """
+local current = redis.call('GET', KEYS[1])
+if not current or tonumber(ARGV[1]) < tonumber(current) then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+end
+return 1
+"""
+
+# KEYS: stock, marks   ARGV: member. The unit goes back only to a stock that is still known.
+_GIVE_BACK = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCR', KEYS[1]) end
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1
+"""
+
+
+def _redis():
+    """The raw Redis client and the cache that names keys, or None when there is no Redis or
+    the cache's breaker says it is down."""
+    if "redis" not in settings.CACHES:
+        return None
+    breaker = getattr(caches["default"], "breaker", None)
+    if breaker is not None and not breaker.allows():
+        return None
+    cache = caches["redis"]
+    return cache.client.get_client(write=True), cache
+
+
+def _keys(cache, schedule_id: int) -> tuple[str, str, str]:
+    """The session's stock, its members' marks, and when its stock of zero must be checked
+    again (the earliest unpaid hold runs out: that slot may be free)."""
+    return (
+        cache.make_key(f"gate:{schedule_id}:stock"),
+        cache.make_key(f"gate:{schedule_id}:marks"),
+        cache.make_key(f"gate:{schedule_id}:recheck"),
+    )
+
+
+def _failures() -> tuple[type[BaseException], ...]:
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError)
+
+
+def enter(*, schedule_id: int, user_id: int, address: str) -> tuple[Verdict, int | None]:
+    """One booking attempt of ``user_id`` (from ``address``) on a session, decided in one
+    Redis round trip. Returns the verdict and, for ``BOOKED``, the appointment's id."""
+    redis = _redis()
+    if redis is None:
+        return Verdict.OFFLINE, None
+    client, cache = redis
+    keys, limits = list(_keys(cache, schedule_id)), []
+    for scope, who, rate in (
+        ("book-member", str(user_id), settings.MEDBOOK_BOOKING_RATE_MEMBER),
+        ("book-ip", address or "-", settings.MEDBOOK_BOOKING_RATE_IP),
+    ):
+        for part in rate.split(","):
+            limit, window = throttle.parse_rate(part.strip())
+            keys.append(cache.make_key(throttle.key_for(scope, who, window)))
+            limits += [limit, window + 1]
+    args = [user_id, time.time(), TRYING_SECONDS, STOCK_SECONDS, *limits]
+    try:
+        answer = client.eval(_ENTER, len(keys), *keys, *args)
+    except _failures() as exc:
+        logger.warning("The release gate could not reach Redis (%s): the database decides", exc)
+        return Verdict.OFFLINE, None
+    answer = answer.decode() if isinstance(answer, bytes) else str(answer)
+    if answer.startswith("booked:"):
+        return Verdict.BOOKED, int(answer.split(":", 1)[1])
+    return Verdict(answer), None
+
+
+def settle(
+    *,
+    schedule_id: int,
+    user_id: int,
+    booked_id: int | None = None,
+    hold_until: dt.datetime | None = None,
+    sold_out: bool = False,
+) -> None:
+    """What the database decided for an attempt the gate let through: ``booked_id`` (the
+    member's mark says so from now on; ``hold_until``: it is an unpaid hold that runs out
+    then), ``sold_out`` (the stock is forgotten: the next attempt
+    rebuilds it from the database), or neither (a refusal for this member alone: the unit of
+    stock goes back)."""
+    redis = _redis()
+    if redis is None:
+        return
+    client, cache = redis
+    stock, marks, recheck = _keys(cache, schedule_id)
+    try:
+        if booked_id is not None:
+            client.hset(marks, user_id, f"booked:{booked_id}")
+            if hold_until is not None:
+                client.eval(_RECHECK_BY, 1, recheck, hold_until.timestamp(), STOCK_SECONDS)
+        elif sold_out:
+            with client.pipeline(transaction=True) as pipe:
+                pipe.hdel(marks, user_id)
+                pipe.delete(stock)
+                pipe.execute()
+        else:
+            client.eval(_GIVE_BACK, 2, stock, marks, user_id)
+    except _failures() as exc:
+        logger.warning("The release gate could not record an outcome (%s)", exc)
+
+
+def _stock_seconds(ends_at: dt.datetime, now: dt.datetime) -> int:
+    return max(60, min(STOCK_SECONDS, int((ends_at - now).total_seconds())))
+
+
+def preheat(
+    *,
+    schedule_id: int,
+    remaining: int,
+    ends_at: dt.datetime,
+    now: dt.datetime,
+    recheck_at: dt.datetime | None = None,
+) -> None:
+    """Write a session's stock (its free slots, as PostgreSQL counts them, and when its
+    earliest unpaid hold runs out) and forget the marks of an earlier release of it."""
+    redis = _redis()
+    if redis is None:
+        return
+    client, cache = redis
+    stock, marks, recheck = _keys(cache, schedule_id)
+    try:
+        with client.pipeline(transaction=True) as pipe:
+            pipe.set(stock, max(remaining, 0), ex=_stock_seconds(ends_at, now))
+            pipe.delete(marks, recheck)
+            if recheck_at is not None:
+                pipe.set(recheck, recheck_at.timestamp(), ex=STOCK_SECONDS)
+            pipe.execute()
+    except _failures() as exc:
+        logger.warning("The release gate could not preheat session %s (%s)", schedule_id, exc)
+
+
+def rebuild(
+    *,
+    schedule_id: int,
+    remaining: int,
+    ends_at: dt.datetime,
+    now: dt.datetime,
+    recheck_at: dt.datetime | None = None,
+) -> None:
+    """Write the stock when it is missing (a flush, a restart, a forget), keeping the marks:
+    ``remaining`` and ``recheck_at`` were read from PostgreSQL just now. An existing stock is
+    left alone."""
+    redis = _redis()
+    if redis is None:
+        return
+    client, cache = redis
+    stock, _marks, recheck = _keys(cache, schedule_id)
+    try:
+        written = client.set(stock, max(remaining, 0), ex=_stock_seconds(ends_at, now), nx=True)
+        if written and recheck_at is not None:
+            client.eval(_RECHECK_BY, 1, recheck, recheck_at.timestamp(), STOCK_SECONDS)
+    except _failures() as exc:
+        logger.warning("The release gate could not rebuild session %s (%s)", schedule_id, exc)
+
+
+def forget(*, schedule_id: int) -> None:
+    """A slot came back or the capacity changed: the next attempt rebuilds the stock."""
+    redis = _redis()
+    if redis is None:
+        return
+    client, cache = redis
+    stock, _marks, recheck = _keys(cache, schedule_id)
+    try:
+        client.delete(stock, recheck)
+    except _failures() as exc:
+        logger.warning("The release gate could not forget session %s (%s)", schedule_id, exc)
