@@ -120,7 +120,7 @@ def run_environment(args: argparse.Namespace, port: int, queue: str) -> dict[str
             "CSRF_TRUSTED_ORIGINS": ORIGIN,
             "MEDBOOK_TRUSTED_PROXIES": "127.0.0.1",
             "MEDBOOK_PUBLIC_URL": ORIGIN,
-            "STATIC_ROOT": str(args.log_dir / "static"),
+            "STATIC_ROOT": str(ROOT / "var" / "bench" / f"static-{args.database}"),
             "PGAPPNAME": f"medbook-{queue}",
         }
     )
