@@ -80,6 +80,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -92,6 +93,8 @@ CSRF_FIELD = "csrfmiddlewaretoken"
 SESSION_COOKIE = "__Host-sessionid"
 CSRF_COOKIE = "__Host-csrftoken"
 # Variables of the outside environment the run keeps (the rest of MedBook's are set here).
+ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)sus'
+ACCESS_LINE = re.compile(r'"(GET|POST) (\S+) HTTP/[\d.]+" (\d{3}) \S+ "[^"]*" "[^"]*" (\d+)us')
 PASSED_ON = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "TZ")
 
 
@@ -348,6 +351,8 @@ class Server:
             [
                 *(sys.executable, "-m", "gunicorn", "-c", "python:medbook.gunicorn_conf"),
                 *("medbook.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
+                # gunicorn's default line plus the time spent in the worker (microseconds).
+                *("--access-logformat", ACCESS_FORMAT),
             ],
             cwd=ROOT,
             env=env,
@@ -355,6 +360,29 @@ class Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def mark(self) -> None:
+        """What the log holds so far (start-up, warm-up) is left out of its figures."""
+        self.offset = self.log.stat().st_size
+
+    def times(self) -> dict[str, list[float]]:
+        """Seconds each request spent in a worker (from the access log, after the mark), by
+        kind: MedBook / textbook winner (302) or loser (409), baseline."""
+        with self.log.open("rb") as fh:
+            fh.seek(getattr(self, "offset", 0))
+            text = fh.read().decode(errors="replace")
+        kinds: dict[str, list[float]] = {}
+        for method, path, status, micro in ACCESS_LINE.findall(text):
+            if method == "GET" and path == "/profile/":
+                kind = "baseline"
+            elif method == "POST" and re.fullmatch(r"/book/\d+/", path):
+                kind = f"MedBook {status}"
+            elif method == "POST" and path.startswith("/bench/textbook/book/"):
+                kind = f"textbook {status}"
+            else:
+                continue
+            kinds.setdefault(kind, []).append(int(micro) / 1e6)
+        return kinds
 
     def workers(self) -> list[int]:
         out = subprocess.run(
@@ -628,7 +656,14 @@ def summarise(name: str, bursts: list[Burst]) -> dict:
     }
 
 
-def report(args, commit: str, baseline: list[Burst], medbook: list[Burst], textbook: list[Burst]):
+def report(
+    args,
+    commit: str,
+    baseline: list[Burst],
+    medbook: list[Burst],
+    textbook: list[Burst],
+    in_worker: dict[str, list[float]],
+) -> None:
     base_rate = median([b.rate(None) for b in baseline])
     base_s = [r.seconds for b in baseline for r in b.results]
     mb, tb = summarise("MedBook", medbook), summarise("textbook", textbook)
@@ -636,7 +671,8 @@ def report(args, commit: str, baseline: list[Burst], medbook: list[Burst], textb
     print(
         f"commit {commit}; {args.members} members, capacity {args.capacity}, "
         f"{args.releases} round(s), gunicorn {args.workers} sync workers; "
-        f"{os.cpu_count()} cores, load before {args.load_before}"
+        f"{os.cpu_count()} cores, load average before {args.load_before}, after "
+        f"{Path('/proc/loadavg').read_text().split()[0]}"
     )
     print()
     print(
@@ -678,6 +714,20 @@ def report(args, commit: str, baseline: list[Burst], medbook: list[Burst], textb
             f"{t.rate('winner'):5.0f} / {t.rate('loser'):5.0f}   "
             f"(bursts {b.wall:.2f} / {m.wall:.2f} / {t.wall:.2f} s)"
         )
+    print(
+        "time in a gunicorn worker (access log; the rest of a latency is the wait to be "
+        "accepted), p50 / p99 ms: "
+        + "; ".join(
+            f"{label} {ms(in_worker.get(kind, []))}"
+            for label, kind in (
+                ("MedBook winners", "MedBook 302"),
+                ("losers", "MedBook 409"),
+                ("textbook winners", "textbook 302"),
+                ("losers", "textbook 409"),
+                ("baseline", "baseline"),
+            )
+        )
+    )
     every = [*baseline, *medbook, *textbook]
     wall = sum(b.wall for b in every)
     client = sum(b.client_cpu for b in every)
@@ -703,6 +753,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="200 members, 1 round")
     parser.add_argument("--database", default="medbook_bench")
     parser.add_argument("--redis-db", type=int, default=6)
+    parser.add_argument(
+        "--at",
+        metavar="REV",
+        help="measure commit REV (exported with git archive under var/bench/), not the "
+        "working tree with whatever is being edited in it",
+    )
     args = parser.parse_args()
     if args.quick:
         args.members, args.releases = 200, 1
@@ -715,8 +771,31 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def run_at(rev: str) -> NoReturn:
+    """Run this benchmark from a clean export of ``rev`` (same venv, same arguments)."""
+    commit = git("rev-parse", "--short", rev)
+    if not commit:
+        raise SystemExit(f"--at {rev}: no such commit")
+    tree = ROOT / "var" / "bench" / f"src-{commit}"
+    if not (tree / "manage.py").exists():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            [shutil.which("git") or "/usr/bin/git", "archive", commit],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        ).stdout
+        subprocess.run(["/bin/tar", "-x", "-C", str(tree)], input=archive, check=True)
+    argv = [a for a in sys.argv[1:] if a != "--at" and a != rev and not a.startswith("--at=")]
+    script = tree / "bench" / "release_http.py"
+    print(f"measuring {commit} from {tree}", flush=True)
+    sys.exit(subprocess.run([sys.executable, str(script), *argv], check=False).returncode)
+
+
 def main() -> int:
     args = parse_args()
+    if args.at:
+        run_at(args.at)
     ensure_client()
     port, queue = free_port(), f"bench-http-{uuid.uuid4().hex[:8]}"
     passed = {k: v for k, v in os.environ.items() if k.startswith("MEDBOOK_")}
@@ -724,9 +803,13 @@ def main() -> int:
     for key in [k for k in os.environ if k not in PASSED_ON]:
         del os.environ[key]
     os.environ.update(env)
-    commit = git("rev-parse", "--short", "HEAD")
-    if git("status", "--porcelain", "--untracked-files=no"):
-        commit += " (+ uncommitted changes in the tree)"
+    if (ROOT / ".git").exists():
+        commit = git("rev-parse", "--short", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no").splitlines()
+        if changed:
+            commit += f" + uncommitted changes to {', '.join(line[3:] for line in changed)}"
+    else:  # an export made by --at
+        commit = ROOT.name.removeprefix("src-")
     began = time.perf_counter()
     print(f"database {args.database}, Redis db {args.redis_db}, queue {queue}, log {args.log_dir}")
     if passed:
@@ -760,6 +843,7 @@ def main() -> int:
     try:
         wait_until_serving(base, server)
         warm_up(base, visitors, server, new_session(doctor_id, args.capacity))
+        server.mark()
         for round_ in range(1, args.releases + 1):
             b = burst(
                 "baseline",
@@ -812,7 +896,7 @@ def main() -> int:
         server.stop()
         delete_queue(queue)
     problems += scan_log(server.log)
-    report(args, commit, baseline, medbook, textbook)
+    report(args, commit, baseline, medbook, textbook, server.times())
     print(f"total {time.perf_counter() - began:.0f} s; server log {server.log}")
     if problems:
         print("\nBROKEN:")
