@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import (
+    Min,
     QuerySet,
 )
 from django.utils import timezone
@@ -306,4 +307,31 @@ def latest_appointments_of(*, member: Member, limit: int = 20) -> QuerySet[Appoi
         Appointment.objects.filter(member=member)
         .select_related("schedule__doctor__department")
         .order_by("-schedule__date", "-schedule__start_time")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class GateStock:
+    """What the release gate needs to rebuild a session's stock, read from PostgreSQL."""
+
+    remaining: int
+    recheck_at: dt.datetime | None  # when the earliest unpaid hold runs out
+    ends_at: dt.datetime
+
+
+def gate_stock(*, schedule_id: int) -> GateStock | None:
+    """A released session's free slots as PostgreSQL counts them now (None for a session that
+    is not released: the gate keeps no stock for it, every attempt goes to the database)."""
+    schedule = Schedule.objects.filter(pk=schedule_id, status=ScheduleStatus.PUBLISHED).first()
+    if schedule is None:
+        return None
+    earliest = schedule.appointments.filter(status=AppointmentStatus.PENDING_PAYMENT).aggregate(
+        earliest=Min("created_at")
+    )["earliest"]
+    return GateStock(
+        remaining=schedule.capacity - schedule.booked,
+        recheck_at=earliest + dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES)
+        if earliest
+        else None,
+        ends_at=schedule.ends_at,
     )

@@ -28,6 +28,7 @@ from medbook.errors import Invalid
 from members.models import Member, User
 
 from .. import exceptions as errors
+from .. import gate
 from ..choices import (
     ACTIVE_STATUSES,
     AppointmentStatus,
@@ -43,7 +44,10 @@ def _sold_out_key(schedule_id: int) -> str:
 
 
 def _clear_sold_out(schedule_id: int) -> None:
+    """A slot came back (or the capacity or status changed): the hint goes and the release
+    gate forgets its stock, which the next attempt rebuilds from the database."""
     cache.delete(_sold_out_key(schedule_id))
+    gate.forget(schedule_id=schedule_id)
 
 
 def _mark_sold_out(schedule: Schedule, now: dt.datetime) -> None:

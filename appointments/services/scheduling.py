@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from medbook.errors import Invalid
 from members.models import MemberLevel
 
+from .. import gate
 from ..choices import ScheduleStatus
 from ..models import Doctor, Holiday, ReleaseRule, Schedule, ScheduleTemplate
 from .booking import _sold_out_key
@@ -128,6 +129,19 @@ def release_due_schedules(*, now: dt.datetime | None = None) -> int:
     published = Schedule.objects.filter(pk__in=ids, status=ScheduleStatus.DRAFT).update(
         status=ScheduleStatus.PUBLISHED, updated_at=now
     )
-    # Warm the cache: no stale "sold out" hint may answer the first bookers.
+    # Warm the cache: no stale "sold out" hint may answer the first bookers, and the release
+    # gate holds each session's stock from the first attempt on.
     cache.delete_many([_sold_out_key(pk) for pk in ids])
+    released = list(Schedule.objects.filter(pk__in=ids, status=ScheduleStatus.PUBLISHED))
+    transaction.on_commit(lambda: _preheat(released, now))
     return published
+
+
+def _preheat(schedules: list[Schedule], now: dt.datetime) -> None:
+    for schedule in schedules:
+        gate.preheat(
+            schedule_id=schedule.pk,
+            remaining=schedule.capacity - schedule.booked,
+            ends_at=schedule.ends_at,
+            now=now,
+        )

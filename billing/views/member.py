@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from appointments import exceptions as errors
+from appointments import gate
 from appointments import selectors as appointment_selectors
 from appointments.choices import Channel
+from appointments.gate import Verdict
 from medbook import throttle
 from medbook.audit import client_ip
 from members.decorators import member_required
@@ -30,15 +32,26 @@ PAST_PAGE_SIZE = 20
 def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
     """Confirm page (doctor, time, fee, discount, amount) and the booking itself."""
     member = request.member
+    verdict = Verdict.OFFLINE
+    if request.method == "POST":
+        verdict, booked_id = gate.enter(
+            schedule_id=schedule_id, user_id=request.user.pk, address=client_ip(request) or "-"
+        )
+        answered = _answered_by_the_gate(request, schedule_id, verdict, booked_id)
+        if answered is not None:
+            return answered
     schedule = selectors.bookable_schedule(pk=schedule_id)
     now = timezone.now()
     error, status = None, 200
-    if request.method == "POST" and not _booking_allowed(request):
+    if verdict == Verdict.THROTTLED or (
+        verdict == Verdict.OFFLINE and request.method == "POST" and not _booking_allowed(request)
+    ):
         error = errors.AppointmentError(
             _("Too many booking attempts in a short time. Please wait a minute and try again.")
         )
         status = 429
     elif request.method == "POST":
+        outcome: dict = {}
         try:
             appointment = services.place_booking(
                 member=member, schedule=schedule, channel=Channel.WEB, now=now
@@ -47,15 +60,23 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
             # Pressing "book" twice: the first press booked; show that booking.
             existing = appointment_selectors.active_appointment_of(member=member, schedule=schedule)
             if existing is not None:
+                outcome = {"booked_id": existing.pk}
                 messages.info(request, _("You already have this appointment."))
                 return redirect("billing:appointment_detail", existing.pk)
             error, status = errors.AlreadyBooked(), 409
+        except errors.SoldOut as exc:
+            outcome = {"sold_out": True}
+            error, status = exc, 409
         except errors.AppointmentError as exc:
             error, status = exc, 409
         else:
-            if selectors.payable_order(appointment, now) is not None:
+            order = selectors.payable_order(appointment, now)
+            outcome = {"booked_id": appointment.pk, "hold_until": order and order.expires_at}
+            if order is not None:
                 return redirect("billing:appointment_pay", appointment.pk)
             return redirect("billing:appointment_detail", appointment.pk)
+        finally:
+            _settle(schedule_id, request.user.pk, verdict, outcome)
         schedule = selectors.bookable_schedule(pk=schedule_id)  # as the refusal left it
     preview = selectors.booking_preview(schedule=schedule, member=member, now=now)
     context = {
@@ -68,6 +89,45 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
         "cutoff_hours": settings.MEDBOOK_CANCEL_CUTOFF_HOURS,
     }
     return render(request, "billing/book.html", context, status=status)
+
+
+def _answered_by_the_gate(
+    request: HttpRequest, schedule_id: int, verdict: Verdict, booked_id: int | None
+) -> HttpResponse | None:
+    """The answers the release gate gives without the database: sold out, this member's
+    booking already made or on its way. They are redirects to pages that say so."""
+    if verdict == Verdict.BOOKED and booked_id is not None:
+        messages.info(request, _("You already have this appointment."))
+        return redirect("billing:appointment_detail", booked_id)
+    if verdict == Verdict.TRYING:
+        messages.info(
+            request,
+            _("Your booking of this session is on its way: it appears here in a moment."),
+        )
+        return redirect("billing:appointments")
+    if verdict == Verdict.SOLD_OUT:
+        messages.error(request, errors.SoldOut().message)
+        return redirect("billing:book", schedule_id)
+    return None
+
+
+def _settle(schedule_id: int, user_id: int, verdict: Verdict, outcome: dict) -> None:
+    """Tell the release gate what the database decided for an attempt it let through, and
+    give it the session's stock when it had none."""
+    if verdict == Verdict.GO:
+        gate.settle(schedule_id=schedule_id, user_id=user_id, **outcome)
+    elif verdict == Verdict.UNKNOWN:
+        stock = appointment_selectors.gate_stock(schedule_id=schedule_id)
+        if stock is not None:
+            gate.rebuild(
+                schedule_id=schedule_id,
+                remaining=stock.remaining,
+                ends_at=stock.ends_at,
+                now=timezone.now(),
+                recheck_at=stock.recheck_at,
+            )
+        if "booked_id" in outcome:
+            gate.settle(schedule_id=schedule_id, user_id=user_id, booked_id=outcome["booked_id"])
 
 
 def _booking_allowed(request: HttpRequest) -> bool:

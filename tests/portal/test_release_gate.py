@@ -1,0 +1,162 @@
+"""The booking page behind the release gate: losers and double clicks are answered from Redis,
+PostgreSQL still decides every booking, and a flushed Redis or a cancellation changes nothing
+the members can see. Real PostgreSQL and Redis; the last test with real threads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from appointments import services as appointment_services
+from appointments.choices import AppointmentStatus, ScheduleStatus
+from appointments.models import Appointment, Schedule
+from billing import services
+from tests.appointments.factories import ScheduleFactory
+from tests.members.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def clean_redis():
+    caches["redis"].clear()
+    yield
+    caches["redis"].clear()
+
+
+def released(capacity: int, django_capture_on_commit_callbacks) -> Schedule:
+    """A session released by the release job (which preheats the gate)."""
+    schedule = ScheduleFactory(
+        capacity=capacity,
+        fee=Decimal("50.00"),
+        status=ScheduleStatus.DRAFT,
+        release_at=timezone.now() - dt.timedelta(minutes=1),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_services.release_due_schedules()
+    schedule.refresh_from_db()
+    assert schedule.status == ScheduleStatus.PUBLISHED
+    return schedule
+
+
+def member_client(levels) -> tuple[Client, object]:
+    member = MemberFactory(level=levels["普通"])
+    client = Client()
+    client.force_login(member.user)
+    return client, member
+
+
+def book(client: Client, schedule: Schedule):
+    return client.post(reverse("billing:book", args=[schedule.pk]))
+
+
+def test_a_loser_is_answered_by_the_gate_without_the_booking_queries(
+    levels, django_capture_on_commit_callbacks
+) -> None:
+    schedule = released(1, django_capture_on_commit_callbacks)
+    winner, _ = member_client(levels)
+    assert book(winner, schedule).status_code == 302  # to the cashier
+    loser, member = member_client(levels)
+    book(loser, schedule)  # loads the session and login once
+
+    with CaptureQueriesContext(connection) as queries:
+        response = book(loser, schedule)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("billing:book", args=[schedule.pk])
+    assert not [q for q in queries.captured_queries if "appointments_schedule" in q["sql"]]
+    page = loser.get(response["Location"]).content.decode()
+    assert "约满" in page
+    assert not Appointment.objects.filter(member=member).exists()
+
+
+def test_a_double_click_shows_the_booking_made_by_the_first(
+    levels, django_capture_on_commit_callbacks
+) -> None:
+    schedule = released(5, django_capture_on_commit_callbacks)
+    client, member = member_client(levels)
+    first = book(client, schedule)
+    second = book(client, schedule)
+
+    booked = Appointment.objects.get(member=member)
+    assert first["Location"] == reverse("billing:appointment_pay", args=[booked.pk])
+    assert second["Location"] == reverse("billing:appointment_detail", args=[booked.pk])
+    assert Appointment.objects.filter(schedule=schedule).count() == 1
+
+
+def test_a_redis_flush_mid_release_changes_no_answer(levels, django_capture_on_commit_callbacks):
+    schedule = released(2, django_capture_on_commit_callbacks)
+    clients = [member_client(levels) for _ in range(4)]
+    assert book(clients[0][0], schedule).status_code == 302
+    caches["redis"].clear()  # the stock is gone: the database decides, and rebuilds it
+    assert book(clients[1][0], schedule)["Location"].endswith("/pay/")
+    full = reverse("billing:book", args=[schedule.pk])
+    assert [book(client, schedule)["Location"] for client, _ in clients[2:]] == [full, full]
+    schedule.refresh_from_db()
+    assert schedule.booked == 2
+
+
+def test_a_cancellation_gives_its_slot_back_to_the_next_attempt(
+    levels, django_capture_on_commit_callbacks
+) -> None:
+    schedule = released(1, django_capture_on_commit_callbacks)
+    first, member = member_client(levels)
+    book(first, schedule)
+    second, other = member_client(levels)
+    assert book(second, schedule)["Location"] == reverse("billing:book", args=[schedule.pk])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_booking(
+            appointment=Appointment.objects.get(member=member), by=member.user, reason="有事"
+        )
+
+    assert book(second, schedule)["Location"].endswith("/pay/")
+    assert Appointment.objects.get(member=other, schedule=schedule).queue_number == 1
+
+
+def test_an_attempt_before_the_preheat_goes_to_the_database(levels) -> None:
+    schedule = ScheduleFactory(capacity=1, fee=Decimal("50.00"))  # published, never preheated
+    client, member = member_client(levels)
+    assert book(client, schedule)["Location"].endswith("/pay/")
+    assert Appointment.objects.get(member=member).status == AppointmentStatus.PENDING_PAYMENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_members_rushing_one_session_get_exactly_its_slots(levels) -> None:
+    schedule = ScheduleFactory(capacity=4, fee=Decimal("50.00"))
+    from appointments import gate
+
+    gate.preheat(schedule_id=schedule.pk, remaining=4, ends_at=schedule.ends_at, now=timezone.now())
+    clients = [member_client(levels)[0] for _ in range(12)]
+    start = threading.Barrier(len(clients))
+    answers: list[str] = []
+
+    def rush(client: Client) -> None:
+        start.wait()
+        try:
+            answers.append(book(client, schedule)["Location"])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=rush, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(a.endswith("/pay/") for a in answers) == 4
+    assert answers.count(reverse("billing:book", args=[schedule.pk])) == 8
+    schedule.refresh_from_db()
+    numbers = sorted(
+        Appointment.objects.filter(schedule=schedule).values_list("queue_number", flat=True)
+    )
+    assert (schedule.booked, numbers) == (4, [1, 2, 3, 4])
