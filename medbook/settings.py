@@ -449,6 +449,13 @@ if not DEBUG:
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_SERIALIZER = "medbook.sessions.EncryptedJSONSerializer"
+# With Redis, a request reads its session from the cache (written through to the database, which
+# keeps it across a Redis flush): no database round trip per request for the session.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -160,3 +160,13 @@ def test_members_rushing_one_session_get_exactly_its_slots(levels) -> None:
         Appointment.objects.filter(schedule=schedule).values_list("queue_number", flat=True)
     )
     assert (schedule.booked, numbers) == (4, [1, 2, 3, 4])
+
+
+def test_a_page_reads_its_session_from_redis_not_the_database(levels) -> None:
+    client, _member = member_client(levels)
+    client.get(reverse("members:profile"))  # the login's session, now in the cache
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("members:profile")).status_code == 200
+
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"]]
