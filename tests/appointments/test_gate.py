@@ -147,3 +147,19 @@ def test_without_redis_the_gate_steps_aside(monkeypatch) -> None:
     monkeypatch.setattr(breaker, "allows", lambda: False)  # Redis is down, says the breaker
     assert enter(1) == Verdict.OFFLINE
     gate.settle(schedule_id=SESSION, user_id=1)  # and nothing breaks
+
+
+def test_a_session_saved_as_a_whole_is_rebuilt_from_the_database(
+    django_capture_on_commit_callbacks,
+) -> None:
+    """Django admin raising the capacity of a full session: the gate's stock of zero goes."""
+    from tests.appointments.factories import ScheduleFactory
+
+    schedule = ScheduleFactory(capacity=1)
+    now = timezone.now()
+    gate.preheat(schedule_id=schedule.pk, remaining=0, ends_at=schedule.ends_at, now=now)
+    assert gate.enter(schedule_id=schedule.pk, user_id=1, address="x")[0] == Verdict.SOLD_OUT
+    schedule.capacity = 5
+    with django_capture_on_commit_callbacks(execute=True):
+        schedule.save()
+    assert gate.enter(schedule_id=schedule.pk, user_id=2, address="x")[0] == Verdict.UNKNOWN
