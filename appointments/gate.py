@@ -28,6 +28,10 @@ import datetime as dt
 import enum
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
@@ -107,60 +111,71 @@ return 1
 """
 
 
-def _redis():
-    """The raw Redis client and the cache that names keys, or None when there is no Redis or
-    the cache's breaker says it is down."""
+@dataclass(frozen=True)
+class _Gate:
+    """A session's keys in Redis (named like the cache's) and the client to reach them: its
+    stock, its members' marks, and when a stock of zero must be checked again (the earliest
+    unpaid hold runs out: that slot may be free)."""
+
+    client: Any
+    cache: Any
+    stock: str
+    marks: str
+    recheck: str
+
+
+def _gate(schedule_id: int) -> _Gate | None:
+    """The session's gate, or None when there is no Redis or the cache's breaker says it is
+    down (the gate steps aside)."""
     if "redis" not in settings.CACHES:
         return None
     breaker = getattr(caches["default"], "breaker", None)
     if breaker is not None and not breaker.allows():
         return None
     cache = caches["redis"]
-    return cache.client.get_client(write=True), cache
-
-
-def _keys(cache, schedule_id: int) -> tuple[str, str, str]:
-    """The session's stock, its members' marks, and when its stock of zero must be checked
-    again (the earliest unpaid hold runs out: that slot may be free)."""
-    return (
-        cache.make_key(f"gate:{schedule_id}:stock"),
-        cache.make_key(f"gate:{schedule_id}:marks"),
-        cache.make_key(f"gate:{schedule_id}:recheck"),
+    return _Gate(
+        client=cache.client.get_client(write=True),
+        cache=cache,
+        stock=cache.make_key(f"gate:{schedule_id}:stock"),
+        marks=cache.make_key(f"gate:{schedule_id}:marks"),
+        recheck=cache.make_key(f"gate:{schedule_id}:recheck"),
     )
 
 
-def _failures() -> tuple[type[BaseException], ...]:
+@contextmanager
+def _quietly(what: str, schedule_id: int) -> Iterator[None]:
+    """Redis failing mid-way is logged and passed over: the database decides anyway."""
     from redis.exceptions import RedisError
 
-    return (RedisError, OSError)
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        logger.warning("The release gate could not %s session %s (%s)", what, schedule_id, exc)
 
 
 def enter(*, schedule_id: int, user_id: int, address: str) -> tuple[Verdict, int | None]:
     """One booking attempt of ``user_id`` (from ``address``) on a session, decided in one
     Redis round trip. Returns the verdict and, for ``BOOKED``, the appointment's id."""
-    redis = _redis()
-    if redis is None:
+    gate = _gate(schedule_id)
+    if gate is None:
         return Verdict.OFFLINE, None
-    client, cache = redis
-    keys, limits = list(_keys(cache, schedule_id)), []
+    keys, limits = [gate.stock, gate.marks, gate.recheck], []
     for scope, who, rate in (
         ("book-member", str(user_id), settings.MEDBOOK_BOOKING_RATE_MEMBER),
         ("book-ip", address or "-", settings.MEDBOOK_BOOKING_RATE_IP),
     ):
         for part in rate.split(","):
             limit, window = throttle.parse_rate(part.strip())
-            keys.append(cache.make_key(throttle.key_for(scope, who, window)))
+            keys.append(gate.cache.make_key(throttle.key_for(scope, who, window)))
             limits += [limit, window + 1]
     args = [user_id, time.time(), TRYING_SECONDS, STOCK_SECONDS, *limits]
-    try:
-        answer = client.eval(_ENTER, len(keys), *keys, *args)
-    except _failures() as exc:
-        logger.warning("The release gate could not reach Redis (%s): the database decides", exc)
-        return Verdict.OFFLINE, None
-    answer = answer.decode() if isinstance(answer, bytes) else str(answer)
-    if answer.startswith("booked:"):
-        return Verdict.BOOKED, int(answer.split(":", 1)[1])
-    return Verdict(answer), None
+    with _quietly("decide an attempt on", schedule_id):
+        answer = gate.client.eval(_ENTER, len(keys), *keys, *args)
+        answer = answer.decode() if isinstance(answer, bytes) else str(answer)
+        if answer.startswith("booked:"):
+            return Verdict.BOOKED, int(answer.split(":", 1)[1])
+        return Verdict(answer), None
+    return Verdict.OFFLINE, None
 
 
 def settle(
@@ -173,28 +188,25 @@ def settle(
 ) -> None:
     """What the database decided for an attempt the gate let through: ``booked_id`` (the
     member's mark says so from now on; ``hold_until``: it is an unpaid hold that runs out
-    then), ``sold_out`` (the stock is forgotten: the next attempt
-    rebuilds it from the database), or neither (a refusal for this member alone: the unit of
-    stock goes back)."""
-    redis = _redis()
-    if redis is None:
+    then), ``sold_out`` (the stock is forgotten: the next attempt rebuilds it from the
+    database), or neither (a refusal for this member alone: the unit of stock goes back)."""
+    gate = _gate(schedule_id)
+    if gate is None:
         return
-    client, cache = redis
-    stock, marks, recheck = _keys(cache, schedule_id)
-    try:
+    with _quietly("record an outcome on", schedule_id):
         if booked_id is not None:
-            client.hset(marks, user_id, f"booked:{booked_id}")
+            gate.client.hset(gate.marks, user_id, f"booked:{booked_id}")
             if hold_until is not None:
-                client.eval(_RECHECK_BY, 1, recheck, hold_until.timestamp(), STOCK_SECONDS)
+                gate.client.eval(
+                    _RECHECK_BY, 1, gate.recheck, hold_until.timestamp(), STOCK_SECONDS
+                )
         elif sold_out:
-            with client.pipeline(transaction=True) as pipe:
-                pipe.hdel(marks, user_id)
-                pipe.delete(stock)
+            with gate.client.pipeline(transaction=True) as pipe:
+                pipe.hdel(gate.marks, user_id)
+                pipe.delete(gate.stock)
                 pipe.execute()
         else:
-            client.eval(_GIVE_BACK, 2, stock, marks, user_id)
-    except _failures() as exc:
-        logger.warning("The release gate could not record an outcome (%s)", exc)
+            gate.client.eval(_GIVE_BACK, 2, gate.stock, gate.marks, user_id)
 
 
 def _stock_seconds(ends_at: dt.datetime, now: dt.datetime) -> int:
@@ -211,20 +223,15 @@ def preheat(
 ) -> None:
     """Write a session's stock (its free slots, as PostgreSQL counts them, and when its
     earliest unpaid hold runs out) and forget the marks of an earlier release of it."""
-    redis = _redis()
-    if redis is None:
+    gate = _gate(schedule_id)
+    if gate is None:
         return
-    client, cache = redis
-    stock, marks, recheck = _keys(cache, schedule_id)
-    try:
-        with client.pipeline(transaction=True) as pipe:
-            pipe.set(stock, max(remaining, 0), ex=_stock_seconds(ends_at, now))
-            pipe.delete(marks, recheck)
-            if recheck_at is not None:
-                pipe.set(recheck, recheck_at.timestamp(), ex=STOCK_SECONDS)
-            pipe.execute()
-    except _failures() as exc:
-        logger.warning("The release gate could not preheat session %s (%s)", schedule_id, exc)
+    with _quietly("preheat", schedule_id), gate.client.pipeline(transaction=True) as pipe:
+        pipe.set(gate.stock, max(remaining, 0), ex=_stock_seconds(ends_at, now))
+        pipe.delete(gate.marks, gate.recheck)
+        if recheck_at is not None:
+            pipe.set(gate.recheck, recheck_at.timestamp(), ex=STOCK_SECONDS)
+        pipe.execute()
 
 
 def rebuild(
@@ -238,27 +245,19 @@ def rebuild(
     """Write the stock when it is missing (a flush, a restart, a forget), keeping the marks:
     ``remaining`` and ``recheck_at`` were read from PostgreSQL just now. An existing stock is
     left alone."""
-    redis = _redis()
-    if redis is None:
+    gate = _gate(schedule_id)
+    if gate is None:
         return
-    client, cache = redis
-    stock, _marks, recheck = _keys(cache, schedule_id)
-    try:
-        written = client.set(stock, max(remaining, 0), ex=_stock_seconds(ends_at, now), nx=True)
-        if written and recheck_at is not None:
-            client.eval(_RECHECK_BY, 1, recheck, recheck_at.timestamp(), STOCK_SECONDS)
-    except _failures() as exc:
-        logger.warning("The release gate could not rebuild session %s (%s)", schedule_id, exc)
+    with _quietly("rebuild", schedule_id):
+        ttl = _stock_seconds(ends_at, now)
+        if gate.client.set(gate.stock, max(remaining, 0), ex=ttl, nx=True) and recheck_at:
+            gate.client.eval(_RECHECK_BY, 1, gate.recheck, recheck_at.timestamp(), STOCK_SECONDS)
 
 
 def forget(*, schedule_id: int) -> None:
     """A slot came back or the capacity changed: the next attempt rebuilds the stock."""
-    redis = _redis()
-    if redis is None:
+    gate = _gate(schedule_id)
+    if gate is None:
         return
-    client, cache = redis
-    stock, _marks, recheck = _keys(cache, schedule_id)
-    try:
-        client.delete(stock, recheck)
-    except _failures() as exc:
-        logger.warning("The release gate could not forget session %s (%s)", schedule_id, exc)
+    with _quietly("forget", schedule_id):
+        gate.client.delete(gate.stock, gate.recheck)
