@@ -19,7 +19,8 @@ One command; it prepares everything itself and fails (exit 1) when an invariant 
    CSRF cookie and the matching form field; nobody logs in through the password form.
 3. Starts ``python -m gunicorn -c python:medbook.gunicorn_conf medbook.wsgi --workers W`` on a free
    port with ``DJANGO_SETTINGS_MODULE=bench.settings`` (MedBook's settings plus the textbook URL)
-   and waits until it answers; a short warm-up follows.
+   and waits until it answers; a warm-up follows (every member's profile page once, 60 GETs of
+   a booking page), outside the figures.
 4. Per round (``--releases``, 5 by default), one after another with a second of quiet between:
    a. baseline: N concurrent ``GET /profile/``, one per member (the cheapest logged-in page);
    b. MedBook: a fresh session (capacity C, fee ¥50) created as a draft whose release time has
@@ -36,12 +37,15 @@ One command; it prepares everything itself and fails (exit 1) when an invariant 
    another redirect); and at the end ``manage.py check_integrity``.
 
 Outcomes of a booking POST: winner = 302 to the appointment's pay page (which redirects to the
-cashier); loser = 409 page saying the session is fully booked; 429; 5xx; other.
+cashier); loser = the page saying the session is fully booked: the 409 answer itself, or (the
+release gate) a 302 back to the booking page, followed at once with its messages cookie, whose
+page says so; 429; 5xx; no answer; other.
 
 Definitions (per session; t0 = the moment the first request of the burst is sent):
 
 * latency = from sending a request to having read its whole answer (queueing in the client, the
-  kernel's listen queue and gunicorn included);
+  kernel's listen queue and gunicorn included; for a loser answered with a redirect, until the
+  page it leads to is read);
 * winners/s = winners ÷ (last winner's answer − t0); losers/s = losers ÷ (last loser's answer −
   t0); baseline/s = answered GETs ÷ (last answer − t0);
 * the summary's rates are the median over the rounds; its latencies (p50, p99: nearest rank)
@@ -51,9 +55,13 @@ Definitions (per session; t0 = the moment the first request of the burst is sent
   popular release is for most members).
 
 ``--quick``: 200 members, 1 round (a smoke test; tests/test_release_http_bench.py runs it).
+``--at REV``: measure commit REV's code (exported with ``git archive`` under var/bench/, run with
+this bench's files), not a working tree that others are editing.
 ``--database`` / ``--redis-db`` choose another database (the test uses its own). Any
 ``MEDBOOK_*`` variable set outside is passed on (e.g. ``MEDBOOK_SOLD_OUT_CACHE_SECONDS=0``) and
-printed. Server log: ``var/bench/release_http-<time>/gunicorn.log``.
+printed. Server log: ``var/bench/release_http-<time>/gunicorn.log``; its access lines carry the
+time spent in the worker, which the script summarises (the rest of a latency is the wait to be
+accepted).
 """
 
 from __future__ import annotations
@@ -84,6 +92,9 @@ from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# Celery's Django fix-up puts the working directory first on sys.path: it must be this tree
+# (with --at, an export of another commit), not wherever the command was started.
+os.chdir(ROOT)
 
 HOST = "booking.bench.medbook.test"
 ORIGIN = f"https://{HOST}"
@@ -92,13 +103,14 @@ FEE = Decimal("50.00")
 CSRF_FIELD = "csrfmiddlewaretoken"
 SESSION_COOKIE = "__Host-sessionid"
 CSRF_COOKIE = "__Host-csrftoken"
-# Variables of the outside environment the run keeps (the rest of MedBook's are set here).
+# gunicorn's default access line plus the time in the worker and the redirect's target.
 ACCESS_FORMAT = (
     '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)sus "%({location}o)s"'
 )
 ACCESS_LINE = re.compile(
     r'"(GET|POST) (\S+) HTTP/[\d.]+" (\d{3}) \S+ "[^"]*" "[^"]*" (\d+)us "([^"]*)"'
 )
+# Variables of the outside environment the run keeps (the rest of MedBook's are set here).
 PASSED_ON = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "TZ")
 
 
@@ -378,7 +390,6 @@ class Server:
             [
                 *(sys.executable, "-m", "gunicorn", "-c", "python:medbook.gunicorn_conf"),
                 *("medbook.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
-                # gunicorn's default line plus the time spent in the worker (microseconds).
                 *("--access-logformat", ACCESS_FORMAT),
             ],
             cwd=ROOT,
@@ -846,7 +857,8 @@ def run_at(rev: str) -> NoReturn:
     argv = [a for a in sys.argv[1:] if a != "--at" and a != rev and not a.startswith("--at=")]
     script = tree / "bench" / "release_http.py"
     print(f"measuring {commit} from {tree}", flush=True)
-    sys.exit(subprocess.run([sys.executable, str(script), *argv], check=False).returncode)
+    run = subprocess.run([sys.executable, str(script), *argv], cwd=tree, check=False)
+    sys.exit(run.returncode)
 
 
 def main() -> int:
