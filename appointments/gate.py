@@ -144,13 +144,17 @@ def _gate(schedule_id: int) -> _Gate | None:
 
 @contextmanager
 def _quietly(what: str, schedule_id: int) -> Iterator[None]:
-    """Redis failing mid-way is logged and passed over: the database decides anyway."""
+    """Redis failing mid-way is logged and passed over (the database decides anyway), and the
+    cache's breaker is told, so neither the gate nor the cache waits on Redis again soon."""
     from redis.exceptions import RedisError
 
     try:
         yield
     except (RedisError, OSError) as exc:
         logger.warning("The release gate could not %s session %s (%s)", what, schedule_id, exc)
+        breaker = getattr(caches["default"], "breaker", None)
+        if breaker is not None:
+            breaker.failed(exc)  # the whole process leaves Redis alone for the breaker's pause
 
 
 def enter(*, schedule_id: int, user_id: int, address: str) -> tuple[Verdict, int | None]:

@@ -61,9 +61,9 @@ def test_a_503_is_logged_as_one_line() -> None:
 def test_a_web_request_waits_for_an_unreachable_postgresql_only_once(monkeypatch) -> None:
     """After its first attempt failed, a request's later attempts (the error path's session and
     user look-ups) fail at once even when the breaker's pause is over; the next request, and
-    work outside requests, try again."""
+    work outside requests, try again. (The request_started/finished receivers are called
+    directly: sending the signals would also run Django's close_old_connections.)"""
     import psycopg
-    from django.core.signals import request_finished, request_started
 
     from medbook.breaker import CircuitBreaker
     from medbook.postgresql import base
@@ -83,21 +83,33 @@ def test_a_web_request_waits_for_an_unreachable_postgresql_only_once(monkeypatch
         with pytest.raises(psycopg.OperationalError):
             wrapper.get_new_connection({})
 
-    request_started.send(sender=None)
+    base._request_starts()
     attempt()
     breaker.retry_now()  # the pause is over, as on a slow machine
     attempt()
     assert len(attempts) == 1
-    request_finished.send(sender=None)
+    base._request_ends()
 
-    request_started.send(sender=None)
+    base._request_starts()
     breaker.retry_now()
     attempt()
     assert len(attempts) == 2
-    request_finished.send(sender=None)
+    base._request_ends()
 
     breaker.retry_now()  # outside any request (a job): every attempt is its own
     attempt()
     breaker.retry_now()
     attempt()
     assert len(attempts) == 4
+
+
+def test_the_request_receivers_are_connected() -> None:
+    from django.core.signals import request_finished, request_started
+
+    from medbook.postgresql import base
+
+    def receivers(signal) -> list:
+        return [ref() for _key, ref, *_ in signal.receivers]
+
+    assert base._request_starts in receivers(request_started)
+    assert base._request_ends in receivers(request_finished)

@@ -163,3 +163,22 @@ def test_a_session_saved_as_a_whole_is_rebuilt_from_the_database(
     with django_capture_on_commit_callbacks(execute=True):
         schedule.save()
     assert gate.enter(schedule_id=schedule.pk, user_id=2, address="x")[0] == Verdict.UNKNOWN
+
+
+def test_a_redis_failure_in_the_gate_opens_the_caches_breaker(monkeypatch) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    breaker = caches["default"].breaker
+    monkeypatch.setattr(breaker, "open_until", 0.0)
+
+    class Unreachable:
+        def eval(self, *args):
+            raise RedisConnectionError("connection refused")
+
+    monkeypatch.setattr(
+        gate, "_gate", lambda schedule_id: gate._Gate(Unreachable(), caches["redis"], "s", "m", "r")
+    )
+    assert enter(1) == Verdict.OFFLINE
+    assert not breaker.allows()
+    breaker.retry_now()
+    breaker.succeeded()
