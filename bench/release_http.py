@@ -694,7 +694,13 @@ def pct(values: list[float], share: float) -> float:
 
 
 def ms(values: list[float]) -> str:
+    if not values:
+        return "—"
     return f"{pct(values, 0.5):,.0f} / {pct(values, 0.99):,.0f}"
+
+
+def share(a: float, b: float) -> float:
+    return a / b if b else float("nan")
 
 
 def median(values: list[float]) -> float:
@@ -758,12 +764,16 @@ def report(
     )
     print()
     ratios = [
-        ("MedBook losers/s ÷ baseline/s", mb["losers_rate"] / base_rate, "≥ 1.0"),
-        ("MedBook winners/s ÷ baseline/s", mb["winners_rate"] / base_rate, "≥ 0.5"),
-        ("MedBook losers/s ÷ textbook losers/s", mb["losers_rate"] / tb["losers_rate"], "≥ 2"),
+        ("MedBook losers/s ÷ baseline/s", share(mb["losers_rate"], base_rate), "≥ 1.0"),
+        ("MedBook winners/s ÷ baseline/s", share(mb["winners_rate"], base_rate), "≥ 0.5"),
+        (
+            "MedBook losers/s ÷ textbook losers/s",
+            share(mb["losers_rate"], tb["losers_rate"]),
+            "≥ 2",
+        ),
         (
             "textbook losers p99 ÷ MedBook losers p99",
-            pct(tb["losers_s"], 0.99) / pct(mb["losers_s"], 0.99),
+            share(pct(tb["losers_s"], 0.99), pct(mb["losers_s"], 0.99)),
             "≥ 2",
         ),
     ]
