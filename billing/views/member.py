@@ -7,6 +7,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -95,7 +97,7 @@ def _answered_by_the_gate(
     request: HttpRequest, schedule_id: int, verdict: Verdict, booked_id: int | None
 ) -> HttpResponse | None:
     """The answers the release gate gives without the database: sold out, this member's
-    booking already made or on its way. They are redirects to pages that say so."""
+    booking already made or on its way (redirects to the pages that say so)."""
     if verdict == Verdict.BOOKED and booked_id is not None:
         messages.info(request, _("You already have this appointment."))
         return redirect("billing:appointment_detail", booked_id)
@@ -106,8 +108,15 @@ def _answered_by_the_gate(
         )
         return redirect("billing:appointments")
     if verdict == Verdict.SOLD_OUT:
-        messages.error(request, errors.SoldOut().message)
-        return redirect("billing:book", schedule_id)
+        # One small page, rendered without the request (no context processors, no query).
+        page = render_to_string(
+            "billing/book_full.html",
+            {
+                "message": errors.SoldOut().message,
+                "back": reverse("billing:book", args=[schedule_id]),
+            },
+        )
+        return HttpResponse(page, status=409)
     return None
 
 
