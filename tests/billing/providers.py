@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -92,7 +93,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class FakeProvider:
+class FakeProvider(ABC):
     """One provider's API: ``answer`` is its handler; it records in ``requests`` what the tests
     look at, and reports the trades in ``paid`` as paid. ``url`` is set while it is served."""
 
@@ -102,8 +103,9 @@ class FakeProvider:
         self.paid: dict = {}
         self.url = ""
 
+    @abstractmethod
     def answer(self, request: Request) -> Answer:
-        raise NotImplementedError
+        """The provider's answer to one request (each provider's own handler)."""
 
 
 @contextmanager
