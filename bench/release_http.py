@@ -259,7 +259,7 @@ def seed(count: int) -> tuple[list[Visitor], int]:
     for i, (user, member) in enumerate(zip(users, members, strict=True)):
         data = {
             "_auth_user_id": str(user.pk),
-            "_auth_user_backend": "allauth.account.auth_backends.AuthenticationBackend",
+            "_auth_user_backend": "medbook.backends.CachedAuthenticationBackend",
             "_auth_user_hash": user.get_session_auth_hash(),
             middleware.SESSION_KIND: "member",
             middleware.SESSION_STARTED: now,

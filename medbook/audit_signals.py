@@ -15,9 +15,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models import F
-from django.db.models.signals import m2m_changed, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from . import audit
+from .backends import forget_user
 from .models import Outcome
 from .personal_data import mask_phone
 
@@ -38,6 +39,7 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
         return
     # Logging out ends every other session of the user too (SessionPolicyMiddleware).
     get_user_model().objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    forget_user(user.pk)
     audit.record(actor=user, action="auth.logout", target=user, request=request)
 
 
@@ -102,6 +104,10 @@ _MFA_RECEIVERS = {
 }
 
 
+def _user_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    forget_user(instance.pk)
+
+
 def connect() -> None:
     from allauth.mfa import signals as mfa_signals
 
@@ -125,3 +131,6 @@ def connect() -> None:
         dispatch_uid="medbook.audit.group_permissions",
     )
     post_save.connect(_admin_write, sender=LogEntry, dispatch_uid="medbook.audit.admin")
+    # The login cache (medbook.backends) drops a user's row whenever it changes.
+    post_save.connect(_user_changed, sender=user_model, dispatch_uid="medbook.login_cache.save")
+    post_delete.connect(_user_changed, sender=user_model, dispatch_uid="medbook.login_cache.delete")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import auth, messages
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth import middleware as auth_middleware
 from django.http import HttpRequest, HttpResponse
@@ -165,13 +165,20 @@ class NoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        user = getattr(request, "user", None)
         match = getattr(request, "resolver_match", None)
-        if (user is not None and user.is_authenticated) or (
-            match is not None and match.view_name in NO_STORE_VIEWS
-        ):
+        if _logged_in(request) or (match is not None and match.view_name in NO_STORE_VIEWS):
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+def _logged_in(request: HttpRequest) -> bool:
+    """A login is in the session (checked or not: a page answered without loading the user,
+    such as the release gate's, is kept from caches all the same)."""
+    session = getattr(request, "session", None)
+    if session is not None and auth.SESSION_KEY in session:
+        return True
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated
 
 
 class SecurityHeadersMiddleware:
@@ -211,15 +218,22 @@ class SessionPolicyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        # Before the view, not before every middleware: the release gate answers a booking
+        # attempt without loading the login (billing.middleware).
+        if SESSION_KIND not in request.session:
+            return None
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and SESSION_KIND in request.session:
+        if user is not None and user.is_authenticated:
             expired = self._expired(request, user)
             if expired:
                 staff = request.session.get(SESSION_KIND) == "staff"
                 logout(request)
                 messages.info(request, _("You were logged out: %(why)s") % {"why": expired})
                 return redirect("staff:login" if staff else "account_login")
-        return self.get_response(request)
+        return None
 
     def _expired(self, request: HttpRequest, user: object) -> str:
         session = request.session

@@ -154,6 +154,9 @@ MIDDLEWARE = [
     "medbook.middleware.NoStoreMiddleware",
     # A control character (NUL …) in the address or a posted field: 400, before any view.
     "medbook.middleware.InputPolicyMiddleware",
+    # A booking attempt that cannot win is answered from the session and Redis (the release
+    # gate), before anything below loads the login, the member or touches the database.
+    "billing.middleware.ReleaseGateMiddleware",
     # Every page needs a login unless its view is marked @login_not_required (public pages).
     "medbook.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -342,8 +345,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "appointments:home"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",  # staff: username + password in admin
-    "allauth.account.auth_backends.AuthenticationBackend",  # members: phone + password
+    # Django's and allauth's backends, with the session's user read from Redis (medbook.backends).
+    "medbook.backends.CachedModelBackend",  # staff: username + password in admin
+    "medbook.backends.CachedAuthenticationBackend",  # members: phone + password
 ]
 
 # Members sign up and log in with their mobile number (django-allauth); the number is verified

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from medbook import audit, throttle
 from medbook.audit import client_ip
+from medbook.backends import forget_user
 from medbook.personal_data import mask_phone, normalize_phone
 
 from . import codes
@@ -166,6 +167,7 @@ def reset_staff_login(
         if reset_authenticator:
             removed, _rows = Authenticator.objects.filter(user_id=user.pk).delete()
             get_user_model().objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+            forget_user(user.pk)
         audit.record(
             actor=by,
             action="staff.mfa_reset" if reset_authenticator else "staff.lockout_reset",

@@ -7,8 +7,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -25,23 +23,20 @@ from members.decorators import member_required
 from .. import selectors, services
 from ..calendar import appointment_ics
 from ..gateways import GatewayError
+from ..middleware import release_gated
 
 PAST_PAGE_SIZE = 20
 
 
+@release_gated
 @require_http_methods(["GET", "POST"])
 @member_required
 def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
-    """Confirm page (doctor, time, fee, discount, amount) and the booking itself."""
+    """Confirm page (doctor, time, fee, discount, amount) and the booking itself. A POST comes
+    here only when the release gate (billing.middleware) could not answer it."""
     member = request.member
-    verdict = Verdict.OFFLINE
-    if request.method == "POST":
-        verdict, booked_id = gate.enter(
-            schedule_id=schedule_id, user_id=request.user.pk, address=client_ip(request) or "-"
-        )
-        answered = _answered_by_the_gate(request, schedule_id, verdict, booked_id)
-        if answered is not None:
-            return answered
+    attempt = getattr(request, "release_gate", None)
+    verdict = attempt.verdict if attempt is not None else Verdict.OFFLINE
     schedule = selectors.bookable_schedule(pk=schedule_id)
     now = timezone.now()
     error, status = None, 200
@@ -79,6 +74,8 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
             return redirect("billing:appointment_detail", appointment.pk)
         finally:
             _settle(schedule_id, request.user.pk, verdict, outcome)
+            if attempt is not None:
+                attempt.settled = True
         schedule = selectors.bookable_schedule(pk=schedule_id)  # as the refusal left it
     preview = selectors.booking_preview(schedule=schedule, member=member, now=now)
     context = {
@@ -91,33 +88,6 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
         "cutoff_hours": settings.MEDBOOK_CANCEL_CUTOFF_HOURS,
     }
     return render(request, "billing/book.html", context, status=status)
-
-
-def _answered_by_the_gate(
-    request: HttpRequest, schedule_id: int, verdict: Verdict, booked_id: int | None
-) -> HttpResponse | None:
-    """The answers the release gate gives without the database: sold out, this member's
-    booking already made or on its way (redirects to the pages that say so)."""
-    if verdict == Verdict.BOOKED and booked_id is not None:
-        messages.info(request, _("You already have this appointment."))
-        return redirect("billing:appointment_detail", booked_id)
-    if verdict == Verdict.TRYING:
-        messages.info(
-            request,
-            _("Your booking of this session is on its way: it appears here in a moment."),
-        )
-        return redirect("billing:appointments")
-    if verdict == Verdict.SOLD_OUT:
-        # One small page, rendered without the request (no context processors, no query).
-        page = render_to_string(
-            "billing/book_full.html",
-            {
-                "message": errors.SoldOut().message,
-                "back": reverse("billing:book", args=[schedule_id]),
-            },
-        )
-        return HttpResponse(page, status=409)
-    return None
 
 
 def _settle(schedule_id: int, user_id: int, verdict: Verdict, outcome: dict) -> None:

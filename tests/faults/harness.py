@@ -302,7 +302,7 @@ class Browser:
         session = SessionStore()
         now = int(time.time())
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = "medbook.backends.CachedModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session[middleware.SESSION_KIND] = "member"
         session[middleware.SESSION_STARTED] = now

@@ -128,11 +128,14 @@ def test_postgresql_cut_mid_load_answers_503_fast_and_recovers(clinic) -> None:
         time.sleep(3)
     first_ok = min(at for at, s, _, _ in load.answers if at > healed and s == 200)
 
-    outage = [(s, secs) for at, s, secs, _ in load.answers if cut + 0.5 < at < healed - 3]
+    outage = [(s, secs, what) for at, s, secs, what in load.answers if cut + 0.5 < at < healed - 3]
     assert recovered
     assert 500 not in load.statuses(), load.statuses()
-    assert not [s for s, _ in outage if s not in (503, 0)], outage
-    assert max(secs for _, secs in outage) < 4.5  # the pool's 2-second wait, not 10
+    # A booking attempt the release gate answers from Redis (a member who booked the session
+    # already, a sold-out one) needs no database: that answer still comes, the rest is 503.
+    gated = [a for a in outage if a[2].startswith("/book/") and a[0] in (302, 409)]
+    assert not [a for a in outage if a[0] not in (503, 0) and a not in gated], outage
+    assert max(secs for _, secs, _ in outage) < 4.5  # the pool's 2-second wait, not 10
     assert first_ok - healed < 2.0
     assert_bookings_whole()
     log = clinic.log("web")
@@ -140,8 +143,8 @@ def test_postgresql_cut_mid_load_answers_503_fast_and_recovers(clinic) -> None:
     assert log.count("PostgreSQL unavailable") <= 3 * 3, log[-2000:]
     print(
         f"PostgreSQL cut {SECONDS:.0f} s: {len(load.answers)} requests, by status "
-        f"{load.statuses()}, during the cut {statistics.median(s for _, s in outage):.2f} s "
-        f"median / {max(s for _, s in outage):.2f} s max, first success "
+        f"{load.statuses()}, during the cut {statistics.median(s for _, s, _ in outage):.2f} s "
+        f"median / {max(s for _, s, _ in outage):.2f} s max, first success "
         f"{first_ok - healed:.2f} s after PostgreSQL returned"
     )
 

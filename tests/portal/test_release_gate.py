@@ -72,7 +72,8 @@ def test_a_loser_is_answered_by_the_gate_without_the_booking_queries(
         response = book(loser, schedule)
 
     assert response.status_code == 409
-    assert not [q for q in queries.captured_queries if "appointments_schedule" in q["sql"]]
+    assert queries.captured_queries == []  # not the session, the login, the member: nothing
+    assert "no-store" in response["Cache-Control"]
     page = response.content.decode()
     assert "约满" in page and reverse("billing:book", args=[schedule.pk]) in page
     assert not Appointment.objects.filter(member=member).exists()
@@ -169,3 +170,35 @@ def test_a_page_reads_its_session_from_redis_not_the_database(levels) -> None:
         assert client.get(reverse("members:profile")).status_code == 200
 
     assert not [q for q in queries.captured_queries if "django_session" in q["sql"]]
+
+
+def test_a_session_logged_out_elsewhere_is_let_through_only_to_the_login(
+    levels, django_capture_on_commit_callbacks
+) -> None:
+    """The gate reads the session without checking the login; a session that the login check
+    refuses gets its unit of stock back and the login page, and books nothing."""
+    schedule = released(1, django_capture_on_commit_callbacks)
+    stale, member = member_client(levels)
+    elsewhere = Client()
+    elsewhere.force_login(member.user)
+    elsewhere.logout()  # logging out ends the member's other sessions too
+
+    response = book(stale, schedule)
+
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert not Appointment.objects.filter(schedule=schedule).exists()
+    fresh, _ = member_client(levels)
+    assert book(fresh, schedule).status_code == 302  # the unit came back: the slot is won
+    assert Appointment.objects.filter(schedule=schedule).count() == 1
+
+
+def test_staff_posting_a_booking_are_refused_by_the_view_not_the_gate(
+    levels, django_capture_on_commit_callbacks, front_desk
+) -> None:
+    schedule = released(1, django_capture_on_commit_callbacks)
+    winner, _ = member_client(levels)
+    assert book(winner, schedule).status_code == 302
+    client = Client()
+    client.force_login(front_desk)
+
+    assert book(client, schedule).status_code == 403
