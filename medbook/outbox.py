@@ -50,7 +50,8 @@ def enqueue(task: str, *args: object, countdown: int | None = None) -> OutboxTas
     Called inside the change's ``transaction.atomic`` (outside one, the row commits at once).
     ``countdown`` delays the job (the broker holds it back).
     """
-    with transaction.atomic():
+    # No savepoint: a promise that cannot be written fails the change that made it.
+    with transaction.atomic(savepoint=False):
         row = OutboxTask.objects.create(
             task=task,
             args=list(args),

@@ -75,6 +75,7 @@ def booking_blocker(
     now: dt.datetime,
     bookings: MemberBookings | None = None,
     staff_override: bool = False,
+    seats: bool = True,
 ) -> errors.AppointmentError | None:
     """Why ``member`` cannot book ``schedule`` at ``now``, or None when they can.
 
@@ -84,6 +85,8 @@ def booking_blocker(
     The booking service calls this with both rows locked, which makes the answer final; other
     callers get an answer that is true at the moment of reading. ``bookings`` (from
     :func:`member_bookings`) saves two queries per schedule on pages that list many.
+    ``seats=False`` leaves out whether a slot is free (the booking service takes the slot
+    with a conditional update, which decides that).
     """
     if schedule.status == ScheduleStatus.SUSPENDED:
         return errors.ScheduleSuspended()
@@ -98,7 +101,7 @@ def booking_blocker(
     if now < opens_at and not staff_override:
         return errors.NotYetOpen(opens_at)
     if member is None:
-        return errors.SoldOut() if schedule.remaining == 0 else None
+        return errors.SoldOut() if seats and schedule.remaining == 0 else None
     if member.is_banned(now) and not staff_override:
         return errors.MemberBanned(member.banned_until)
     if bookings is not None:
@@ -107,7 +110,7 @@ def booking_blocker(
         already = schedule.appointments.filter(member=member, status__in=ACTIVE_STATUSES).exists()
     if already:
         return errors.AlreadyBooked()
-    if schedule.remaining == 0:
+    if seats and schedule.remaining == 0:
         return errors.SoldOut()
     if settings.MEDBOOK_ONE_VISIT_PER_DEPARTMENT_DAY and not staff_override:
         department_id = schedule.doctor.department_id

@@ -1,10 +1,12 @@
 """Writes of the booking core: book and cancel, safe under any number of concurrent processes.
 
-Concurrency: a booking locks the member row, then the schedule row (always in that order), so
-all bookings of one schedule queue on its row and the member's own limits cannot be raced by the
-member booking two schedules at once. A cancellation locks the schedule, then the appointment.
-On SQLite every transaction is IMMEDIATE, which serialises writers the same way. The database's
-partial unique constraints stay as the last line of defence.
+Concurrency: a booking locks the member row, then takes its slot with one conditional update
+of the schedule row, which locks that row until commit (always in that order), so the member's
+own limits cannot be raced by the member booking two schedules at once and no schedule gives
+more slots than its capacity. The session's row is held only for the last few statements. A
+cancellation locks the schedule, then the appointment. On SQLite every transaction is
+IMMEDIATE, which serialises writers the same way. The database's partial unique constraints
+stay as the last line of defence.
 
 A "sold out" hint in the cache lets the thousands of members who lose a popular release get
 their answer without queueing for the row lock. It is only ever a hint: it is set while the
@@ -15,6 +17,7 @@ a cache outage just sends every request to the database.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -36,7 +39,7 @@ from ..choices import (
     ScheduleStatus,
 )
 from ..models import Appointment, Schedule
-from ..selectors import booking_blocker, cancel_blocker
+from ..selectors import booking_blocker, cancel_blocker, member_bookings
 
 
 def _sold_out_key(schedule_id: int) -> str:
@@ -65,17 +68,32 @@ def _mark_sold_out(schedule: Schedule, now: dt.datetime) -> None:
         cache.set(_sold_out_key(schedule.pk), True, seconds)
 
 
-def _free_queue_number(schedule: Schedule) -> int:
-    """The lowest number in 1..capacity that no active appointment holds (schedule locked)."""
+def _free_queue_number(schedule_id: int, capacity: int) -> tuple[int, int]:
+    """The lowest number in 1..capacity that no active appointment holds, and how many are
+    held (the schedule's row is locked by the caller)."""
     taken = set(
-        schedule.appointments.filter(status__in=ACTIVE_STATUSES).values_list(
+        Appointment.objects.filter(schedule_id=schedule_id, status__in=ACTIVE_STATUSES).values_list(
             "queue_number", flat=True
         )
     )
-    for number in range(1, schedule.capacity + 1):
+    for number in range(1, capacity + 1):
         if number not in taken:
-            return number
+            return number, len(taken)
     raise errors.SoldOut()
+
+
+def _take_slot(schedule: Schedule) -> bool:
+    """One slot of ``schedule`` taken in one statement, if the session is still as the caller
+    read it (``updated_at``: no edit of its times, opening, capacity or status since) and
+    has one free; this locks its row until commit. False: it changed or is full."""
+    return bool(
+        Schedule.objects.filter(
+            pk=schedule.pk,
+            updated_at=schedule.updated_at,
+            status=ScheduleStatus.PUBLISHED,
+            booked__lt=F("capacity"),
+        ).update(booked=F("booked") + 1)
+    )
 
 
 def book_appointment(
@@ -87,6 +105,7 @@ def book_appointment(
     by: User | None = None,
     override_reason: str = "",
     walk_in: bool = False,
+    then: Callable[[Appointment], object] | None = None,
 ) -> Appointment:
     """Book the next free slot of ``schedule`` for ``member``.
 
@@ -95,7 +114,13 @@ def book_appointment(
     Staff (``by``) with ``appointments.override_booking_rules`` may give an ``override_reason``
     to book past the member's own limits (opening time, ban, level cap); it is kept on the
     appointment. A ``walk_in`` (the patient is at the desk; the caller checked the staff's
-    permission) is not bound by those limits either.
+    permission) is not bound by those limits either. ``then(appointment)`` runs in the same
+    transaction (billing's order and message): all of it is written, or nothing.
+
+    The rules are checked on the member's locked row and on ``schedule`` as the caller read it;
+    the slot is then taken with one conditional update, so the session's row is locked only
+    from there to the commit (the queue number, the inserts). When the session changed since
+    it was read, or looks full, its row is locked and read again, and the rules decide on that.
     """
     now = now or timezone.now()
     override_reason = override_reason.strip()
@@ -103,6 +128,7 @@ def book_appointment(
         raise errors.NotAllowed()
     if cache.get(_sold_out_key(schedule.pk)):
         raise errors.SoldOutHint()
+    staff_override = bool(override_reason) or walk_in
     try:
         with transaction.atomic():
             member = (
@@ -110,18 +136,27 @@ def book_appointment(
                 .select_related("level")
                 .get(pk=member.pk)
             )
-            schedule = Schedule.objects.select_for_update().get(pk=schedule.pk)
+            bookings = member_bookings(member=member, now=now)
+            rules = {"member": member, "now": now, "bookings": bookings}
             blocker = booking_blocker(
-                schedule=schedule,
-                member=member,
-                now=now,
-                staff_override=bool(override_reason) or walk_in,
+                schedule=schedule, staff_override=staff_override, seats=False, **rules
             )
             if blocker is not None:
-                if isinstance(blocker, errors.SoldOut):
-                    _mark_sold_out(schedule, now)
                 raise blocker
-            number = _free_queue_number(schedule)
+            if not _take_slot(schedule):
+                schedule = (
+                    Schedule.objects.select_for_update(of=("self",))
+                    .select_related("doctor__department")
+                    .get(pk=schedule.pk)
+                )
+                blocker = booking_blocker(schedule=schedule, staff_override=staff_override, **rules)
+                if blocker is not None:
+                    if isinstance(blocker, errors.SoldOut):
+                        _mark_sold_out(schedule, now)
+                    raise blocker
+                Schedule.objects.filter(pk=schedule.pk).update(booked=F("booked") + 1)
+            number, held = _free_queue_number(schedule.pk, schedule.capacity)
+            schedule.booked = held + 1  # the row is locked: the count just written
             free = schedule.fee == 0
             appointment = Appointment.objects.create(
                 member=member,
@@ -135,10 +170,10 @@ def book_appointment(
                 confirmed_at=now if free else None,
                 staff_note=override_reason[:200],
             )
-            Schedule.objects.filter(pk=schedule.pk).update(booked=F("booked") + 1)
-            schedule.booked += 1  # the row is locked: this is the value just written
             if schedule.booked >= schedule.capacity:
                 _mark_sold_out(schedule, now)
+            if then is not None:
+                then(appointment)
     except IntegrityError as exc:
         # Only reachable if a lock was bypassed: the constraints still say no.
         if "one_active_per_member_schedule" in str(exc):

@@ -86,7 +86,6 @@ def place_booking(
     return _place_booking(**booking)
 
 
-@transaction.atomic
 def _place_booking(
     *,
     member: Member,
@@ -97,7 +96,25 @@ def _place_booking(
     override_reason: str,
     walk_in: bool,
 ) -> Appointment:
-    appointment = appointment_services.book_appointment(
+    def order_and_notice(appointment: Appointment) -> None:
+        """In the booking's transaction: the order that holds a paid slot, the message."""
+        order = None
+        if appointment.status == AppointmentStatus.PENDING_PAYMENT:
+            rate = appointment.member.level.discount_rate
+            order = Order.objects.create(
+                appointment=appointment,
+                member=appointment.member,
+                out_trade_no=new_out_trade_no(now),
+                gateway=settings.MEDBOOK_PAYMENT_GATEWAY,
+                original_amount=appointment.fee,
+                discount_rate=rate,
+                amount=money.payable(fee=appointment.fee, discount_rate=rate),
+                created_at=now,
+                expires_at=now + dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES),
+            )
+        notices.booked(appointment, order)
+
+    return appointment_services.book_appointment(
         member=member,
         schedule=schedule,
         channel=channel,
@@ -105,23 +122,8 @@ def _place_booking(
         by=by,
         override_reason=override_reason,
         walk_in=walk_in,
+        then=order_and_notice,
     )
-    order = None
-    if appointment.status == AppointmentStatus.PENDING_PAYMENT:
-        rate = appointment.member.level.discount_rate
-        order = Order.objects.create(
-            appointment=appointment,
-            member=appointment.member,
-            out_trade_no=new_out_trade_no(now),
-            gateway=settings.MEDBOOK_PAYMENT_GATEWAY,
-            original_amount=appointment.fee,
-            discount_rate=rate,
-            amount=money.payable(fee=appointment.fee, discount_rate=rate),
-            created_at=now,
-            expires_at=now + dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES),
-        )
-    notices.booked(appointment, order)
-    return appointment
 
 
 def expire_order(*, order_id: int, now: dt.datetime | None = None) -> bool:
