@@ -76,6 +76,7 @@ import inspect
 import os
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -143,6 +144,9 @@ def run_environment(args: argparse.Namespace, port: int, queue: str) -> dict[str
             "PGAPPNAME": f"medbook-{queue}",
         }
     )
+    for setting in args.set:
+        name, _, value = setting.partition("=")
+        env[name] = value
     # Each member books once per round in each design: keep the per-member limit out of the way
     # only when more rounds than its default (10 a minute) would hit it.
     if 2 * args.releases >= 10 and "MEDBOOK_BOOKING_RATE_MEMBER" not in os.environ:
@@ -383,7 +387,9 @@ def call_with_schedule(function, schedule) -> None:
 
 
 class Server:
-    def __init__(self, env: dict[str, str], port: int, workers: int, log: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], port: int, workers: int, log: Path, extra: list[str]
+    ) -> None:
         self.port = port
         self.log = log
         self.process = subprocess.Popen(
@@ -391,6 +397,7 @@ class Server:
                 *(sys.executable, "-m", "gunicorn", "-c", "python:medbook.gunicorn_conf"),
                 *("medbook.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
                 *("--access-logformat", ACCESS_FORMAT),
+                *extra,
             ],
             cwd=ROOT,
             env=env,
@@ -741,7 +748,8 @@ def report(
     print()
     print(
         f"commit {commit}; {args.members} members, capacity {args.capacity}, "
-        f"{args.releases} round(s), gunicorn {args.workers} sync workers; "
+        f"{args.releases} round(s), gunicorn {args.workers} workers {args.gunicorn or '(sync)'}"
+        f"{''.join(f', {x}' for x in args.set)}; "
         f"{os.cpu_count()} cores, load average before {args.load_before}, after "
         f"{Path('/proc/loadavg').read_text().split()[0]}"
     )
@@ -825,6 +833,19 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--releases", type=int, default=5, help="rounds (sessions per design)")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     parser.add_argument("--quick", action="store_true", help="200 members, 1 round")
+    parser.add_argument(
+        "--gunicorn",
+        default="",
+        metavar="ARGS",
+        help="more gunicorn arguments, e.g. '--worker-class gthread --threads 4'",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the server's environment, e.g. DATABASE_POOL=false (repeatable)",
+    )
     parser.add_argument("--database", default="medbook_bench")
     parser.add_argument("--redis-db", type=int, default=6)
     parser.add_argument(
@@ -912,7 +933,9 @@ def main() -> int:
         sold_out = html.escape(str(appointment_errors.SoldOut()))
     print(f"prepared in {time.perf_counter() - began:.1f} s; at release: {release_steps()}")
 
-    server = Server(env, port, args.workers, args.log_dir / "gunicorn.log")
+    server = Server(
+        env, port, args.workers, args.log_dir / "gunicorn.log", shlex.split(args.gunicorn)
+    )
     base = f"http://127.0.0.1:{port}"
     problems: list[str] = []
     baseline, medbook, textbook = [], [], []
