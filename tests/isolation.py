@@ -93,7 +93,7 @@ GROUPS = {
         "tests/security/test_abuse_limits.py::test_failed_logins_from_two_processes",
         # gunicorn under a burst of 200 booking POSTs at once: it times what it measures.
         "tests/test_release_http_bench.py",
-        "tests/portal/test_release_gate.py::test_members_rushing_one_session",
+        "tests/portal/test_release_gate.py::test_members_rushing",
     ),
     # One var/ folder for the module: the first start migrates and seeds it, the others reuse it.
     "dev-run": ("tests/test_dev_run.py",),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -202,3 +203,59 @@ def test_staff_posting_a_booking_are_refused_by_the_view_not_the_gate(
     client.force_login(front_desk)
 
     assert book(client, schedule).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_members_rushing_while_the_release_job_publishes_and_preheats_get_exactly_its_slots(
+    levels,
+) -> None:
+    """Members press "book" from before the release until after it: the first attempts find a
+    draft (404), then some come between the release's commit and its preheat (no stock: the
+    database decides and rebuilds it), the rest meet the preheated gate. Exactly the capacity
+    is booked, numbered 1..capacity, every other member is told "sold out", and the gate's
+    stock ends at zero like the database's count."""
+    from appointments import gate
+
+    capacity = 5
+    schedule = ScheduleFactory(
+        capacity=capacity,
+        fee=Decimal("50.00"),
+        status=ScheduleStatus.DRAFT,
+        release_at=timezone.now() - dt.timedelta(minutes=1),
+    )
+    clients = [member_client(levels)[0] for _ in range(16)]
+    start = threading.Barrier(len(clients) + 1)
+    answers: list[str] = []
+
+    def rush(client: Client) -> None:
+        start.wait()
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                response = book(client, schedule)
+                if response.status_code != 404:  # still a draft: press again
+                    answers.append(response.get("Location") or str(response.status_code))
+                    return
+                time.sleep(0.005)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=rush, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    time.sleep(0.05)
+    appointment_services.release_due_schedules()  # publishes, preheats after its commit
+    for thread in threads:
+        thread.join()
+
+    assert len(answers) == len(clients)
+    assert sum(a.endswith("/pay/") for a in answers) == capacity
+    assert answers.count("409") == len(clients) - capacity
+    schedule.refresh_from_db()
+    numbers = sorted(
+        Appointment.objects.filter(schedule=schedule).values_list("queue_number", flat=True)
+    )
+    assert (schedule.booked, numbers) == (capacity, list(range(1, capacity + 1)))
+    verdict, _ = gate.enter(schedule_id=schedule.pk, user_id=10**9, address="203.0.113.9")
+    assert verdict in (gate.Verdict.SOLD_OUT, gate.Verdict.UNKNOWN)
