@@ -199,11 +199,11 @@ def settle(
         return
     with _quietly("record an outcome on", schedule_id):
         if booked_id is not None:
-            gate.client.hset(gate.marks, user_id, f"booked:{booked_id}")
-            if hold_until is not None:
-                gate.client.eval(
-                    _RECHECK_BY, 1, gate.recheck, hold_until.timestamp(), STOCK_SECONDS
-                )
+            with gate.client.pipeline(transaction=False) as pipe:  # one round trip
+                pipe.hset(gate.marks, user_id, f"booked:{booked_id}")
+                if hold_until is not None:
+                    pipe.eval(_RECHECK_BY, 1, gate.recheck, hold_until.timestamp(), STOCK_SECONDS)
+                pipe.execute()
         elif sold_out:
             with gate.client.pipeline(transaction=True) as pipe:
                 pipe.hdel(gate.marks, user_id)
