@@ -13,7 +13,15 @@ import os
 from gunicorn.glogging import Logger
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+# Chosen with the morning-release benchmark (bench/README.md, "gunicorn settings"): sync workers,
+# one more than the cores. On 2 cores 2, 3, 4 and 6 sync workers served the rush alike (within
+# the runs' noise), 3 threaded workers with 4 threads each (gthread) half as many winners a
+# second: every request is CPU work under one interpreter lock. A slow client is the load
+# balancer's to buffer (nginx in front), so no keep-alive here; the listen queue holds a
+# burst of 2,048 connections (the kernel's somaxconn must allow it).
+workers = int(os.environ.get("WEB_CONCURRENCY", str((os.cpu_count() or 1) + 1)))
+worker_class = "sync"
+backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
 accesslog = "-"
 logger_class = "medbook.gunicorn_conf.QuerylessAccessLogger"
 
