@@ -3,7 +3,8 @@
 One command; it prepares everything itself and fails (exit 1) when an invariant breaks:
 
     .venv/bin/python bench/release_http.py [--members 1000] [--capacity 30] [--releases 5]
-                                           [--workers 3] [--quick]
+                                           [--workers 3] [--quick] [--redis-fault flush|down]
+                                           [--gunicorn ARGS] [--set NAME=VALUE] [--at REV]
 
 1. Drops and creates the PostgreSQL database ``medbook_bench`` (127.0.0.1:5432, user postgres),
    migrates it, empties Redis database 6 and collects the static files; production settings from
@@ -29,7 +30,9 @@ One command; it prepares everything itself and fails (exit 1) when an invariant 
       ``POST /book/<id>/`` at once; every winner is then followed to the cashier;
    c. textbook: the same on another fresh session through ``/bench/textbook/book/<id>/``
       (bench/textbook.py: lock the schedule row, check, insert appointment and order, +1).
-   The client is aiohttp on one asyncio loop in this process (its CPU is measured and printed).
+   The client is one asyncio loop in this process (its CPU is measured and printed) that opens
+   every connection first and then writes all the requests at once (aiohttp follows winners to
+   the cashier, outside the figures).
 5. Checks after every session; any failure exits 1: booked ≤ capacity and = the active
    appointments; no false "sold out" (a loser told so while the session ended with a free
    slot); no 5xx and no failed connection; queue numbers exactly 1..capacity; as many winners as
@@ -57,6 +60,10 @@ Definitions (per session; t0 = the moment the first request of the burst is sent
 ``--quick``: 200 members, 1 round (a smoke test; tests/test_release_http_bench.py runs it).
 ``--at REV``: measure commit REV's code (exported with ``git archive`` under var/bench/, run with
 this bench's files), not a working tree that others are editing.
+``--redis-fault flush`` empties Redis 150 ms (``--fault-after``) into each MedBook burst;
+``--redis-fault down`` cuts the server off Redis then (through a proxy) until the burst ends:
+PostgreSQL decides, the same checks must pass. ``--gunicorn '--worker-class gthread --threads 4'``
+and ``--set DATABASE_POOL=false`` measure other server settings with the same rush.
 ``--database`` / ``--redis-db`` choose another database (the test uses its own). Any
 ``MEDBOOK_*`` variable set outside is passed on (e.g. ``MEDBOOK_SOLD_OUT_CACHE_SECONDS=0``) and
 printed. Server log: ``var/bench/release_http-<time>/gunicorn.log``; its access lines carry the
@@ -539,29 +546,54 @@ async def fire(
     requests: list[tuple[str, str, dict[str, str], str | None]],
     classify,
     server: Server,
+    fault: Fault | None = None,
 ) -> tuple[list[Result], float, float, float, float]:
-    """Send every request at once; returns the results and the client's, the server's and the
-    machine's CPU seconds and the wall time."""
-    import aiohttp
+    """Send every request at once (``fault`` strikes Redis meanwhile); returns the results and
+    the client's, the server's and the machine's CPU seconds and the wall time.
 
-    connector = aiohttp.TCPConnector(limit=0, force_close=True)
-    timeout = aiohttp.ClientTimeout(total=300)
-    async with aiohttp.ClientSession(
-        connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
-    ) as client:
-        gate = asyncio.Event()
+    Every connection is opened first, as the members' browsers (or the load balancer in front
+    of the web processes) hold theirs before the release; then the requests, written in
+    advance, go out on all of them at once. So the burst measures the server: the client's
+    own work during it is a write and a read per member, not opening a thousand connections
+    on the same two cores as the server just when the first requests are being served."""
+    host, port = base.removeprefix("http://").split(":")
+    gate = asyncio.Event()
+    opened = 0
+    all_open = asyncio.Event()
 
-        async def one(method: str, path: str, headers: dict[str, str], data: str | None):
-            await gate.wait()
-            started, followed, first = time.perf_counter(), False, 0.0
+    async def exchange(reader, writer, data: bytes) -> tuple[int, str, str, str]:
+        writer.write(data)
+        answer = await reader.read()  # the server closes the connection after its answer
+        writer.close()
+        head, _, body = answer.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1]) if lines[0].startswith("HTTP/") else 0
+        location, cookies = "", []
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name.lower() == "location":
+                location = local(value.strip())
+            elif name.lower() == "set-cookie":
+                cookies.append(value.strip().split(";", 1)[0])
+        return status, body.decode("utf-8", "replace"), location, "; ".join(cookies)
+
+    async def one(method: str, path: str, headers: dict[str, str], data: str | None):
+        nonlocal opened
+        try:
+            reader, writer = await asyncio.open_connection(host, int(port), limit=2**20)
+        except OSError:
+            reader = writer = None
+        opened += 1
+        if opened == len(requests):
+            all_open.set()
+        await gate.wait()
+        started, followed, first = time.perf_counter(), False, 0.0
+        status, body, location = 0, "", ""
+        if writer is not None:
             try:
-                async with client.request(
-                    method, base + path, headers=headers, data=data, allow_redirects=False
-                ) as response:
-                    body = await response.text()
-                    status = response.status
-                    location = local(response.headers.get("Location", ""))
-                    cookies = "; ".join(f"{k}={v.value}" for k, v in response.cookies.items())
+                status, body, location, cookies = await exchange(
+                    reader, writer, http_request(method, path, headers, data)
+                )
                 first = time.perf_counter()
                 if method == "POST" and status == 302 and location == path:
                     # Answered with a redirect back to the booking page, whose message says
@@ -570,38 +602,83 @@ async def fire(
                     again = {k: v for k, v in headers.items() if k not in POST_ONLY}
                     if cookies:
                         again["Cookie"] += "; " + cookies
-                    async with client.get(
-                        base + location, headers=again, allow_redirects=False
-                    ) as response:
-                        body = await response.text()
-                        status = response.status
-            except (TimeoutError, aiohttp.ClientError):
+                    reader, writer = await asyncio.open_connection(host, int(port))
+                    status, body, _, _ = await exchange(
+                        reader, writer, http_request("GET", location, again, None)
+                    )
+            except (OSError, ValueError, IndexError):
                 status, body, location = 0, "", ""
-            ended = time.perf_counter()
-            outcome = classify(status, body, location, followed)
-            return Result(status, started, ended, outcome, location, followed, first)
+        ended = time.perf_counter()
+        outcome = classify(status, body, location, followed)
+        return Result(status, started, ended, outcome, location, followed, first)
 
-        tasks = [asyncio.ensure_future(one(*request)) for request in requests]
-        await asyncio.sleep(0.05)  # every task waiting at the gate
-        cpu, server_cpu, machine = time.process_time(), server.cpu_seconds(), machine_busy_seconds()
-        began = time.perf_counter()
-        gate.set()
-        results = await asyncio.gather(*tasks)
-        wall = time.perf_counter() - began
-        return (
-            list(results),
-            time.process_time() - cpu,
-            server.cpu_seconds() - server_cpu,
-            machine_busy_seconds() - machine,
-            wall,
-        )
-
-
-def burst(name, base, requests, classify, server) -> Burst:
-    results, client_cpu, server_cpu, machine_cpu, wall = asyncio.run(
-        fire(base, requests, classify, server)
+    tasks = [asyncio.ensure_future(one(*request)) for request in requests]
+    await asyncio.wait_for(all_open.wait(), timeout=120)
+    await asyncio.sleep(0.2)  # the server accepted what it will accept before the burst
+    cpu, server_cpu, machine = time.process_time(), server.cpu_seconds(), machine_busy_seconds()
+    began = time.perf_counter()
+    gate.set()
+    if fault is not None:
+        asyncio.get_running_loop().call_later(fault.after, fault.strike)
+    results = await asyncio.wait_for(asyncio.gather(*tasks), timeout=300)
+    wall = time.perf_counter() - began
+    return (
+        list(results),
+        time.process_time() - cpu,
+        server.cpu_seconds() - server_cpu,
+        machine_busy_seconds() - machine,
+        wall,
     )
+
+
+def http_request(method: str, path: str, headers: dict[str, str], data: str | None) -> bytes:
+    """One HTTP/1.1 request, as bytes, that asks the server to close the connection after."""
+    body = (data or "").encode()
+    lines = [f"{method} {path} HTTP/1.1", *(f"{k}: {v}" for k, v in headers.items())]
+    lines += ["Connection: close", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def burst(name, base, requests, classify, server, fault: Fault | None = None) -> Burst:
+    results, client_cpu, server_cpu, machine_cpu, wall = asyncio.run(
+        fire(base, requests, classify, server, fault)
+    )
+    if fault is not None:
+        fault.heal()
     return Burst(name, results, client_cpu, server_cpu, machine_cpu, wall)
+
+
+class Fault:
+    """Redis struck in the middle of each MedBook burst, ``after`` seconds into it: ``flush``
+    empties the run's Redis database (stock, marks, cached sessions and logins: all gone);
+    ``down`` cuts every connection to it and refuses new ones (the server reaches Redis
+    through a proxy here) until the burst is over. PostgreSQL must still decide exactly."""
+
+    def __init__(self, kind: str, after: float, redis_url: str) -> None:
+        self.kind, self.after, self.redis_url = kind, after, redis_url
+        self.proxy = None
+        if kind == "down":
+            sys.path.insert(0, str(ROOT))
+            from tests.faults.proxy import FaultProxy
+
+            self.proxy = FaultProxy(("127.0.0.1", 6379))
+        self.struck = 0
+
+    def server_redis_url(self) -> str:
+        if self.proxy is None:
+            return self.redis_url
+        return self.redis_url.replace(":6379/", f":{self.proxy.port}/")
+
+    def strike(self) -> None:
+        self.struck += 1
+        if self.kind == "flush":
+            empty_redis(self.redis_url)
+        else:
+            self.proxy.refuse()
+
+    def heal(self) -> None:
+        if self.proxy is not None:
+            self.proxy.heal()
 
 
 def follow_to_cashier(base: str, winners: list[tuple[Visitor, str]]) -> Counter:
@@ -840,6 +917,15 @@ def parse_args() -> argparse.Namespace:
         help="more gunicorn arguments, e.g. '--worker-class gthread --threads 4'",
     )
     parser.add_argument(
+        "--redis-fault",
+        choices=["flush", "down"],
+        help="strike Redis in the middle of each MedBook burst: empty it, or cut it off until "
+        "the burst is over",
+    )
+    parser.add_argument(
+        "--fault-after", type=int, default=150, metavar="MS", help="when the fault strikes"
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -933,6 +1019,11 @@ def main() -> int:
         sold_out = html.escape(str(appointment_errors.SoldOut()))
     print(f"prepared in {time.perf_counter() - began:.1f} s; at release: {release_steps()}")
 
+    fault = None
+    if args.redis_fault:
+        fault = Fault(args.redis_fault, args.fault_after / 1000, env["REDIS_URL"])
+        env = {**env, "REDIS_URL": fault.server_redis_url()}
+        print(f"Redis {args.redis_fault} {args.fault_after} ms into each MedBook burst")
     server = Server(
         env, port, args.workers, args.log_dir / "gunicorn.log", shlex.split(args.gunicorn)
     )
@@ -972,6 +1063,7 @@ def main() -> int:
                         status, body, location, sold_out, followed
                     ),
                     server,
+                    fault if design == "MedBook" else None,
                 )
                 b.schedule_id = schedule_id
                 winners = [
