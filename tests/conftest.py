@@ -122,6 +122,17 @@ def staff_user(username: str, role: str | None, *, mfa: bool = True):
 
 
 @pytest.fixture
+def empty_redis():
+    """Redis emptied before and after the test (the release gate's stock and marks, cached
+    sessions and logins): what the test finds there, it put there."""
+    from django.core.cache import caches
+
+    caches["redis"].clear()
+    yield caches["redis"]
+    caches["redis"].clear()
+
+
+@pytest.fixture
 def front_desk(db):
     from medbook.roles import FRONT_DESK
 

@@ -15,14 +15,7 @@ from django.urls import reverse
 from medbook import backends
 from tests.members.factories import MemberFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def clean_redis():
-    caches["redis"].clear()
-    yield
-    caches["redis"].clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_redis")]
 
 
 def logged_in(member) -> Client:

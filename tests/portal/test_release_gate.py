@@ -24,14 +24,7 @@ from billing import services
 from tests.appointments.factories import ScheduleFactory
 from tests.members.factories import MemberFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def clean_redis():
-    caches["redis"].clear()
-    yield
-    caches["redis"].clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_redis")]
 
 
 def released(capacity: int, django_capture_on_commit_callbacks) -> Schedule:
