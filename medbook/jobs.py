@@ -76,6 +76,13 @@ JOBS = [
         crontab="0 2",
         description="Daily settlement against the gateways' statements",
     ),
+    Job(
+        "refresh-report-rollups",
+        "reports.tasks.refresh_report_rollups",
+        every_seconds=600,
+        description="Recompute the reports' daily figures of the last days and the days booked "
+        "ahead from the raw tables (older days: manage.py rebuild_reports)",
+    ),
 ]
 
 

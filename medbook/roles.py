@@ -12,6 +12,7 @@ from typing import Any
 FRONT_DESK = "前台"
 DOCTOR = "医生"
 CLINIC_ADMIN = "诊所管理员"
+FINANCE = "财务"
 
 _FRONT_DESK = [
     "appointments.view_department",
@@ -62,12 +63,18 @@ _CLINIC_ADMIN = [
     "medbook.view_operation_log",
     "django_celery_beat.view_periodictask",
     "members.change_user",  # recover a staff login: clear failed logins, reset its TOTP
+    "reports.view_reports",
+]
+# Finance reads the reports (and, with later issues, settlement and exports); it books nothing.
+_FINANCE = [
+    "reports.view_reports",
 ]
 
 ROLES: dict[str, list[str]] = {
     FRONT_DESK: _FRONT_DESK,
     DOCTOR: _DOCTOR,
     CLINIC_ADMIN: _CLINIC_ADMIN,
+    FINANCE: _FINANCE,
 }
 
 

@@ -492,6 +492,10 @@ MEDBOOK_BOOKING_RATE_IP = env("MEDBOOK_BOOKING_RATE_IP", "60/60") or "60/60"
 # Payment notifications accepted per sending address (a gateway retries what is refused).
 MEDBOOK_NOTIFY_RATE = env("MEDBOOK_NOTIFY_RATE", "300/60") or "300/60"
 MEDBOOK_NO_SHOW_GRACE_MINUTES = env_int("MEDBOOK_NO_SHOW_GRACE_MINUTES", 30)
+# The reports' periodic refresh recomputes the clinic days from this many days back up to the
+# last day with sessions, at most this many days ahead (older days: the rebuild_reports command).
+MEDBOOK_REPORTS_DAYS_BACK = env_int("MEDBOOK_REPORTS_DAYS_BACK", 7)
+MEDBOOK_REPORTS_DAYS_AHEAD = env_int("MEDBOOK_REPORTS_DAYS_AHEAD", 60)
 MEDBOOK_NO_SHOW_LIMIT = env_int("MEDBOOK_NO_SHOW_LIMIT", 3)
 MEDBOOK_NO_SHOW_WINDOW_DAYS = env_int("MEDBOOK_NO_SHOW_WINDOW_DAYS", 90)
 MEDBOOK_NO_SHOW_BAN_DAYS = env_int("MEDBOOK_NO_SHOW_BAN_DAYS", 30)

@@ -18,11 +18,12 @@ from django.utils.translation import gettext as _
 
 View = Callable[..., HttpResponse]
 
-# Any one of these makes a login a staff login (front desk, doctor or clinic admin).
+# Any one of these makes a login a staff login (front desk, doctor, clinic admin or finance).
 CONSOLE_PERMISSIONS = (
     "appointments.check_in_appointment",
     "appointments.run_queue",
     "appointments.change_schedule",
+    "reports.view_reports",
 )
 
 

@@ -35,6 +35,7 @@ STAFF_CONSOLE = [
     path("", include("members.staff_urls")),
     path("", include("appointments.staff_urls")),
     path("", include("billing.staff_urls")),
+    path("reports/", include("reports.staff_urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,115 @@
+"""The dashboards' filter forms (GET)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+from appointments.choices import Channel
+from appointments.models import Department, Doctor
+from members.models import MemberLevel
+
+from .choices import Preset
+from .selectors import BookingFilters
+
+# The longest range a dashboard shows at once (two years and a day).
+MAX_DAYS = 732
+
+
+def preset_range(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The days a preset means, ending today (the clinic's date)."""
+    if preset == Preset.TODAY:
+        return today, today
+    if preset == Preset.LAST_7:
+        return today - dt.timedelta(days=6), today
+    if preset == Preset.MONTH:
+        return today.replace(day=1), today
+    return today - dt.timedelta(days=29), today
+
+
+class DoctorChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Doctor) -> str:
+        return f"{obj.name} · {obj.department.name}"
+
+
+class BookingFilterForm(forms.Form):
+    """Range (a preset, or custom first and last day), department, doctor, level, channel.
+    Built from the query string; a page without one shows the last 30 days."""
+
+    range = forms.ChoiceField(label=_("Period"), choices=Preset.choices)
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    department = forms.ModelChoiceField(
+        label=_("Department"),
+        queryset=Department.objects.order_by("sort_order", "name"),
+        required=False,
+        empty_label=_("All departments"),
+    )
+    doctor = DoctorChoice(
+        label=_("Doctor"),
+        queryset=Doctor.objects.select_related("department").order_by(
+            "department__sort_order", "department__name", "name"
+        ),
+        required=False,
+        empty_label=_("All doctors"),
+    )
+    level = forms.ModelChoiceField(
+        label=_("Member level"),
+        queryset=MemberLevel.objects.order_by("level"),
+        required=False,
+        empty_label=_("All levels"),
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[("", _("All channels")), *Channel.choices],
+        required=False,
+    )
+
+    def __init__(self, query: QueryDict, *, today: dt.date) -> None:
+        data = query.copy()
+        if not data.get("range"):
+            data["range"] = Preset.CUSTOM if data.get("start") else Preset.LAST_30
+        super().__init__(data)
+        self.today = today
+
+    def clean(self) -> dict:
+        data = super().clean()
+        preset = data.get("range")
+        if preset is None:
+            return data
+        if preset == Preset.CUSTOM:
+            start, end = data.get("start"), data.get("end")
+            if start is None:
+                self.add_error("start", _("Give the first day, or pick a period."))
+            if end is None:
+                self.add_error("end", _("Give the last day, or pick a period."))
+            if start is None or end is None:
+                return data
+            if end < start:
+                self.add_error("end", _("The last day must not be before the first."))
+                return data
+            if (end - start).days + 1 > MAX_DAYS:
+                self.add_error("end", _("Show at most %(days)d days at once.") % {"days": MAX_DAYS})
+                return data
+        else:
+            data["start"], data["end"] = preset_range(preset, self.today)
+        return data
+
+    def filters(self) -> BookingFilters:
+        """The filters, once the form is valid."""
+        data = self.cleaned_data
+        return BookingFilters(
+            start=data["start"],
+            end=data["end"],
+            department=data.get("department"),
+            doctor=data.get("doctor"),
+            level=data.get("level"),
+            channel=data.get("channel") or "",
+        )

@@ -1,0 +1,117 @@
+"""Read models of the reports (数据分析): daily rollups built from the raw tables.
+
+Why rollup tables rather than PostgreSQL materialized views: the embedded default runs on
+SQLite, which has no materialized views, and the same pages must work there; a materialized
+view is refreshed whole (``REFRESH … CONCURRENTLY`` still recomputes every row, a year and a
+million appointments each time), whereas these tables are rebuilt for any range of days by
+``reports.services.rebuild_rollups`` in a few set-based statements, so the periodic job only
+recomputes the recent days; and the member's level at booking time (a look-up in the member's
+history) is computed once when a day is built, not at every page view. The dashboards read only
+these tables, grouped by a handful of columns.
+
+Every row is derived: deleting a range and rebuilding it gives the same rows, so nothing here is
+kept in history and nothing links to it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from appointments.choices import Channel, Session
+from appointments.models import Department, Doctor
+from members.models import MemberLevel
+
+
+class DailySessionStat(models.Model):
+    """The sessions (号源) of one clinic day, doctor, session (morning/afternoon/evening) and
+    start hour: how many were held and their slots (capacity), and how many were suspended
+    (停诊). Capacity does not depend on who booked, so it has no level or channel."""
+
+    date = models.DateField(_("date"))
+    weekday = models.PositiveSmallIntegerField(_("weekday"))  # 0 = Monday, as Python's
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="+", verbose_name=_("department")
+    )
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.CASCADE, related_name="+", verbose_name=_("doctor")
+    )
+    session = models.CharField(_("session"), max_length=16, choices=Session.choices)
+    start_hour = models.PositiveSmallIntegerField(_("start hour"))
+    sessions = models.PositiveIntegerField(_("sessions"), default=0)
+    capacity = models.PositiveIntegerField(_("slots"), default=0)
+    suspended_sessions = models.PositiveIntegerField(_("sessions suspended"), default=0)
+
+    class Meta:
+        verbose_name = _("daily session figures")
+        verbose_name_plural = _("daily session figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "doctor", "session", "start_hour"],
+                name="dailysessionstat_unique_grain",
+            )
+        ]
+        indexes = [models.Index(fields=["date"], name="dailysessionstat_date_idx")]
+        permissions = [("view_reports", _("Can see the reports"))]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.doctor_id} {self.session} {self.start_hour}h"
+
+
+class DailyBookingStat(models.Model):
+    """The appointments of one clinic day (the session's date), doctor, session, start hour,
+    member level (the member's level when they booked) and channel, by outcome.
+
+    ``booked``: appointments that held a slot (every status but cancelled, no-shows included:
+    their slot was taken); ``cancelled``; ``no_show``; ``checked_in``: patients who arrived
+    (checked in, completed or not); ``completed``."""
+
+    date = models.DateField(_("date"))
+    weekday = models.PositiveSmallIntegerField(_("weekday"))
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="+", verbose_name=_("department")
+    )
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.CASCADE, related_name="+", verbose_name=_("doctor")
+    )
+    session = models.CharField(_("session"), max_length=16, choices=Session.choices)
+    start_hour = models.PositiveSmallIntegerField(_("start hour"))
+    level = models.ForeignKey(
+        MemberLevel, on_delete=models.CASCADE, related_name="+", verbose_name=_("level")
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    booked = models.PositiveIntegerField(_("booked"), default=0)
+    cancelled = models.PositiveIntegerField(_("cancelled"), default=0)
+    no_show = models.PositiveIntegerField(_("no-shows"), default=0)
+    checked_in = models.PositiveIntegerField(_("checked in"), default=0)
+    completed = models.PositiveIntegerField(_("completed"), default=0)
+
+    class Meta:
+        verbose_name = _("daily booking figures")
+        verbose_name_plural = _("daily booking figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "doctor", "session", "start_hour", "level", "channel"],
+                name="dailybookingstat_unique_grain",
+            )
+        ]
+        indexes = [models.Index(fields=["date"], name="dailybookingstat_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.doctor_id} {self.session} {self.level_id} {self.channel}"
+
+
+class RollupState(models.Model):
+    """One row (pk 1): locked while a range is rebuilt, so two rebuilds never interleave, and
+    telling when the figures were last refreshed."""
+
+    refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
+    first_day = models.DateField(_("first day refreshed"), null=True, blank=True)
+    last_day = models.DateField(_("last day refreshed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("report refresh")
+        verbose_name_plural = _("report refresh")
+
+    def __str__(self) -> str:
+        return f"{self.refreshed_at}"

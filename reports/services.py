@@ -1,0 +1,231 @@
+"""Building the reports' rollups (reports.models) from the raw tables.
+
+A range of clinic days is rebuilt in one transaction: its rows are deleted, then each table is
+filled by one ``INSERT … SELECT … GROUP BY`` over the raw rows (set-based, never row by row in
+Python). The per-row part of each SELECT is written with the ORM, so that the same code runs on
+PostgreSQL and on SQLite (the hour of a time, the weekday of a date and the level look-up differ
+in their SQL); only the outer grouping, plain SQL both databases share, is written by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay
+from django.utils import timezone
+
+from appointments.choices import AppointmentStatus, ScheduleStatus
+from appointments.models import Appointment, Schedule
+from members.models import Member
+
+from .exceptions import BadRange
+from .models import DailyBookingStat, DailySessionStat, RollupState
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    first_day: dt.date
+    last_day: dt.date
+    session_rows: int
+    booking_rows: int
+
+
+def _session_rows(start: dt.date, end: dt.date) -> QuerySet:
+    """One row per schedule of the range, with the columns the rollup groups by."""
+    return (
+        Schedule.objects.filter(date__range=(start, end))
+        .annotate(
+            r_date=F("date"),
+            r_weekday=ExtractIsoWeekDay("date") - 1,
+            r_department=F("doctor__department_id"),
+            r_doctor=F("doctor_id"),
+            r_session=F("session"),
+            r_hour=ExtractHour("start_time"),
+            r_suspended=Case(
+                When(status=ScheduleStatus.SUSPENDED, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            r_capacity=F("capacity"),
+        )
+        .values(
+            "r_date",
+            "r_weekday",
+            "r_department",
+            "r_doctor",
+            "r_session",
+            "r_hour",
+            "r_suspended",
+            "r_capacity",
+        )
+        .order_by()
+    )
+
+
+def level_when_booked() -> Coalesce:
+    """The member's level when the appointment was made: the level in the member's last history
+    row written at or before ``created_at``; the member's level now when there is none (rows
+    loaded in bulk carry no history)."""
+    history = Member.history.model.objects.filter(
+        id=OuterRef("member_id"), history_date__lte=OuterRef("created_at")
+    ).order_by("-history_date", "-history_id")
+    return Coalesce(
+        Subquery(history.values("level_id")[:1]),
+        F("member__level_id"),
+        output_field=IntegerField(),
+    )
+
+
+def _booking_rows(start: dt.date, end: dt.date) -> QuerySet:
+    """One row per appointment of the range's sessions, with the columns the rollup groups by."""
+    return (
+        Appointment.objects.filter(schedule__date__range=(start, end))
+        .annotate(
+            r_date=F("schedule__date"),
+            r_weekday=ExtractIsoWeekDay("schedule__date") - 1,
+            r_department=F("schedule__doctor__department_id"),
+            r_doctor=F("schedule__doctor_id"),
+            r_session=F("schedule__session"),
+            r_hour=ExtractHour("schedule__start_time"),
+            r_level=level_when_booked(),
+            r_channel=F("channel"),
+            r_status=F("status"),
+            r_arrived=Case(
+                When(checked_in_at__isnull=False, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+        )
+        .values(
+            "r_date",
+            "r_weekday",
+            "r_department",
+            "r_doctor",
+            "r_session",
+            "r_hour",
+            "r_level",
+            "r_channel",
+            "r_status",
+            "r_arrived",
+        )
+        .order_by()
+    )
+
+
+def _insert_grouped(
+    cursor, *, table: str, rows: QuerySet, keys: list[tuple[str, str]], sums: list[tuple[str, str]]
+) -> int:
+    """``INSERT INTO table (…) SELECT keys, sums FROM (rows) GROUP BY keys``: ``keys`` and
+    ``sums`` pair a column of ``table`` with an expression over ``rows``' aliases."""
+    inner, params = rows.query.get_compiler(using=cursor.db.alias).as_sql()
+    quote = cursor.db.ops.quote_name
+    columns = ", ".join(quote(column) for column, _expr in keys + sums)
+    group = ", ".join(expr for _column, expr in keys)
+    selected = ", ".join(expr for _column, expr in keys + sums)
+    cursor.execute(
+        f"INSERT INTO {quote(table)} ({columns}) "  # noqa: S608 (names are ours, values params)
+        f"SELECT {selected} FROM ({inner}) r GROUP BY {group}",
+        params,
+    )
+    return cursor.rowcount
+
+
+GRAIN = [
+    ("date", "r_date"),
+    ("weekday", "r_weekday"),
+    ("department_id", "r_department"),
+    ("doctor_id", "r_doctor"),
+    ("session", "r_session"),
+    ("start_hour", "r_hour"),
+]
+
+
+def _count(condition: str) -> str:
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+def rebuild_rollups(
+    *, start: dt.date, end: dt.date, now: dt.datetime | None = None, using: str = DEFAULT_DB_ALIAS
+) -> RebuildResult:
+    """Recompute the rollups of the clinic days ``start``..``end`` (inclusive) from the raw rows.
+
+    Idempotent, and safe beside another rebuild: both take the lock row first. Readers see the
+    old figures until the new ones are committed."""
+    if end < start:
+        raise BadRange()
+    now = now or timezone.now()
+    cancelled = f"'{AppointmentStatus.CANCELLED.value}'"
+    no_show = f"'{AppointmentStatus.NO_SHOW.value}'"
+    completed = f"'{AppointmentStatus.COMPLETED.value}'"
+    with transaction.atomic(using=using):
+        state, _created = RollupState.objects.using(using).select_for_update().get_or_create(pk=1)
+        DailySessionStat.objects.using(using).filter(date__range=(start, end)).delete()
+        DailyBookingStat.objects.using(using).filter(date__range=(start, end)).delete()
+        with connections[using].cursor() as cursor:
+            session_rows = _insert_grouped(
+                cursor,
+                table=DailySessionStat._meta.db_table,
+                rows=_session_rows(start, end),
+                keys=GRAIN,
+                sums=[
+                    ("sessions", "SUM(1 - r_suspended)"),
+                    ("capacity", "SUM(r_capacity * (1 - r_suspended))"),
+                    ("suspended_sessions", "SUM(r_suspended)"),
+                ],
+            )
+            booking_rows = _insert_grouped(
+                cursor,
+                table=DailyBookingStat._meta.db_table,
+                rows=_booking_rows(start, end),
+                keys=[*GRAIN, ("level_id", "r_level"), ("channel", "r_channel")],
+                sums=[
+                    ("booked", _count(f"r_status <> {cancelled}")),
+                    ("cancelled", _count(f"r_status = {cancelled}")),
+                    ("no_show", _count(f"r_status = {no_show}")),
+                    ("checked_in", "SUM(r_arrived)"),
+                    ("completed", _count(f"r_status = {completed}")),
+                ],
+            )
+        RollupState.objects.using(using).filter(pk=state.pk).update(
+            refreshed_at=now, first_day=start, last_day=end
+        )
+    return RebuildResult(
+        first_day=start, last_day=end, session_rows=session_rows, booking_rows=booking_rows
+    )
+
+
+def recent_range(*, now: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The clinic days the periodic refresh recomputes: the last ``MEDBOOK_REPORTS_DAYS_BACK``
+    days (visits completed, no-shows swept, late cancellations) up to the last day that has
+    sessions (bookings ahead), at most ``MEDBOOK_REPORTS_DAYS_AHEAD`` days from today — today
+    being the clinic's date (Asia/Shanghai), not UTC's."""
+    today = timezone.localdate(now)
+    start = today - dt.timedelta(days=settings.MEDBOOK_REPORTS_DAYS_BACK)
+    horizon = today + dt.timedelta(days=settings.MEDBOOK_REPORTS_DAYS_AHEAD)
+    last = (
+        Schedule.objects.filter(date__gte=today, date__lte=horizon)
+        .order_by("-date")
+        .values_list("date", flat=True)
+        .first()
+    )
+    return start, max(today, last or today)
+
+
+def refresh_recent_rollups(*, now: dt.datetime | None = None) -> RebuildResult:
+    """The periodic job's work: rebuild only the recent days (see :func:`recent_range`)."""
+    now = now or timezone.now()
+    start, end = recent_range(now=now)
+    return rebuild_rollups(start=start, end=end, now=now)
+
+
+def raw_date_range() -> tuple[dt.date, dt.date] | None:
+    """The first and last day that have sessions (what a full rebuild covers)."""
+    dates = Schedule.objects.order_by("date").values_list("date", flat=True)
+    first = dates.first()
+    if first is None:
+        return None
+    return first, dates.last()

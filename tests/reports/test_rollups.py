@@ -1,0 +1,267 @@
+"""The rollups agree exactly with the raw tables: on random clinics (statuses, suspensions,
+channels, level changes mid-period, bookings around Asia/Shanghai midnight) the figures are
+recomputed from the raw rows in Python and compared row by row; the periodic refresh takes the
+clinic's date; the command rebuilds any range."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import Counter
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from appointments.choices import AppointmentStatus, Channel
+from appointments.models import Appointment, Schedule
+from medbook.errors import DomainError
+from members.models import Member
+from reports import services
+from reports.models import DailyBookingStat, DailySessionStat, RollupState
+from tests.appointments.factories import DepartmentFactory, DoctorFactory
+from tests.members.factories import MemberFactory
+from tests.reports.clinic import SHANGHAI, change_level, joined, session, visit
+
+pytestmark = pytest.mark.django_db
+
+STATUSES = [value for value, _label in AppointmentStatus.choices]
+CHANNELS = [value for value, _label in Channel.choices]
+FIRST_DAY = dt.date(2026, 3, 2)
+
+
+def random_clinic(rng: random.Random, levels: dict, *, days: int = 10) -> None:
+    """Doctors in two departments, sessions over ``days`` days (some suspended), members whose
+    level changes mid-period, and appointments in every status and channel, many booked within
+    minutes of midnight in Shanghai (16:00 UTC) and of a level change."""
+    departments = [DepartmentFactory(), DepartmentFactory()]
+    doctors = [DoctorFactory(department=rng.choice(departments)) for _ in range(4)]
+    level_list = list(levels.values())
+    members = []
+    for _ in range(12):
+        member = MemberFactory(level=rng.choice(level_list))
+        joined(member, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+        members.append(member)
+    midnights = [
+        dt.datetime.combine(FIRST_DAY + dt.timedelta(days=d), dt.time(0), tzinfo=SHANGHAI)
+        for d in range(-5, days)
+    ]
+    for member in rng.sample(members, 6):  # level changes mid-period, some twice
+        for moment in sorted(rng.sample(midnights, rng.randint(1, 2))):
+            change_level(
+                member,
+                rng.choice(level_list),
+                moment + dt.timedelta(seconds=rng.choice([-1, 0, 1, 3600])),
+            )
+    starts = [dt.time(8), dt.time(9, 30), dt.time(14), dt.time(15, 30)]
+    for offset in range(days):
+        day = FIRST_DAY + dt.timedelta(days=offset)
+        for doctor in doctors:
+            for start in rng.sample(starts, rng.randint(0, 2)):
+                schedule = session(
+                    doctor, day, start, capacity=rng.randint(1, 6), suspended=rng.random() < 0.15
+                )
+                for member in rng.sample(members, rng.randint(0, schedule.capacity)):
+                    midnight = rng.choice(midnights)
+                    visit(
+                        schedule,
+                        member,
+                        AppointmentStatus.CANCELLED
+                        if schedule.status == "suspended"
+                        else rng.choice(STATUSES),
+                        channel=rng.choice(CHANNELS),
+                        booked_at=midnight + dt.timedelta(seconds=rng.randint(-600, 600)),
+                    )
+
+
+def level_at(member_id: int, moment: dt.datetime) -> int:
+    """The member's level at ``moment`` from their history rows, in Python."""
+    rows = [row for row in Member.history.filter(id=member_id) if row.history_date <= moment]
+    if not rows:
+        return Member.objects.get(pk=member_id).level_id
+    return max(rows, key=lambda row: (row.history_date, row.history_id)).level_id
+
+
+def expected_from_raw(start: dt.date, end: dt.date) -> tuple[dict, dict]:
+    sessions: dict[tuple, Counter] = {}
+    for s in Schedule.objects.filter(date__range=(start, end)).select_related("doctor"):
+        key = (
+            s.date,
+            s.date.weekday(),
+            s.doctor.department_id,
+            s.doctor_id,
+            s.session,
+            s.start_time.hour,
+        )
+        figures = sessions.setdefault(key, Counter())
+        if s.status == "suspended":
+            figures["suspended_sessions"] += 1
+        else:
+            figures["sessions"] += 1
+            figures["capacity"] += s.capacity
+    bookings: dict[tuple, Counter] = {}
+    rows = Appointment.objects.filter(schedule__date__range=(start, end)).select_related(
+        "schedule__doctor"
+    )
+    for a in rows:
+        s = a.schedule
+        key = (
+            s.date,
+            s.date.weekday(),
+            s.doctor.department_id,
+            s.doctor_id,
+            s.session,
+            s.start_time.hour,
+            level_at(a.member_id, a.created_at),
+            a.channel,
+        )
+        figures = bookings.setdefault(key, Counter())
+        figures["booked"] += a.status != "cancelled"
+        figures["cancelled"] += a.status == "cancelled"
+        figures["no_show"] += a.status == "no_show"
+        figures["checked_in"] += a.checked_in_at is not None
+        figures["completed"] += a.status == "completed"
+    return sessions, bookings
+
+
+def rollups(start: dt.date, end: dt.date) -> tuple[dict, dict]:
+    sessions = {
+        (r.date, r.weekday, r.department_id, r.doctor_id, r.session, r.start_hour): Counter(
+            {
+                k: getattr(r, k)
+                for k in ("sessions", "capacity", "suspended_sessions")
+                if getattr(r, k)
+            }
+        )
+        for r in DailySessionStat.objects.filter(date__range=(start, end))
+    }
+    outcomes = ("booked", "cancelled", "no_show", "checked_in", "completed")
+    bookings = {
+        (
+            r.date,
+            r.weekday,
+            r.department_id,
+            r.doctor_id,
+            r.session,
+            r.start_hour,
+            r.level_id,
+            r.channel,
+        ): Counter({k: getattr(r, k) for k in outcomes if getattr(r, k)})
+        for r in DailyBookingStat.objects.filter(date__range=(start, end))
+    }
+    return sessions, bookings
+
+
+def _clean(table: dict) -> dict:
+    return {key: +figures for key, figures in table.items()}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_rollups_equal_the_figures_recomputed_from_the_raw_rows(levels, seed) -> None:
+    random_clinic(random.Random(seed), levels)
+    last = FIRST_DAY + dt.timedelta(days=9)
+    result = services.rebuild_rollups(start=FIRST_DAY, end=last)
+    expected_sessions, expected_bookings = expected_from_raw(FIRST_DAY, last)
+    got_sessions, got_bookings = rollups(FIRST_DAY, last)
+    assert got_sessions == _clean(expected_sessions)
+    assert got_bookings == _clean(expected_bookings)
+    assert (result.session_rows, result.booking_rows) == (len(got_sessions), len(got_bookings))
+    assert (
+        sum(f["booked"] + f["cancelled"] for f in got_bookings.values())
+        == Appointment.objects.count()
+    )
+
+
+def test_a_rebuild_of_part_of_the_range_leaves_the_rest_and_twice_changes_nothing(levels) -> None:
+    random_clinic(random.Random(7), levels)
+    last = FIRST_DAY + dt.timedelta(days=9)
+    services.rebuild_rollups(start=FIRST_DAY, end=last)
+    before = rollups(FIRST_DAY, last)
+    # A late change of one day's raw rows reaches the rollups when that day is rebuilt.
+    changed = Appointment.objects.filter(schedule__date=FIRST_DAY + dt.timedelta(days=3)).first()
+    Appointment.objects.filter(pk=changed.pk).update(status="cancelled", checked_in_at=None)
+    services.rebuild_rollups(
+        start=FIRST_DAY + dt.timedelta(days=3), end=FIRST_DAY + dt.timedelta(days=3)
+    )
+    services.rebuild_rollups(
+        start=FIRST_DAY + dt.timedelta(days=3), end=FIRST_DAY + dt.timedelta(days=3)
+    )
+    after = rollups(FIRST_DAY, last)
+    assert after == tuple(_clean(t) for t in expected_from_raw(FIRST_DAY, last))
+    untouched = [key for key in before[1] if key[0] != FIRST_DAY + dt.timedelta(days=3)]
+    assert all(before[1][key] == after[1][key] for key in untouched)
+
+
+def test_the_level_is_the_one_the_member_had_when_booking(levels) -> None:
+    """A member who moved up a level at midnight in Shanghai: a booking a second before counts
+    under the old level, one at midnight under the new one, whatever their level is now."""
+    doctor = DoctorFactory()
+    member = joined(MemberFactory(level=levels["普通"]), dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    midnight = dt.datetime(2026, 3, 3, tzinfo=SHANGHAI)  # 2026-03-02 16:00 UTC
+    change_level(member, levels["银卡"], midnight)
+    change_level(member, levels["钻石"], dt.datetime(2026, 6, 1, tzinfo=SHANGHAI))
+    morning = session(doctor, dt.date(2026, 3, 5), dt.time(8))
+    visit(morning, member, "completed", booked_at=midnight - dt.timedelta(seconds=1))
+    visit(
+        session(doctor, dt.date(2026, 3, 5), dt.time(14)), member, "completed", booked_at=midnight
+    )
+    services.rebuild_rollups(start=dt.date(2026, 3, 5), end=dt.date(2026, 3, 5))
+    by_level = {
+        (row.start_hour, row.level_id): row.booked for row in DailyBookingStat.objects.all()
+    }
+    assert by_level == {(8, levels["普通"].pk): 1, (14, levels["银卡"].pk): 1}
+
+
+def test_the_periodic_refresh_takes_the_clinics_date(levels, settings) -> None:
+    """At 00:30 in Shanghai (16:30 UTC the day before) the refresh covers the clinic's new day:
+    a session that morning, and the days booked ahead, are rebuilt."""
+    settings.MEDBOOK_REPORTS_DAYS_BACK = 1
+    doctor = DoctorFactory()
+    member = MemberFactory(level=levels["普通"])
+    now = dt.datetime(2026, 3, 2, 16, 30, tzinfo=dt.UTC)  # 2026-03-03 00:30 in Shanghai
+    old = session(doctor, dt.date(2026, 3, 1), dt.time(8))
+    today = session(doctor, dt.date(2026, 3, 3), dt.time(8))
+    ahead = session(doctor, dt.date(2026, 3, 9), dt.time(8))
+    for schedule in (old, today, ahead):
+        visit(schedule, member, "confirmed", booked_at=now - dt.timedelta(days=3))
+    assert services.recent_range(now=now) == (dt.date(2026, 3, 2), dt.date(2026, 3, 9))
+    services.refresh_recent_rollups(now=now)
+    assert set(DailyBookingStat.objects.values_list("date", flat=True)) == {
+        dt.date(2026, 3, 3),
+        dt.date(2026, 3, 9),
+    }
+    assert RollupState.objects.get().refreshed_at == now
+
+
+def test_the_job_runs_the_refresh(levels) -> None:
+    from reports.tasks import refresh_report_rollups
+
+    first, last = refresh_report_rollups.apply().get()
+    assert first <= last
+
+
+def test_the_command_rebuilds_a_range_in_chunks_and_refuses_a_bad_one(levels, capsys) -> None:
+    doctor = DoctorFactory()
+    member = MemberFactory(level=levels["普通"])
+    for offset in (0, 40, 80):
+        schedule = session(doctor, FIRST_DAY + dt.timedelta(days=offset), dt.time(8))
+        visit(schedule, member, "completed", booked_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
+    call_command("rebuild_reports", "--from", "2026-03-01", "--to", "2026-06-30")
+    assert "3 session rows, 3 booking rows" in capsys.readouterr().out
+    assert DailyBookingStat.objects.count() == 3
+    call_command("rebuild_reports")  # every day that has sessions
+    assert DailySessionStat.objects.count() == 3
+    with pytest.raises(CommandError):
+        call_command("rebuild_reports", "--from", "2026-03-05", "--to", "2026-03-01")
+    with pytest.raises(CommandError):
+        call_command("rebuild_reports", "--from", "March")
+    with pytest.raises(DomainError):
+        services.rebuild_rollups(start=dt.date(2026, 3, 5), end=dt.date(2026, 3, 1))
+
+
+def test_a_rebuild_is_a_handful_of_statements(levels, django_assert_num_queries) -> None:
+    """Lock, two deletes, two INSERT … SELECT, the time of the refresh: however many rows
+    (plus the savepoint and its release, as the test runs in a transaction)."""
+    random_clinic(random.Random(5), levels, days=3)
+    services.rebuild_rollups(start=FIRST_DAY, end=FIRST_DAY)
+    with django_assert_num_queries(8):
+        services.rebuild_rollups(start=FIRST_DAY, end=FIRST_DAY + dt.timedelta(days=2))
