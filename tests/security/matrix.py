@@ -128,6 +128,9 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
     "staff:doctor_edit": [("get", "doctor", {}, ADMIN_PAGE)],
     "staff:levels": [("get", None, {}, ADMIN_PAGE)],
     "staff:level_edit": [("get", "level", {}, ADMIN_PAGE)],
+    # Reports: clinic admins and finance (finance's own rows: tests/reports/test_permissions.py)
+    "staff:reports": [("get", None, {}, ADMIN_PAGE)],
+    "staff:reports_bookings": [("get", None, {}, ADMIN_PAGE)],
     # Django admin: every route under admin/ behaves like these (superusers only)
     "admin:*": [
         ("get", "admin:index", {}, DJANGO_ADMIN),
