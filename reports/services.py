@@ -198,6 +198,30 @@ def rebuild_rollups(
     )
 
 
+# One transaction per chunk of days: a year at a million appointments never holds one huge
+# transaction, and the pages keep reading the figures already there meanwhile.
+CHUNK_DAYS = 31
+
+
+def rebuild_range(
+    *, start: dt.date, end: dt.date, now: dt.datetime | None = None, chunk_days: int = CHUNK_DAYS
+) -> RebuildResult:
+    """:func:`rebuild_rollups` over a long range, ``chunk_days`` days per transaction."""
+    if end < start:
+        raise BadRange()
+    sessions = bookings = 0
+    day = start
+    while day <= end:
+        last = min(end, day + dt.timedelta(days=chunk_days - 1))
+        result = rebuild_rollups(start=day, end=last, now=now)
+        sessions += result.session_rows
+        bookings += result.booking_rows
+        day = last + dt.timedelta(days=1)
+    return RebuildResult(
+        first_day=start, last_day=end, session_rows=sessions, booking_rows=bookings
+    )
+
+
 def recent_range(*, now: dt.datetime) -> tuple[dt.date, dt.date]:
     """The clinic days the periodic refresh recomputes: the last ``MEDBOOK_REPORTS_DAYS_BACK``
     days (visits completed, no-shows swept, late cancellations) up to the last day that has

@@ -74,6 +74,7 @@ def test_the_console_logins_have_their_roles_and_the_doctor_their_queue(
         ("clinicadmin", "staff:templates"),
         ("frontdesk", "staff:today"),
         ("doctor", "staff:queue"),
+        ("finance", "staff:reports_bookings"),
     ]:
         client.logout()
         response = client.post(

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from appointments.models import Doctor
 from demo.data import DEMO_MEMBER_PASSWORD
-from medbook.roles import CLINIC_ADMIN, DOCTOR, FRONT_DESK
+from medbook.roles import CLINIC_ADMIN, DOCTOR, FINANCE, FRONT_DESK
 from members.models import Member, User
 
 # username -> (role, display name); the superuser has no group.
@@ -24,13 +24,14 @@ STAFF = {
     "clinicadmin": (CLINIC_ADMIN, "陈主任（诊所管理员）"),
     "frontdesk": (FRONT_DESK, "刘晓燕（前台）"),
     "doctor": (DOCTOR, ""),
+    "finance": (FINANCE, "王静（财务）"),
 }
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo superuser, a clinic admin, a front-desk login and a doctor's login of "
-        "the embedded default, and print them with a demo member's login."
+        "Create the demo superuser, a clinic admin, a front-desk login, a doctor's login and a "
+        "finance login of the embedded default, and print them with a demo member's login."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -85,7 +86,8 @@ class Command(BaseCommand):
             f"Admin login (Django admin /admin/): admin / {credentials['admin']}",
             f"Console logins (/staff/): clinicadmin / {credentials['clinicadmin']}, "
             f"frontdesk / {credentials['frontdesk']}, doctor / {credentials['doctor']}"
-            + (f" ({doctor.name})" if doctor else ""),
+            + (f" ({doctor.name})" if doctor else "")
+            + f", finance / {credentials['finance']} (reports)",
         ]
         member = Member.objects.order_by("pk").first()
         if member is not None:

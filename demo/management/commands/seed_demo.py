@@ -62,6 +62,7 @@ from medbook import money
 from medbook.personal_data import national_id_check_char
 from members.models import Gender, Member, MemberLevel, PointsEntry, PointsReason, User
 from members.selectors import NOT_QUALIFYING, level_by_rule
+from reports import services as report_services
 
 DEMO_USER_PREFIX = "demo-"
 CHANNELS = [str(value) for value in Channel.values]
@@ -213,7 +214,19 @@ class Command(BaseCommand):
             self.load_appointments(members, levels, options["appointments"])
             self.load_orders(members, levels)
             self.load_points(members, levels)
+        self.load_report_rollups()
         self.say("Demo clinic ready.")
+
+    def load_report_rollups(self) -> None:
+        """The reports' daily figures of every demo day (the beat job keeps the recent ones)."""
+        known = report_services.raw_date_range()
+        if known is None:
+            return
+        result = report_services.rebuild_range(start=known[0], end=known[1], now=self.now)
+        self.say(
+            f"Report figures of {known[0]}..{known[1]}: {result.session_rows} session rows, "
+            f"{result.booking_rows} booking rows"
+        )
 
     def say(self, message: str) -> None:
         self.stdout.write(f"[{time.monotonic() - self.started:6.1f} s] {message}")

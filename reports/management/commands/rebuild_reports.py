@@ -11,10 +11,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from reports import services
 from reports.exceptions import BadRange
 
-# One transaction per chunk of days: a year at a million appointments never holds one huge
-# transaction, and the pages keep reading the figures already there meanwhile.
-CHUNK_DAYS = 31
-
 
 def _date(value: str) -> dt.date:
     try:
@@ -43,15 +39,9 @@ class Command(BaseCommand):
         if end < start:
             raise CommandError(str(BadRange()))
         began = time.monotonic()
-        sessions = bookings = 0
-        day = start
-        while day <= end:
-            last = min(end, day + dt.timedelta(days=CHUNK_DAYS - 1))
-            result = services.rebuild_rollups(start=day, end=last)
-            sessions += result.session_rows
-            bookings += result.booking_rows
-            day = last + dt.timedelta(days=1)
+        result = services.rebuild_range(start=start, end=end)
         self.stdout.write(
-            f"Rebuilt {start}..{end}: {sessions} session rows, {bookings} booking rows "
+            f"Rebuilt {start}..{end} (a transaction per {services.CHUNK_DAYS} days): "
+            f"{result.session_rows} session rows, {result.booking_rows} booking rows "
             f"in {time.monotonic() - began:.1f} s."
         )
