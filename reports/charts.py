@@ -23,21 +23,25 @@ def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _bars(rows: list[Row], *, horizontal: bool = False) -> dict:
+def _bars(rows: list[Row], *, horizontal: bool = False, line: bool = False) -> dict:
+    """Slots and booked side by side per category; the utilisation as a line on its own axis
+    (``line``, for a time series) or as the label of each booked bar."""
+    utilisation = [_number(row.figures.utilisation) for row in rows]
+    booked: dict = {"name": _("Booked"), "data": [row.figures.booked for row in rows]}
+    series = [
+        {"name": _("Slots offered"), "data": [row.figures.capacity for row in rows]},
+        booked,
+    ]
+    if line:
+        series.append({"name": _("Utilisation (%)"), "line": True, "data": utilisation})
+    else:
+        booked["labels"] = ["" if value is None else f"{value:g}%" for value in utilisation]
     return {
         "kind": "bars",
         "horizontal": horizontal,
         "categories": [row.label for row in rows],
-        "series": [
-            {"name": _("Slots offered"), "data": [row.figures.capacity for row in rows]},
-            {"name": _("Booked"), "data": [row.figures.booked for row in rows]},
-            {
-                "name": _("Utilisation (%)"),
-                "line": True,
-                "data": [_number(row.figures.utilisation) for row in rows],
-            },
-        ],
-        "valueName": _("Appointments"),
+        "series": series,
+        "valueName": _("Slots and bookings"),
         "percentName": _("Utilisation (%)"),
     }
 
@@ -53,7 +57,7 @@ def bookings_charts(dashboard: BookingsDashboard) -> dict:
                 cells.append([column, weekday, _number(figures.utilisation), figures.booked])
     doctors = dashboard.by_doctor[:TOP_DOCTORS]
     return {
-        "by_day": _bars(dashboard.by_day),
+        "by_day": _bars(dashboard.by_day, line=True),
         "by_department": _bars(dashboard.by_department, horizontal=True),
         "by_doctor": _bars(doctors, horizontal=True),
         "by_session": _bars(dashboard.by_session),

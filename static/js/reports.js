@@ -22,32 +22,54 @@
 
   function bars(spec, el) {
     const horizontal = spec.horizontal;
-    if (horizontal) el.style.height = `${Math.max(220, 70 + spec.categories.length * 34)}px`;
+    const withLine = spec.series.some((s) => s.line);
+    if (horizontal) el.style.height = `${Math.max(200, 60 + spec.categories.length * 40)}px`;
     const category = {
       type: "category",
       data: spec.categories,
       inverse: horizontal,
-      axisLabel: horizontal ? { width: 90, overflow: "truncate" } : { hideOverlap: true },
+      axisLabel: horizontal ? { width: 96, overflow: "truncate" } : { hideOverlap: true },
     };
     const values = [
-      { type: "value", name: spec.valueName, minInterval: 1 },
-      { type: "value", name: spec.percentName, min: 0, max: 100, splitLine: { show: false } },
+      {
+        type: "value",
+        name: horizontal ? "" : spec.valueName,
+        nameTextStyle: { align: "left" },
+        minInterval: 1,
+      },
     ];
+    if (withLine) {
+      values.push({
+        type: "value",
+        name: spec.percentName,
+        nameTextStyle: { align: "right" },
+        min: 0,
+        max: 100,
+        splitLine: { show: false },
+      });
+    }
     const series = spec.series.map((s) => {
-      const percent = Boolean(s.line);
-      const item = { name: s.name, data: s.data, type: percent ? "line" : "bar", connectNulls: false };
-      if (percent) {
-        item[horizontal ? "xAxisIndex" : "yAxisIndex"] = 1;
+      const item = { name: s.name, data: s.data, type: s.line ? "line" : "bar" };
+      if (s.line) {
+        item.yAxisIndex = 1;
         item.symbolSize = 6;
       } else {
         item.barMaxWidth = 28;
         item.barGap = "10%";
       }
+      if (s.labels) {
+        item.label = {
+          show: true,
+          position: horizontal ? "right" : "top",
+          fontSize: 11,
+          formatter: (p) => s.labels[p.dataIndex],
+        };
+      }
       return item;
     });
     return {
       ...base(),
-      grid: { left: 8, right: 8, top: 56, bottom: 8, containLabel: true },
+      grid: { left: 8, right: horizontal ? 44 : 8, top: horizontal ? 40 : 64, bottom: 8, containLabel: true },
       xAxis: horizontal ? values : category,
       yAxis: horizontal ? category : values,
       series,
@@ -65,11 +87,12 @@
       visualMap: {
         min: 0,
         max: 100,
-        calculable: true,
+        calculable: false,
         orient: "horizontal",
         left: "center",
         bottom: 0,
         text: ["100%", "0%"],
+        itemHeight: 120,
         inRange: { color: ["#e8f4f5", "#00838f", "#004d55"] },
       },
       series: [

@@ -1,0 +1,102 @@
+"""The reports in Chromium: finance logs in, opens 报表 → 预约与号源利用率 on the demo clinic,
+changes a filter and sees every chart drawn (no blank canvas, no CSP violation: the page fixture
+fails on one), on a phone and on a desktop, in Chinese and in English; the charts follow the
+window's width. Screenshots: test-results/screenshots/reports-*.png."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from medbook.roles import FINANCE
+from tests.browser.conftest import DESKTOP, PHONE, screenshot
+from tests.browser.test_staff_journeys import log_in, person
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CHARTS = ["by_day", "by_department", "by_session", "by_doctor", "heat"]
+
+# How many pixels of a chart's canvas are drawn (not transparent): a blank canvas has none.
+INKED = """(el) => {
+  const canvas = el.querySelector('canvas');
+  if (!canvas) return 0;
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let inked = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) inked += 1;
+  return inked;
+}"""
+
+
+@pytest.fixture
+def demo(levels):
+    call_command("seed_demo", members=60, appointments=900, stdout=io.StringIO())
+    person("finance", FINANCE)
+
+
+def charts_drawn(page) -> dict[str, int]:
+    for name in CHARTS:
+        page.wait_for_selector(f'[data-chart="{name}"][data-drawn="1"]', timeout=10_000)
+    return {name: page.locator(f'[data-chart="{name}"]').evaluate(INKED) for name in CHARTS}
+
+
+def canvas_width(page, name: str) -> int:
+    return page.locator(f'[data-chart="{name}"] canvas').evaluate("(c) => c.clientWidth")
+
+
+def test_finance_opens_the_bookings_dashboard_and_filters_it(page, demo) -> None:
+    log_in(page, "finance")
+    page.get_by_role("link", name="报表").first.click()
+    page.get_by_role("link", name="预约与号源利用率").click()
+    page.get_by_role("heading", name="预约与号源利用率").wait_for()
+    inked = charts_drawn(page)
+    assert all(count > 500 for count in inked.values()), inked
+    assert canvas_width(page, "by_day") <= PHONE["width"]
+    screenshot(page, "reports-01-bookings-phone-zh")
+
+    # A preset is shown at once; a department narrows every chart.
+    page.get_by_label("时间范围").select_option("7d")
+    page.wait_for_url("**range=7d**")
+    department = page.get_by_label("科室", exact=True)
+    department.select_option(index=1)
+    page.get_by_role("button", name="显示").click()
+    page.wait_for_url("**department=**")
+    inked = charts_drawn(page)
+    assert all(count > 500 for count in inked.values()), inked
+    assert (
+        page.locator('[data-chart="by_department"]').evaluate(
+            "(el) => JSON.parse(document.getElementById('report-charts').textContent)"
+            ".by_department.categories.length"
+        )
+        == 1
+    )
+
+    # The charts follow the window: wider on a desktop, back again on a phone.
+    page.set_viewport_size(DESKTOP)
+    page.wait_for_function(
+        "() => document.querySelector('[data-chart=by_day] canvas').clientWidth > 600"
+    )
+    page.locator("details.chart-table summary").first.click()  # the first chart as a table
+    screenshot(page, "reports-02-bookings-desktop-zh")
+    page.set_viewport_size(PHONE)
+    page.wait_for_function(
+        "() => document.querySelector('[data-chart=by_day] canvas').clientWidth <= 375"
+    )
+
+    # In English: the same page, labelled in English, charts drawn.
+    page.locator("#language").select_option("en")
+    page.get_by_role("heading", name="Bookings and utilisation").wait_for()
+    inked = charts_drawn(page)
+    assert all(count > 500 for count in inked.values()), inked
+    labels = page.evaluate(
+        "() => JSON.parse(document.getElementById('report-charts').textContent).by_day.series"
+        ".map((s) => s.name)"
+    )
+    assert labels == ["Slots offered", "Booked", "Utilisation (%)"]
+    screenshot(page, "reports-03-bookings-phone-en")
+    page.set_viewport_size(DESKTOP)
+    page.get_by_label("Period").select_option("30d")
+    page.wait_for_url("**range=30d**")
+    charts_drawn(page)
+    screenshot(page, "reports-04-bookings-desktop-en")
