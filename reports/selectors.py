@@ -177,9 +177,10 @@ def _grouped(filters: BookingFilters, keys: Iterable[str]) -> dict[tuple, Figure
 
 
 def _totals(filters: BookingFilters) -> Figures:
+    """Capacity and outcomes of the whole period: one aggregate on each rollup table."""
     total = Figures()
-    for figures in _grouped(filters, []).values():
-        total.add(vars(figures))
+    total.add(_sessions(filters).aggregate(sessions=Sum("sessions"), capacity=Sum("capacity")))
+    total.add(_bookings(filters).aggregate(**{name: Sum(name) for name in OUTCOMES}))
     return total
 
 
