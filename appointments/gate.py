@@ -103,6 +103,14 @@ end
 return 1
 """
 
+# KEYS: stock, marks, recheck   ARGV: remaining, its lifetime, recheck moment or '', its lifetime.
+_PREHEAT = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]), 'NX') then return 0 end
+redis.call('DEL', KEYS[2], KEYS[3])
+if ARGV[3] ~= '' then redis.call('SET', KEYS[3], ARGV[3], 'EX', tonumber(ARGV[4])) end
+return 1
+"""
+
 # KEYS: stock, marks   ARGV: member. The unit goes back only to a stock that is still known.
 _GIVE_BACK = """
 if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCR', KEYS[1]) end
@@ -226,16 +234,24 @@ def preheat(
     recheck_at: dt.datetime | None = None,
 ) -> None:
     """Write a session's stock (its free slots, as PostgreSQL counts them, and when its
-    earliest unpaid hold runs out) and forget the marks of an earlier release of it."""
+    earliest unpaid hold runs out) and forget the marks of an earlier release of it — unless
+    the stock is there already: attempts that came between the release's commit and this
+    rebuilt it from PostgreSQL and have been taking from it since, so it is the live one."""
     gate = _gate(schedule_id)
     if gate is None:
         return
-    with _quietly("preheat", schedule_id), gate.client.pipeline(transaction=True) as pipe:
-        pipe.set(gate.stock, max(remaining, 0), ex=_stock_seconds(ends_at, now))
-        pipe.delete(gate.marks, gate.recheck)
-        if recheck_at is not None:
-            pipe.set(gate.recheck, recheck_at.timestamp(), ex=STOCK_SECONDS)
-        pipe.execute()
+    with _quietly("preheat", schedule_id):
+        gate.client.eval(
+            _PREHEAT,
+            3,
+            gate.stock,
+            gate.marks,
+            gate.recheck,
+            max(remaining, 0),
+            _stock_seconds(ends_at, now),
+            recheck_at.timestamp() if recheck_at is not None else "",
+            STOCK_SECONDS,
+        )
 
 
 def rebuild(
@@ -258,10 +274,15 @@ def rebuild(
             gate.client.eval(_RECHECK_BY, 1, gate.recheck, recheck_at.timestamp(), STOCK_SECONDS)
 
 
-def forget(*, schedule_id: int) -> None:
-    """A slot came back or the capacity changed: the next attempt rebuilds the stock."""
+def forget(*, schedule_id: int, user_id: int | None = None) -> None:
+    """A slot came back or the capacity changed: the next attempt rebuilds the stock. When the
+    slot came back from ``user_id`` (they cancelled, their hold ran out), their "booked" mark
+    goes too, so that they may book the session again."""
     gate = _gate(schedule_id)
     if gate is None:
         return
-    with _quietly("forget", schedule_id):
-        gate.client.delete(gate.stock, gate.recheck)
+    with _quietly("forget", schedule_id), gate.client.pipeline(transaction=True) as pipe:
+        pipe.delete(gate.stock, gate.recheck)
+        if user_id is not None:
+            pipe.hdel(gate.marks, user_id)
+        pipe.execute()

@@ -46,11 +46,12 @@ def _sold_out_key(schedule_id: int) -> str:
     return f"schedule:{schedule_id}:sold_out"
 
 
-def _clear_sold_out(schedule_id: int) -> None:
+def _clear_sold_out(schedule_id: int, user_id: int | None = None) -> None:
     """A slot came back (or the capacity or status changed): the hint goes and the release
-    gate forgets its stock, which the next attempt rebuilds from the database."""
+    gate forgets its stock, which the next attempt rebuilds from the database, and the mark
+    of ``user_id``, whose appointment it was."""
     cache.delete(_sold_out_key(schedule_id))
-    gate.forget(schedule_id=schedule_id)
+    gate.forget(schedule_id=schedule_id, user_id=user_id)
 
 
 def _mark_sold_out(schedule: Schedule, now: dt.datetime) -> None:
@@ -213,7 +214,8 @@ def cancel_appointment(
         appointment.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
         Schedule.objects.filter(pk=schedule.pk).update(booked=F("booked") - 1)
         schedule.booked -= 1
-        transaction.on_commit(lambda: _clear_sold_out(schedule.pk))
+        user_id = appointment.member.user_id
+        transaction.on_commit(lambda: _clear_sold_out(schedule.pk, user_id))
     appointment.schedule = schedule
     return appointment
 

@@ -79,7 +79,8 @@ def mark_no_show(
         appointment.no_show_at = now
         appointment.save(update_fields=["status", "no_show_at"])
         Schedule.objects.filter(pk=schedule.pk).update(booked=F("booked") - 1)
-        transaction.on_commit(lambda: _clear_sold_out(schedule.pk))
+        user_id = appointment.member.user_id
+        transaction.on_commit(lambda: _clear_sold_out(schedule.pk, user_id))
         apply_no_show_rule(member_id=appointment.member_id, now=now)
     return appointment
 

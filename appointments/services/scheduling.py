@@ -132,13 +132,14 @@ def release_due_schedules(*, now: dt.datetime | None = None) -> int:
     # Warm the cache: no stale "sold out" hint may answer the first bookers, and the release
     # gate holds each session's stock from the first attempt on.
     cache.delete_many([_sold_out_key(pk) for pk in ids])
-    released = list(Schedule.objects.filter(pk__in=ids, status=ScheduleStatus.PUBLISHED))
-    transaction.on_commit(lambda: _preheat(released, now))
+    transaction.on_commit(lambda: _preheat(ids, now))
     return published
 
 
-def _preheat(schedules: list[Schedule], now: dt.datetime) -> None:
-    for schedule in schedules:
+def _preheat(ids: list[int], now: dt.datetime) -> None:
+    """After the release's commit: the free slots as PostgreSQL counts them now (members may
+    have booked since the commit)."""
+    for schedule in Schedule.objects.filter(pk__in=ids, status=ScheduleStatus.PUBLISHED):
         gate.preheat(
             schedule_id=schedule.pk,
             remaining=schedule.capacity - schedule.booked,

@@ -123,8 +123,30 @@ def test_a_stock_of_zero_is_checked_again_when_an_unpaid_hold_runs_out() -> None
     hold_ends = timezone.now() + dt.timedelta(minutes=15)
     gate.settle(schedule_id=SESSION, user_id=1, booked_id=5, hold_until=hold_ends)
     assert enter(2) == Verdict.SOLD_OUT
-    preheat(0, recheck_at=timezone.now() - dt.timedelta(seconds=1))  # that hold ran out
+    # Rebuilt from the database, whose earliest unpaid hold has run out by now:
+    gate.forget(schedule_id=SESSION)
+    now = timezone.now()
+    gate.rebuild(
+        schedule_id=SESSION,
+        remaining=0,
+        ends_at=now + dt.timedelta(hours=3),
+        now=now,
+        recheck_at=now - dt.timedelta(seconds=1),
+    )
     assert enter(3) == Verdict.UNKNOWN
+
+
+def test_a_preheat_after_attempts_rebuilt_the_stock_leaves_it_alone() -> None:
+    """Members who came between the release's commit and its preheat rebuilt the stock from
+    the database and took from it: the preheat's count is older, the live stock stays."""
+    now = timezone.now()
+    gate.rebuild(schedule_id=SESSION, remaining=2, ends_at=now + dt.timedelta(hours=3), now=now)
+    assert enter(1) == Verdict.GO
+    gate.settle(schedule_id=SESSION, user_id=1, booked_id=7)
+
+    preheat(2)  # read before that booking
+
+    assert [enter(1), enter(2), enter(3)] == [Verdict.BOOKED, Verdict.GO, Verdict.SOLD_OUT]
 
 
 def test_attempts_count_on_the_webs_own_rate_counters(settings) -> None:

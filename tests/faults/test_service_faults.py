@@ -39,6 +39,9 @@ def members(clinic, count: int) -> list[tuple[Browser, object]]:
         member = MemberFactory()
         browser = Browser(clinic, timeout=20)
         browser.log_in_as(member.user)
+        # A page first, as a member opens one before booking: it sets the CSRF cookie. (A POST
+        # without one is refused 403 before anything else, database or not.)
+        assert browser.get("/").status == 200
         people.append((browser, member))
     return people
 
