@@ -83,6 +83,8 @@ class ReleaseGateMiddleware:
             schedule_id=schedule_id, user_id=int(user_id), address=client_ip(request) or "-"
         )
         answer = _answer(request, schedule_id, verdict, booked_id)
+        if answer is None and verdict == Verdict.GO:
+            answer = _queued(schedule_id, int(user_id))
         if answer is not None:
             add_never_cache_headers(answer)
             return answer
@@ -115,3 +117,15 @@ def _answer(
         )
         return redirect("billing:appointments")
     return None
+
+
+def _queued(schedule_id: int, user_id: int) -> HttpResponse | None:
+    """With the booking queue on (billing.booking_queue), an attempt let through is queued and
+    answered at once with the page that follows it (202); None: not queued, the view books."""
+    from . import booking_queue
+
+    if not booking_queue.enqueue(
+        schedule_id=schedule_id, user_id=user_id, language=booking_queue.current_language()
+    ):
+        return None
+    return HttpResponse(booking_queue.queued_page(schedule_id=schedule_id), status=202)
