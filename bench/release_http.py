@@ -1125,7 +1125,7 @@ class QueuedServer(Server):
             subprocess.Popen(
                 [
                     *(sys.executable, "-m", "celery", "-A", "medbook", "worker", "--pool=solo"),
-                    *("-Q", self.queue, "--loglevel=WARNING", "-n", f"booking{i}-{port}@%h"),
+                    *("-Q", self.queue, "--loglevel=INFO", "-n", f"booking{i}-{port}@%h"),
                     *("--without-heartbeat", "--without-gossip", "--without-mingle"),
                 ],
                 cwd=ROOT,
@@ -1264,6 +1264,18 @@ def burst_queued(name, base, requests, classify, server) -> Burst:
     return Burst(name, results, client_cpu, server_cpu, machine_cpu, wall)
 
 
+def booking_moments(b: Burst) -> list[float]:
+    """When each booking of the burst's session was made (its ``created_at``), in seconds after
+    the burst's first send."""
+    from appointments.models import Appointment
+
+    start = b.t0 + time.time() - time.perf_counter()
+    made = Appointment.objects.filter(schedule_id=b.schedule_id)
+    return [m.timestamp() - start for m in made.values_list("created_at", flat=True)] or [
+        float("nan")
+    ]
+
+
 def report_queued(args: argparse.Namespace, medbook: list[Burst], textbook: list[Burst]) -> None:
     """Time to a definite answer and server CPU per booking attempt, for comparing the direct
     path with the queued one (printed in both modes)."""
@@ -1282,6 +1294,13 @@ def report_queued(args: argparse.Namespace, medbook: list[Burst], textbook: list
             f"server CPU {cpu:.1f} s = "
             f"{1000 * cpu / max(1, len(results)):.1f} ms per attempt"
         )
+        for i, b in enumerate(bursts, 1):
+            made = booking_moments(b)
+            told = [r.ended - b.t0 for r in b.results if r.outcome == "winner"]
+            print(
+                f"    round {i}: bookings made from +{min(made):.2f} to +{max(made):.2f} s after "
+                f"the first send; the last winner told at +{max(told):.2f} s"
+            )
         queued = [r.first - r.started for r in results if r.first and r.outcome == "winner"]
         if args.queued and design == "MedBook" and queued:
             print(
