@@ -101,7 +101,7 @@ def worker(queue) -> Iterator[subprocess.Popen]:
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "celery", "--quiet", "-A", "medbook", "worker"),
-            *("--pool=solo", "-Q", queue, "--loglevel=WARNING"),
+            *("--pool=prefork", "--concurrency=1", "-Q", queue, "--loglevel=WARNING"),
             *("--without-heartbeat", "--without-gossip", "--without-mingle"),
         ],
         cwd=ROOT,
