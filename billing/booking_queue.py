@@ -147,7 +147,7 @@ def book(*, schedule_id: int, user_id: int, now: dt.datetime | None = None) -> Q
     outcome: dict[str, Any] = {}
     try:
         if member is None or schedule is None:
-            raise errors.AppointmentError(errors.SoldOut().message if schedule is None else None)
+            raise errors.AppointmentError()  # no longer a member, or no longer bookable
         appointment = services.place_booking(
             member=member, schedule=schedule, channel=Channel.WEB, now=now
         )
@@ -169,7 +169,10 @@ def book(*, schedule_id: int, user_id: int, now: dt.datetime | None = None) -> Q
         result = Queued(state=BOOKED, since=since, next=_next(appointment, now))
     finally:
         gate.settle(schedule_id=schedule_id, user_id=user_id, **outcome)
-    _write(schedule_id, user_id, result)
+    try:
+        _write(schedule_id, user_id, result)
+    except Exception as exc:  # the booking stands; the page says what to do after a while
+        logger.warning("The booking queue could not write a result to Redis (%s)", exc)
     return result
 
 

@@ -297,7 +297,8 @@ def test_a_double_click_queues_once(levels, queue) -> None:
     first, second = book(client, schedule), book(client, schedule)
 
     assert first.status_code == 202
-    assert second.status_code == 302 and second["Location"] == reverse("billing:appointments")
+    status_url = reverse("billing:book_queue_status", args=[schedule.pk])
+    assert second.status_code == 302 and second["Location"] == status_url
     assert waiting(queue) == 1
 
 
