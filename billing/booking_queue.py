@@ -15,6 +15,11 @@ the session's stock held for it) is not booked in the web request:
    the refusal in words, or, when nothing came back within the gate's ``TRYING_SECONDS``, what
    to do.
 
+The queue's consumer: ``celery -A medbook worker -Q <MEDBOOK_BOOKING_QUEUE_NAME>
+--pool=prefork --concurrency=1`` (one job at a time, in order). Not ``--pool=solo``: a solo
+worker whose job publishes (the booking's outbox jobs) left the next messages waiting for up to
+~10 s in the benchmark.
+
 When the broker refuses the job (or was failing moments ago: the outbox's breaker), nothing is
 queued and the attempt goes on to the booking view, as without the queue. A job delivered twice
 (its worker died before acknowledging it) finds the result written, or the booking made
