@@ -62,14 +62,6 @@ this bench's files), not a working tree that others are editing.
 printed. Server log: ``var/bench/release_http-<time>/gunicorn.log``; its access lines carry the
 time spent in the worker, which the script summarises (the rest of a latency is the wait to be
 accepted).
-
-``--queued``: the same rush with the queued booking on (``MEDBOOK_BOOKING_QUEUE=true``, a booking
-queue of the run's own, ``--consumers`` Celery workers of one pool process each consuming it in
-order, their CPU counted with gunicorn's). A MedBook attempt let through is answered 202 (the
-"排队中" page); the client then polls its status like the page does (``HX-Request``, every
-``booking_queue.POLL_SECONDS``) until it says booked (``HX-Redirect`` to the pay page): that
-moment is the winner's definite answer; a loser's is the 409. ``--backlog N`` sets gunicorn's
-listen backlog (through ``GUNICORN_CMD_ARGS``; the kernel caps it at ``net.core.somaxconn``).
 """
 
 from __future__ import annotations
@@ -835,7 +827,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="200 members, 1 round")
     parser.add_argument("--database", default="medbook_bench")
     parser.add_argument("--redis-db", type=int, default=6)
-    add_queued_arguments(parser)
     parser.add_argument(
         "--at",
         metavar="REV",
@@ -888,7 +879,6 @@ def main() -> int:
     port, queue = free_port(), f"bench-http-{uuid.uuid4().hex[:8]}"
     passed = {k: v for k, v in os.environ.items() if k.startswith("MEDBOOK_")}
     env = run_environment(args, port, queue)
-    env.update(queued_environment(args, queue))
     for key in [k for k in os.environ if k not in PASSED_ON]:
         del os.environ[key]
     os.environ.update(env)
@@ -922,16 +912,12 @@ def main() -> int:
         sold_out = html.escape(str(appointment_errors.SoldOut()))
     print(f"prepared in {time.perf_counter() - began:.1f} s; at release: {release_steps()}")
 
-    server = (QueuedServer if args.queued else Server)(
-        env, port, args.workers, args.log_dir / "gunicorn.log"
-    )
+    server = Server(env, port, args.workers, args.log_dir / "gunicorn.log")
     base = f"http://127.0.0.1:{port}"
     problems: list[str] = []
     baseline, medbook, textbook = [], [], []
     try:
         wait_until_serving(base, server)
-        if args.queued:
-            server.wait_consuming()
         warm_up(base, visitors, server, new_session(doctor_id, args.capacity))
         server.mark()
         for round_ in range(1, args.releases + 1):
@@ -955,7 +941,7 @@ def main() -> int:
                     ("POST", url, v.headers(post=True, referer=url), f"{CSRF_FIELD}={v.csrf}")
                     for v in visitors
                 ]
-                b = (burst_queued if args.queued and design == "MedBook" else burst)(
+                b = burst(
                     design,
                     base,
                     requests,
@@ -987,7 +973,6 @@ def main() -> int:
         delete_queue(queue)
     problems += scan_log(server.log)
     report(args, commit, baseline, medbook, textbook, server.times())
-    report_queued(args, medbook, textbook)
     print(f"total {time.perf_counter() - began:.0f} s; server log {server.log}")
     if problems:
         print("\nBROKEN:")
@@ -1072,245 +1057,6 @@ def scan_log(log: Path) -> list[str]:
     if errors:
         problems.append(f"{errors} 5xx in the access log")
     return problems
-
-
-# -- the queued booking (--queued) -------------------------------------------------------------
-
-
-def add_queued_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--queued",
-        action="store_true",
-        help="MedBook with the booking queue on (MEDBOOK_BOOKING_QUEUE) and its consumers",
-    )
-    parser.add_argument("--consumers", type=int, default=1, help="booking queue consumers")
-    parser.add_argument("--backlog", type=int, help="gunicorn's listen backlog")
-
-
-def queued_environment(args: argparse.Namespace, queue: str) -> dict[str, str]:
-    env = {}
-    if args.backlog:
-        env["GUNICORN_CMD_ARGS"] = f"--backlog {args.backlog}"
-    if args.queued:
-        env["MEDBOOK_BOOKING_QUEUE"] = "true"
-        env["MEDBOOK_BOOKING_QUEUE_NAME"] = f"{queue}.booking"
-        env["BENCH_CONSUMERS"] = str(args.consumers)
-    return env
-
-
-def process_tree_cpu(pids: list[int]) -> float:
-    """CPU seconds (user + system) used so far by ``pids`` and their children."""
-    total = 0.0
-    for pid in pids:
-        children = subprocess.run(
-            ["/bin/ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True
-        ).stdout.split()
-        for one in [pid, *map(int, children)]:
-            try:
-                fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-class QueuedServer(Server):
-    """gunicorn plus the booking queue's consumers (Celery workers with one pool process each:
-    one job at a time, in the queue's order), whose CPU counts as the server's. Not
-    ``--pool=solo``: a solo worker whose job publishes (a booking's outbox jobs) stops taking
-    the next message for up to ~10 s (measured: p99 of a winner 16–26 s instead of ~2 s)."""
-
-    def __init__(self, env: dict[str, str], port: int, workers: int, log: Path) -> None:
-        super().__init__(env, port, workers, log)
-        self.queue = env["MEDBOOK_BOOKING_QUEUE_NAME"]
-        self.consumers = [
-            subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "celery", "-A", "medbook", "worker"),
-                    *("--pool=prefork", "--concurrency=1"),
-                    *("-Q", self.queue, "--loglevel=INFO", "-n", f"booking{i}-{port}@%h"),
-                    *("--without-heartbeat", "--without-gossip", "--without-mingle"),
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=(log.parent / f"consumer-{i}.log").open("w"),
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            for i in range(int(env.get("BENCH_CONSUMERS", "1")))
-        ]
-
-    def wait_consuming(self, timeout: float = 60) -> None:
-        from kombu import Connection
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with Connection(BROKER_URL, connect_timeout=5) as broker:
-                    found = broker.default_channel.queue_declare(queue=self.queue, passive=True)
-                if found.consumer_count >= len(self.consumers):
-                    return
-            except Exception as exc:  # not declared yet
-                print(f"(waiting for the booking queue's consumers: {exc})", flush=True)
-            time.sleep(0.5)
-        raise SystemExit(f"the booking queue's consumers did not start: see {self.log.parent}")
-
-    def cpu_seconds(self) -> float:
-        return super().cpu_seconds() + process_tree_cpu([c.pid for c in self.consumers])
-
-    def times(self) -> dict[str, list[float]]:
-        kinds = super().times()
-        with self.log.open("rb") as fh:
-            fh.seek(getattr(self, "offset", 0))
-            text = fh.read().decode(errors="replace")
-        for method, path, status, micro, _location in ACCESS_LINE.findall(text):
-            if method == "GET" and re.fullmatch(r"/book/\d+/queue/", path):
-                kinds.setdefault(f"MedBook queue status {status}", []).append(int(micro) / 1e6)
-        return kinds
-
-    def stop(self) -> None:
-        super().stop()
-        for consumer in self.consumers:
-            if consumer.poll() is None:
-                os.killpg(consumer.pid, signal.SIGTERM)
-        for consumer in self.consumers:
-            try:
-                consumer.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(consumer.pid, signal.SIGKILL)
-        delete_queue(self.queue)
-
-
-QUEUED_STATE = re.compile(r'data-queue-state="(\w+)"')
-
-
-async def fire_queued(
-    base: str,
-    requests: list[tuple[str, str, dict[str, str], str | None]],
-    classify,
-    server: Server,
-) -> tuple[list[Result], float, float, float, float]:
-    """``fire`` for the queued booking: a 202 ("排队中") is followed by status polls like the
-    page's until booked (a winner, at the poll that says so) or refused; ``first`` is when the
-    202 was read."""
-    import aiohttp
-
-    from billing.booking_queue import POLL_SECONDS
-
-    connector = aiohttp.TCPConnector(limit=0, force_close=True)
-    timeout = aiohttp.ClientTimeout(total=300)
-    async with aiohttp.ClientSession(
-        connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
-    ) as client:
-        gate = asyncio.Event()
-
-        async def one(method: str, path: str, headers: dict[str, str], data: str | None):
-            await gate.wait()
-            started, first, location = time.perf_counter(), 0.0, ""
-            try:
-                async with client.request(
-                    method, base + path, headers=headers, data=data, allow_redirects=False
-                ) as response:
-                    body = await response.text()
-                    status = response.status
-                    location = local(response.headers.get("Location", ""))
-                if status == 202:
-                    first = time.perf_counter()
-                    again = {k: v for k, v in headers.items() if k not in POST_ONLY}
-                    again["HX-Request"] = "true"
-                    status, outcome = 0, "queued: no answer"
-                    for _poll in range(int(120 / POLL_SECONDS)):
-                        await asyncio.sleep(POLL_SECONDS)
-                        async with client.get(
-                            base + path + "queue/", headers=again, allow_redirects=False
-                        ) as response:
-                            page = await response.text()
-                            status = response.status
-                            location = local(response.headers.get("HX-Redirect", ""))
-                        state = QUEUED_STATE.search(page)
-                        if status != 200 or location or not state or state[1] != "queued":
-                            break
-                    ended = time.perf_counter()
-                    if status == 200 and re.fullmatch(r"/appointments/\d+/pay/", location):
-                        outcome = "winner"
-                    elif status >= 500:
-                        outcome = "5xx"
-                    elif status:
-                        outcome = f"queued: {state[1] if state else status}"
-                    return Result(status, started, ended, outcome, location, False, first)
-            except (TimeoutError, aiohttp.ClientError):
-                status, body, location = 0, "", ""
-            ended = time.perf_counter()
-            outcome = classify(status, body, location, False)
-            return Result(status, started, ended, outcome, location, False, ended)
-
-        tasks = [asyncio.ensure_future(one(*request)) for request in requests]
-        await asyncio.sleep(0.05)
-        cpu, server_cpu, machine = time.process_time(), server.cpu_seconds(), machine_busy_seconds()
-        began = time.perf_counter()
-        gate.set()
-        results = await asyncio.gather(*tasks)
-        wall = time.perf_counter() - began
-        return (
-            list(results),
-            time.process_time() - cpu,
-            server.cpu_seconds() - server_cpu,
-            machine_busy_seconds() - machine,
-            wall,
-        )
-
-
-def burst_queued(name, base, requests, classify, server) -> Burst:
-    results, client_cpu, server_cpu, machine_cpu, wall = asyncio.run(
-        fire_queued(base, requests, classify, server)
-    )
-    return Burst(name, results, client_cpu, server_cpu, machine_cpu, wall)
-
-
-def booking_moments(b: Burst) -> list[float]:
-    """When each booking of the burst's session was made (its ``created_at``), in seconds after
-    the burst's first send."""
-    from appointments.models import Appointment
-
-    start = b.t0 + time.time() - time.perf_counter()
-    made = Appointment.objects.filter(schedule_id=b.schedule_id)
-    return [m.timestamp() - start for m in made.values_list("created_at", flat=True)] or [
-        float("nan")
-    ]
-
-
-def report_queued(args: argparse.Namespace, medbook: list[Burst], textbook: list[Burst]) -> None:
-    """Time to a definite answer and server CPU per booking attempt, for comparing the direct
-    path with the queued one (printed in both modes)."""
-    mode = f"queued, {args.consumers} consumer(s)" if args.queued else "direct"
-    print(f"\nbooking path: {mode}; per design, over all rounds:")
-    for design, bursts in (("MedBook", medbook), ("textbook", textbook)):
-        if not bursts:
-            continue
-        results = [r for b in bursts for r in b.results]
-        winners = [r.seconds for r in results if r.outcome == "winner"]
-        losers = [r.seconds for r in results if r.outcome == "loser"]
-        cpu = sum(b.server_cpu for b in bursts)
-        print(
-            f"  {design}: time to a definite answer p50 / p99 ms: winners {ms(winners)}, "
-            f"losers {ms(losers)}; slowest {max(r.seconds for r in results):.2f} s; "
-            f"server CPU {cpu:.1f} s = "
-            f"{1000 * cpu / max(1, len(results)):.1f} ms per attempt"
-        )
-        for i, b in enumerate(bursts, 1):
-            made = booking_moments(b)
-            told = [r.ended - b.t0 for r in b.results if r.outcome == "winner"]
-            print(
-                f"    round {i}: bookings made from +{min(made):.2f} to +{max(made):.2f} s after "
-                f"the first send; the last winner told at +{max(told):.2f} s"
-            )
-        queued = [r.first - r.started for r in results if r.first and r.outcome == "winner"]
-        if args.queued and design == "MedBook" and queued:
-            print(
-                f"    winners' 排队中 page (202) after p50 / p99 {ms(queued)} ms; from it to the "
-                f"status saying booked p50 / p99 "
-                f"{ms([r.ended - r.first for r in results if r.outcome == 'winner'])} ms"
-            )
 
 
 if __name__ == "__main__":

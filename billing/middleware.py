@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse
@@ -83,9 +82,7 @@ class ReleaseGateMiddleware:
         verdict, booked_id = gate.enter(
             schedule_id=schedule_id, user_id=int(user_id), address=client_ip(request) or "-"
         )
-        answer = _queued(schedule_id, int(user_id), verdict) or _answer(
-            request, schedule_id, verdict, booked_id
-        )
+        answer = _answer(request, schedule_id, verdict, booked_id)
         if answer is not None:
             add_never_cache_headers(answer)
             return answer
@@ -118,22 +115,3 @@ def _answer(
         )
         return redirect("billing:appointments")
     return None
-
-
-def _queued(schedule_id: int, user_id: int, verdict: Verdict) -> HttpResponse | None:
-    """With the booking queue on (billing.booking_queue), an attempt let through is queued and
-    answered at once with the page that follows it (202), and a second click while it waits
-    goes to that page; None: not queued (the view books), or no queued attempt waits."""
-    from . import booking_queue
-
-    if not settings.MEDBOOK_BOOKING_QUEUE or verdict not in (Verdict.GO, Verdict.TRYING):
-        return None
-    if verdict == Verdict.TRYING:
-        if booking_queue.status(schedule_id=schedule_id, user_id=user_id) is None:
-            return None
-        return redirect("billing:book_queue_status", schedule_id)
-    if not booking_queue.enqueue(
-        schedule_id=schedule_id, user_id=user_id, language=booking_queue.current_language()
-    ):
-        return None
-    return HttpResponse(booking_queue.queued_page(schedule_id=schedule_id), status=202)

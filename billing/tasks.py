@@ -76,15 +76,3 @@ def settle_yesterday() -> int:
     if mismatches:
         logger.warning("Settlement of %s found %d mismatches", day, mismatches)
     return mismatches
-
-
-@shared_task(autoretry_for=TRANSIENT, retry_backoff=1, retry_backoff_max=5, max_retries=3)
-def book_queued(schedule_id: int, user_id: int, language: str) -> str:
-    """A booking attempt queued at the release (billing.booking_queue, MEDBOOK_BOOKING_QUEUE):
-    booked in the order it was queued, its refusal in the member's language."""
-    from django.utils import translation
-
-    from . import booking_queue
-
-    with translation.override(language):
-        return booking_queue.book(schedule_id=schedule_id, user_id=user_id).state

@@ -1,7 +1,6 @@
 from django.urls import path
 
 from . import views
-from .views.queue import book_queue_status
 
 app_name = "billing"
 
@@ -9,7 +8,6 @@ urlpatterns = [
     path("payments/notify/<slug:gateway>/", views.gateway_notify, name="gateway_notify"),
     path("payments/sandbox/<str:out_trade_no>/", views.sandbox_cashier, name="sandbox_cashier"),
     path("book/<int:schedule_id>/", views.book, name="book"),
-    path("book/<int:schedule_id>/queue/", book_queue_status, name="book_queue_status"),
     path("appointments/", views.appointment_list, name="appointments"),
     path("appointments/<int:pk>/", views.appointment_detail, name="appointment_detail"),
     path("appointments/<int:pk>/pay/", views.appointment_pay, name="appointment_pay"),

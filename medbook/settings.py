@@ -333,19 +333,6 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The periodic jobs live in the database (django-celery-beat); medbook/jobs.py seeds them.
 CELERY_BEAT_SCHEDULE: dict = {}
 
-# The queued booking (issue 12): an attempt the release gate lets through is put on a queue of
-# its own and booked there, in order, by a worker (billing.booking_queue); the member's page
-# follows it. Off by default: measured against the direct path in bench/README.md. It needs a
-# real broker (RabbitMQ or Redis) and Redis for the results.
-MEDBOOK_BOOKING_QUEUE = env_bool("MEDBOOK_BOOKING_QUEUE", False)
-MEDBOOK_BOOKING_QUEUE_NAME = env("MEDBOOK_BOOKING_QUEUE_NAME", "") or (
-    f"{CELERY_TASK_DEFAULT_QUEUE}.booking" if CELERY_TASK_DEFAULT_QUEUE != "celery" else "booking"
-)
-if MEDBOOK_BOOKING_QUEUE and (CELERY_BROKER_URL == "filesystem://" or not REDIS_URL):
-    raise ImproperlyConfigured(
-        "MEDBOOK_BOOKING_QUEUE needs CELERY_BROKER_URL (RabbitMQ or Redis) and REDIS_URL."
-    )
-
 # ---------------------------------------------------------------------------------------------
 # Accounts
 # ---------------------------------------------------------------------------------------------
