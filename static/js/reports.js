@@ -7,7 +7,7 @@
   if (!source || !window.echarts) return;
   const specs = JSON.parse(source.textContent);
   const locale = (document.documentElement.lang || "").startsWith("zh") ? "ZH" : "EN";
-  const palette = ["#9fb8c4", "#00838f", "#f2a900"];
+  const palette = ["#9fb8c4", "#00838f", "#f2a900", "#b5523b"];
   const charts = [];
 
   function base() {
@@ -116,7 +116,7 @@
     const empty = spec.kind === "heatmap" ? spec.cells.length === 0 : spec.categories.length === 0;
     if (empty) {
       el.classList.add("chart-empty");
-      el.textContent = specs.empty;
+      el.textContent = spec.emptyText || specs.empty;
       el.dataset.drawn = "empty";
       return;
     }
