@@ -110,13 +110,13 @@ def noshows_charts(dashboard: NoShowsDashboard) -> dict:
                 {"name": _("No-show rate (%)"), "line": True, "data": no_show},
                 {"name": _("Cancellation rate (%)"), "line": True, "data": cancel},
             ],
-            "valueName": _("Appointments"),
+            "valueName": _("No-shows and cancellations"),
             "percentName": _("Rate (%)"),
         },
         "by_department": _rates(dashboard.by_department),
         "by_doctor": _rates(dashboard.by_doctor[:TOP_DOCTORS]),
         "by_level": _rates(dashboard.by_level),
-        "by_lead_time": _rates(dashboard.by_lead_time, horizontal=False),
+        "by_lead_time": _rates(dashboard.by_lead_time),
         "by_canceller": {
             "kind": "bars",
             "horizontal": True,
@@ -132,6 +132,8 @@ def noshows_charts(dashboard: NoShowsDashboard) -> dict:
             ],
             "valueName": _("Cancelled"),
             "percentName": "",
+            "labelWidth": 120,
+            "labelWrap": True,
         },
         "pauses": {
             "kind": "bars",
@@ -142,7 +144,7 @@ def noshows_charts(dashboard: NoShowsDashboard) -> dict:
             "series": [
                 {"name": _("Pauses started"), "data": [n for _day, n in dashboard.pauses_by_day]}
             ],
-            "valueName": _("Members"),
+            "valueName": "",
             "percentName": "",
             "emptyText": _("No member was paused for no-shows in this period."),
         },

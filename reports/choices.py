@@ -33,5 +33,5 @@ class Canceller(models.IntegerChoices):
 
     MEMBER = 1, _("The member")  # 会员本人
     STAFF = 2, _("Staff")  # 工作人员
-    HOLD_EXPIRED = 3, _("MedBook: unpaid hold ran out")  # 系统：未按时支付
+    HOLD_EXPIRED = 3, _("MedBook: hold ran out")  # 系统：未按时支付
     SUSPENDED = 4, _("MedBook: session suspended")  # 系统：停诊

@@ -28,7 +28,9 @@
       type: "category",
       data: spec.categories,
       inverse: horizontal,
-      axisLabel: horizontal ? { width: 96, overflow: "truncate" } : { hideOverlap: true },
+      axisLabel: horizontal
+        ? { width: spec.labelWidth || 96, overflow: spec.labelWrap ? "break" : "truncate" }
+        : { hideOverlap: true },
     };
     const values = [
       {

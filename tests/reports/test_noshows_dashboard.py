@@ -184,7 +184,7 @@ def test_who_cancelled(clinic) -> None:
     assert board().by_canceller == [
         ("The member", 2),
         ("Staff", 1),
-        ("MedBook: unpaid hold ran out", 1),
+        ("MedBook: hold ran out", 1),
         ("MedBook: session suspended", 1),
     ]
 
