@@ -41,6 +41,7 @@ def bookings(request: HttpRequest) -> HttpResponse:
             "no_show": _("No-shows"),
             "completed": _("Completed visits"),
         },
+        lower_is_better=frozenset({"cancelled", "no_show"}),
     )
     return render(
         request,
@@ -76,6 +77,7 @@ def noshows(request: HttpRequest) -> HttpResponse:
             "made": _("Appointments made"),
             "cancelled": _("Cancelled"),
         },
+        lower_is_better=frozenset({"no_show_rate", "cancel_rate", "no_show", "cancelled"}),
     )
     headline.append(
         selectors.Change(
@@ -83,6 +85,7 @@ def noshows(request: HttpRequest) -> HttpResponse:
             label=_("Members paused for no-shows"),
             current=len(dashboard.pauses),
             previous=dashboard.previous_pauses,
+            lower_is_better=True,
         )
     )
     return render(

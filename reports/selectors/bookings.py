@@ -101,6 +101,15 @@ class Change:
     current: Decimal | int | None
     previous: Decimal | int | None
     is_percent: bool = False
+    # A rise is bad news (no-shows, cancellations): the page colours it as such.
+    lower_is_better: bool = False
+
+    @property
+    def tone(self) -> str:
+        """``good``, ``bad`` or ``""`` (no change, or none to tell)."""
+        if not self.delta:
+            return ""
+        return "good" if (self.delta > 0) != self.lower_is_better else "bad"
 
     @property
     def delta(self) -> Decimal | int | None:
@@ -247,9 +256,15 @@ def bookings_dashboard(*, filters: BookingFilters) -> BookingsDashboard:
 PERCENTAGES = {"utilisation", "cancel_rate", "no_show_rate"}
 
 
-def changes(dashboard: BookingsDashboard, labels: dict[str, str]) -> list[Change]:
+def changes(
+    dashboard: BookingsDashboard,
+    labels: dict[str, str],
+    *,
+    lower_is_better: frozenset = frozenset(),
+) -> list[Change]:
     """The headline figures with their change from the previous period, labelled by ``labels``
-    (figure name -> label in the page's language)."""
+    (figure name -> label in the page's language); a rise of those named in ``lower_is_better``
+    is bad news."""
     return [
         Change(
             name=name,
@@ -257,6 +272,7 @@ def changes(dashboard: BookingsDashboard, labels: dict[str, str]) -> list[Change
             current=getattr(dashboard.totals, name),
             previous=getattr(dashboard.previous, name),
             is_percent=name in PERCENTAGES,
+            lower_is_better=name in lower_is_better,
         )
         for name, label in labels.items()
     ]

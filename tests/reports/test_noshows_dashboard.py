@@ -237,6 +237,9 @@ def test_the_page_shows_the_rates_and_the_chart_data(client, clinic, clinic_admi
     headline = {item.name: item for item in response.context["headline"]}
     assert headline["no_show_rate"].current == Decimal("42.9")
     assert headline["cancel_rate"].delta == Decimal("8.4")  # 41.7 % against 33.3 %
+    assert headline["cancel_rate"].tone == "bad"  # more cancellations: shown in red
+    assert headline["due"].tone == "good"
+    assert headline["paused"].tone == ""  # 2 against 2
     assert (headline["paused"].current, headline["paused"].previous) == (2, 2)
     page = response.content.decode()
     charts = json.loads(
