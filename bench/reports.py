@@ -1,16 +1,17 @@
 """Time the reports' dashboards over HTTP on a big demo clinic.
 
     flock /tmp/bench.lock .venv/bin/python bench/reports.py [--members 100000] \
-        [--appointments 1000000] [--requests 40] [--reseed]
+        [--appointments 1000000] [--requests 40] [--reseed] [--database NAME]
 
 Heavy: run it under the machine's benchmark lock. The first run (or ``--reseed``) creates the
-database ``medbook_reports_bench`` and loads ``seed_demo --members M --appointments N`` into it,
-which also builds the reports' rollups; later runs reuse it. gunicorn serves MedBook with
-production settings (no DEBUG, HTTPS behind a trusted proxy header, Redis db 7 for the cache
-and sessions) and its default workers; a finance login gets a real server-side session. Each
-dashboard and range is requested once to warm up, then ``--requests`` times one after the
-other; the table gives p50 / p95 / max from send to the last byte read (Python's urllib on
-the same machine). It exits 1 on any answer but 200.
+database ``medbook_reports_bench`` (or ``--database``) and loads ``seed_demo --members M
+--appointments N`` into it, which also builds the reports' rollups; later runs reuse it (after a
+migration of the rollups, run ``migrate`` and ``rebuild_reports`` on it first). gunicorn serves
+MedBook with production settings (no DEBUG, HTTPS behind a trusted proxy header, Redis db 7 for
+the cache and sessions) and its default workers; a finance login gets a real server-side
+session. Each dashboard and range is requested once to warm up, then ``--requests`` times one
+after the other; the table gives p50 / p95 / max from send to the last byte read (Python's
+urllib on the same machine). It exits 1 on any answer but 200.
 
 Targets (issue 13): p95 ≤ 300 ms for 30 days and ≤ 1 s for a year, at 1M appointments.
 """
@@ -29,10 +30,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "medbook_reports_bench"
+DATABASE = "medbook_reports_bench"  # --database changes it
 HOST = "127.0.0.1"
 VAR = ROOT / "var" / "bench-reports"
-DASHBOARDS = {"bookings": "/staff/reports/bookings/"}
+DASHBOARDS = {"bookings": "/staff/reports/bookings/", "noshows": "/staff/reports/no-shows/"}
 
 
 def environment() -> dict[str, str]:
@@ -158,7 +159,9 @@ def main() -> int:
     parser.add_argument("--appointments", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=40, help="per dashboard and range (40)")
     parser.add_argument("--reseed", action="store_true", help="drop and seed the database again")
+    parser.add_argument("--database", default=DATABASE, help=f"PostgreSQL database ({DATABASE})")
     args = parser.parse_args()
+    globals()["DATABASE"] = args.database
     env = environment()
     if args.reseed or not database_exists():
         seed(env, args.members, args.appointments)

@@ -165,7 +165,15 @@ class Member(models.Model):
                 condition=Q(points_balance__gte=0), name="member_points_balance_gte_0"
             ),
         ]
-        indexes = [models.Index(fields=["name"], name="member_name_idx")]
+        indexes = [
+            models.Index(fields=["name"], name="member_name_idx"),
+            # The members paused for no-shows (reports): a few rows among many.
+            models.Index(
+                fields=["banned_until"],
+                name="member_banned_until_idx",
+                condition=Q(banned_until__isnull=False),
+            ),
+        ]
         permissions = [
             ("view_personal_data", _("Can see full phone and ID numbers (logged)")),
             ("change_member_level", _("Can change a member's level, with a reason")),

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from appointments.choices import WEEKDAYS
 
-from .selectors import BookingsDashboard, Row
+from .selectors import BookingsDashboard, NoShowsDashboard, RateRow, Row
 
 # The doctors' chart shows the busiest ones; its table lists them all.
 TOP_DOCTORS = 15
@@ -70,4 +70,83 @@ def bookings_charts(dashboard: BookingsDashboard) -> dict:
             "bookedName": _("Booked"),
         },
         "empty": _("No sessions in this period."),
+    }
+
+
+def _labels(values: list[float | None]) -> list[str]:
+    return ["" if value is None else f"{value:g}%" for value in values]
+
+
+def _rates(rows: list[RateRow], *, horizontal: bool = True) -> dict:
+    """The no-show and cancellation rates side by side per category, each bar labelled."""
+    no_show = [_number(row.figures.no_show_rate) for row in rows]
+    cancel = [_number(row.figures.cancel_rate) for row in rows]
+    return {
+        "kind": "bars",
+        "horizontal": horizontal,
+        "categories": [row.label for row in rows],
+        "series": [
+            {"name": _("No-show rate (%)"), "data": no_show, "labels": _labels(no_show)},
+            {"name": _("Cancellation rate (%)"), "data": cancel, "labels": _labels(cancel)},
+        ],
+        "valueName": _("Rate (%)"),
+        "percentName": _("Rate (%)"),
+    }
+
+
+def noshows_charts(dashboard: NoShowsDashboard) -> dict:
+    by_day = dashboard.by_day
+    no_show = [_number(row.figures.no_show_rate) for row in by_day]
+    cancel = [_number(row.figures.cancel_rate) for row in by_day]
+    has_bookings = any(row.figures.made for row in by_day)
+    return {
+        "by_day": {
+            "kind": "bars",
+            "horizontal": False,
+            "categories": [row.label for row in by_day] if has_bookings else [],
+            "series": [
+                {"name": _("Cancelled"), "data": [row.figures.cancelled for row in by_day]},
+                {"name": _("No-shows"), "data": [row.figures.no_show for row in by_day]},
+                {"name": _("No-show rate (%)"), "line": True, "data": no_show},
+                {"name": _("Cancellation rate (%)"), "line": True, "data": cancel},
+            ],
+            "valueName": _("No-shows and cancellations"),
+            "percentName": _("Rate (%)"),
+        },
+        "by_department": _rates(dashboard.by_department),
+        "by_doctor": _rates(dashboard.by_doctor[:TOP_DOCTORS]),
+        "by_level": _rates(dashboard.by_level),
+        "by_lead_time": _rates(dashboard.by_lead_time),
+        "by_canceller": {
+            "kind": "bars",
+            "horizontal": True,
+            "categories": [label for label, _count in dashboard.by_canceller]
+            if dashboard.totals.cancelled
+            else [],
+            "series": [
+                {
+                    "name": _("Cancelled"),
+                    "data": [count for _label, count in dashboard.by_canceller],
+                    "labels": [str(count) for _label, count in dashboard.by_canceller],
+                }
+            ],
+            "valueName": _("Cancelled"),
+            "percentName": "",
+            "labelWidth": 120,
+            "labelWrap": True,
+        },
+        "pauses": {
+            "kind": "bars",
+            "horizontal": False,
+            "categories": [day.isoformat() for day, _n in dashboard.pauses_by_day]
+            if any(n for _day, n in dashboard.pauses_by_day)
+            else [],
+            "series": [
+                {"name": _("Pauses started"), "data": [n for _day, n in dashboard.pauses_by_day]}
+            ],
+            "valueName": "",
+            "percentName": "",
+            "emptyText": _("No member was paused for no-shows in this period."),
+        },
+        "empty": _("No appointments in this period."),
     }

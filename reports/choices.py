@@ -10,3 +10,28 @@ class Preset(models.TextChoices):
     LAST_30 = "30d", _("Last 30 days")  # 近30天
     MONTH = "month", _("This month")  # 本月
     CUSTOM = "custom", _("Custom")  # 自定义
+
+
+class LeadTime(models.IntegerChoices):
+    """How long before the session's start an appointment was made (session start − booked
+    at), in the clinic's time: under 24 hours, 24 to 72 hours, 72 hours to 7 days, longer."""
+
+    UNDER_24_HOURS = 1, _("Under 24 hours")  # 24小时内
+    DAYS_1_3 = 2, _("1–3 days")  # 1–3天
+    DAYS_3_7 = 3, _("3–7 days")  # 3–7天
+    OVER_7_DAYS = 4, _("Over 7 days")  # 7天以上
+
+    @classmethod
+    def bounds(cls) -> list[tuple[int, int]]:
+        """(bucket, hours): a booking made at least ``hours`` before the start is in ``bucket``
+        or a later one; checked from the longest lead down."""
+        return [(cls.OVER_7_DAYS, 7 * 24), (cls.DAYS_3_7, 72), (cls.DAYS_1_3, 24)]
+
+
+class Canceller(models.IntegerChoices):
+    """Who cancelled an appointment (see reports.services.canceller)."""
+
+    MEMBER = 1, _("The member")  # 会员本人
+    STAFF = 2, _("Staff")  # 工作人员
+    HOLD_EXPIRED = 3, _("MedBook: hold ran out")  # 系统：未按时支付
+    SUSPENDED = 4, _("MedBook: session suspended")  # 系统：停诊

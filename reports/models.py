@@ -22,6 +22,8 @@ from appointments.choices import Channel, Session
 from appointments.models import Department, Doctor
 from members.models import MemberLevel
 
+from .choices import LeadTime
+
 
 class DailySessionStat(models.Model):
     """The sessions (号源) of one clinic day, doctor, session (morning/afternoon/evening) and
@@ -60,11 +62,16 @@ class DailySessionStat(models.Model):
 
 class DailyBookingStat(models.Model):
     """The appointments of one clinic day (the session's date), doctor, session, start hour,
-    member level (the member's level when they booked) and channel, by outcome.
+    member level (the member's level when they booked), channel and lead time (how long before
+    the session's start it was booked, in buckets), by outcome.
 
     ``booked``: appointments that held a slot (every status but cancelled, no-shows included:
     their slot was taken); ``cancelled``; ``no_show``; ``checked_in``: patients who arrived
-    (checked in, completed or not); ``completed``."""
+    (checked in, completed or not); ``completed``. The cancellations by who cancelled them, as
+    the appointment records it (``cancelled_by``, ``cancel_reason``): ``cancelled_by_member``
+    (the account holder), ``cancelled_by_staff`` (anyone else), and MedBook itself (no user):
+    ``cancelled_hold_expired`` (an unpaid hold ran out) and ``cancelled_suspended`` (the
+    session was suspended, 停诊) — the two callers that cancel with no user."""
 
     date = models.DateField(_("date"))
     weekday = models.PositiveSmallIntegerField(_("weekday"))
@@ -80,18 +87,33 @@ class DailyBookingStat(models.Model):
         MemberLevel, on_delete=models.CASCADE, related_name="+", verbose_name=_("level")
     )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    lead_time = models.PositiveSmallIntegerField(
+        _("booked ahead"), choices=LeadTime.choices, default=LeadTime.OVER_7_DAYS
+    )
     booked = models.PositiveIntegerField(_("booked"), default=0)
     cancelled = models.PositiveIntegerField(_("cancelled"), default=0)
     no_show = models.PositiveIntegerField(_("no-shows"), default=0)
     checked_in = models.PositiveIntegerField(_("checked in"), default=0)
     completed = models.PositiveIntegerField(_("completed"), default=0)
+    cancelled_by_member = models.PositiveIntegerField(_("cancelled by the member"), default=0)
+    cancelled_by_staff = models.PositiveIntegerField(_("cancelled by staff"), default=0)
+    cancelled_hold_expired = models.PositiveIntegerField(_("unpaid hold ran out"), default=0)
+    cancelled_suspended = models.PositiveIntegerField(_("session suspended"), default=0)
 
     class Meta:
         verbose_name = _("daily booking figures")
         verbose_name_plural = _("daily booking figures")
         constraints = [
             models.UniqueConstraint(
-                fields=["date", "doctor", "session", "start_hour", "level", "channel"],
+                fields=[
+                    "date",
+                    "doctor",
+                    "session",
+                    "start_hour",
+                    "level",
+                    "channel",
+                    "lead_time",
+                ],
                 name="dailybookingstat_unique_grain",
             )
         ]

@@ -14,14 +14,35 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay
+from django.db.models import (
+    Case,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import (
+    Coalesce,
+    ExtractHour,
+    ExtractIsoWeekDay,
+    TruncDate,
+    TruncTime,
+)
 from django.utils import timezone
 
 from appointments.choices import AppointmentStatus, ScheduleStatus
 from appointments.models import Appointment, Schedule
+from billing.services.orders import EXPIRED_HOLD_REASON
 from members.models import Member
 
+from .choices import Canceller, LeadTime
 from .exceptions import BadRange
 from .models import DailyBookingStat, DailySessionStat, RollupState
 
@@ -80,6 +101,52 @@ def level_when_booked() -> Coalesce:
     )
 
 
+def _booked_at_least(hours: int) -> Q:
+    """The appointment was made at least ``hours`` before its session's start: ``created_at`` +
+    ``hours`` is at or before the session's date and start time, read in the clinic's time zone
+    (the date and the time compared in turn, as both databases can)."""
+    moment = ExpressionWrapper(
+        F("created_at") + Value(dt.timedelta(hours=hours), output_field=DurationField()),
+        output_field=DateTimeField(),
+    )
+    zone = timezone.get_default_timezone()
+    day = TruncDate(moment, tzinfo=zone)
+    time = TruncTime(moment, tzinfo=zone)
+    return Q(schedule__date__gt=day) | Q(schedule__date=day, schedule__start_time__gte=time)
+
+
+def lead_time_bucket() -> Case:
+    """The appointment's lead time bucket (reports.choices.LeadTime)."""
+    return Case(
+        *(
+            When(_booked_at_least(hours), then=Value(int(bucket)))
+            for bucket, hours in LeadTime.bounds()
+        ),
+        default=Value(int(LeadTime.UNDER_24_HOURS)),
+        output_field=IntegerField(),
+    )
+
+
+def canceller() -> Case:
+    """Who cancelled a cancelled appointment (reports.choices.Canceller), from what the
+    appointment records: the member's own account, another user (staff), or no user — MedBook
+    itself, which cancels in two places only: an unpaid hold running out (its fixed reason,
+    billing.services.orders.EXPIRED_HOLD_REASON) and a suspended session (停诊, every other
+    reason). 0 for an appointment that is not cancelled."""
+    return Case(
+        When(~Q(status=AppointmentStatus.CANCELLED), then=Value(0)),
+        When(
+            cancelled_by__isnull=False,
+            cancelled_by=F("member__user_id"),
+            then=Value(Canceller.MEMBER),
+        ),
+        When(cancelled_by__isnull=False, then=Value(Canceller.STAFF)),
+        When(cancel_reason=EXPIRED_HOLD_REASON, then=Value(Canceller.HOLD_EXPIRED)),
+        default=Value(Canceller.SUSPENDED),
+        output_field=IntegerField(),
+    )
+
+
 def _booking_rows(start: dt.date, end: dt.date) -> QuerySet:
     """One row per appointment of the range's sessions, with the columns the rollup groups by."""
     return (
@@ -93,6 +160,8 @@ def _booking_rows(start: dt.date, end: dt.date) -> QuerySet:
             r_hour=ExtractHour("schedule__start_time"),
             r_level=level_when_booked(),
             r_channel=F("channel"),
+            r_lead=lead_time_bucket(),
+            r_canceller=canceller(),
             r_status=F("status"),
             r_arrived=Case(
                 When(checked_in_at__isnull=False, then=Value(1)),
@@ -109,6 +178,8 @@ def _booking_rows(start: dt.date, end: dt.date) -> QuerySet:
             "r_hour",
             "r_level",
             "r_channel",
+            "r_lead",
+            "r_canceller",
             "r_status",
             "r_arrived",
         )
@@ -181,13 +252,22 @@ def rebuild_rollups(
                 cursor,
                 table=DailyBookingStat._meta.db_table,
                 rows=_booking_rows(start, end),
-                keys=[*GRAIN, ("level_id", "r_level"), ("channel", "r_channel")],
+                keys=[
+                    *GRAIN,
+                    ("level_id", "r_level"),
+                    ("channel", "r_channel"),
+                    ("lead_time", "r_lead"),
+                ],
                 sums=[
                     ("booked", _count(f"r_status <> {cancelled}")),
                     ("cancelled", _count(f"r_status = {cancelled}")),
                     ("no_show", _count(f"r_status = {no_show}")),
                     ("checked_in", "SUM(r_arrived)"),
                     ("completed", _count(f"r_status = {completed}")),
+                    ("cancelled_by_member", _count(f"r_canceller = {Canceller.MEMBER:d}")),
+                    ("cancelled_by_staff", _count(f"r_canceller = {Canceller.STAFF:d}")),
+                    ("cancelled_hold_expired", _count(f"r_canceller = {Canceller.HOLD_EXPIRED:d}")),
+                    ("cancelled_suspended", _count(f"r_canceller = {Canceller.SUSPENDED:d}")),
                 ],
             )
         RollupState.objects.using(using).filter(pk=state.pk).update(

@@ -7,4 +7,5 @@ from . import staff_views
 urlpatterns = [
     path("", staff_views.index, name="reports"),
     path("bookings/", staff_views.bookings, name="reports_bookings"),
+    path("no-shows/", staff_views.noshows, name="reports_noshows"),
 ]

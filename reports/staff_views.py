@@ -41,6 +41,7 @@ def bookings(request: HttpRequest) -> HttpResponse:
             "no_show": _("No-shows"),
             "completed": _("Completed visits"),
         },
+        lower_is_better=frozenset({"cancelled", "no_show"}),
     )
     return render(
         request,
@@ -51,6 +52,50 @@ def bookings(request: HttpRequest) -> HttpResponse:
             "headline": headline,
             "charts": charts.bookings_charts(dashboard),
             "weekdays": charts.weekday_names(),
+            "charts_top": charts.TOP_DOCTORS,
+        },
+    )
+
+
+@require_GET
+@staff_required(PERMISSION)
+def noshows(request: HttpRequest) -> HttpResponse:
+    """爽约与取消: no-show and cancellation rates by department, doctor, member level and lead
+    time, the cancellations by who cancelled, and the members paused for no-shows."""
+    today = timezone.localdate()
+    form = BookingFilterForm(request.GET, today=today)
+    if not form.is_valid():
+        return render(request, "reports/noshows.html", {"form": form}, status=400)
+    dashboard = selectors.noshows_dashboard(filters=form.filters(), today=today)
+    headline = selectors.changes(
+        dashboard,
+        {
+            "no_show_rate": _("No-show rate"),
+            "cancel_rate": _("Cancellation rate"),
+            "due": _("Visits due"),
+            "no_show": _("No-shows"),
+            "made": _("Appointments made"),
+            "cancelled": _("Cancelled"),
+        },
+        lower_is_better=frozenset({"no_show_rate", "cancel_rate", "no_show", "cancelled"}),
+    )
+    headline.append(
+        selectors.Change(
+            name="paused",
+            label=_("Members paused for no-shows"),
+            current=len(dashboard.pauses),
+            previous=dashboard.previous_pauses,
+            lower_is_better=True,
+        )
+    )
+    return render(
+        request,
+        "reports/noshows.html",
+        {
+            "form": form,
+            "dashboard": dashboard,
+            "headline": headline,
+            "charts": charts.noshows_charts(dashboard),
             "charts_top": charts.TOP_DOCTORS,
         },
     )

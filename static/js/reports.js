@@ -7,7 +7,7 @@
   if (!source || !window.echarts) return;
   const specs = JSON.parse(source.textContent);
   const locale = (document.documentElement.lang || "").startsWith("zh") ? "ZH" : "EN";
-  const palette = ["#9fb8c4", "#00838f", "#f2a900"];
+  const palette = ["#9fb8c4", "#00838f", "#f2a900", "#b5523b"];
   const charts = [];
 
   function base() {
@@ -28,7 +28,9 @@
       type: "category",
       data: spec.categories,
       inverse: horizontal,
-      axisLabel: horizontal ? { width: 96, overflow: "truncate" } : { hideOverlap: true },
+      axisLabel: horizontal
+        ? { width: spec.labelWidth || 96, overflow: spec.labelWrap ? "break" : "truncate" }
+        : { hideOverlap: true },
     };
     const values = [
       {
@@ -116,7 +118,7 @@
     const empty = spec.kind === "heatmap" ? spec.cells.length === 0 : spec.categories.length === 0;
     if (empty) {
       el.classList.add("chart-empty");
-      el.textContent = specs.empty;
+      el.textContent = spec.emptyText || specs.empty;
       el.dataset.drawn = "empty";
       return;
     }

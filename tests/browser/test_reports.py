@@ -1,16 +1,19 @@
-"""The reports in Chromium: finance logs in, opens 报表 → 预约与号源利用率 on the demo clinic,
-changes a filter and sees every chart drawn (no blank canvas, no CSP violation: the page fixture
-fails on one), on a phone and on a desktop, in Chinese and in English; the charts follow the
-window's width. Screenshots: test-results/screenshots/reports-*.png."""
+"""The reports in Chromium: finance logs in, opens 报表 → 预约与号源利用率 (and 爽约与取消) on
+the demo clinic, changes a filter and sees every chart drawn (no blank canvas, no CSP violation:
+the page fixture fails on one), on a phone and on a desktop, in Chinese and in English; the
+charts follow the window's width. Screenshots: test-results/screenshots/reports-*.png."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from medbook.roles import FINANCE
+from members.models import Member
 from tests.browser.conftest import DESKTOP, PHONE, screenshot
 from tests.browser.test_staff_journeys import log_in, person
 
@@ -100,3 +103,65 @@ def test_finance_opens_the_bookings_dashboard_and_filters_it(page, demo) -> None
     page.wait_for_url("**range=30d**")
     charts_drawn(page)
     screenshot(page, "reports-04-bookings-desktop-en")
+
+
+NOSHOW_CHARTS = [
+    "by_day",
+    "by_department",
+    "by_level",
+    "by_lead_time",
+    "by_canceller",
+    "by_doctor",
+    "pauses",
+]
+
+
+def noshow_charts_drawn(page) -> dict[str, int]:
+    for name in NOSHOW_CHARTS:
+        page.wait_for_selector(f'[data-chart="{name}"][data-drawn="1"]', timeout=10_000)
+    return {name: page.locator(f'[data-chart="{name}"]').evaluate(INKED) for name in NOSHOW_CHARTS}
+
+
+@pytest.fixture
+def paused(demo):
+    """Two demo members paused by the no-show rule this week (the demo loads none)."""
+    now = timezone.now()
+    for days, member in enumerate(Member.objects.order_by("pk")[:2], start=1):
+        member.banned_until = now + dt.timedelta(days=30 - days)
+        member._history_date = now - dt.timedelta(days=days)
+        member.save(update_fields=["banned_until"])
+
+
+def test_finance_opens_the_no_shows_dashboard(page, paused) -> None:
+    log_in(page, "finance")
+    page.get_by_role("link", name="报表").first.click()
+    page.get_by_role("link", name="爽约与取消").click()
+    page.get_by_role("heading", name="爽约与取消").wait_for()
+    inked = noshow_charts_drawn(page)
+    assert all(count > 300 for count in inked.values()), inked
+    assert canvas_width(page, "by_day") <= PHONE["width"]
+    screenshot(page, "reports-05-noshows-phone-zh")
+
+    page.set_viewport_size(DESKTOP)
+    page.wait_for_function(
+        "() => document.querySelector('[data-chart=by_day] canvas').clientWidth > 600"
+    )
+    page.locator("details.chart-table summary").last.click()  # the paused members' table
+    assert page.locator("details.chart-table").last.locator("tbody tr").count() == 2
+    screenshot(page, "reports-06-noshows-desktop-zh")
+
+    page.locator("#language").select_option("en")
+    page.get_by_role("heading", name="No-shows and cancellations").wait_for()
+    inked = noshow_charts_drawn(page)
+    assert all(count > 300 for count in inked.values()), inked
+    labels = page.evaluate(
+        "() => JSON.parse(document.getElementById('report-charts').textContent).by_level.series"
+        ".map((s) => s.name)"
+    )
+    assert labels == ["No-show rate (%)", "Cancellation rate (%)"]
+    screenshot(page, "reports-07-noshows-desktop-en")
+    page.set_viewport_size(PHONE)
+    page.wait_for_function(
+        "() => document.querySelector('[data-chart=by_day] canvas').clientWidth <= 375"
+    )
+    screenshot(page, "reports-08-noshows-phone-en")

@@ -46,8 +46,11 @@ def visit(
     *,
     channel: str = "web",
     booked_at: dt.datetime,
+    cancelled_by=None,
+    cancel_reason: str = "",
 ) -> Appointment:
-    """An appointment of ``member`` in ``schedule`` made at ``booked_at``, now ``status``."""
+    """An appointment of ``member`` in ``schedule`` made at ``booked_at``, now ``status``;
+    a cancelled one by ``cancelled_by`` (a user; None: MedBook itself) for ``cancel_reason``."""
     _numbers[schedule.pk] += 1
     number = _numbers[schedule.pk]
     starts = dt.datetime.combine(schedule.date, schedule.start_time, tzinfo=SHANGHAI)
@@ -65,6 +68,8 @@ def visit(
         completed_at=starts if status == AppointmentStatus.COMPLETED else None,
         cancelled_at=booked_at if status == AppointmentStatus.CANCELLED else None,
         no_show_at=starts if status == AppointmentStatus.NO_SHOW else None,
+        cancelled_by=cancelled_by,
+        cancel_reason=cancel_reason,
     )
 
 

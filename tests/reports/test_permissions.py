@@ -13,7 +13,7 @@ from tests.conftest import staff_user
 
 pytestmark = pytest.mark.django_db
 
-ROUTES = ["staff:reports", "staff:reports_bookings"]
+ROUTES = ["staff:reports", "staff:reports_bookings", "staff:reports_noshows"]
 EXPECTED = {
     "anonymous": "login",
     "member": 403,

@@ -14,11 +14,15 @@ from django.core.management import CommandError, call_command
 
 from appointments.choices import AppointmentStatus, Channel
 from appointments.models import Appointment, Schedule
+from billing.services.orders import EXPIRED_HOLD_REASON
 from medbook.errors import DomainError
+from medbook.roles import FRONT_DESK
 from members.models import Member
 from reports import services
+from reports.choices import Canceller, LeadTime
 from reports.models import DailyBookingStat, DailySessionStat, RollupState
 from tests.appointments.factories import DepartmentFactory, DoctorFactory
+from tests.conftest import staff_user
 from tests.members.factories import MemberFactory
 from tests.reports.clinic import SHANGHAI, change_level, joined, session, visit
 
@@ -52,6 +56,14 @@ def random_clinic(rng: random.Random, levels: dict, *, days: int = 10) -> None:
                 rng.choice(level_list),
                 moment + dt.timedelta(seconds=rng.choice([-1, 0, 1, 3600])),
             )
+    desk = staff_user(f"desk{rng.randint(0, 10**9)}", FRONT_DESK, mfa=False)
+    # Who cancels: the member, staff, MedBook (hold ran out; session suspended).
+    cancellers = [
+        lambda m: (m.user, "不想去了"),
+        lambda m: (desk, "患者来电取消"),
+        lambda m: (None, EXPIRED_HOLD_REASON),
+        lambda m: (None, "停诊：医生出差"),
+    ]
     starts = [dt.time(8), dt.time(9, 30), dt.time(14), dt.time(15, 30)]
     for offset in range(days):
         day = FIRST_DAY + dt.timedelta(days=offset)
@@ -60,16 +72,36 @@ def random_clinic(rng: random.Random, levels: dict, *, days: int = 10) -> None:
                 schedule = session(
                     doctor, day, start, capacity=rng.randint(1, 6), suspended=rng.random() < 0.15
                 )
+                session_start = dt.datetime.combine(day, start, tzinfo=SHANGHAI)
                 for member in rng.sample(members, rng.randint(0, schedule.capacity)):
-                    midnight = rng.choice(midnights)
+                    # Around a Shanghai midnight, or right at a lead-time boundary (24 h, 72 h,
+                    # 7 days before the start, give or take a second).
+                    if rng.random() < 0.5:
+                        booked_at = rng.choice(midnights) + dt.timedelta(
+                            seconds=rng.randint(-600, 600)
+                        )
+                    else:
+                        booked_at = session_start - dt.timedelta(
+                            hours=rng.choice([1, 24, 72, 168]), seconds=rng.choice([-1, 0, 1])
+                        )
+                    status = (
+                        AppointmentStatus.CANCELLED
+                        if schedule.status == "suspended"
+                        else rng.choice(STATUSES)
+                    )
+                    by, reason = (
+                        rng.choice(cancellers)(member)
+                        if status == AppointmentStatus.CANCELLED
+                        else (None, "")
+                    )
                     visit(
                         schedule,
                         member,
-                        AppointmentStatus.CANCELLED
-                        if schedule.status == "suspended"
-                        else rng.choice(STATUSES),
+                        status,
                         channel=rng.choice(CHANNELS),
-                        booked_at=midnight + dt.timedelta(seconds=rng.randint(-600, 600)),
+                        booked_at=booked_at,
+                        cancelled_by=by,
+                        cancel_reason=reason,
                     )
 
 
@@ -79,6 +111,40 @@ def level_at(member_id: int, moment: dt.datetime) -> int:
     if not rows:
         return Member.objects.get(pk=member_id).level_id
     return max(rows, key=lambda row: (row.history_date, row.history_id)).level_id
+
+
+def lead_time_of(a: Appointment) -> int:
+    """The lead-time bucket, in Python: session start (Shanghai) − booked at."""
+    starts = dt.datetime.combine(a.schedule.date, a.schedule.start_time, tzinfo=SHANGHAI)
+    lead = starts - a.created_at
+    if lead >= dt.timedelta(days=7):
+        return LeadTime.OVER_7_DAYS
+    if lead >= dt.timedelta(hours=72):
+        return LeadTime.DAYS_3_7
+    if lead >= dt.timedelta(hours=24):
+        return LeadTime.DAYS_1_3
+    return LeadTime.UNDER_24_HOURS
+
+
+def canceller_of(a: Appointment) -> str:
+    if a.status != "cancelled":
+        return ""
+    if a.cancelled_by_id is not None:
+        who = Canceller.MEMBER if a.cancelled_by_id == a.member.user_id else Canceller.STAFF
+    elif a.cancel_reason == EXPIRED_HOLD_REASON:
+        who = Canceller.HOLD_EXPIRED
+    else:
+        who = Canceller.SUSPENDED
+    return SPLIT[who]
+
+
+SPLIT = {
+    Canceller.MEMBER: "cancelled_by_member",
+    Canceller.STAFF: "cancelled_by_staff",
+    Canceller.HOLD_EXPIRED: "cancelled_hold_expired",
+    Canceller.SUSPENDED: "cancelled_suspended",
+}
+OUTCOMES = ("booked", "cancelled", "no_show", "checked_in", "completed", *SPLIT.values())
 
 
 def expected_from_raw(start: dt.date, end: dt.date) -> tuple[dict, dict]:
@@ -100,7 +166,7 @@ def expected_from_raw(start: dt.date, end: dt.date) -> tuple[dict, dict]:
             figures["capacity"] += s.capacity
     bookings: dict[tuple, Counter] = {}
     rows = Appointment.objects.filter(schedule__date__range=(start, end)).select_related(
-        "schedule__doctor"
+        "schedule__doctor", "member"
     )
     for a in rows:
         s = a.schedule
@@ -113,8 +179,11 @@ def expected_from_raw(start: dt.date, end: dt.date) -> tuple[dict, dict]:
             s.start_time.hour,
             level_at(a.member_id, a.created_at),
             a.channel,
+            lead_time_of(a),
         )
         figures = bookings.setdefault(key, Counter())
+        if a.status == "cancelled":
+            figures[canceller_of(a)] += 1
         figures["booked"] += a.status != "cancelled"
         figures["cancelled"] += a.status == "cancelled"
         figures["no_show"] += a.status == "no_show"
@@ -134,7 +203,6 @@ def rollups(start: dt.date, end: dt.date) -> tuple[dict, dict]:
         )
         for r in DailySessionStat.objects.filter(date__range=(start, end))
     }
-    outcomes = ("booked", "cancelled", "no_show", "checked_in", "completed")
     bookings = {
         (
             r.date,
@@ -145,7 +213,8 @@ def rollups(start: dt.date, end: dt.date) -> tuple[dict, dict]:
             r.start_hour,
             r.level_id,
             r.channel,
-        ): Counter({k: getattr(r, k) for k in outcomes if getattr(r, k)})
+            r.lead_time,
+        ): Counter({k: getattr(r, k) for k in OUTCOMES if getattr(r, k)})
         for r in DailyBookingStat.objects.filter(date__range=(start, end))
     }
     return sessions, bookings
@@ -177,17 +246,16 @@ def test_a_rebuild_of_part_of_the_range_leaves_the_rest_and_twice_changes_nothin
     services.rebuild_rollups(start=FIRST_DAY, end=last)
     before = rollups(FIRST_DAY, last)
     # A late change of one day's raw rows reaches the rollups when that day is rebuilt.
-    changed = Appointment.objects.filter(schedule__date=FIRST_DAY + dt.timedelta(days=3)).first()
-    Appointment.objects.filter(pk=changed.pk).update(status="cancelled", checked_in_at=None)
-    services.rebuild_rollups(
-        start=FIRST_DAY + dt.timedelta(days=3), end=FIRST_DAY + dt.timedelta(days=3)
+    changed = Appointment.objects.exclude(status="cancelled").order_by("pk").first()
+    day = changed.schedule.date
+    Appointment.objects.filter(pk=changed.pk).update(
+        status="cancelled", checked_in_at=None, cancelled_by=changed.member.user
     )
-    services.rebuild_rollups(
-        start=FIRST_DAY + dt.timedelta(days=3), end=FIRST_DAY + dt.timedelta(days=3)
-    )
+    services.rebuild_rollups(start=day, end=day)
+    services.rebuild_rollups(start=day, end=day)
     after = rollups(FIRST_DAY, last)
     assert after == tuple(_clean(t) for t in expected_from_raw(FIRST_DAY, last))
-    untouched = [key for key in before[1] if key[0] != FIRST_DAY + dt.timedelta(days=3)]
+    untouched = [key for key in before[1] if key[0] != day]
     assert all(before[1][key] == after[1][key] for key in untouched)
 
 

@@ -17,7 +17,7 @@ from appointments.choices import Session
 from appointments.models import Department, Doctor
 from members.models import MemberLevel
 
-from .models import DailyBookingStat, DailySessionStat, RollupState
+from ..models import DailyBookingStat, DailySessionStat, RollupState
 
 OUTCOMES = ("booked", "cancelled", "no_show", "checked_in", "completed")
 
@@ -52,7 +52,7 @@ class BookingFilters:
         )
 
 
-def _percent(part: int, whole: int) -> Decimal | None:
+def percent(part: int, whole: int) -> Decimal | None:
     if not whole:
         return None
     return (Decimal(100) * part / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
@@ -73,17 +73,17 @@ class Figures:
     @property
     def utilisation(self) -> Decimal | None:
         """Booked slots as a percentage of the slots offered (号源利用率)."""
-        return _percent(self.booked, self.capacity)
+        return percent(self.booked, self.capacity)
 
     @property
     def cancel_rate(self) -> Decimal | None:
         """Cancelled as a percentage of every booking made (kept or cancelled)."""
-        return _percent(self.cancelled, self.booked + self.cancelled)
+        return percent(self.cancelled, self.booked + self.cancelled)
 
     @property
     def no_show_rate(self) -> Decimal | None:
         """No-shows as a percentage of the booked slots."""
-        return _percent(self.no_show, self.booked)
+        return percent(self.no_show, self.booked)
 
     def add(self, values: dict) -> None:
         for name in ("sessions", "capacity", *OUTCOMES):
@@ -101,6 +101,15 @@ class Change:
     current: Decimal | int | None
     previous: Decimal | int | None
     is_percent: bool = False
+    # A rise is bad news (no-shows, cancellations): the page colours it as such.
+    lower_is_better: bool = False
+
+    @property
+    def tone(self) -> str:
+        """``good``, ``bad`` or ``""`` (no change, or none to tell)."""
+        if not self.delta:
+            return ""
+        return "good" if (self.delta > 0) != self.lower_is_better else "bad"
 
     @property
     def delta(self) -> Decimal | int | None:
@@ -112,7 +121,7 @@ class Change:
     def relative(self) -> Decimal | None:
         if self.is_percent or self.delta is None:
             return None
-        return _percent(self.delta, self.previous)
+        return percent(self.delta, self.previous)
 
 
 @dataclass
@@ -147,7 +156,7 @@ def _sessions(filters: BookingFilters) -> QuerySet[DailySessionStat]:
     return rows.order_by()
 
 
-def _bookings(filters: BookingFilters) -> QuerySet[DailyBookingStat]:
+def booking_rows(filters: BookingFilters) -> QuerySet[DailyBookingStat]:
     rows = DailyBookingStat.objects.filter(date__range=(filters.start, filters.end))
     if filters.department is not None:
         rows = rows.filter(department=filters.department)
@@ -169,7 +178,9 @@ def _grouped(filters: BookingFilters, keys: Iterable[str]) -> dict[tuple, Figure
         .values(*keys)
         .annotate(sessions=Sum("sessions"), capacity=Sum("capacity"))
     )
-    outcomes = _bookings(filters).values(*keys).annotate(**{name: Sum(name) for name in OUTCOMES})
+    outcomes = (
+        booking_rows(filters).values(*keys).annotate(**{name: Sum(name) for name in OUTCOMES})
+    )
     for query in (capacity, outcomes):
         for values in query:
             found.setdefault(tuple(values[key] for key in keys), Figures()).add(values)
@@ -180,7 +191,7 @@ def _totals(filters: BookingFilters) -> Figures:
     """Capacity and outcomes of the whole period: one aggregate on each rollup table."""
     total = Figures()
     total.add(_sessions(filters).aggregate(sessions=Sum("sessions"), capacity=Sum("capacity")))
-    total.add(_bookings(filters).aggregate(**{name: Sum(name) for name in OUTCOMES}))
+    total.add(booking_rows(filters).aggregate(**{name: Sum(name) for name in OUTCOMES}))
     return total
 
 
@@ -245,9 +256,15 @@ def bookings_dashboard(*, filters: BookingFilters) -> BookingsDashboard:
 PERCENTAGES = {"utilisation", "cancel_rate", "no_show_rate"}
 
 
-def changes(dashboard: BookingsDashboard, labels: dict[str, str]) -> list[Change]:
+def changes(
+    dashboard: BookingsDashboard,
+    labels: dict[str, str],
+    *,
+    lower_is_better: frozenset = frozenset(),
+) -> list[Change]:
     """The headline figures with their change from the previous period, labelled by ``labels``
-    (figure name -> label in the page's language)."""
+    (figure name -> label in the page's language); a rise of those named in ``lower_is_better``
+    is bad news."""
     return [
         Change(
             name=name,
@@ -255,6 +272,7 @@ def changes(dashboard: BookingsDashboard, labels: dict[str, str]) -> list[Change
             current=getattr(dashboard.totals, name),
             previous=getattr(dashboard.previous, name),
             is_percent=name in PERCENTAGES,
+            lower_is_better=name in lower_is_better,
         )
         for name, label in labels.items()
     ]

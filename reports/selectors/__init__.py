@@ -1,0 +1,31 @@
+"""Reads of the reports: the dashboards' figures, from the rollups (reports.models) and, for
+the members paused for no-shows, the members app's selector. One module per dashboard."""
+
+from .bookings import (
+    OUTCOMES,
+    PERCENTAGES,
+    BookingFilters,
+    BookingsDashboard,
+    Change,
+    Figures,
+    Row,
+    bookings_dashboard,
+    changes,
+)
+from .noshows import NoShowFigures, NoShowsDashboard, RateRow, noshows_dashboard
+
+__all__ = [
+    "OUTCOMES",
+    "PERCENTAGES",
+    "BookingFilters",
+    "BookingsDashboard",
+    "Change",
+    "Figures",
+    "NoShowFigures",
+    "NoShowsDashboard",
+    "RateRow",
+    "Row",
+    "bookings_dashboard",
+    "changes",
+    "noshows_dashboard",
+]
