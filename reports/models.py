@@ -25,10 +25,9 @@ from members.models import MemberLevel
 from .choices import LeadTime
 
 
-class DailySessionStat(models.Model):
-    """The sessions (号源) of one clinic day, doctor, session (morning/afternoon/evening) and
-    start hour: how many were held and their slots (capacity), and how many were suspended
-    (停诊). Capacity does not depend on who booked, so it has no level or channel."""
+class SessionGrain(models.Model):
+    """What both rollups are kept by: a clinic day, its doctor (with the department), the
+    session and its start hour."""
 
     date = models.DateField(_("date"))
     weekday = models.PositiveSmallIntegerField(_("weekday"))  # 0 = Monday, as Python's
@@ -40,6 +39,16 @@ class DailySessionStat(models.Model):
     )
     session = models.CharField(_("session"), max_length=16, choices=Session.choices)
     start_hour = models.PositiveSmallIntegerField(_("start hour"))
+
+    class Meta:
+        abstract = True
+
+
+class DailySessionStat(SessionGrain):
+    """The sessions (号源) of one clinic day, doctor, session (morning/afternoon/evening) and
+    start hour: how many were held and their slots (capacity), and how many were suspended
+    (停诊). Capacity does not depend on who booked, so it has no level or channel."""
+
     sessions = models.PositiveIntegerField(_("sessions"), default=0)
     capacity = models.PositiveIntegerField(_("slots"), default=0)
     suspended_sessions = models.PositiveIntegerField(_("sessions suspended"), default=0)
@@ -60,7 +69,7 @@ class DailySessionStat(models.Model):
         return f"{self.date} {self.doctor_id} {self.session} {self.start_hour}h"
 
 
-class DailyBookingStat(models.Model):
+class DailyBookingStat(SessionGrain):
     """The appointments of one clinic day (the session's date), doctor, session, start hour,
     member level (the member's level when they booked), channel and lead time (how long before
     the session's start it was booked, in buckets), by outcome.
@@ -73,16 +82,6 @@ class DailyBookingStat(models.Model):
     ``cancelled_hold_expired`` (an unpaid hold ran out) and ``cancelled_suspended`` (the
     session was suspended, 停诊) — the two callers that cancel with no user."""
 
-    date = models.DateField(_("date"))
-    weekday = models.PositiveSmallIntegerField(_("weekday"))
-    department = models.ForeignKey(
-        Department, on_delete=models.CASCADE, related_name="+", verbose_name=_("department")
-    )
-    doctor = models.ForeignKey(
-        Doctor, on_delete=models.CASCADE, related_name="+", verbose_name=_("doctor")
-    )
-    session = models.CharField(_("session"), max_length=16, choices=Session.choices)
-    start_hour = models.PositiveSmallIntegerField(_("start hour"))
     level = models.ForeignKey(
         MemberLevel, on_delete=models.CASCADE, related_name="+", verbose_name=_("level")
     )

@@ -55,17 +55,38 @@ class RebuildResult:
     booking_rows: int
 
 
+GRAIN = [
+    ("date", "r_date"),
+    ("weekday", "r_weekday"),
+    ("department_id", "r_department"),
+    ("doctor_id", "r_doctor"),
+    ("session", "r_session"),
+    ("start_hour", "r_hour"),
+]
+
+
+GRAIN_ALIASES = [alias for _column, alias in GRAIN]
+
+
+def _grain_of(schedule: str) -> dict[str, object]:
+    """The columns both rollups group by, read from the schedule at the path ``schedule``
+    ("" for a schedule's own row, "schedule__" for an appointment's)."""
+    return {
+        "r_date": F(f"{schedule}date"),
+        "r_weekday": ExtractIsoWeekDay(f"{schedule}date") - 1,
+        "r_department": F(f"{schedule}doctor__department_id"),
+        "r_doctor": F(f"{schedule}doctor_id"),
+        "r_session": F(f"{schedule}session"),
+        "r_hour": ExtractHour(f"{schedule}start_time"),
+    }
+
+
 def _session_rows(start: dt.date, end: dt.date) -> QuerySet:
     """One row per schedule of the range, with the columns the rollup groups by."""
     return (
         Schedule.objects.filter(date__range=(start, end))
         .annotate(
-            r_date=F("date"),
-            r_weekday=ExtractIsoWeekDay("date") - 1,
-            r_department=F("doctor__department_id"),
-            r_doctor=F("doctor_id"),
-            r_session=F("session"),
-            r_hour=ExtractHour("start_time"),
+            **_grain_of(""),
             r_suspended=Case(
                 When(status=ScheduleStatus.SUSPENDED, then=Value(1)),
                 default=Value(0),
@@ -74,12 +95,7 @@ def _session_rows(start: dt.date, end: dt.date) -> QuerySet:
             r_capacity=F("capacity"),
         )
         .values(
-            "r_date",
-            "r_weekday",
-            "r_department",
-            "r_doctor",
-            "r_session",
-            "r_hour",
+            *GRAIN_ALIASES,
             "r_suspended",
             "r_capacity",
         )
@@ -152,12 +168,7 @@ def _booking_rows(start: dt.date, end: dt.date) -> QuerySet:
     return (
         Appointment.objects.filter(schedule__date__range=(start, end))
         .annotate(
-            r_date=F("schedule__date"),
-            r_weekday=ExtractIsoWeekDay("schedule__date") - 1,
-            r_department=F("schedule__doctor__department_id"),
-            r_doctor=F("schedule__doctor_id"),
-            r_session=F("schedule__session"),
-            r_hour=ExtractHour("schedule__start_time"),
+            **_grain_of("schedule__"),
             r_level=level_when_booked(),
             r_channel=F("channel"),
             r_lead=lead_time_bucket(),
@@ -170,12 +181,7 @@ def _booking_rows(start: dt.date, end: dt.date) -> QuerySet:
             ),
         )
         .values(
-            "r_date",
-            "r_weekday",
-            "r_department",
-            "r_doctor",
-            "r_session",
-            "r_hour",
+            *GRAIN_ALIASES,
             "r_level",
             "r_channel",
             "r_lead",
@@ -203,16 +209,6 @@ def _insert_grouped(
         params,
     )
     return cursor.rowcount
-
-
-GRAIN = [
-    ("date", "r_date"),
-    ("weekday", "r_weekday"),
-    ("department_id", "r_department"),
-    ("doctor_id", "r_doctor"),
-    ("session", "r_session"),
-    ("start_hour", "r_hour"),
-]
 
 
 def _count(condition: str) -> str:
