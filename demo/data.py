@@ -228,3 +228,12 @@ ID_AREAS = ["110105", "310104", "440106", "330106", "510107", "420106"]
 CANCEL_REASONS = ["行程有变", "已在其他医院就诊", "身体已好转", "工作安排冲突", "预约错了时间"]
 ADJUSTMENT_NOTES = ["会员日活动赠送", "问卷调研奖励", "投诉处理补偿"]
 SUSPEND_REASON = "医生临时外出会诊"
+# Why the front desk cancelled for a patient (by phone or at the desk).
+STAFF_CANCEL_REASONS = ["患者来电取消", "患者到前台申请取消", "医生调班，已电话通知患者改约"]
+# What members spent points on.
+REDEMPTION_NOTES = ["兑换体检套餐优惠券", "兑换洁牙服务", "兑换健康讲座名额"]
+# A clinic has more front-desk staff than the demo's one login: this clerk cancelled some of
+# the past appointments for patients (no password: nobody logs in as her).
+HISTORY_CLERK = ("zhangmin", "张敏（前台）")
+# Sessions suspended (停诊) after members had booked them: a past one and an upcoming one.
+SUSPEND_AFTER_BOOKING_REASONS = ["医生参加急诊抢救", "医生临时外出会诊"]

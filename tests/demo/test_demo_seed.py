@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -61,7 +62,16 @@ def test_it_builds_a_believable_clinic(seeded) -> None:
     closed = set(Holiday.objects.values_list("date", flat=True))
     assert upcoming_days == fortnight - closed, "every day of the next 14 but holidays"
     assert Schedule.objects.filter(release_at__gt=timezone.now()).exists(), "some not yet open"
-    assert Schedule.objects.filter(status="suspended", date__gt=today).count() == 2
+    # Two upcoming sessions suspended before anyone booked them; one booked and then suspended
+    # (停诊): its bookings cancelled by MedBook, no one's slot kept.
+    suspended = Schedule.objects.filter(status="suspended")
+    assert suspended.filter(date__gt=today, appointments__isnull=True).count() == 2
+    booked_first = suspended.filter(appointments__isnull=False).distinct()
+    assert booked_first.exists()
+    for schedule in booked_first:
+        assert schedule.booked == 0
+        reasons = set(schedule.appointments.values_list("status", "cancel_reason"))
+        assert reasons == {("cancelled", f"停诊：{schedule.suspended_reason}")}
     assert Member.objects.count() == 60
 
 
@@ -124,9 +134,14 @@ def test_points_balances_equal_their_ledgers_and_set_the_level(seeded) -> None:
     assert not members_with_ledger_drift().exists()
     thresholds = list(MemberLevel.objects.order_by("-min_points"))
     for member in Member.objects.select_related("level"):
-        reached = next(lv for lv in thresholds if lv.min_points <= member.points_balance)
+        # Redemptions spend points but don't count towards the level.
+        qualifying = sum(
+            member.points_entries.exclude(reason="redemption").values_list("delta", flat=True)
+        )
+        reached = next(lv for lv in thresholds if lv.min_points <= qualifying)
         assert member.level.level >= reached.level
-        assert member.points_balance >= member.level.min_points
+        assert qualifying >= member.level.min_points
+        assert member.points_balance >= 0
 
 
 def test_timestamps_agree_with_statuses(seeded) -> None:
@@ -150,10 +165,10 @@ def test_no_plaintext_personal_data_is_stored(seeded) -> None:
 
 def test_every_appointment_with_a_fee_has_the_order_its_status_implies(seeded) -> None:
     from billing.models import Order
+    from billing.services.orders import EXPIRED_HOLD_REASON
 
     expected = {
         "pending_payment": "unpaid",
-        "cancelled": "closed",
         "confirmed": "paid",
         "checked_in": "paid",
         "completed": "paid",
@@ -162,11 +177,24 @@ def test_every_appointment_with_a_fee_has_the_order_its_status_implies(seeded) -
     with_fee = Appointment.objects.filter(fee__gt=0)
     assert Order.objects.count() == with_fee.count()
     assert not Appointment.objects.filter(fee=0, order__isnull=False).exists()
-    for status, order_status in with_fee.values_list("status", "order__status"):
-        assert expected[status] == order_status
-    for order in Order.objects.select_related("member__level"):
+    rows = with_fee.values_list("status", "cancel_reason", "order__status")
+    for status, reason, order_status in rows:
+        if status != "cancelled":
+            assert expected[status] == order_status
+        elif reason == EXPIRED_HOLD_REASON:
+            assert order_status == "closed"  # the hold ran out unpaid
+        else:
+            assert order_status == "refunded"  # paid, then refunded in full
+    assert {"closed", "refunded"} <= {row[2] for row in rows}
+    for order in Order.objects.prefetch_related("refunds"):
         assert order.amount <= order.original_amount
-        assert (order.paid_at is None) == (order.status != "paid")
+        assert (order.paid_at is None) == (order.status in ("unpaid", "closed"))
+        refunds = [r for r in order.refunds.all() if r.status == "succeeded"]
+        assert order.refunded_amount == sum((r.amount for r in refunds), Decimal(0))
+        assert all(r.completed_at >= r.created_at for r in refunds)
+        # Paid at the desk's till or through the online cashier; unpaid orders wait online.
+        desk = order.appointment.channel in ("front_desk", "walk_in") and order.paid_at
+        assert order.gateway == ("counter" if desk else "sandbox")
 
 
 def test_the_seeded_sandbox_ledger_agrees_with_the_orders(seeded) -> None:

@@ -33,11 +33,24 @@ from appointments.choices import (
 )
 from appointments.models import Appointment, Holiday, Schedule
 from appointments.selectors import cancellation_cutoff, opens_at_for
+from billing.services.orders import EXPIRED_HOLD_REASON
+from demo.data import SUSPEND_AFTER_BOOKING_REASONS, SUSPEND_REASON
 from medbook.crypto import blind_index
 from medbook.personal_data import normalize_phone, validate_national_id
+from medbook.roles import FRONT_DESK
 from members.models import NATIONAL_ID_PURPOSE, Member, MemberLevel, PointsEntry, User
 from members.selectors import member_by_phone
 from tests.demo.seeding import seeded_for_group
+
+HOLD = dt.timedelta(minutes=15)
+
+
+def _canceller(appointment: Appointment) -> str:
+    if appointment.cancelled_by_id == appointment.member.user_id:
+        return "member"
+    if appointment.cancelled_by_id is not None:
+        return "staff"
+    return "hold" if appointment.cancel_reason == EXPIRED_HOLD_REASON else "suspended"
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
 
@@ -105,7 +118,16 @@ class TestARunningMorning:
                 assert appointment.confirmed_at is not None
             if status == AppointmentStatus.CANCELLED:
                 assert appointment.cancel_reason
-                assert appointment.cancelled_by_id == appointment.member.user_id
+                # By the member, by the front desk, or by MedBook (no user): an unpaid hold
+                # that ran out, or a suspended session.
+                by = appointment.cancelled_by_id
+                if by is None:
+                    hold = appointment.cancel_reason == EXPIRED_HOLD_REASON
+                    assert hold or appointment.cancel_reason.startswith("停诊：")
+                    if hold:
+                        assert appointment.cancelled_at == appointment.created_at + HOLD
+                elif by != appointment.member.user_id:
+                    assert User.objects.get(pk=by).groups.filter(name=FRONT_DESK).exists()
                 assert appointment.created_at <= appointment.cancelled_at <= morning
             else:
                 assert appointment.cancelled_at is None
@@ -129,17 +151,18 @@ class TestARunningMorning:
         self, morning
     ) -> None:
         rows = Appointment.objects.select_related("schedule", "member__level")
-        cancelled = 0
+        cancelled: Counter[str] = Counter()
         for appointment in rows:
             schedule, level = appointment.schedule, appointment.member.level
             # A level only rises, and a higher one opens earlier: this bound holds.
             assert appointment.created_at >= opens_at_for(schedule=schedule, level=level)
             if appointment.status == AppointmentStatus.CANCELLED:
-                cancelled += 1
+                cancelled[_canceller(appointment)] += 1
                 assert appointment.cancelled_at < schedule.starts_at
-                if not level.can_cancel_late:
+                own = appointment.cancelled_by_id == appointment.member.user_id
+                if own and not level.can_cancel_late:
                     assert appointment.cancelled_at <= cancellation_cutoff(schedule)
-        assert cancelled, "some appointments were cancelled"
+        assert set(cancelled) == {"member", "staff", "hold", "suspended"}, cancelled
 
     def test_no_shows_are_marked_after_the_grace_the_sweep_waits(self, morning, settings) -> None:
         grace = dt.timedelta(minutes=settings.MEDBOOK_NO_SHOW_GRACE_MINUTES)
@@ -172,7 +195,7 @@ class TestSeededNow:
             )
             assert schedule.release_at == release
             if schedule.date < today:
-                assert schedule.status == ScheduleStatus.FINISHED
+                assert schedule.status in (ScheduleStatus.FINISHED, ScheduleStatus.SUSPENDED)
             else:
                 assert schedule.status in (ScheduleStatus.PUBLISHED, ScheduleStatus.SUSPENDED)
             start = dt.datetime.combine(schedule.date, schedule.start_time)
@@ -183,8 +206,9 @@ class TestSeededNow:
         suspended = [s for s in schedules if s.status == ScheduleStatus.SUSPENDED]
         assert suspended
         for schedule in suspended:
-            assert schedule.date > today
-            assert schedule.suspended_reason == "医生临时外出会诊"
+            if not schedule.appointments.exists():
+                assert schedule.date > today
+            assert schedule.suspended_reason in {SUSPEND_REASON, *SUSPEND_AFTER_BOOKING_REASONS}
             assert schedule.booked == 0
             assert not schedule.appointments.filter(status__in=ACTIVE_STATUSES).exists()
         assert any(s.release_at > seeded_now for s in schedules), "some are not open yet"
@@ -271,8 +295,17 @@ class TestSeededNow:
                 assert entry.balance_after == balance
                 assert entry.created_at <= seeded_now
             assert member.points_balance == balance
-            reached = next(level for level in thresholds if level.min_points <= balance)
-            assert member.level_id == reached.pk
+            # The level: what the rule gives for the qualifying points (redemptions don't
+            # count), never below the level joined with; the history records each step.
+            qualifying = sum(e.delta for e in entries[member.pk] if e.reason != "redemption")
+            reached = next(level for level in thresholds if level.min_points <= qualifying)
+            history = list(member.history.order_by("history_date", "history_id"))
+            assert history[0].history_type == "+"
+            assert history[-1].level_id == member.level_id
+            assert member.level.level >= reached.level
+            assert member.level.level == reached.level or len(history) == 1
+        assert PointsEntry.objects.filter(reason="redemption").exists()
+        assert Member.history.filter(history_type="~").exists(), "some members were upgraded"
 
 
 def test_checked_in_appointments_count_towards_the_level_limit() -> None:

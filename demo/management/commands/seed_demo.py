@@ -24,12 +24,13 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
 from django.db.models import Max, Model
@@ -54,12 +55,14 @@ from appointments.models import (
 )
 from appointments.selectors import cancellation_cutoff, opens_at_for
 from appointments.services.scheduling import session_from_template
-from billing.choices import Gateway, OrderStatus
-from billing.models import Order, SandboxTrade
+from billing.choices import Gateway, OrderStatus, RefundStatus
+from billing.models import Order, Refund, SandboxRefund, SandboxTrade
+from billing.services.orders import EXPIRED_HOLD_REASON
 from demo import data
 from demo.data import DEMO_MEMBER_PASSWORD
 from medbook import money
 from medbook.personal_data import national_id_check_char
+from medbook.roles import FRONT_DESK
 from members.models import Gender, Member, MemberLevel, PointsEntry, PointsReason, User
 from members.selectors import NOT_QUALIFYING, level_by_rule
 from reports import services as report_services
@@ -68,6 +71,38 @@ DEMO_USER_PREFIX = "demo-"
 CHANNELS = [str(value) for value in Channel.values]
 CHANNEL_WEIGHTS = [70, 15, 10, 5]
 BATCH = 5000
+# How a cancelled demo appointment was cancelled (the reports tell them apart the same way).
+BY_MEMBER, HOLD_EXPIRED, BY_STAFF = "member", "hold", "staff"
+# Bookings paid at the front desk's till; the others through the online (sandbox) cashier.
+AT_THE_DESK = {Channel.FRONT_DESK.value, Channel.WALK_IN.value}
+REFUND_COLUMNS = (
+    "order_id",
+    "out_refund_no",
+    "amount",
+    "reason",
+    "status",
+    "gateway_refund_no",
+    "stray_trade_no",
+    "requested_by_id",
+    "created_at",
+    "completed_at",
+    "attempts",
+    "last_attempt_at",
+    "last_error",
+)
+SANDBOX_REFUND_COLUMNS = ("trade_id", "out_refund_no", "refund_no", "amount", "refunded_at")
+# The member's columns their history rows copy as they were at registration.
+HISTORY_FIELDS = (
+    "id",
+    "user_id",
+    "name",
+    "phone",
+    "phone_verified",
+    "national_id",
+    "gender",
+    "birth_date",
+    "registered_at",
+)
 
 
 def _aware_datetime(value: str) -> dt.datetime:
@@ -166,7 +201,6 @@ class DemoMember:
     level: int
     registered_at: dt.datetime
     upcoming: int = 0
-    ledger: list[tuple[dt.datetime, int, str, str, str]] = field(default_factory=list)
 
 
 class Command(BaseCommand):
@@ -195,9 +229,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.started = time.monotonic()
         self.rng = random.Random(options["seed"])
+        # What later versions of the demo added (who cancelled, suspensions after booking,
+        # redemptions) is drawn from a second stream, so the first one's draws, and the demo's
+        # appointments, stay as they were.
+        self.more = random.Random(options["seed"] + 1)
         self.now = options.get("now") or timezone.now()
         self.today = timezone.localdate(self.now)
         self.no_show_grace = dt.timedelta(minutes=settings.MEDBOOK_NO_SHOW_GRACE_MINUTES)
+        self.hold = dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES)
         levels = self.levels = self.load_levels()
         self.load_clinic_rules()
         doctors = self.load_departments_and_doctors()
@@ -214,6 +253,7 @@ class Command(BaseCommand):
             self.load_appointments(members, levels, options["appointments"])
             self.load_orders(members, levels)
             self.load_points(members, levels)
+            self.load_no_show_pauses(members)
         self.load_report_rollups()
         self.say("Demo clinic ready.")
 
@@ -372,6 +412,8 @@ class Command(BaseCommand):
         password = make_password(DEMO_MEMBER_PASSWORD)
         used_ids: set[str] = set()
         demo: list[DemoMember] = []
+        # What each member's history rows repeat (the level and balance change with time).
+        self.history_base: dict[int, dict[str, Any]] = {}
         with transaction.atomic():
             for start in range(0, count, BATCH):
                 chunk = range(start, min(count, start + BATCH))
@@ -413,6 +455,10 @@ class Command(BaseCommand):
                         )
                     )
                 Member.objects.bulk_create(members)
+                for member in members:
+                    self.history_base[member.pk] = {
+                        name: getattr(member, name) for name in HISTORY_FIELDS
+                    }
                 demo += [
                     DemoMember(m.pk, m.user_id, m.level.level, m.registered_at) for m in members
                 ]
@@ -458,6 +504,9 @@ class Command(BaseCommand):
         rows: list[AppointmentRow] = []
         booked: dict[int, int] = {}
         self.next_id = (Appointment.objects.aggregate(top=Max("id"))["top"] or 0) + 1
+        self.clerk_id = self.load_clerk()
+        self.starts_at = {schedule.pk: schedule.starts_at for schedule in released}
+        cancelled = AppointmentStatus.CANCELLED
         for schedule in released:
             if len(rows) >= target:
                 break
@@ -482,14 +531,20 @@ class Command(BaseCommand):
                 taken += 1
                 active += status in ACTIVE_STATUSES
                 # Some slots were cancelled first and booked again later: keep the history.
-                # (Only by a member who booked early enough to be allowed to cancel.)
+                # The member cancelled it (only one who booked early enough to be allowed to),
+                # or the front desk did, or the hold ran out unpaid.
                 if rng.random() < 0.08:
                     canceller = rng.choice(members)
-                    cancelled = AppointmentStatus.CANCELLED
+                    how = self.more.choices(
+                        [BY_MEMBER, HOLD_EXPIRED, BY_STAFF], weights=[60, 25, 15]
+                    )[0]
                     earliest, latest = self.booking_window(canceller, schedule, cancelled)
+                    if how == HOLD_EXPIRED and earliest > self.now - self.hold:
+                        how = BY_MEMBER  # too recent for a hold to have run out
                     if earliest <= latest:
-                        rows.append(self.appointment(canceller, schedule, number, cancelled))
+                        rows.append(self.appointment(canceller, schedule, number, cancelled, how))
             booked[schedule.pk] = active
+        self.suspend_after_booking(rows, released, popular, booked)
         with transaction.atomic():
             insert_rows(Appointment, AppointmentRow._fields, rows)
             if connection.vendor == "postgresql":
@@ -504,11 +559,76 @@ class Command(BaseCommand):
             for count, pks in by_count.items():
                 for start in range(0, len(pks), BATCH):
                     Schedule.objects.filter(pk__in=pks[start : start + BATCH]).update(booked=count)
+            for pk, reason in self.suspend_reason.items():
+                Schedule.objects.filter(pk=pk).update(
+                    status=ScheduleStatus.SUSPENDED, suspended_reason=reason, booked=0
+                )
         self.appointments = rows
         statuses = defaultdict(int)
         for row in rows:
             statuses[row.status] += 1
         self.say(f"{len(rows)} appointments: " + ", ".join(f"{k} {v}" for k, v in statuses.items()))
+
+    def load_clerk(self) -> int:
+        """The front-desk clerk who cancelled some past appointments for their patients."""
+        username, full_name = data.HISTORY_CLERK
+        clerk, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": full_name}
+        )
+        if created:
+            clerk.set_unusable_password()
+            clerk.save(update_fields=["password"])
+            clerk.groups.set([Group.objects.get(name=FRONT_DESK)])
+        return clerk.pk
+
+    def suspend_after_booking(
+        self,
+        rows: list[AppointmentRow],
+        released: list[Schedule],
+        popular: Schedule | None,
+        booked: dict[int, int],
+    ) -> None:
+        """Suspend (停诊) a past session (a week or more ago) and an upcoming one (two days or
+        more ahead) after members had booked them, as ``suspend_schedule`` does: between the
+        last booking and the start (the upcoming one: before now), every booking cancelled by
+        MedBook with the reason, its slot given back (and a paid one refunded with the orders)."""
+        by_schedule: dict[int, list[int]] = defaultdict(list)
+        holding = set()  # sessions with a hold being paid right now: not these
+        for index, row in enumerate(rows):
+            if row.status in ACTIVE_STATUSES:
+                by_schedule[row.schedule_id].append(index)
+            if row.status == AppointmentStatus.PENDING_PAYMENT:
+                holding.add(row.schedule_id)
+        week_ago = self.today - dt.timedelta(days=7)
+        ahead = self.today + dt.timedelta(days=2)
+        self.suspend_reason: dict[int, str] = {}
+        for wanted, reason in zip(
+            (lambda s: s.date <= week_ago, lambda s: s.date >= ahead and s is not popular),
+            data.SUSPEND_AFTER_BOOKING_REASONS,
+            strict=True,
+        ):
+            choices = [
+                s for s in released if wanted(s) and by_schedule.get(s.pk) and s.pk not in holding
+            ]
+            if not choices:
+                continue
+            schedule = self.more.choice(choices)
+            indexes = by_schedule[schedule.pk]
+            last = max(rows[index].created_at for index in indexes)
+            moment = last + (min(schedule.starts_at, self.now) - last) / 2
+            for index in indexes:
+                rows[index] = rows[index]._replace(
+                    status=str(AppointmentStatus.CANCELLED),
+                    checked_in_at=None,
+                    called_at=None,
+                    completed_at=None,
+                    no_show_at=None,
+                    cancelled_at=moment,
+                    cancel_reason=f"停诊：{reason}",
+                    cancelled_by_id=None,
+                )
+            booked[schedule.pk] = 0
+            self.suspend_reason[schedule.pk] = reason
 
     def pick_status(self, *, past: bool, today: bool, schedule: Schedule) -> str:
         roll = self.rng.random()
@@ -559,8 +679,10 @@ class Command(BaseCommand):
         return earliest, latest
 
     def appointment(
-        self, member: DemoMember, schedule: Schedule, number: int, status: str
+        self, member: DemoMember, schedule: Schedule, number: int, status: str, how: str = ""
     ) -> AppointmentRow:
+        """One appointment in ``status``; a cancelled one was cancelled ``how`` (by the member,
+        by the front desk, or by MedBook when its unpaid hold ran out)."""
         rng = self.rng
         starts = schedule.starts_at
         cancelled = status == AppointmentStatus.CANCELLED
@@ -570,10 +692,15 @@ class Command(BaseCommand):
             earliest, latest = self.booking_window(member, schedule, status)
             span = max(0, int((latest - earliest).total_seconds()))
             created = earliest + dt.timedelta(seconds=rng.randint(0, span))
+            if how == HOLD_EXPIRED and created + self.hold > self.now:
+                how = BY_MEMBER  # too recent for its hold to have run out
         estimated = schedule.estimated_time(number)
         visit = dt.datetime.combine(schedule.date, estimated, starts.tzinfo)
         seen = status in (AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED)
         channel = rng.choices(CHANNELS, weights=CHANNEL_WEIGHTS)[0]
+        cancelled_at, cancel_reason, cancelled_by = (
+            self.cancellation(member, schedule, created, how) if cancelled else (None, "", None)
+        )
         self.next_id += 1
         return AppointmentRow(
             id=self.next_id - 1,
@@ -582,7 +709,7 @@ class Command(BaseCommand):
             queue_number=number,
             estimated_time=estimated,
             status=str(status),
-            channel=Channel.WEB if cancelled else channel,
+            channel=Channel.WEB if how in (BY_MEMBER, HOLD_EXPIRED) else channel,
             fee=schedule.fee,
             created_at=created,
             confirmed_at=None if status == AppointmentStatus.PENDING_PAYMENT else created,
@@ -590,11 +717,9 @@ class Command(BaseCommand):
             completed_at=min(visit + dt.timedelta(minutes=12), self.now)
             if status == AppointmentStatus.COMPLETED
             else None,
-            cancelled_at=created + (min(self.cancel_by(member, schedule), self.now) - created) / 2
-            if cancelled
-            else None,
-            cancel_reason=rng.choice(data.CANCEL_REASONS) if cancelled else "",
-            cancelled_by_id=member.user_id if cancelled else None,
+            cancelled_at=cancelled_at if cancelled else None,
+            cancel_reason=cancel_reason if cancelled else "",
+            cancelled_by_id=cancelled_by if cancelled else None,
             called_at=min(visit, self.now) if status == AppointmentStatus.COMPLETED else None,
             no_show_at=schedule.ends_at + self.no_show_grace
             if status == AppointmentStatus.NO_SHOW
@@ -602,112 +727,278 @@ class Command(BaseCommand):
             staff_note="",
         )
 
+    def cancellation(
+        self, member: DemoMember, schedule: Schedule, created: dt.datetime, how: str
+    ) -> tuple[dt.datetime, str, int | None]:
+        """When, why and by whom (user id, None for MedBook) an appointment was cancelled."""
+        reason = self.rng.choice(data.CANCEL_REASONS)
+        if how == HOLD_EXPIRED:
+            return created + self.hold, EXPIRED_HOLD_REASON, None
+        if how == BY_STAFF:
+            until = min(schedule.starts_at, self.now)
+            moment = created + (until - created) * self.more.uniform(0.3, 0.95)
+            return moment, self.more.choice(data.STAFF_CANCEL_REASONS), self.clerk_id
+        until = min(self.cancel_by(member, schedule), self.now)
+        return created + (until - created) / 2, reason, member.user_id
+
     # -- points -------------------------------------------------------------------------------
 
     def load_orders(self, members: list[DemoMember], levels: dict[int, MemberLevel]) -> None:
         """One order per appointment with a fee, in the state its appointment implies.
 
-        Pending appointments hold an unpaid order (the expiry job closes it when the hold runs
-        out); cancelled ones were cancelled before paying; all others were paid on booking.
+        Bookings made at the front desk were paid at its till, the others through the online
+        cashier (the sandbox gateway). Pending appointments hold an unpaid order (the expiry job
+        closes it when the hold runs out), and so did those whose hold ran out; every other
+        appointment was paid on booking, and a cancelled one refunded as ``cancel_booking``
+        refunds it (a member's late cancellation: ``MEDBOOK_LATE_CANCEL_REFUND_PERCENT``), the
+        refund carried out by the gateway a few minutes later.
         """
         level_of = {m.pk: m.level for m in members}
-        hold = dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES)
+        user_of = {m.pk: m.user_id for m in members}
+        cutoff = dt.timedelta(hours=settings.MEDBOOK_CANCEL_CUTOFF_HOURS)
+        starts_at = self.starts_at
         zero = money.ZERO
         rows = []
+        refunds: list[tuple] = []  # (out_trade_no, amount, reason, requested by, asked, done)
         # What each paid order kept (paid minus refunded): what its visit's points come from.
         self.kept: dict[int, Decimal] = {}
         for row in self.appointments:
             if row.fee == 0:
                 continue
             rate = levels[level_of[row.member_id]].discount_rate
-            paid = row.status not in (
-                AppointmentStatus.PENDING_PAYMENT,
-                AppointmentStatus.CANCELLED,
-            )
-            if row.status == AppointmentStatus.PENDING_PAYMENT:
-                status = OrderStatus.UNPAID
-            else:
-                status = OrderStatus.PAID if paid else OrderStatus.CLOSED
             amount = money.payable(fee=row.fee, discount_rate=rate)
-            if paid:
+            out_trade_no = f"MB{timezone.localtime(row.created_at):%Y%m%d%H%M%S}{row.id:010d}"
+            cancelled = row.status == AppointmentStatus.CANCELLED
+            unpaid = row.status == AppointmentStatus.PENDING_PAYMENT or (
+                cancelled and row.cancel_reason == EXPIRED_HOLD_REASON
+            )
+            desk = row.channel in AT_THE_DESK and not unpaid
+            refunded = zero
+            if unpaid:
+                status = OrderStatus.UNPAID if not cancelled else OrderStatus.CLOSED
+            elif cancelled:
+                refunded = amount
+                own_late = row.cancelled_by_id == user_of[row.member_id] and (
+                    row.cancelled_at >= starts_at[row.schedule_id] - cutoff
+                )
+                if own_late:
+                    refunded = money.refund_share(
+                        remaining=amount, percent=settings.MEDBOOK_LATE_CANCEL_REFUND_PERCENT
+                    )
+                if refunded > 0:
+                    refunds.append(
+                        (
+                            out_trade_no,
+                            refunded,
+                            row.cancel_reason or "预约已取消",
+                            row.cancelled_by_id,
+                            row.cancelled_at,
+                            row.cancelled_at + dt.timedelta(seconds=self.rng.randint(5, 900)),
+                            desk,
+                        )
+                    )
+                status = (
+                    OrderStatus.PAID
+                    if refunded == 0
+                    else OrderStatus.REFUNDED
+                    if refunded == amount
+                    else OrderStatus.PARTIALLY_REFUNDED
+                )
+            else:
+                status = OrderStatus.PAID
                 self.kept[row.id] = amount  # nothing of it refunded
+            paid = not unpaid
             rows.append(
                 (
                     row.id,
                     row.member_id,
-                    f"MB{timezone.localtime(row.created_at):%Y%m%d%H%M%S}{row.id:010d}",
-                    Gateway.SANDBOX.value,
+                    out_trade_no,
+                    (Gateway.COUNTER if desk else Gateway.SANDBOX).value,
                     row.fee,
                     rate,
                     amount,
-                    zero,
+                    refunded,
                     status.value,
-                    f"SANDBOX{row.id:012d}" if paid else None,
+                    (f"CTR{out_trade_no[2:]}" if desk else f"SANDBOX{row.id:012d}")
+                    if paid
+                    else None,
                     row.created_at,
-                    row.created_at + hold,
+                    row.created_at + self.hold,
                     row.created_at if paid else None,
                     row.cancelled_at if status == OrderStatus.CLOSED else None,
                 )
             )
-        # The sandbox gateway's own ledger knows every paid order, so settlement agrees.
+        # The sandbox gateway's own ledger knows every payment and refund through it, so
+        # settlement agrees; the till's are MedBook's own.
         trades = [
-            (row[9], row[2], row[6], row[12], 1, row[12]) for row in rows if row[9] is not None
+            (row[9], row[2], row[6], row[12], 1, row[12])
+            for row in rows
+            if row[9] is not None and row[3] == Gateway.SANDBOX
         ]
         with transaction.atomic():
             insert_rows(Order, ORDER_COLUMNS, rows)
             insert_rows(SandboxTrade, SANDBOX_TRADE_COLUMNS, trades)
-        self.say(f"{len(rows)} orders, {len(trades)} sandbox payments")
+            self.load_refunds(refunds)
+        self.say(f"{len(rows)} orders, {len(trades)} sandbox payments, {len(refunds)} refunds")
+
+    def load_refunds(self, refunds: list[tuple]) -> None:
+        """The refunds of cancelled paid orders, as the refund job leaves them: succeeded."""
+        if not refunds:
+            return
+        numbers = [refund[0] for refund in refunds]
+        orders = dict(
+            Order.objects.filter(out_trade_no__in=numbers).values_list("out_trade_no", "pk")
+        )
+        trades = dict(
+            SandboxTrade.objects.filter(out_trade_no__in=numbers).values_list("out_trade_no", "pk")
+        )
+        rows, sandbox = [], []
+        for out_trade_no, amount, reason, by, asked, done, desk in refunds:
+            out_refund_no = f"RF{out_trade_no[2:]}01"
+            refund_no = f"CTR{out_refund_no}" if desk else f"SR{out_refund_no}"
+            rows.append(
+                (
+                    orders[out_trade_no],
+                    out_refund_no,
+                    amount,
+                    reason[:200],
+                    RefundStatus.SUCCEEDED.value,
+                    refund_no,
+                    "",
+                    by,
+                    asked,
+                    done,
+                    1,
+                    done,
+                    "",
+                )
+            )
+            if not desk:
+                sandbox.append((trades[out_trade_no], out_refund_no, refund_no, amount, done))
+        insert_rows(Refund, REFUND_COLUMNS, rows)
+        insert_rows(SandboxRefund, SANDBOX_REFUND_COLUMNS, sandbox)
 
     def load_points(self, members: list[DemoMember], levels: dict[int, MemberLevel]) -> None:
-        """Opening balances, visit points and a few adjustments, as one ledger per member.
+        """Opening balances, visit points, adjustments and redemptions, as one ledger per
+        member, and the member's history: the level at registration and each upgrade.
 
-        A paid, completed visit earns what ``billing.services.complete_visit`` awards:
-        ``money.points_for`` of what its order kept, at the multiplier of the level the member
-        booked with. The level at the end is what the level rule (``level_by_rule`` of the
-        qualifying points) gives; points earned never lower a level.
+        Each member's events are replayed in time order, as the app would have met them. A paid,
+        completed visit earns what ``billing.services.complete_visit`` awards: ``money.points_for``
+        of what its order kept, at the multiplier of the level the member had when they booked.
+        The level is what the level rule (``level_by_rule`` of the qualifying points) gives at
+        that moment, never lower than the level they joined with; redemptions don't count
+        towards it and never take the balance below zero.
         """
         rng = self.rng
-        by_pk = {m.pk: m for m in members}
+        rule_level = functools.cache(lambda points: level_by_rule(points=points).level)
+        visits: dict[int, list[AppointmentRow]] = defaultdict(list)
+        for row in self.appointments:
+            if row.status == AppointmentStatus.COMPLETED and row.id in self.kept:
+                visits[row.member_id].append(row)
+        adjusted = {m.pk for m in rng.sample(members, len(members) // 20)}
+        redeeming = {m.pk for m in self.more.sample(members, len(members) // 8)}
+        entries: list[tuple] = []
+        history: list[Member] = []
+        upgrades = 0
+        updates: dict[tuple[int, int], list[int]] = defaultdict(list)
         for member in members:
             start = levels[member.level].min_points
             opening = start + rng.randint(0, 300) if member.level > 1 else rng.randint(0, 2) * 100
+            # (moment, order, kind, payload): a visit's points need the level at its booking.
+            events: list[tuple] = []
             if opening:
-                member.ledger.append(
-                    (member.registered_at, opening, PointsReason.MIGRATION, "会员权益迁移", "")
-                )
-        for row in self.appointments:
-            if row.status == AppointmentStatus.COMPLETED and row.id in self.kept:
-                member = by_pk[row.member_id]
-                points = money.points_for(
-                    paid=self.kept[row.id], multiplier=levels[member.level].points_multiplier
-                )
-                if points > 0:
-                    member.ledger.append(
-                        (row.completed_at, points, PointsReason.VISIT, "", f"appointment:{row.id}")
-                    )
-        for member in rng.sample(members, len(members) // 20):
-            moment = member.registered_at + (self.now - member.registered_at) * rng.random()
-            member.ledger.append(
-                (moment, 50, PointsReason.ADJUSTMENT, rng.choice(data.ADJUSTMENT_NOTES), "")
-            )
-        # One query per distinct total: no more than the grouped UPDATEs below.
-        rule_level = functools.cache(lambda points: level_by_rule(points=points).level)
-        entries: list[tuple] = []
-        updates: dict[tuple[int, int], list[int]] = defaultdict(list)
-        for member in members:
+                events.append((member.registered_at, 0, PointsReason.MIGRATION, opening))
+            for row in visits[member.pk]:
+                events.append((row.completed_at, 1, PointsReason.VISIT, row))
+            span = self.now - member.registered_at
+            if member.pk in adjusted:
+                events.append((member.registered_at + span * rng.random(), 2, "adjust", None))
+            if member.pk in redeeming:
+                moment = member.registered_at + span * self.more.random()
+                events.append((moment, 3, "redeem", None))
+            events.sort(key=lambda event: event[:2])
+            level = member.level
+            changes = [(member.registered_at, level)]  # when the member reached each level
             balance = qualifying = 0
-            for moment, delta, reason, note, reference in sorted(member.ledger):
+            for moment, _order, kind, payload in events:
+                if kind == PointsReason.VISIT:
+                    booked = payload.created_at
+                    booked_with = next(lv for at, lv in reversed(changes) if at <= booked)
+                    delta = money.points_for(
+                        paid=self.kept[payload.id], multiplier=levels[booked_with].points_multiplier
+                    )
+                    entry = (delta, PointsReason.VISIT, "", f"appointment:{payload.id}")
+                elif kind == PointsReason.MIGRATION:
+                    entry = (payload, PointsReason.MIGRATION, "会员权益迁移", "")
+                elif kind == "adjust":
+                    entry = (50, PointsReason.ADJUSTMENT, rng.choice(data.ADJUSTMENT_NOTES), "")
+                else:
+                    delta = -min(balance // 100 * 100, self.more.choice([100, 200, 300]))
+                    note = self.more.choice(data.REDEMPTION_NOTES)
+                    entry = (delta, PointsReason.REDEMPTION, note, "")
+                delta, reason, note, reference = entry
+                if delta == 0:
+                    continue
                 balance += delta
                 if reason not in NOT_QUALIFYING:
                     qualifying += delta
                 entries.append((member.pk, delta, balance, str(reason), note, reference, moment))
-            updates[(balance, max(rule_level(qualifying), member.level))].append(member.pk)
+                reached = max(rule_level(qualifying), level)
+                if reached != level:
+                    level = reached
+                    changes.append((moment, level))
+                    history.append(self.history_row(member, moment, level, balance, "~"))
+                    upgrades += 1
+            history.append(self.history_row(member, member.registered_at, member.level, 0, "+"))
+            updates[(balance, level)].append(member.pk)
         with transaction.atomic():
             insert_rows(PointsEntry, LEDGER_COLUMNS, entries)
+            Member.history.model.objects.bulk_create(history, batch_size=BATCH)
             # One UPDATE per distinct (balance, level): far cheaper than a CASE per row.
             for (balance, level), pks in updates.items():
                 for start in range(0, len(pks), BATCH):
                     Member.objects.filter(pk__in=pks[start : start + BATCH]).update(
                         points_balance=balance, level=levels[level]
                     )
-        self.say(f"{len(entries)} points ledger entries")
+        self.say(f"{len(entries)} points ledger entries, {upgrades} level upgrades")
+
+    def history_row(
+        self, member: DemoMember, moment: dt.datetime, level: int, balance: int, kind: str
+    ) -> Member:
+        """A row of the member's history (django-simple-history), as a save at ``moment``
+        would have written it."""
+        return Member.history.model(
+            **self.history_base[member.pk],
+            level_id=self.levels[level].pk,
+            points_balance=balance,
+            history_date=moment,
+            history_type=kind,
+        )
+
+    def load_no_show_pauses(self, members: list[DemoMember]) -> None:
+        """Pause online booking as the no-show rule would have: ``MEDBOOK_NO_SHOW_LIMIT``
+        no-shows within ``MEDBOOK_NO_SHOW_WINDOW_DAYS`` pause the member for
+        ``MEDBOOK_NO_SHOW_BAN_DAYS`` from the no-show that reached the limit (the last such
+        pause is what the member's row keeps; most have ended by now)."""
+        limit = settings.MEDBOOK_NO_SHOW_LIMIT
+        window = dt.timedelta(days=settings.MEDBOOK_NO_SHOW_WINDOW_DAYS)
+        ban = dt.timedelta(days=settings.MEDBOOK_NO_SHOW_BAN_DAYS)
+        missed: dict[int, list[dt.datetime]] = defaultdict(list)
+        for row in self.appointments:
+            if row.status == AppointmentStatus.NO_SHOW:
+                missed[row.member_id].append(row.no_show_at)
+        until: dict[int, dt.datetime] = {}
+        for member_id, moments in missed.items():
+            moments.sort()
+            paused_until = None
+            for index, moment in enumerate(moments):
+                recent = [m for m in moments[: index + 1] if m > moment - window]
+                if len(recent) >= limit and (paused_until is None or moment >= paused_until):
+                    paused_until = moment + ban
+            if paused_until is not None:
+                until[member_id] = paused_until
+        with transaction.atomic():
+            for member_id, moment in until.items():
+                Member.objects.filter(pk=member_id).update(banned_until=moment)
+        paused_now = sum(moment > self.now for moment in until.values())
+        self.say(f"{len(until)} members paused for no-shows ({paused_now} still paused)")
