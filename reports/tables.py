@@ -13,7 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from django.utils import timezone
-from django.utils.formats import number_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from .selectors import BookingsDashboard, NoShowsDashboard, Row
@@ -41,24 +42,19 @@ class Column:
         return self.kind != Kind.TEXT
 
 
-@dataclass(frozen=True)
-class Cell:
-    text: str
-    numeric: bool
-
-
 def show(value: object, kind: Kind) -> str:
-    """A value as the page shows it: ``—`` for none, ``12.5%``, ``1,234.00``."""
+    """A value as the page shows it: ``—`` for none, ``1,234``, ``12.5%``, ``1,234.00``. Both
+    of the console's languages group thousands with a comma and use a decimal point."""
     if value is None or value == "":
         return "—"
     if kind == Kind.PERCENT:
-        return f"{number_format(value, decimal_pos=1)}%"
+        return f"{value:.1f}%"
     if kind == Kind.MONEY:
-        return number_format(Decimal(value), decimal_pos=2, force_grouping=True)
+        return f"{Decimal(value):,.2f}"
     if kind == Kind.MINUTES:
-        return number_format(value, decimal_pos=1)
+        return f"{value:.1f}"
     if kind == Kind.COUNT:
-        return number_format(value, force_grouping=True)
+        return f"{value:,}"
     return str(value)
 
 
@@ -75,15 +71,17 @@ class Table:
     personal: bool = False
 
     @property
-    def cells(self) -> list[list[Cell]]:
-        """The rows as the page shows them."""
-        return [
-            [
-                Cell(show(value, column.kind), column.numeric)
-                for value, column in zip(row, self.columns, strict=True)
-            ]
-            for row in self.rows
-        ]
+    def body(self) -> SafeString:
+        """The rows as table markup, the first cell of each a row heading. Built here rather
+        than by the template's loops, which cost about ten times as much for a year's rows."""
+        lines = []
+        for row in self.rows:
+            cells = [f'<th scope="row">{escape(show(row[0], self.columns[0].kind))}</th>']
+            for value, column in zip(row[1:], self.columns[1:], strict=True):
+                opening = '<td class="num">' if column.numeric else "<td>"
+                cells.append(f"{opening}{escape(show(value, column.kind))}</td>")
+            lines.append("<tr>" + "".join(cells) + "</tr>")
+        return mark_safe("".join(lines))  # noqa: S308 (every value is escaped above)
 
 
 def _figure_table(key: str, title: str, heading: str, rows: list[Row]) -> Table:
