@@ -5,6 +5,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
@@ -29,6 +30,12 @@ admin.site.site_header = _("MedBook administration")
 admin.site.site_title = _("MedBook")
 admin.site.index_title = _("Clinic data")
 
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers and bots that ask for /favicon.ico without reading the page's icon link."""
+    return redirect(static("img/favicon.svg"), permanent=True)
+
+
 # The staff console, one namespace gathered from the frame and each app's own staff URLs.
 STAFF_CONSOLE = [
     path("", include("medbook.staff_urls")),
@@ -45,6 +52,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("staff/", include((STAFF_CONSOLE, "staff"))),
     path("", include("appointments.waiting_urls")),
+    path("favicon.ico", favicon, name="favicon"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -35,6 +35,7 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
     "appointments:home": [("get", None, {}, ALL_200)],
     "appointments:doctor_detail": [("get", "doctor", {}, ALL_200)],
     "waiting_room": [("get", "department", {}, ALL_200)],
+    "favicon": [("get", None, {}, [301] * 7)],
     "set_language": [("post", None, {"language": "en"}, ALL_302), ("get", None, {}, ALL_302)],
     "billing:gateway_notify": [("post", "gateway", {"x": "1"}, [400] * 7)],
     "billing:sandbox_cashier": [("get", "out_trade_no", {}, ALL_404)],  # no signed token
