@@ -30,6 +30,7 @@ admin.site.site_header = _("MedBook administration")
 admin.site.site_title = _("MedBook")
 admin.site.index_title = _("Clinic data")
 
+
 @login_not_required
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers and bots that ask for /favicon.ico without reading the page's icon link."""

@@ -52,6 +52,7 @@ def _canceller(appointment: Appointment) -> str:
         return "staff"
     return "hold" if appointment.cancel_reason == EXPIRED_HOLD_REASON else "suspended"
 
+
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
