@@ -3,7 +3,8 @@
 ``server_error`` is the project's handler500: an exception that means the database could not
 be reached (refused, cut, pool timeout) is answered 503 with ``Retry-After`` and a page that
 says nothing was changed — rendered without the request, so it needs no database itself. Any
-other error is the ordinary 500. ``OutagesInOneLine`` logs such a 503 as one line.
+other error is the 500 page with the request's id (medbook.error_pages). ``OutagesInOneLine``
+logs such a 503 as one line.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.views import defaults
+
+from .error_pages import server_error_page
 
 RETRY_AFTER_SECONDS = 5
 OUTAGES = (OperationalError, InterfaceError)
@@ -35,7 +37,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         response["Cache-Control"] = "no-store"
         return response
-    return defaults.server_error(request)
+    return server_error_page()
 
 
 class OutagesInOneLine(logging.Filter):

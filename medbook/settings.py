@@ -113,6 +113,7 @@ BLIND_INDEX_KEY = _secret("BLIND_INDEX_KEY")
 DEBUG = env_bool("DJANGO_DEBUG", EMBEDDED and DEV_SECRETS)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "medbook.error_pages.csrf_failure"
 
 # ---------------------------------------------------------------------------------------------
 # Applications
@@ -140,6 +141,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A request id in every log line of the request, in X-Request-ID and on the 500 page.
+    "medbook.error_pages.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "medbook.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -152,6 +155,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Cache-Control: no-store, private on every response to a logged-in user.
     "medbook.middleware.NoStoreMiddleware",
+    # A 405 with an empty body (require_GET …) gets the error page.
+    "medbook.error_pages.MethodNotAllowedPageMiddleware",
     # A control character (NUL …) in the address or a posted field: 400, before any view.
     "medbook.middleware.InputPolicyMiddleware",
     # A booking attempt that cannot win is answered from the session and Redis (the release
@@ -565,8 +570,11 @@ MEDBOOK_SOLD_OUT_CACHE_SECONDS = env_int("MEDBOOK_SOLD_OUT_CACHE_SECONDS", 60)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
     "filters": {
+        "request_id": {"()": "medbook.error_pages.RequestIdFilter"},
         "mask_personal_data": {"()": "medbook.logging.MaskPersonalData"},
         "client_errors_in_one_line": {"()": "medbook.logging.ClientErrorsInOneLine"},
         "outages_in_one_line": {"()": "medbook.failures.OutagesInOneLine"},
@@ -576,7 +584,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["mask_personal_data"],
+            "filters": ["request_id", "mask_personal_data"],
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},

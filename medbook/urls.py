@@ -60,3 +60,6 @@ urlpatterns = [
 
 # A database outage is a 503 with Retry-After (medbook/failures.py), anything else a 500.
 handler500 = "medbook.failures.server_error"
+handler400 = "medbook.error_pages.bad_request"
+handler403 = "medbook.error_pages.permission_denied"
+handler404 = "medbook.error_pages.page_not_found"
