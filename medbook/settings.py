@@ -350,9 +350,17 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "appointments:home"
 AUTHENTICATION_BACKENDS = [
-    # Django's and allauth's backends, with the session's user read from Redis (medbook.backends).
-    "medbook.backends.CachedModelBackend",  # staff: username + password in admin
-    "medbook.backends.CachedAuthenticationBackend",  # members: phone + password
+    # allauth's and Django's backends, with the session's user read from Redis (medbook.backends).
+    # allauth's first: it knows members' numbers and staff usernames, so a good login hashes the
+    # password once; Django's then hashes an unknown username, so that a wrong password costs the
+    # same hashing whether or not the number is registered.
+    "medbook.backends.CachedAuthenticationBackend",  # members: phone + password; staff too
+    "medbook.backends.CachedModelBackend",  # staff: username + password
+]
+PASSWORD_HASHERS = [
+    "medbook.hashers.ClinicArgon2PasswordHasher",  # why these parameters: medbook/hashers.py
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # hashes made before, upgraded on login
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
 ]
 
 # Members sign up and log in with their mobile number (django-allauth); the number is verified
