@@ -21,23 +21,24 @@ def _ref(appointment: Appointment) -> str:
 
 
 def booked(appointment: Appointment, order: Order | None) -> None:
+    """A free visit is booked at once ("预约成功"); a paid one is only held until it is paid:
+    its message says so, with the deadline, and "预约成功" waits for the payment."""
     if order is None:
+        title = _("Appointment booked")
         body = _("Your appointment with %(session)s is confirmed.") % {
             "session": _session(appointment)
         }
     else:
+        deadline = timezone.localtime(order.expires_at).strftime("%H:%M")
+        title = _("Awaiting payment: pay by %(time)s") % {"time": deadline}
         body = _(
             "We are holding %(session)s for you. Please pay ¥%(amount)s before %(time)s, "
             "otherwise the slot is released."
-        ) % {
-            "session": _session(appointment),
-            "amount": order.amount,
-            "time": timezone.localtime(order.expires_at).strftime("%H:%M"),
-        }
+        ) % {"session": _session(appointment), "amount": order.amount, "time": deadline}
     send_message(
         member=appointment.member,
         kind=MessageKind.BOOKED,
-        title=_("Appointment booked"),
+        title=title,
         body=body,
         reference=_ref(appointment),
         now=appointment.created_at,

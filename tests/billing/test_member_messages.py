@@ -6,6 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
 from appointments.choices import Channel
 from billing import services
@@ -44,3 +46,26 @@ def test_a_hold_that_runs_out_tells_the_member(member) -> None:
     services.expire_unpaid_orders(now=appointment.order.expires_at + dt.timedelta(seconds=1))
     assert kinds(member) == ["booked", "cancelled"]
     assert "未按时支付" in Message.objects.get(member=member, kind="cancelled").title
+
+
+def test_a_paid_session_says_awaiting_payment_with_the_deadline_until_it_is_paid(member) -> None:
+    """ "预约成功" only once the booking is confirmed: a held slot says 待支付 and by when."""
+    order = paid_order(member=member, fee="80.00")
+    held, paid = Message.objects.filter(member=member).order_by("pk")
+    deadline = timezone.localtime(order.expires_at).strftime("%H:%M")
+    assert held.title == f"待支付：请在 {deadline} 前完成支付"
+    assert "预约成功" not in held.title
+    assert paid.title == "支付成功，预约已确认"
+
+
+def test_a_free_session_is_booked_in_the_title(member) -> None:
+    services.place_booking(member=member, schedule=ScheduleFactory(fee=0), channel=Channel.WEB)
+    assert Message.objects.get(member=member).title == "预约成功"
+
+
+def test_the_message_list_previews_each_message_and_links_its_appointment(client, member) -> None:
+    order = paid_order(member=member, fee="80.00")
+    client.force_login(member.user)
+    page = client.get(reverse("members:messages")).content.decode()
+    assert 'class="message-preview"' in page and "80.00" in page
+    assert reverse("billing:appointment_detail", args=[order.appointment_id]) in page

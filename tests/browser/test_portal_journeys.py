@@ -124,7 +124,8 @@ def test_sign_up_book_pay_see_cancel_and_get_the_refund(
     assert page.locator("#unread-count").count() == 1
     page.get_by_role("link", name="消息").click()
     titles = page.locator(".message-list").inner_text()
-    for title in ["预约成功", "支付成功", "预约已取消", "退款成功"]:
+    # Held first (待支付, with the deadline), booked once paid.
+    for title in ["待支付", "支付成功", "预约已取消", "退款成功"]:
         assert title in titles
     screenshot(page, "portal-12-messages")
 
