@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from medbook.fields import BlindIndexField, EncryptedTextField
@@ -246,7 +247,7 @@ class PointsEntry(models.Model):
 
 
 class MessageKind(models.TextChoices):
-    BOOKED = "booked", _("Booked")
+    BOOKED = "booked", pgettext_lazy("message kind", "Booking")
     PAID = "paid", _("Paid")
     CANCELLED = "cancelled", _("Cancelled")
     REFUNDED = "refunded", _("Refunded")
