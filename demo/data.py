@@ -237,3 +237,10 @@ REDEMPTION_NOTES = ["兑换体检套餐优惠券", "兑换洁牙服务", "兑换
 HISTORY_CLERK = ("zhangmin", "张敏（前台）")
 # Sessions suspended (停诊) after members had booked them: a past one and an upcoming one.
 SUSPEND_AFTER_BOOKING_REASONS = ["医生参加急诊抢救", "医生临时外出会诊"]
+# The demo clinic's contact details (fictional), editable in the console (诊所信息).
+CLINIC = {
+    "name": "MedBook 会员诊所",
+    "address": "上海市徐汇区宜山路 700 号 B 座 1–3 层",
+    "phone": "021-6000 1234",
+    "hours": "周一至周日 08:00–17:30（法定节假日以通知为准）",
+}

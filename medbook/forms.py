@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django import forms
 from django.http import QueryDict
 
-from .models import Outcome
+from .models import ClinicProfile, Outcome
 
-__all__ = ["OperationLogFilter"]
+__all__ = ["ClinicProfileForm", "OperationLogFilter"]
+
+
+class ClinicProfileForm(forms.ModelForm):
+    class Meta:
+        model = ClinicProfile
+        fields = ["name", "address", "phone", "hours"]
 
 
 class OperationLogFilter:

@@ -105,3 +105,27 @@ class CacheEntry(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ClinicProfile(models.Model):
+    """The clinic's name, address, phone and opening hours (one row, pk 1), edited by clinic
+    admins in the console; shown in every page's footer, on the ticket and wherever a page asks
+    the patient to call."""
+
+    name = models.CharField(_("clinic name"), max_length=64, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    hours = models.CharField(
+        _("opening hours"),
+        max_length=200,
+        blank=True,
+        help_text=_("As patients should read them, e.g. 周一至周日 08:00–17:30"),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("clinic details")
+        verbose_name_plural = _("clinic details")
+
+    def __str__(self) -> str:
+        return self.name or str(_("clinic details"))

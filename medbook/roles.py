@@ -61,6 +61,7 @@ _CLINIC_ADMIN = [
     "members.change_member_level",
     "members.view_personal_data",
     "medbook.view_operation_log",
+    "medbook.change_clinicprofile",
     "django_celery_beat.view_periodictask",
     "members.change_user",  # recover a staff login: clear failed logins, reset its TOTP
     "reports.view_reports",

@@ -12,4 +12,5 @@ urlpatterns = [
     path("logout/", staff_views.StaffLogoutView.as_view(), name="logout"),
     path("jobs/", staff_views.jobs, name="jobs"),
     path("audit/", staff_views.operation_log, name="operation_log"),
+    path("clinic/", staff_views.clinic_profile, name="clinic"),
 ]

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import reverse_lazy
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
-from . import selectors
-from .forms import OperationLogFilter
+from . import clinic, selectors
+from .forms import ClinicProfileForm, OperationLogFilter
 from .staff import staff_required
 
 
@@ -50,3 +52,17 @@ def operation_log(request: HttpRequest) -> HttpResponse:
             "extra": query.urlencode(),
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required("medbook.change_clinicprofile")
+def clinic_profile(request: HttpRequest) -> HttpResponse:
+    """诊所信息: the name, address, phone and opening hours patients see on every page."""
+    form = ClinicProfileForm(request.POST or None, initial=clinic.clinic_profile())
+    if request.method == "POST" and form.is_valid():
+        clinic.update_clinic_profile(data=form.cleaned_data, by=request.user, request=request)
+        messages.success(request, _("The clinic's details are saved."))
+        return redirect("staff:clinic")
+    context = {"form": form, "title": _("Clinic details"), "back": reverse("staff:home")}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "staff/form.html", context, status=status)

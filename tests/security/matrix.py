@@ -131,6 +131,10 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
     "staff:level_edit": [("get", "level", {}, ADMIN_PAGE)],
     # Reports: clinic admins and finance (finance's own rows: tests/reports/test_permissions.py)
     "staff:reports": [("get", None, {}, ADMIN_PAGE)],
+    "staff:clinic": [
+        ("get", None, {}, ADMIN_PAGE),
+        ("post", None, {"name": "诊所", "address": "", "phone": "", "hours": ""}, ADMIN_POST),
+    ],
     "staff:reports_bookings": [("get", None, {}, ADMIN_PAGE)],
     "staff:reports_noshows": [("get", None, {}, ADMIN_PAGE)],
     # Django admin: every route under admin/ behaves like these (superusers only)

@@ -61,6 +61,7 @@ from billing.services.orders import EXPIRED_HOLD_REASON
 from demo import data
 from demo.data import DEMO_MEMBER_PASSWORD
 from medbook import money
+from medbook.models import ClinicProfile
 from medbook.personal_data import national_id_check_char
 from medbook.roles import FRONT_DESK
 from members.models import Gender, Member, MemberLevel, PointsEntry, PointsReason, User
@@ -291,7 +292,9 @@ class Command(BaseCommand):
         return levels
 
     def load_clinic_rules(self) -> None:
-        """放号 7 days ahead at 08:00, the fee of each title, the public holidays ahead."""
+        """放号 7 days ahead at 08:00, the fee of each title, the public holidays ahead, the
+        clinic's contact details."""
+        ClinicProfile.objects.get_or_create(pk=1, defaults=data.CLINIC)
         ReleaseRule.objects.get_or_create(
             pk=1,
             defaults={"days_ahead": data.RELEASE_DAYS_AHEAD, "release_time": data.RELEASE_TIME},
