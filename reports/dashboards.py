@@ -94,6 +94,29 @@ def _noshows(filters: BookingFilters, today: dt.date) -> Page:
     )
 
 
+def _revenue(filters: BookingFilters, today: dt.date) -> Page:
+    dashboard = selectors.revenue_dashboard(filters=filters)
+    headline = selectors.changes(
+        dashboard,
+        {
+            "paid": _("Paid"),
+            "refunded": _("Refunded"),
+            "net": _("Net revenue"),
+            "payments": _("Orders paid"),
+            "refunds": _("Refunds"),
+            "discount": _("Discount cost"),
+        },
+        lower_is_better=frozenset({"refunded", "refunds", "discount"}),
+        money=frozenset({"paid", "refunded", "net", "discount"}),
+    )
+    return Page(
+        dashboard=dashboard,
+        headline=headline,
+        charts=charts.revenue_charts(dashboard),
+        tables=tables.revenue_tables(dashboard),
+    )
+
+
 DASHBOARDS: tuple[Dashboard, ...] = (
     Dashboard(
         slug="bookings",
@@ -111,6 +134,16 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         ),
         template="reports/noshows.html",
         build=_noshows,
+    ),
+    Dashboard(
+        slug="revenue",
+        title=_lazy("Revenue"),
+        summary=_lazy(
+            "Paid, refunded and net by day, payment method, department and doctor; discount "
+            "cost and revenue per member by level"
+        ),
+        template="reports/revenue.html",
+        build=_revenue,
     ),
 )
 
