@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from appointments.choices import WEEKDAYS
 
@@ -171,8 +172,11 @@ def _money_bars(rows: list[MoneyRow], *, horizontal: bool = True, line: bool = F
     only draws them; the tables and the headline keep the Decimals."""
     net = [float(row.money.net) for row in rows]
     series: list[dict] = [
-        {"name": _("Paid"), "data": [float(row.money.paid) for row in rows]},
-        {"name": _("Refunded"), "data": [float(row.money.refunded) for row in rows]},
+        {"name": pgettext("revenue", "Paid"), "data": [float(row.money.paid) for row in rows]},
+        {
+            "name": pgettext("revenue", "Refunded"),
+            "data": [float(row.money.refunded) for row in rows],
+        },
     ]
     if line:
         series.append({"name": _("Net"), "line": True, "sameAxis": True, "data": net})

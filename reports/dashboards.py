@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext
 
 from . import charts, selectors, tables
 from .selectors import BookingFilters
@@ -99,8 +100,8 @@ def _revenue(filters: BookingFilters, today: dt.date) -> Page:
     headline = selectors.changes(
         dashboard,
         {
-            "paid": _("Paid"),
-            "refunded": _("Refunded"),
+            "paid": pgettext("revenue", "Paid"),
+            "refunded": pgettext("revenue", "Refunded"),
             "net": _("Net revenue"),
             "payments": _("Orders paid"),
             "refunds": _("Refunds"),
