@@ -33,7 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "medbook_reports_bench"  # --database changes it
 HOST = "127.0.0.1"
 VAR = ROOT / "var" / "bench-reports"
-DASHBOARDS = {"bookings": "/staff/reports/bookings/", "noshows": "/staff/reports/no-shows/"}
+DASHBOARDS = {
+    "bookings": "/staff/reports/bookings/",
+    "noshows": "/staff/reports/no-shows/",
+    "revenue": "/staff/reports/revenue/",
+}
 
 
 def environment() -> dict[str, str]:

@@ -481,9 +481,21 @@ def refresh_recent_rollups(*, now: dt.datetime | None = None) -> RebuildResult:
 
 
 def raw_date_range() -> tuple[dt.date, dt.date] | None:
-    """The first and last day that have sessions (what a full rebuild covers)."""
+    """The first and last day that have sessions or money (what a full rebuild covers): the
+    money of a session may move days before it (paid on booking) or after it (refunded), so
+    the first payment and the last refund widen the sessions' span."""
     dates = Schedule.objects.order_by("date").values_list("date", flat=True)
     first = dates.first()
     if first is None:
         return None
-    return first, dates.last()
+    last = dates.last()
+    paid = Order.objects.filter(paid_at__isnull=False).order_by("paid_at")
+    refunded = Refund.objects.filter(completed_at__isnull=False).order_by("completed_at")
+    moments = [
+        paid.values_list("paid_at", flat=True).first(),
+        paid.values_list("paid_at", flat=True).last(),
+        refunded.values_list("completed_at", flat=True).first(),
+        refunded.values_list("completed_at", flat=True).last(),
+    ]
+    days = [timezone.localdate(moment) for moment in moments if moment is not None]
+    return min([first, *days]), max([last, *days])

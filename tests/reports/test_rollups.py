@@ -477,3 +477,28 @@ def test_a_rebuild_is_a_handful_of_statements(levels, django_assert_num_queries)
     services.rebuild_rollups(start=FIRST_DAY, end=FIRST_DAY)
     with django_assert_num_queries(12):
         services.rebuild_rollups(start=FIRST_DAY, end=FIRST_DAY + dt.timedelta(days=2))
+
+
+def test_a_full_rebuild_covers_money_moved_before_and_after_the_sessions(levels) -> None:
+    """Paid on booking five days before the only session, refunded ten days after it: the
+    command without a range rebuilds the money's days too, not only the sessions'."""
+    member = MemberFactory(level=levels["普通"])
+    schedule = session(DoctorFactory(), FIRST_DAY, dt.time(8))
+    booked = dt.datetime.combine(FIRST_DAY - dt.timedelta(days=5), dt.time(9), tzinfo=SHANGHAI)
+    paid = order(
+        visit(schedule, member, "completed", booked_at=booked),
+        gateway=Gateway.WECHAT,
+        rate="1.00",
+        paid_at=booked + dt.timedelta(minutes=2),
+    )
+    refund(paid, "20.00", completed_at=booked + dt.timedelta(days=15))
+    assert services.raw_date_range() == (
+        FIRST_DAY - dt.timedelta(days=5),
+        FIRST_DAY + dt.timedelta(days=10),
+    )
+    call_command("rebuild_reports")
+    rows = DailyRevenueStat.objects.order_by("date").values_list("date", "paid", "refunded")
+    assert list(rows) == [
+        (FIRST_DAY - dt.timedelta(days=5), Decimal("50.00"), Decimal("0.00")),
+        (FIRST_DAY + dt.timedelta(days=10), Decimal("0.00"), Decimal("20.00")),
+    ]
