@@ -39,6 +39,8 @@
         name: horizontal ? "" : spec.valueName,
         nameTextStyle: { align: "left" },
         minInterval: 1,
+        // Amounts in thousands crowd a phone's horizontal axis: drop the labels that touch.
+        axisLabel: { hideOverlap: true },
       },
     ];
     if (withLine) {
