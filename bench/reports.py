@@ -1,7 +1,7 @@
 """Time the reports' dashboards over HTTP on a big demo clinic.
 
     flock /tmp/bench.lock .venv/bin/python bench/reports.py [--members 100000] \
-        [--appointments 1000000] [--requests 40] [--reseed] [--database NAME]
+        [--appointments 1000000] [--requests 40] [--reseed] [--database NAME] [--redis URL]
 
 Heavy: run it under the machine's benchmark lock. The first run (or ``--reseed``) creates the
 database ``medbook_reports_bench`` (or ``--database``) and loads ``seed_demo --members M
@@ -31,9 +31,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "medbook_reports_bench"  # --database changes it
+REDIS_URL = "redis://127.0.0.1:6379/7"  # --redis changes it
 HOST = "127.0.0.1"
 VAR = ROOT / "var" / "bench-reports"
-DASHBOARDS = {"bookings": "/staff/reports/bookings/", "noshows": "/staff/reports/no-shows/"}
+DASHBOARDS = {
+    "bookings": "/staff/reports/bookings/",
+    "noshows": "/staff/reports/no-shows/",
+    "revenue": "/staff/reports/revenue/",
+}
 
 
 def environment() -> dict[str, str]:
@@ -43,7 +48,7 @@ def environment() -> dict[str, str]:
             "PYTHONPATH": str(ROOT),
             "DJANGO_SETTINGS_MODULE": "medbook.settings",
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-            "REDIS_URL": "redis://127.0.0.1:6379/7",
+            "REDIS_URL": REDIS_URL,
             "CACHE_KEY_PREFIX": "medbook-reports-bench",
             "CELERY_QUEUE": "reports-bench",
             "DJANGO_DEBUG": "false",
@@ -160,8 +165,10 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=40, help="per dashboard and range (40)")
     parser.add_argument("--reseed", action="store_true", help="drop and seed the database again")
     parser.add_argument("--database", default=DATABASE, help=f"PostgreSQL database ({DATABASE})")
+    parser.add_argument("--redis", default=REDIS_URL, help=f"cache and sessions ({REDIS_URL})")
     args = parser.parse_args()
     globals()["DATABASE"] = args.database
+    globals()["REDIS_URL"] = args.redis
     env = environment()
     if args.reseed or not database_exists():
         seed(env, args.members, args.appointments)

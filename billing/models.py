@@ -76,7 +76,11 @@ class Order(models.Model):
                 name="order_paid_has_paid_at",
             ),
         ]
-        indexes = [models.Index(fields=["status", "expires_at"], name="order_status_expiry_idx")]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="order_status_expiry_idx"),
+            # The reports' money rollup rebuilds a range of days by when orders were paid.
+            models.Index(fields=["paid_at"], name="order_paid_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.out_trade_no
@@ -175,6 +179,8 @@ class Refund(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_gt_0"),
         ]
+        # The reports' money rollup rebuilds a range of days by when refunds completed.
+        indexes = [models.Index(fields=["completed_at"], name="refund_completed_at_idx")]
 
     def __str__(self) -> str:
         return self.out_refund_no

@@ -6,10 +6,19 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from appointments.choices import WEEKDAYS
 
-from .selectors import BookingsDashboard, NoShowsDashboard, RateRow, Row
+from .selectors import (
+    BookingsDashboard,
+    LevelRow,
+    MoneyRow,
+    NoShowsDashboard,
+    RateRow,
+    RevenueDashboard,
+    Row,
+)
 
 # The doctors' chart shows the busiest ones; its table lists them all.
 TOP_DOCTORS = 15
@@ -149,4 +158,76 @@ def noshows_charts(dashboard: NoShowsDashboard) -> dict:
             "emptyText": _("No member was paused for no-shows in this period."),
         },
         "empty": _("No appointments in this period."),
+    }
+
+
+def _yuan(value: Decimal | None) -> str:
+    """An amount as a bar's label: ``¥1,234.50``."""
+    return "" if value is None else f"¥{value:,.2f}"
+
+
+def _money_bars(rows: list[MoneyRow], *, horizontal: bool = True, line: bool = False) -> dict:
+    """Paid and refunded side by side per category, and the net: as a line on the same axis
+    (``line``, for a time series) or as a third, labelled bar. Amounts as floats: the chart
+    only draws them; the tables and the headline keep the Decimals."""
+    net = [float(row.money.net) for row in rows]
+    series: list[dict] = [
+        {"name": pgettext("revenue", "Paid"), "data": [float(row.money.paid) for row in rows]},
+        {
+            "name": pgettext("revenue", "Refunded"),
+            "data": [float(row.money.refunded) for row in rows],
+        },
+    ]
+    if line:
+        series.append({"name": _("Net"), "line": True, "sameAxis": True, "data": net})
+    else:
+        series.append(
+            {"name": _("Net"), "data": net, "labels": [_yuan(row.money.net) for row in rows]}
+        )
+    moved = any(row.money.payments or row.money.refunds for row in rows)
+    return {
+        "kind": "bars",
+        "horizontal": horizontal,
+        "categories": [row.label for row in rows] if moved else [],
+        "series": series,
+        "valueName": _("Amount (¥)"),
+        "percentName": "",
+    }
+
+
+def _level_bars(rows: list[LevelRow], name: str, values: list[Decimal | None]) -> dict:
+    """One amount per member level, each bar labelled."""
+    return {
+        "kind": "bars",
+        "horizontal": True,
+        "categories": [row.label for row in rows],
+        "series": [
+            {
+                "name": name,
+                "data": [None if value is None else float(value) for value in values],
+                "labels": [_yuan(value) for value in values],
+            }
+        ],
+        "valueName": _("Amount (¥)"),
+        "percentName": "",
+    }
+
+
+def revenue_charts(dashboard: RevenueDashboard) -> dict:
+    levels = dashboard.by_level
+    paid_levels = [row for row in levels if row.money.payments]
+    return {
+        "by_day": _money_bars(dashboard.by_day, horizontal=False, line=True),
+        "by_gateway": _money_bars(dashboard.by_gateway),
+        "by_department": _money_bars(dashboard.by_department),
+        "by_doctor": _money_bars(dashboard.by_doctor[:TOP_DOCTORS]),
+        "discount": _level_bars(
+            paid_levels, _("Discount cost"), [row.money.discount for row in paid_levels]
+        ),
+        "per_member": _level_bars(
+            [row for row in levels if row.payers],
+            _("Net per paying member"),
+            [row.per_member for row in levels if row.payers],
+        ),
+        "empty": _("No payments or refunds in this period."),
     }

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext
 
 from . import charts, selectors, tables
 from .selectors import BookingFilters
@@ -94,6 +95,29 @@ def _noshows(filters: BookingFilters, today: dt.date) -> Page:
     )
 
 
+def _revenue(filters: BookingFilters, today: dt.date) -> Page:
+    dashboard = selectors.revenue_dashboard(filters=filters)
+    headline = selectors.changes(
+        dashboard,
+        {
+            "paid": pgettext("revenue", "Paid"),
+            "refunded": pgettext("revenue", "Refunded"),
+            "net": _("Net revenue"),
+            "payments": _("Orders paid"),
+            "refunds": _("Refunds"),
+            "discount": _("Discount cost"),
+        },
+        lower_is_better=frozenset({"refunded", "refunds", "discount"}),
+        money=frozenset({"paid", "refunded", "net", "discount"}),
+    )
+    return Page(
+        dashboard=dashboard,
+        headline=headline,
+        charts=charts.revenue_charts(dashboard),
+        tables=tables.revenue_tables(dashboard),
+    )
+
+
 DASHBOARDS: tuple[Dashboard, ...] = (
     Dashboard(
         slug="bookings",
@@ -111,6 +135,16 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         ),
         template="reports/noshows.html",
         build=_noshows,
+    ),
+    Dashboard(
+        slug="revenue",
+        title=_lazy("Revenue"),
+        summary=_lazy(
+            "Paid, refunded and net by day, payment method, department and doctor; discount "
+            "cost and revenue per member by level"
+        ),
+        template="reports/revenue.html",
+        build=_revenue,
     ),
 )
 

@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from appointments.choices import Channel, Session
 from appointments.models import Department, Doctor
-from members.models import MemberLevel
+from billing.choices import Gateway
+from members.models import Member, MemberLevel
 
 from .choices import LeadTime
 
@@ -120,6 +121,88 @@ class DailyBookingStat(SessionGrain):
 
     def __str__(self) -> str:
         return f"{self.date} {self.doctor_id} {self.session} {self.level_id} {self.channel}"
+
+
+class MoneyGrain(models.Model):
+    """What the money rollups are kept by: the clinic day the money moved (a payment's
+    ``paid_at``, a refund's ``completed_at``, in Asia/Shanghai; not the session's day), and
+    the appointment behind the order: its doctor (with the department), channel and the
+    member's level when they booked."""
+
+    date = models.DateField(_("day of the payment or refund"))
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="+", verbose_name=_("department")
+    )
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.CASCADE, related_name="+", verbose_name=_("doctor")
+    )
+    level = models.ForeignKey(
+        MemberLevel, on_delete=models.CASCADE, related_name="+", verbose_name=_("level")
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+
+    class Meta:
+        abstract = True
+
+
+class DailyRevenueStat(MoneyGrain):
+    """The money of one clinic day, gateway, doctor, level (when booked) and channel.
+
+    ``payments``/``paid``: orders paid that day and their amounts (what the member paid);
+    ``discount``: what the level's price factor took off those orders (fee − amount paid);
+    ``refunds``/``refunded``: refunds completed that day (only completed ones: requested or
+    failed refunds moved no money) and their own amounts, a partial refund by its part.
+    Payments the gateway took for an order that had closed (paid late or twice) and that
+    MedBook sent straight back (``Refund.stray_trade_no``) never were the clinic's money:
+    they count in neither."""
+
+    gateway = models.CharField(_("payment method"), max_length=16, choices=Gateway.choices)
+    payments = models.PositiveIntegerField(_("orders paid"), default=0)
+    paid = models.DecimalField(_("paid"), max_digits=14, decimal_places=2, default=0)
+    discount = models.DecimalField(_("discount cost"), max_digits=14, decimal_places=2, default=0)
+    refunds = models.PositiveIntegerField(_("refunds"), default=0)
+    refunded = models.DecimalField(_("refunded"), max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("daily revenue figures")
+        verbose_name_plural = _("daily revenue figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "gateway", "doctor", "level", "channel"],
+                name="dailyrevenuestat_unique_grain",
+            )
+        ]
+        indexes = [models.Index(fields=["date"], name="dailyrevenuestat_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.gateway} {self.doctor_id} {self.level_id} {self.channel}"
+
+
+class DailyPayerStat(MoneyGrain):
+    """Who paid on one clinic day: a row per member, doctor, level (when booked) and channel,
+    with how many orders they paid. It exists for one figure, the members who paid in a
+    period: a distinct count cannot be summed from daily totals, and counting it from the raw
+    orders would look up every order's level in the members' history at each page view. About
+    one row per paid order, read by one ``COUNT(DISTINCT member)``."""
+
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="+", verbose_name=_("member")
+    )
+    payments = models.PositiveIntegerField(_("orders paid"), default=0)
+
+    class Meta:
+        verbose_name = _("daily paying members")
+        verbose_name_plural = _("daily paying members")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "member", "doctor", "level", "channel"],
+                name="dailypayerstat_unique_grain",
+            )
+        ]
+        indexes = [models.Index(fields=["date"], name="dailypayerstat_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.member_id} {self.doctor_id} {self.level_id}"
 
 
 class RollupState(models.Model):

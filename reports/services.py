@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import (
     Case,
     DateTimeField,
+    DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
@@ -39,12 +41,20 @@ from django.utils import timezone
 
 from appointments.choices import AppointmentStatus, ScheduleStatus
 from appointments.models import Appointment, Schedule
+from billing.choices import RefundStatus
+from billing.models import Order, Refund
 from billing.services.orders import EXPIRED_HOLD_REASON
 from members.models import Member
 
 from .choices import Canceller, LeadTime
 from .exceptions import BadRange
-from .models import DailyBookingStat, DailySessionStat, RollupState
+from .models import (
+    DailyBookingStat,
+    DailyPayerStat,
+    DailyRevenueStat,
+    DailySessionStat,
+    RollupState,
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,8 @@ class RebuildResult:
     last_day: dt.date
     session_rows: int
     booking_rows: int
+    revenue_rows: int = 0
+    payer_rows: int = 0
 
 
 GRAIN = [
@@ -103,16 +115,19 @@ def _session_rows(start: dt.date, end: dt.date) -> QuerySet:
     )
 
 
-def level_when_booked() -> Coalesce:
+def level_when_booked(appointment: str = "") -> Coalesce:
     """The member's level when the appointment was made: the level in the member's last history
     row written at or before ``created_at``; the member's level now when there is none (rows
-    loaded in bulk carry no history)."""
+    loaded in bulk carry no history). ``appointment``: the path to the appointment ("" for an
+    appointment's own row, "appointment__" for an order's, "order__appointment__" for a
+    refund's)."""
     history = Member.history.model.objects.filter(
-        id=OuterRef("member_id"), history_date__lte=OuterRef("created_at")
+        id=OuterRef(f"{appointment}member_id"),
+        history_date__lte=OuterRef(f"{appointment}created_at"),
     ).order_by("-history_date", "-history_id")
     return Coalesce(
         Subquery(history.values("level_id")[:1]),
-        F("member__level_id"),
+        F(f"{appointment}member__level_id"),
         output_field=IntegerField(),
     )
 
@@ -193,6 +208,107 @@ def _booking_rows(start: dt.date, end: dt.date) -> QuerySet:
     )
 
 
+def money_window(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The clinic days ``start``..``end`` as moments: [midnight of ``start``, midnight after
+    ``end``) in the clinic's time zone, so that a payment at 23:59 and one at 00:01 Shanghai
+    time fall on their own days (a range on the indexed column, not a date cast per row)."""
+    zone = timezone.get_default_timezone()
+    return (
+        dt.datetime.combine(start, dt.time(0), tzinfo=zone),
+        dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=zone),
+    )
+
+
+AMOUNT = DecimalField(max_digits=14, decimal_places=2)
+MONEY_GRAIN = [
+    ("date", "r_date"),
+    ("department_id", "r_department"),
+    ("doctor_id", "r_doctor"),
+    ("level_id", "r_level"),
+    ("channel", "r_channel"),
+]
+# The columns a payment's and a refund's rows share (in this order, for their UNION ALL).
+MONEY_ALIASES = [
+    "r_date",
+    "r_gateway",
+    "r_department",
+    "r_doctor",
+    "r_level",
+    "r_channel",
+    "r_member",
+    "r_payments",
+    "r_paid",
+    "r_discount",
+    "r_refunds",
+    "r_refunded",
+]
+
+
+def _money_grain(appointment: str, moment: str) -> dict[str, object]:
+    """The grain of a payment (``appointment`` = "appointment__", ``moment`` = "paid_at") or a
+    refund ("order__appointment__", "completed_at"): the clinic day the money moved and the
+    appointment behind the order."""
+    zone = timezone.get_default_timezone()
+    return {
+        "r_date": TruncDate(moment, tzinfo=zone),
+        "r_department": F(f"{appointment}schedule__doctor__department_id"),
+        "r_doctor": F(f"{appointment}schedule__doctor_id"),
+        "r_level": level_when_booked(appointment),
+        "r_channel": F(f"{appointment}channel"),
+        "r_member": F(f"{appointment}member_id"),
+    }
+
+
+def _zero_amount() -> Value:
+    return Value(Decimal("0.00"), output_field=AMOUNT)
+
+
+def _payment_rows(start: dt.date, end: dt.date) -> QuerySet:
+    """One row per order paid on the clinic days ``start``..``end`` (by ``paid_at``): its
+    amount, and the discount its level gave (fee − amount paid)."""
+    lower, upper = money_window(start, end)
+    return (
+        Order.objects.filter(paid_at__gte=lower, paid_at__lt=upper)
+        .annotate(
+            r_gateway=F("gateway"),
+            **_money_grain("appointment__", "paid_at"),
+            r_payments=Value(1, output_field=IntegerField()),
+            r_paid=ExpressionWrapper(F("amount"), output_field=AMOUNT),
+            r_discount=ExpressionWrapper(F("original_amount") - F("amount"), output_field=AMOUNT),
+            r_refunds=Value(0, output_field=IntegerField()),
+            r_refunded=_zero_amount(),
+        )
+        .values(*MONEY_ALIASES)
+        .order_by()
+    )
+
+
+def _refund_rows(start: dt.date, end: dt.date) -> QuerySet:
+    """One row per refund completed on the clinic days ``start``..``end`` (by
+    ``completed_at``), by its own amount; not the stray payments sent straight back (they were
+    never the order's: see reports.models.DailyRevenueStat)."""
+    lower, upper = money_window(start, end)
+    return (
+        Refund.objects.filter(
+            status=RefundStatus.SUCCEEDED,
+            stray_trade_no="",
+            completed_at__gte=lower,
+            completed_at__lt=upper,
+        )
+        .annotate(
+            r_gateway=F("order__gateway"),
+            **_money_grain("order__appointment__", "completed_at"),
+            r_payments=Value(0, output_field=IntegerField()),
+            r_paid=_zero_amount(),
+            r_discount=_zero_amount(),
+            r_refunds=Value(1, output_field=IntegerField()),
+            r_refunded=ExpressionWrapper(F("amount"), output_field=AMOUNT),
+        )
+        .values(*MONEY_ALIASES)
+        .order_by()
+    )
+
+
 def _insert_grouped(
     cursor, *, table: str, rows: QuerySet, keys: list[tuple[str, str]], sums: list[tuple[str, str]]
 ) -> int:
@@ -232,6 +348,8 @@ def rebuild_rollups(
         state, _created = RollupState.objects.using(using).select_for_update().get_or_create(pk=1)
         DailySessionStat.objects.using(using).filter(date__range=(start, end)).delete()
         DailyBookingStat.objects.using(using).filter(date__range=(start, end)).delete()
+        DailyRevenueStat.objects.using(using).filter(date__range=(start, end)).delete()
+        DailyPayerStat.objects.using(using).filter(date__range=(start, end)).delete()
         with connections[using].cursor() as cursor:
             session_rows = _insert_grouped(
                 cursor,
@@ -266,11 +384,36 @@ def rebuild_rollups(
                     ("cancelled_suspended", _count(f"r_canceller = {Canceller.SUSPENDED:d}")),
                 ],
             )
+            revenue_rows = _insert_grouped(
+                cursor,
+                table=DailyRevenueStat._meta.db_table,
+                rows=_payment_rows(start, end).union(_refund_rows(start, end), all=True),
+                keys=[*MONEY_GRAIN, ("gateway", "r_gateway")],
+                sums=[
+                    ("payments", "SUM(r_payments)"),
+                    ("paid", "SUM(r_paid)"),
+                    ("discount", "SUM(r_discount)"),
+                    ("refunds", "SUM(r_refunds)"),
+                    ("refunded", "SUM(r_refunded)"),
+                ],
+            )
+            payer_rows = _insert_grouped(
+                cursor,
+                table=DailyPayerStat._meta.db_table,
+                rows=_payment_rows(start, end),
+                keys=[*MONEY_GRAIN, ("member_id", "r_member")],
+                sums=[("payments", "SUM(r_payments)")],
+            )
         RollupState.objects.using(using).filter(pk=state.pk).update(
             refreshed_at=now, first_day=start, last_day=end
         )
     return RebuildResult(
-        first_day=start, last_day=end, session_rows=session_rows, booking_rows=booking_rows
+        first_day=start,
+        last_day=end,
+        session_rows=session_rows,
+        booking_rows=booking_rows,
+        revenue_rows=revenue_rows,
+        payer_rows=payer_rows,
     )
 
 
@@ -285,16 +428,23 @@ def rebuild_range(
     """:func:`rebuild_rollups` over a long range, ``chunk_days`` days per transaction."""
     if end < start:
         raise BadRange()
-    sessions = bookings = 0
+    sessions = bookings = revenue = payers = 0
     day = start
     while day <= end:
         last = min(end, day + dt.timedelta(days=chunk_days - 1))
         result = rebuild_rollups(start=day, end=last, now=now)
         sessions += result.session_rows
         bookings += result.booking_rows
+        revenue += result.revenue_rows
+        payers += result.payer_rows
         day = last + dt.timedelta(days=1)
     return RebuildResult(
-        first_day=start, last_day=end, session_rows=sessions, booking_rows=bookings
+        first_day=start,
+        last_day=end,
+        session_rows=sessions,
+        booking_rows=bookings,
+        revenue_rows=revenue,
+        payer_rows=payers,
     )
 
 
@@ -302,7 +452,15 @@ def recent_range(*, now: dt.datetime) -> tuple[dt.date, dt.date]:
     """The clinic days the periodic refresh recomputes: the last ``MEDBOOK_REPORTS_DAYS_BACK``
     days (visits completed, no-shows swept, late cancellations) up to the last day that has
     sessions (bookings ahead), at most ``MEDBOOK_REPORTS_DAYS_AHEAD`` days from today — today
-    being the clinic's date (Asia/Shanghai), not UTC's."""
+    being the clinic's date (Asia/Shanghai), not UTC's.
+
+    The money rollups need no wider window, because they are kept by the day the money moved,
+    and money only moves on recent days: a payment's ``paid_at`` is within the unpaid hold
+    (minutes) before MedBook records it (a later one is sent back, never paid), and a refund's
+    ``completed_at`` is the moment MedBook records it. A refund completing months after its
+    session therefore lands on today, which the window always holds; widening it to the
+    sessions' age would rebuild months of unchanged days at every run. Days missed while the
+    job did not run are rebuilt by the ``rebuild_reports`` command."""
     today = timezone.localdate(now)
     start = today - dt.timedelta(days=settings.MEDBOOK_REPORTS_DAYS_BACK)
     horizon = today + dt.timedelta(days=settings.MEDBOOK_REPORTS_DAYS_AHEAD)
@@ -323,9 +481,21 @@ def refresh_recent_rollups(*, now: dt.datetime | None = None) -> RebuildResult:
 
 
 def raw_date_range() -> tuple[dt.date, dt.date] | None:
-    """The first and last day that have sessions (what a full rebuild covers)."""
+    """The first and last day that have sessions or money (what a full rebuild covers): the
+    money of a session may move days before it (paid on booking) or after it (refunded), so
+    the first payment and the last refund widen the sessions' span."""
     dates = Schedule.objects.order_by("date").values_list("date", flat=True)
     first = dates.first()
     if first is None:
         return None
-    return first, dates.last()
+    last = dates.last()
+    paid = Order.objects.filter(paid_at__isnull=False).order_by("paid_at")
+    refunded = Refund.objects.filter(completed_at__isnull=False).order_by("completed_at")
+    moments = [
+        paid.values_list("paid_at", flat=True).first(),
+        paid.values_list("paid_at", flat=True).last(),
+        refunded.values_list("completed_at", flat=True).first(),
+        refunded.values_list("completed_at", flat=True).last(),
+    ]
+    days = [timezone.localdate(moment) for moment in moments if moment is not None]
+    return min([first, *days]), max([last, *days])

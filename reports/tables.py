@@ -17,7 +17,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from .selectors import BookingsDashboard, NoShowsDashboard, Row
+from .selectors import BookingsDashboard, MoneyRow, NoShowsDashboard, RevenueDashboard, Row
 from .selectors.noshows import RateRow
 
 
@@ -226,3 +226,83 @@ def noshows_tables(dashboard: NoShowsDashboard) -> dict[str, Table]:
 
 def _moment(value: dt.datetime | None) -> str | None:
     return None if value is None else timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def _money_table(key: str, title: str, heading: str, rows: list[MoneyRow]) -> Table:
+    return Table(
+        key=key,
+        title=title,
+        columns=(
+            Column(heading, Kind.TEXT),
+            Column(_("Orders paid")),
+            Column(_("Paid (¥)"), Kind.MONEY),
+            Column(_("Refunds")),
+            Column(_("Refunded (¥)"), Kind.MONEY),
+            Column(_("Net (¥)"), Kind.MONEY),
+        ),
+        rows=[
+            (
+                row.label,
+                row.money.payments,
+                row.money.paid,
+                row.money.refunds,
+                row.money.refunded,
+                row.money.net,
+            )
+            for row in rows
+        ],
+        empty=_("No payments or refunds in this period."),
+    )
+
+
+def revenue_tables(dashboard: RevenueDashboard) -> dict[str, Table]:
+    """收入: money by day, gateway, department and doctor; discount cost and net per paying
+    member by level."""
+    levels = dashboard.by_level
+    tables = [
+        _money_table("by_day", _("Paid, refunded and net per day"), _("Day"), dashboard.by_day),
+        _money_table(
+            "by_gateway", _("By payment method"), _("Payment method"), dashboard.by_gateway
+        ),
+        _money_table("by_department", _("By department"), _("Department"), dashboard.by_department),
+        _money_table("by_doctor", _("By doctor"), _("Doctor"), dashboard.by_doctor),
+        Table(
+            key="discount",
+            title=_("Discount cost by member level"),
+            columns=(
+                Column(_("Member level"), Kind.TEXT),
+                Column(_("Orders paid")),
+                Column(_("Fees (¥)"), Kind.MONEY),
+                Column(_("Paid (¥)"), Kind.MONEY),
+                Column(_("Discount cost (¥)"), Kind.MONEY),
+            ),
+            rows=[
+                (row.label, row.money.payments, row.money.fees, row.money.paid, row.money.discount)
+                for row in levels
+                if row.money.payments
+            ],
+            empty=_("No orders paid in this period."),
+        ),
+        Table(
+            key="per_member",
+            title=_("Net revenue per paying member by level"),
+            columns=(
+                Column(_("Member level"), Kind.TEXT),
+                Column(_("Paying members")),
+                Column(_("Net (¥)"), Kind.MONEY),
+                Column(_("Net per paying member (¥)"), Kind.MONEY),
+            ),
+            rows=[
+                (row.label, row.payers, row.money.net, row.per_member)
+                for row in levels
+                if row.payers
+            ]
+            + (
+                [(_("All levels"), dashboard.payers, dashboard.totals.net, dashboard.per_member)]
+                if dashboard.payers
+                else []
+            ),
+            empty=_("No orders paid in this period."),
+        ),
+    ]
+    return {table.key: table for table in tables}

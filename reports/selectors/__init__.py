@@ -13,6 +13,7 @@ from .bookings import (
     changes,
 )
 from .noshows import NoShowFigures, NoShowsDashboard, RateRow, noshows_dashboard
+from .revenue import LevelRow, Money, MoneyRow, RevenueDashboard, revenue_dashboard
 
 __all__ = [
     "OUTCOMES",
@@ -21,11 +22,16 @@ __all__ = [
     "BookingsDashboard",
     "Change",
     "Figures",
+    "LevelRow",
+    "Money",
+    "MoneyRow",
     "NoShowFigures",
     "NoShowsDashboard",
     "RateRow",
+    "RevenueDashboard",
     "Row",
     "bookings_dashboard",
     "changes",
     "noshows_dashboard",
+    "revenue_dashboard",
 ]

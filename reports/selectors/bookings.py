@@ -103,6 +103,8 @@ class Change:
     is_percent: bool = False
     # A rise is bad news (no-shows, cancellations): the page colours it as such.
     lower_is_better: bool = False
+    # An amount of money (Decimal, yuan): the page shows it with two decimals.
+    is_money: bool = False
 
     @property
     def tone(self) -> str:
@@ -261,10 +263,11 @@ def changes(
     labels: dict[str, str],
     *,
     lower_is_better: frozenset = frozenset(),
+    money: frozenset = frozenset(),
 ) -> list[Change]:
     """The headline figures with their change from the previous period, labelled by ``labels``
     (figure name -> label in the page's language); a rise of those named in ``lower_is_better``
-    is bad news."""
+    is bad news; those named in ``money`` are amounts."""
     return [
         Change(
             name=name,
@@ -273,6 +276,7 @@ def changes(
             previous=getattr(dashboard.previous, name),
             is_percent=name in PERCENTAGES,
             lower_is_better=name in lower_is_better,
+            is_money=name in money,
         )
         for name, label in labels.items()
     ]

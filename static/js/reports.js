@@ -22,7 +22,8 @@
 
   function bars(spec, el) {
     const horizontal = spec.horizontal;
-    const withLine = spec.series.some((s) => s.line);
+    // A line on the percentage axis (a rate), unless it is an amount like the bars (sameAxis).
+    const withLine = spec.series.some((s) => s.line && !s.sameAxis);
     if (horizontal) el.style.height = `${Math.max(200, 60 + spec.categories.length * 40)}px`;
     const category = {
       type: "category",
@@ -38,6 +39,8 @@
         name: horizontal ? "" : spec.valueName,
         nameTextStyle: { align: "left" },
         minInterval: 1,
+        // Amounts in thousands crowd a phone's horizontal axis: drop the labels that touch.
+        axisLabel: { hideOverlap: true },
       },
     ];
     if (withLine) {
@@ -53,7 +56,7 @@
     const series = spec.series.map((s) => {
       const item = { name: s.name, data: s.data, type: s.line ? "line" : "bar" };
       if (s.line) {
-        item.yAxisIndex = 1;
+        item.yAxisIndex = s.sameAxis ? 0 : 1;
         item.symbolSize = 6;
       } else {
         item.barMaxWidth = 28;

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -164,3 +165,74 @@ def test_finance_opens_the_no_shows_dashboard(page, demo) -> None:
         "() => document.querySelector('[data-chart=by_day] canvas').clientWidth <= 375"
     )
     screenshot(page, "reports-08-noshows-phone-en")
+
+
+REVENUE_CHARTS = ["by_day", "by_gateway", "by_department", "by_doctor", "discount", "per_member"]
+
+
+def revenue_charts_drawn(page) -> dict[str, int]:
+    for name in REVENUE_CHARTS:
+        page.wait_for_selector(f'[data-chart="{name}"][data-drawn="1"]', timeout=10_000)
+    return {name: page.locator(f'[data-chart="{name}"]').evaluate(INKED) for name in REVENUE_CHARTS}
+
+
+@pytest.fixture
+def takings(demo):
+    """The demo's payments of the last 30 days spread over the gateways (the demo pays every
+    order in the sandbox), every fifth refunded in full and every seventh in half a day later
+    (the demo refunds none); the money rollups rebuilt."""
+    from billing.choices import Gateway
+    from billing.models import Order
+    from reports import services
+    from tests.reports.clinic import refund
+
+    now = timezone.now()
+    gateways = [Gateway.ALIPAY, Gateway.WECHAT, Gateway.COUNTER, Gateway.SANDBOX]
+    paid = Order.objects.filter(
+        paid_at__gte=now - dt.timedelta(days=30), paid_at__lte=now - dt.timedelta(days=2)
+    ).order_by("pk")
+    for number, order in enumerate(paid):
+        Order.objects.filter(pk=order.pk).update(gateway=gateways[number % 4])
+        if number % 5 == 0:
+            refund(order, order.amount, completed_at=order.paid_at + dt.timedelta(hours=3))
+        elif number % 7 == 0:
+            half = (order.amount / 2).quantize(Decimal("0.01"))
+            refund(order, half, completed_at=order.paid_at + dt.timedelta(days=1))
+    today = timezone.localdate(now)
+    services.rebuild_rollups(start=today - dt.timedelta(days=70), end=today)
+
+
+def test_finance_opens_the_revenue_dashboard(page, takings) -> None:
+    log_in(page, "finance")
+    page.get_by_role("link", name="报表").first.click()
+    page.get_by_role("link", name="收入").click()
+    page.get_by_role("heading", name="收入", exact=True).wait_for()
+    inked = revenue_charts_drawn(page)
+    assert all(count > 300 for count in inked.values()), inked
+    assert canvas_width(page, "by_day") <= PHONE["width"]
+    assert "¥" in page.locator(".kpi-value").first.inner_text()
+    screenshot(page, "reports-09-revenue-phone-zh")
+
+    page.set_viewport_size(DESKTOP)
+    page.wait_for_function(
+        "() => document.querySelector('[data-chart=by_day] canvas').clientWidth > 600"
+    )
+    page.locator("details.chart-table summary").last.click()  # net per paying member
+    assert page.locator("details.chart-table").last.locator("tbody tr").count() >= 2
+    screenshot(page, "reports-10-revenue-desktop-zh")
+
+    page.locator("#language").select_option("en")
+    page.get_by_role("heading", name="Revenue", exact=True).wait_for()
+    inked = revenue_charts_drawn(page)
+    assert all(count > 300 for count in inked.values()), inked
+    labels = page.evaluate(
+        "() => JSON.parse(document.getElementById('report-charts').textContent).by_gateway"
+        ".series.map((s) => s.name)"
+    )
+    assert labels == ["Paid", "Refunded", "Net"]
+    screenshot(page, "reports-11-revenue-desktop-en")
+    page.set_viewport_size(PHONE)
+    page.wait_for_function(
+        "() => document.querySelector('[data-chart=by_day] canvas').clientWidth <= 375"
+    )
+    screenshot(page, "reports-12-revenue-phone-en")

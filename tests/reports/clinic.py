@@ -1,20 +1,28 @@
-"""Raw rows for the reports' tests: sessions and appointments written as they stand in the
-tables at the end of a day (statuses, times), and level changes with the time the member's
-history records them. The rollups read only these tables, so the tests build them directly."""
+"""Raw rows for the reports' tests: sessions, appointments, orders and refunds written as they
+stand in the tables at the end of a day (statuses, times, amounts), and level changes with the
+time the member's history records them. The rollups read only these tables, so the tests build
+them directly."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.db.models import F
+
 from appointments.choices import AppointmentStatus, ScheduleStatus, Session
 from appointments.models import Appointment, Schedule
+from billing.choices import OrderStatus, RefundStatus
+from billing.models import Order, Refund
+from medbook import money
 from members.models import Member, MemberLevel
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _numbers: dict[int, int] = defaultdict(int)
+_serial = itertools.count(1)  # order and refund numbers
 
 
 def session(
@@ -84,3 +92,67 @@ def change_level(member: Member, level: MemberLevel, at: dt.datetime) -> None:
     member.level = level
     member._history_date = at
     member.save(update_fields=["level"])
+
+
+def order(
+    appointment: Appointment,
+    *,
+    gateway: str,
+    rate: str | Decimal,
+    paid_at: dt.datetime | None = None,
+) -> Order:
+    """``appointment``'s order at the price factor ``rate`` (the member's level's when they
+    booked), paid through ``gateway`` at ``paid_at``; without it, a hold closed unpaid."""
+    number = next(_serial)
+    rate = Decimal(rate)
+    created = appointment.created_at
+    return Order.objects.create(
+        appointment=appointment,
+        member=appointment.member,
+        out_trade_no=f"MB{number:014d}",
+        gateway=gateway,
+        original_amount=appointment.fee,
+        discount_rate=rate,
+        amount=money.payable(fee=appointment.fee, discount_rate=rate),
+        status=OrderStatus.PAID if paid_at else OrderStatus.CLOSED,
+        gateway_trade_no=f"T{number:014d}" if paid_at else None,
+        created_at=created,
+        expires_at=created + dt.timedelta(minutes=15),
+        paid_at=paid_at,
+        closed_at=None if paid_at else created + dt.timedelta(minutes=15),
+    )
+
+
+def refund(
+    paid: Order,
+    amount: str | Decimal,
+    *,
+    completed_at: dt.datetime | None = None,
+    status: str | None = None,
+    requested_at: dt.datetime | None = None,
+    stray: str = "",
+) -> Refund:
+    """A refund of ``amount`` of ``paid``: completed at ``completed_at`` (its order's refunded
+    total moves with it), or still ``requested`` / ``failed`` without it; ``stray``: a payment
+    the order never took, sent back (the order's totals stay)."""
+    number = next(_serial)
+    amount = Decimal(amount)
+    status = status or (RefundStatus.SUCCEEDED if completed_at else RefundStatus.REQUESTED)
+    created = requested_at or (completed_at or paid.paid_at) - dt.timedelta(minutes=5)
+    row = Refund.objects.create(
+        order=paid,
+        out_refund_no=f"RF{number:014d}",
+        amount=amount,
+        status=status,
+        gateway_refund_no=f"R{number:014d}" if completed_at else "",
+        created_at=created,
+        completed_at=completed_at,
+        stray_trade_no=stray,
+    )
+    if status == RefundStatus.SUCCEEDED and not stray:
+        Order.objects.filter(pk=paid.pk).update(refunded_amount=F("refunded_amount") + amount)
+        paid.refresh_from_db()
+        whole = paid.refunded_amount == paid.amount
+        paid.status = OrderStatus.REFUNDED if whole else OrderStatus.PARTIALLY_REFUNDED
+        Order.objects.filter(pk=paid.pk).update(status=paid.status)
+    return row

@@ -1,34 +1,46 @@
 """The rollups agree exactly with the raw tables: on random clinics (statuses, suspensions,
-channels, level changes mid-period, bookings around Asia/Shanghai midnight) the figures are
-recomputed from the raw rows in Python and compared row by row; the periodic refresh takes the
-clinic's date; the command rebuilds any range."""
+channels, level changes mid-period, bookings around Asia/Shanghai midnight; orders paid through
+every gateway and refunds in part, in full, failed, pending or stray, around midnight and days
+later) the figures are recomputed from the raw rows in Python and compared row by row; the
+periodic refresh takes the clinic's date; the command rebuilds any range."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from collections import Counter
+from collections import Counter, defaultdict
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Sum
 
 from appointments.choices import AppointmentStatus, Channel
 from appointments.models import Appointment, Schedule
+from billing.choices import Gateway, RefundStatus
+from billing.models import Order, Refund
 from billing.services.orders import EXPIRED_HOLD_REASON
 from medbook.errors import DomainError
 from medbook.roles import FRONT_DESK
-from members.models import Member
+from members.models import Member, MemberLevel
 from reports import services
 from reports.choices import Canceller, LeadTime
-from reports.models import DailyBookingStat, DailySessionStat, RollupState
+from reports.models import (
+    DailyBookingStat,
+    DailyPayerStat,
+    DailyRevenueStat,
+    DailySessionStat,
+    RollupState,
+)
 from tests.appointments.factories import DepartmentFactory, DoctorFactory
 from tests.conftest import staff_user
 from tests.members.factories import MemberFactory
-from tests.reports.clinic import SHANGHAI, change_level, joined, session, visit
+from tests.reports.clinic import SHANGHAI, change_level, joined, order, refund, session, visit
 
 pytestmark = pytest.mark.django_db
 
 STATUSES = [value for value, _label in AppointmentStatus.choices]
+GATEWAYS = [value for value, _label in Gateway.choices]
 CHANNELS = [value for value, _label in Channel.choices]
 FIRST_DAY = dt.date(2026, 3, 2)
 
@@ -224,6 +236,136 @@ def _clean(table: dict) -> dict:
     return {key: +figures for key, figures in table.items()}
 
 
+def random_money(rng: random.Random) -> None:
+    """Orders for most of the random clinic's appointments, through every gateway, at the
+    member's level when booking: paid within the hold (often across a Shanghai midnight, as the
+    bookings sit around it) or closed unpaid; refunds of the paid ones in part or in full,
+    completed minutes to days later (some around midnight), failed or still asked; and late
+    payments of closed holds sent straight back (stray)."""
+    for a in Appointment.objects.select_related("member").order_by("pk"):
+        if rng.random() < 0.2:
+            continue  # free, or booked before orders: no order
+        rate = MemberLevel.objects.get(pk=level_at(a.member_id, a.created_at)).discount_rate
+        paid_at = (
+            a.created_at + dt.timedelta(seconds=rng.randint(0, 900))
+            if rng.random() < 0.75
+            else None
+        )
+        paid = order(a, gateway=rng.choice(GATEWAYS), rate=rate, paid_at=paid_at)
+        if paid_at is None:
+            if rng.random() < 0.3:
+                refund(
+                    paid,
+                    paid.amount,
+                    completed_at=a.created_at + dt.timedelta(hours=1),
+                    stray=f"LATE{paid.pk}",
+                )
+            continue
+        left = paid.amount
+        for _ in range(rng.randint(0, 2)):
+            cents = rng.randint(1, int(left * 100)) if left > 0 else 0
+            if not cents:
+                break
+            amount = Decimal(cents) / 100 if rng.random() < 0.6 else left
+            status = rng.choice([RefundStatus.SUCCEEDED] * 3 + [RefundStatus.FAILED, "requested"])
+            if status != RefundStatus.SUCCEEDED:
+                refund(paid, amount, status=status, requested_at=paid_at)
+                continue
+            later = rng.choice(
+                [
+                    dt.timedelta(minutes=rng.randint(1, 30)),
+                    dt.timedelta(days=rng.randint(1, 6), seconds=rng.randint(-60, 60)),
+                ]
+            )
+            refund(paid, amount, completed_at=paid_at + later)
+            left -= amount
+
+
+def _day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(SHANGHAI).date()
+
+
+MONEY = ("payments", "paid", "discount", "refunds", "refunded")
+
+
+def money_from_raw(start: dt.date, end: dt.date) -> tuple[dict, dict]:
+    """The money and the payers of the days ``start``..``end`` from the raw orders and
+    refunds, in Python: by the Shanghai day the money moved."""
+    revenue: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(MONEY, 0))
+    payers: dict[tuple, int] = defaultdict(int)
+
+    def grain(a: Appointment, day: dt.date) -> tuple:
+        s = a.schedule
+        level = level_at(a.member_id, a.created_at)
+        return (day, s.doctor.department_id, s.doctor_id, level, a.channel)
+
+    orders = Order.objects.filter(paid_at__isnull=False).select_related(
+        "appointment__schedule__doctor"
+    )
+    for o in orders:
+        day = _day(o.paid_at)
+        if not start <= day <= end:
+            continue
+        key = grain(o.appointment, day)
+        figures = revenue[(*key, o.gateway)]
+        figures["payments"] += 1
+        figures["paid"] += o.amount
+        figures["discount"] += o.original_amount - o.amount
+        payers[(*key, o.appointment.member_id)] += 1
+    refunds = Refund.objects.filter(status=RefundStatus.SUCCEEDED, stray_trade_no="")
+    for r in refunds.select_related("order__appointment__schedule__doctor"):
+        day = _day(r.completed_at)
+        if not start <= day <= end:
+            continue
+        figures = revenue[(*grain(r.order.appointment, day), r.order.gateway)]
+        figures["refunds"] += 1
+        figures["refunded"] += r.amount
+    return dict(revenue), dict(payers)
+
+
+def money_rollups(start: dt.date, end: dt.date) -> tuple[dict, dict]:
+    revenue = {
+        (r.date, r.department_id, r.doctor_id, r.level_id, r.channel, r.gateway): {
+            name: getattr(r, name) for name in MONEY
+        }
+        for r in DailyRevenueStat.objects.filter(date__range=(start, end))
+    }
+    payers = {
+        (r.date, r.department_id, r.doctor_id, r.level_id, r.channel, r.member_id): r.payments
+        for r in DailyPayerStat.objects.filter(date__range=(start, end))
+    }
+    return revenue, payers
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_money_rollups_equal_the_money_recomputed_from_the_raw_rows(levels, seed) -> None:
+    rng = random.Random(seed)
+    random_clinic(rng, levels)
+    random_money(rng)
+    last = FIRST_DAY + dt.timedelta(days=9)
+    result = services.rebuild_rollups(start=FIRST_DAY, end=last)
+    expected_revenue, expected_payers = money_from_raw(FIRST_DAY, last)
+    got_revenue, got_payers = money_rollups(FIRST_DAY, last)
+    assert got_revenue == expected_revenue
+    assert got_payers == expected_payers
+    assert (result.revenue_rows, result.payer_rows) == (len(got_revenue), len(got_payers))
+    # The data set has what the test is about: both kinds, days beyond the range, strays.
+    assert sum(f["refunds"] for f in got_revenue.values()) > 10
+    assert any(f["paid"] and f["refunded"] for f in got_revenue.values())
+    assert Refund.objects.exclude(stray_trade_no="").exists()
+    outside = Order.objects.filter(paid_at__lt=services.money_window(FIRST_DAY, last)[0])
+    assert outside.exists()
+    # A rebuild of the whole span counts every payment and completed refund exactly once.
+    services.rebuild_rollups(start=FIRST_DAY - dt.timedelta(days=10), end=last + dt.timedelta(10))
+    totals = DailyRevenueStat.objects.aggregate(
+        n=Sum("payments"), paid=Sum("paid"), back=Sum("refunded")
+    )
+    paid_orders = Order.objects.filter(paid_at__isnull=False)
+    assert totals["n"] == paid_orders.count()
+    assert totals["paid"] == paid_orders.aggregate(t=Sum("amount"))["t"]
+    assert totals["back"] == Order.objects.aggregate(t=Sum("refunded_amount"))["t"]
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_rollups_equal_the_figures_recomputed_from_the_raw_rows(levels, seed) -> None:
     random_clinic(random.Random(seed), levels)
@@ -327,9 +469,36 @@ def test_the_command_rebuilds_a_range_in_chunks_and_refuses_a_bad_one(levels, ca
 
 
 def test_a_rebuild_is_a_handful_of_statements(levels, django_assert_num_queries) -> None:
-    """Lock, two deletes, two INSERT … SELECT, the time of the refresh: however many rows
+    """Lock, four deletes, four INSERT … SELECT, the time of the refresh: however many rows
     (plus the savepoint and its release, as the test runs in a transaction)."""
-    random_clinic(random.Random(5), levels, days=3)
+    rng = random.Random(5)
+    random_clinic(rng, levels, days=3)
+    random_money(rng)
     services.rebuild_rollups(start=FIRST_DAY, end=FIRST_DAY)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(12):
         services.rebuild_rollups(start=FIRST_DAY, end=FIRST_DAY + dt.timedelta(days=2))
+
+
+def test_a_full_rebuild_covers_money_moved_before_and_after_the_sessions(levels) -> None:
+    """Paid on booking five days before the only session, refunded ten days after it: the
+    command without a range rebuilds the money's days too, not only the sessions'."""
+    member = MemberFactory(level=levels["普通"])
+    schedule = session(DoctorFactory(), FIRST_DAY, dt.time(8))
+    booked = dt.datetime.combine(FIRST_DAY - dt.timedelta(days=5), dt.time(9), tzinfo=SHANGHAI)
+    paid = order(
+        visit(schedule, member, "completed", booked_at=booked),
+        gateway=Gateway.WECHAT,
+        rate="1.00",
+        paid_at=booked + dt.timedelta(minutes=2),
+    )
+    refund(paid, "20.00", completed_at=booked + dt.timedelta(days=15))
+    assert services.raw_date_range() == (
+        FIRST_DAY - dt.timedelta(days=5),
+        FIRST_DAY + dt.timedelta(days=10),
+    )
+    call_command("rebuild_reports")
+    rows = DailyRevenueStat.objects.order_by("date").values_list("date", "paid", "refunded")
+    assert list(rows) == [
+        (FIRST_DAY - dt.timedelta(days=5), Decimal("50.00"), Decimal("0.00")),
+        (FIRST_DAY + dt.timedelta(days=10), Decimal("0.00"), Decimal("20.00")),
+    ]

@@ -266,7 +266,8 @@ class Command(BaseCommand):
         result = report_services.rebuild_range(start=known[0], end=known[1], now=self.now)
         self.say(
             f"Report figures of {known[0]}..{known[1]}: {result.session_rows} session rows, "
-            f"{result.booking_rows} booking rows"
+            f"{result.booking_rows} booking rows, {result.revenue_rows} revenue rows, "
+            f"{result.payer_rows} payer rows"
         )
 
     def say(self, message: str) -> None:
