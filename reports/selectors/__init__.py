@@ -12,7 +12,9 @@ from .bookings import (
     bookings_dashboard,
     changes,
 )
+from .flow import FlowDashboard, FlowFigures, FlowRow, flow_dashboard
 from .noshows import NoShowFigures, NoShowsDashboard, RateRow, noshows_dashboard
+from .releases import ReleaseFigures, ReleaseRow, ReleasesDashboard, releases_dashboard
 
 __all__ = [
     "OUTCOMES",
@@ -21,11 +23,19 @@ __all__ = [
     "BookingsDashboard",
     "Change",
     "Figures",
+    "FlowDashboard",
+    "FlowFigures",
+    "FlowRow",
     "NoShowFigures",
     "NoShowsDashboard",
     "RateRow",
+    "ReleaseFigures",
+    "ReleaseRow",
+    "ReleasesDashboard",
     "Row",
     "bookings_dashboard",
     "changes",
+    "flow_dashboard",
     "noshows_dashboard",
+    "releases_dashboard",
 ]

@@ -37,16 +37,19 @@
         type: "value",
         name: horizontal ? "" : spec.valueName,
         nameTextStyle: { align: "left" },
-        minInterval: 1,
+        // Whole numbers for counts; percentages, minutes and rates have decimals.
+        minInterval: spec.decimals ? undefined : 1,
+        max: spec.valueMax,
       },
     ];
     if (withLine) {
+      // The lines' axis: percentages (0–100) unless the spec says "lineMax": null (minutes).
       values.push({
         type: "value",
         name: spec.percentName,
         nameTextStyle: { align: "right" },
         min: 0,
-        max: 100,
+        max: spec.lineMax === null ? undefined : 100,
         splitLine: { show: false },
       });
     }

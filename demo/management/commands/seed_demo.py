@@ -53,6 +53,7 @@ from appointments.models import (
     TitleFee,
 )
 from appointments.selectors import cancellation_cutoff, opens_at_for
+from appointments.services.release_demand import backfill_sold_out_at
 from appointments.services.scheduling import session_from_template
 from billing.choices import Gateway, OrderStatus
 from billing.models import Order, SandboxTrade
@@ -214,6 +215,9 @@ class Command(BaseCommand):
             self.load_appointments(members, levels, options["appointments"])
             self.load_orders(members, levels)
             self.load_points(members, levels)
+            # Loaded in bulk, no booking took the last slot: when each session first sold out
+            # is derived from its appointments, as the migration that added it did.
+            self.say(f"Sessions sold out: {backfill_sold_out_at()}")
         self.load_report_rollups()
         self.say("Demo clinic ready.")
 
@@ -225,7 +229,8 @@ class Command(BaseCommand):
         result = report_services.rebuild_range(start=known[0], end=known[1], now=self.now)
         self.say(
             f"Report figures of {known[0]}..{known[1]}: {result.session_rows} session rows, "
-            f"{result.booking_rows} booking rows"
+            f"{result.booking_rows} booking rows, {result.release_rows} release rows, "
+            f"{result.flow_rows} flow rows"
         )
 
     def say(self, message: str) -> None:
