@@ -282,7 +282,7 @@ def releases_tables(dashboard: ReleasesDashboard) -> dict[str, Table]:
             key="distribution",
             title=_("How soon sessions sold out"),
             columns=(
-                Column(_("Sold out"), Kind.TEXT),
+                Column(_("Time to sell out"), Kind.TEXT),
                 Column(_("Sessions")),
                 Column(_("Share of sessions released"), Kind.PERCENT),
             ),

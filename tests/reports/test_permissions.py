@@ -13,7 +13,13 @@ from tests.conftest import staff_user
 
 pytestmark = pytest.mark.django_db
 
-ROUTES = ["staff:reports", "staff:reports_bookings", "staff:reports_noshows"]
+ROUTES = [
+    "staff:reports",
+    "staff:reports_bookings",
+    "staff:reports_noshows",
+    "staff:reports_releases",
+    "staff:reports_flow",
+]
 EXPECTED = {
     "anonymous": "login",
     "member": 403,

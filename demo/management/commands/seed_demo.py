@@ -47,6 +47,7 @@ from appointments.models import (
     Department,
     Doctor,
     Holiday,
+    ReleaseDemand,
     ReleaseRule,
     Schedule,
     ScheduleTemplate,
@@ -218,8 +219,26 @@ class Command(BaseCommand):
             # Loaded in bulk, no booking took the last slot: when each session first sold out
             # is derived from its appointments, as the migration that added it did.
             self.say(f"Sessions sold out: {backfill_sold_out_at()}")
+            self.load_release_demand()
         self.load_report_rollups()
         self.say("Demo clinic ready.")
+
+    def load_release_demand(self) -> None:
+        """What the release gate would have counted: members turned away as sold out by the
+        sessions that sold out, from none to three times their slots."""
+        rows = [
+            ReleaseDemand(
+                schedule_id=pk,
+                counted_from=sold_out_at,
+                refused=self.rng.randint(0, 3 * capacity),
+                copied_at=sold_out_at,
+            )
+            for pk, sold_out_at, capacity in Schedule.objects.filter(
+                sold_out_at__isnull=False
+            ).values_list("pk", "sold_out_at", "capacity")
+        ]
+        ReleaseDemand.objects.bulk_create(rows, batch_size=5000)
+        self.say(f"Refusals 'sold out' of {len(rows)} sessions")
 
     def load_report_rollups(self) -> None:
         """The reports' daily figures of every demo day (the beat job keeps the recent ones)."""
@@ -466,7 +485,9 @@ class Command(BaseCommand):
         for schedule in released:
             if len(rows) >= target:
                 break
-            share = 1.0 if schedule is popular else min(1.0, max(0.0, rng.gauss(fill, 0.15)))
+            # 王建国's releases sell out, the past ones too (the release dashboard shows them).
+            sells_out = schedule is popular or schedule.doctor.name == "王建国"
+            share = 1.0 if sells_out else min(1.0, max(0.0, rng.gauss(fill, 0.15)))
             wanted = round(schedule.capacity * share)
             wanted = min(wanted, schedule.capacity, target - len(rows))
             past = schedule.date < self.today
