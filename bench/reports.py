@@ -1,17 +1,19 @@
 """Time the reports' dashboards over HTTP on a big demo clinic.
 
     flock /tmp/bench.lock .venv/bin/python bench/reports.py [--members 100000] \
-        [--appointments 1000000] [--requests 40] [--reseed] [--database NAME]
+        [--appointments 1000000] [--requests 40] [--reseed] [--database NAME] [--redis-db N] \
+        [--only bookings|noshows|releases|flow ...]
 
 Heavy: run it under the machine's benchmark lock. The first run (or ``--reseed``) creates the
 database ``medbook_reports_bench`` (or ``--database``) and loads ``seed_demo --members M
 --appointments N`` into it, which also builds the reports' rollups; later runs reuse it (after a
 migration of the rollups, run ``migrate`` and ``rebuild_reports`` on it first). gunicorn serves
 MedBook with production settings (no DEBUG, HTTPS behind a trusted proxy header, Redis db 7 for
-the cache and sessions) and its default workers; a finance login gets a real server-side
-session. Each dashboard and range is requested once to warm up, then ``--requests`` times one
-after the other; the table gives p50 / p95 / max from send to the last byte read (Python's
-urllib on the same machine). It exits 1 on any answer but 200.
+the cache and sessions, or ``--redis-db``) and its default workers; a finance login gets a real
+server-side session. Each dashboard and range is requested once to warm up, then ``--requests``
+times one after the other (``--only``: these dashboards alone); the table gives p50 / p95 /
+max from send to the last byte read (Python's urllib on the same machine). It exits 1 on any
+answer but 200.
 
 Targets (issue 13): p95 ≤ 300 ms for 30 days and ≤ 1 s for a year, at 1M appointments.
 """
@@ -31,9 +33,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "medbook_reports_bench"  # --database changes it
+REDIS_DB = 7  # --redis-db changes it
 HOST = "127.0.0.1"
 VAR = ROOT / "var" / "bench-reports"
-DASHBOARDS = {"bookings": "/staff/reports/bookings/", "noshows": "/staff/reports/no-shows/"}
+DASHBOARDS = {
+    "bookings": "/staff/reports/bookings/",
+    "noshows": "/staff/reports/no-shows/",
+    "releases": "/staff/reports/releases/",
+    "flow": "/staff/reports/flow/",
+}
 
 
 def environment() -> dict[str, str]:
@@ -43,7 +51,7 @@ def environment() -> dict[str, str]:
             "PYTHONPATH": str(ROOT),
             "DJANGO_SETTINGS_MODULE": "medbook.settings",
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-            "REDIS_URL": "redis://127.0.0.1:6379/7",
+            "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
             "CACHE_KEY_PREFIX": "medbook-reports-bench",
             "CELERY_QUEUE": "reports-bench",
             "DJANGO_DEBUG": "false",
@@ -160,8 +168,15 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=40, help="per dashboard and range (40)")
     parser.add_argument("--reseed", action="store_true", help="drop and seed the database again")
     parser.add_argument("--database", default=DATABASE, help=f"PostgreSQL database ({DATABASE})")
+    parser.add_argument(
+        "--redis-db", type=int, default=REDIS_DB, help=f"Redis database ({REDIS_DB})"
+    )
+    parser.add_argument(
+        "--only", action="append", choices=list(DASHBOARDS), help="time only these dashboards"
+    )
     args = parser.parse_args()
     globals()["DATABASE"] = args.database
+    globals()["REDIS_DB"] = args.redis_db
     env = environment()
     if args.reseed or not database_exists():
         seed(env, args.members, args.appointments)
@@ -194,6 +209,8 @@ def main() -> int:
         print("\n| dashboard | range | requests | p50 | p95 | max | page |")
         print("|---|---|---|---|---|---|---|")
         for name, path in DASHBOARDS.items():
+            if args.only and name not in args.only:
+                continue
             for label, query in ranges.items():
                 for _ in range(3):  # every worker compiles its templates first
                     get(base, path + query, session)

@@ -239,6 +239,11 @@ def releases_charts(dashboard: ReleasesDashboard) -> dict:
         "by_doctor": _percent_bars(
             doctors, sold_out, [_number(r.figures.sold_out_rate) for r in doctors]
         ),
+        "by_session": _percent_bars(
+            dashboard.by_session,
+            sold_out,
+            [_number(r.figures.sold_out_rate) for r in dashboard.by_session],
+        ),
         "empty": _("No sessions released in this period."),
     }
 

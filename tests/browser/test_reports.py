@@ -167,7 +167,7 @@ def test_finance_opens_the_no_shows_dashboard(page, paused) -> None:
     screenshot(page, "reports-08-noshows-phone-en")
 
 
-RELEASE_CHARTS = ["distribution", "by_department", "by_day", "demand", "by_doctor"]
+RELEASE_CHARTS = ["distribution", "by_department", "by_day", "demand", "by_session", "by_doctor"]
 FLOW_CHARTS = ["by_day", "by_department", "by_hour", "by_doctor"]
 
 

@@ -599,6 +599,12 @@ class Command(BaseCommand):
         estimated = schedule.estimated_time(number)
         visit = dt.datetime.combine(schedule.date, estimated, starts.tzinfo)
         seen = status in (AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED)
+        # The day's rhythm, for the waiting and flow dashboard, without drawing from the random
+        # stream (the rest of the demo stays as it was): patients arrive 5–25 minutes early,
+        # some doctors run later as the session goes on, a visit takes 6–19 minutes.
+        arrives = max(created, visit - dt.timedelta(minutes=5 + (member.pk + number) % 21))
+        called = max(arrives, visit + dt.timedelta(minutes=(schedule.pk % 7) * number // 2 % 40))
+        finished = called + dt.timedelta(minutes=6 + (member.pk * 3 + number) % 14)
         channel = rng.choices(CHANNELS, weights=CHANNEL_WEIGHTS)[0]
         self.next_id += 1
         return AppointmentRow(
@@ -612,16 +618,14 @@ class Command(BaseCommand):
             fee=schedule.fee,
             created_at=created,
             confirmed_at=None if status == AppointmentStatus.PENDING_PAYMENT else created,
-            checked_in_at=min(visit - dt.timedelta(minutes=10), self.now) if seen else None,
-            completed_at=min(visit + dt.timedelta(minutes=12), self.now)
-            if status == AppointmentStatus.COMPLETED
-            else None,
+            checked_in_at=min(arrives, self.now) if seen else None,
+            completed_at=min(finished, self.now) if status == AppointmentStatus.COMPLETED else None,
             cancelled_at=created + (min(self.cancel_by(member, schedule), self.now) - created) / 2
             if cancelled
             else None,
             cancel_reason=rng.choice(data.CANCEL_REASONS) if cancelled else "",
             cancelled_by_id=member.user_id if cancelled else None,
-            called_at=min(visit, self.now) if status == AppointmentStatus.COMPLETED else None,
+            called_at=min(called, self.now) if status == AppointmentStatus.COMPLETED else None,
             no_show_at=schedule.ends_at + self.no_show_grace
             if status == AppointmentStatus.NO_SHOW
             else None,
