@@ -192,7 +192,7 @@ def test_the_page_shows_the_headline_and_the_chart_data(client, clinic, clinic_a
     assert charts["by_department"]["series"][0]["data"] == [80.0, 100.0]
     assert charts["demand"]["series"][1]["data"] == [18, 0, 0, 0, 0, 0, 0]
     assert 'name="level"' not in page and 'name="channel"' not in page  # do not apply here
-    assert "where recorded" in page
+    assert "仅含已记录的部分" in page  # the refusals are those recorded
     assert "<script>" not in page
 
 
