@@ -57,9 +57,11 @@ WHERE appointments_schedule.id = first_full.schedule_id
 def backfill_sold_out_at(*, using: str = DEFAULT_DB_ALIAS) -> int:
     """Set ``sold_out_at`` of the sessions that have none from their appointments (see
     BACKFILL_SQL); sessions that never filled up keep none. Returns how many were set."""
+    sold_out = Schedule.objects.using(using).filter(sold_out_at__isnull=False)
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        cursor.execute(BACKFILL_SQL)
-        return cursor.rowcount
+        before = sold_out.count()
+        cursor.execute(BACKFILL_SQL)  # (SQLite gives no row count for an UPDATE … FROM)
+        return sold_out.count() - before
 
 
 UPSERT_SQL = {
