@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 import logging
 import time
 from collections.abc import Iterator
@@ -170,6 +171,20 @@ return 1
 """
 
 
+_ENTER_SHA = hashlib.sha1(_ENTER.encode()).hexdigest()  # noqa: S324 (Redis names scripts so)
+
+
+def _run(client: Any, script: str, sha: str, keys: list, args: list) -> Any:
+    """Run a Lua script by its SHA-1 (EVALSHA: the body is not sent, nor hashed by Redis, at
+    every attempt); the first time on a server (or after a restart) it is sent whole."""
+    from redis.exceptions import NoScriptError
+
+    try:
+        return client.evalsha(sha, len(keys), *keys, *args)
+    except NoScriptError:
+        return client.eval(script, len(keys), *keys, *args)
+
+
 @dataclass(frozen=True)
 class _Gate:
     """A session's keys in Redis (named like the cache's) and the client to reach them: its
@@ -239,7 +254,7 @@ def enter(*, schedule_id: int, user_id: int, address: str) -> tuple[Verdict, int
             limits += [limit, window + 1]
     args = [user_id, time.time(), TRYING_SECONDS, STOCK_SECONDS, schedule_id, *limits]
     with _quietly("decide an attempt on", schedule_id):
-        answer = gate.client.eval(_ENTER, len(keys), *keys, *args)
+        answer = _run(gate.client, _ENTER, _ENTER_SHA, keys, args)
         answer = answer.decode() if isinstance(answer, bytes) else str(answer)
         if answer.startswith("booked:"):
             return Verdict.BOOKED, int(answer.split(":", 1)[1])

@@ -197,6 +197,8 @@ def test_a_redis_failure_in_the_gate_opens_the_caches_breaker(monkeypatch) -> No
         def eval(self, *args):
             raise RedisConnectionError("connection refused")
 
+        evalsha = eval
+
     monkeypatch.setattr(
         gate,
         "_gate",
