@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 import logging
 import time
 from collections.abc import Iterator
@@ -38,11 +39,22 @@ from django.core.cache import caches
 
 from medbook import throttle
 
-__all__ = ["TRYING_SECONDS", "Verdict", "enter", "forget", "preheat", "rebuild", "settle"]
+__all__ = [
+    "TRYING_SECONDS",
+    "RefusalCount",
+    "Verdict",
+    "enter",
+    "forget",
+    "preheat",
+    "rebuild",
+    "refusal_counts",
+    "settle",
+]
 
 logger = logging.getLogger(__name__)
 
 TRYING_SECONDS = 30  # a booking that has not settled by then died with its worker
+REFUSED_SESSIONS = "gate:refused"  # the set of sessions whose refusals are being counted
 STOCK_SECONDS = 36 * 3600  # a session's stock outlives its day, never for long
 
 
@@ -56,15 +68,29 @@ class Verdict(enum.StrEnum):
     OFFLINE = "offline"  # no Redis (or it is down): nothing was counted, the database decides
 
 
-# KEYS: stock, marks, recheck, then one counter per throttle rate.
-# ARGV: member, now, trying seconds, marks' lifetime, then limit and window of each counter.
-_ENTER = """
+# Counts one refusal "sold out" of a session (KEYS[a]: its count, KEYS[b]: the set of sessions
+# with a count; ARGV[now]: this moment, ARGV[life]: the count's lifetime, ARGV[id]: the
+# session): a hash {since: the first refusal counted, n: refusals}. A new count (none yet, or
+# Redis lost the last one) starts a new period and registers the session for the copy job.
+_COUNT_REFUSAL = """
+if redis.call('HSETNX', KEYS[%(a)d], 'since', ARGV[%(now)d]) == 1 then
+  redis.call('EXPIRE', KEYS[%(a)d], tonumber(ARGV[%(life)d]))
+  redis.call('SADD', KEYS[%(b)d], ARGV[%(id)d])
+end
+redis.call('HINCRBY', KEYS[%(a)d], 'n', 1)
+"""
+
+# KEYS: stock, marks, recheck, refusals, the refused sessions' set, then one counter per
+# throttle rate. ARGV: member, now, trying seconds, marks' lifetime, session, then limit and
+# window of each counter.
+_ENTER = (
+    """
 local throttled = false
-for k = 4, #KEYS do
-  local j = k - 3
+for k = 6, #KEYS do
+  local j = k - 5
   local n = redis.call('INCR', KEYS[k])
-  if n == 1 then redis.call('EXPIRE', KEYS[k], tonumber(ARGV[4 + 2 * j])) end
-  if n > tonumber(ARGV[3 + 2 * j]) then throttled = true end
+  if n == 1 then redis.call('EXPIRE', KEYS[k], tonumber(ARGV[5 + 2 * j])) end
+  if n > tonumber(ARGV[4 + 2 * j]) then throttled = true end
 end
 if throttled then return 'throttled' end
 local mark = redis.call('HGET', KEYS[2], ARGV[1])
@@ -86,12 +112,38 @@ if tonumber(stock) <= 0 then
     redis.call('DEL', KEYS[1], KEYS[3])
     return 'unknown'
   end
+"""
+    + _COUNT_REFUSAL % {"a": 4, "b": 5, "now": 2, "life": 4, "id": 5}
+    + """
   return 'sold_out'
 end
 redis.call('DECR', KEYS[1])
 redis.call('HSET', KEYS[2], ARGV[1], 'trying:' .. ARGV[2])
 redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
 return 'pass'
+"""
+)
+
+# KEYS: refusals, the refused sessions' set   ARGV: now, lifetime, session. The database said
+# "sold out" to an attempt the gate let through: a refusal too.
+_REFUSED = _COUNT_REFUSAL % {"a": 1, "b": 2, "now": 1, "life": 2, "id": 3} + "return 1"
+
+# KEYS: the refused sessions' set   ARGV: the counts' key prefix and suffix. Reads every count
+# and drops the sessions whose count has gone (expired, flushed) from the set, at once, so a
+# count started meanwhile is never dropped unread. Returns [session, since, n, ...].
+_REFUSAL_COUNTS = """
+local found = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local count = redis.call('HMGET', ARGV[1] .. id .. ARGV[2], 'since', 'n')
+  if count[1] then
+    table.insert(found, id)
+    table.insert(found, count[1])
+    table.insert(found, count[2] or '0')
+  else
+    redis.call('SREM', KEYS[1], id)
+  end
+end
+return found
 """
 
 # KEYS: recheck   ARGV: a moment. The recheck moment is the earliest one given.
@@ -119,17 +171,34 @@ return 1
 """
 
 
+_ENTER_SHA = hashlib.sha1(_ENTER.encode()).hexdigest()  # noqa: S324 (Redis names scripts so)
+
+
+def _run(client: Any, script: str, sha: str, keys: list, args: list) -> Any:
+    """Run a Lua script by its SHA-1 (EVALSHA: the body is not sent, nor hashed by Redis, at
+    every attempt); the first time on a server (or after a restart) it is sent whole."""
+    from redis.exceptions import NoScriptError
+
+    try:
+        return client.evalsha(sha, len(keys), *keys, *args)
+    except NoScriptError:
+        return client.eval(script, len(keys), *keys, *args)
+
+
 @dataclass(frozen=True)
 class _Gate:
     """A session's keys in Redis (named like the cache's) and the client to reach them: its
-    stock, its members' marks, and when a stock of zero must be checked again (the earliest
-    unpaid hold runs out: that slot may be free)."""
+    stock, its members' marks, when a stock of zero must be checked again (the earliest
+    unpaid hold runs out: that slot may be free), its count of refusals "sold out" and the set
+    of the sessions that have such a count (read by :func:`refusal_counts`)."""
 
     client: Any
     cache: Any
     stock: str
     marks: str
     recheck: str
+    refusals: str
+    refused_sessions: str
 
 
 def _gate(schedule_id: int) -> _Gate | None:
@@ -147,6 +216,8 @@ def _gate(schedule_id: int) -> _Gate | None:
         stock=cache.make_key(f"gate:{schedule_id}:stock"),
         marks=cache.make_key(f"gate:{schedule_id}:marks"),
         recheck=cache.make_key(f"gate:{schedule_id}:recheck"),
+        refusals=cache.make_key(f"gate:{schedule_id}:refused"),
+        refused_sessions=cache.make_key(REFUSED_SESSIONS),
     )
 
 
@@ -171,7 +242,8 @@ def enter(*, schedule_id: int, user_id: int, address: str) -> tuple[Verdict, int
     gate = _gate(schedule_id)
     if gate is None:
         return Verdict.OFFLINE, None
-    keys, limits = [gate.stock, gate.marks, gate.recheck], []
+    keys = [gate.stock, gate.marks, gate.recheck, gate.refusals, gate.refused_sessions]
+    limits: list = []
     for scope, who, rate in (
         ("book-member", str(user_id), settings.MEDBOOK_BOOKING_RATE_MEMBER),
         ("book-ip", address or "-", settings.MEDBOOK_BOOKING_RATE_IP),
@@ -180,9 +252,9 @@ def enter(*, schedule_id: int, user_id: int, address: str) -> tuple[Verdict, int
             limit, window = throttle.parse_rate(part.strip())
             keys.append(gate.cache.make_key(throttle.key_for(scope, who, window)))
             limits += [limit, window + 1]
-    args = [user_id, time.time(), TRYING_SECONDS, STOCK_SECONDS, *limits]
+    args = [user_id, time.time(), TRYING_SECONDS, STOCK_SECONDS, schedule_id, *limits]
     with _quietly("decide an attempt on", schedule_id):
-        answer = gate.client.eval(_ENTER, len(keys), *keys, *args)
+        answer = _run(gate.client, _ENTER, _ENTER_SHA, keys, args)
         answer = answer.decode() if isinstance(answer, bytes) else str(answer)
         if answer.startswith("booked:"):
             return Verdict.BOOKED, int(answer.split(":", 1)[1])
@@ -216,6 +288,15 @@ def settle(
             with gate.client.pipeline(transaction=True) as pipe:
                 pipe.hdel(gate.marks, user_id)
                 pipe.delete(gate.stock)
+                pipe.eval(
+                    _REFUSED,
+                    2,
+                    gate.refusals,
+                    gate.refused_sessions,
+                    time.time(),
+                    STOCK_SECONDS,
+                    schedule_id,
+                )
                 pipe.execute()
         else:
             gate.client.eval(_GIVE_BACK, 2, gate.stock, gate.marks, user_id)
@@ -286,3 +367,35 @@ def forget(*, schedule_id: int, user_id: int | None = None) -> None:
         if user_id is not None:
             pipe.hdel(gate.marks, user_id)
         pipe.execute()
+
+
+@dataclass(frozen=True)
+class RefusalCount:
+    """A session's refusals "sold out" counted in Redis since ``counted_from``."""
+
+    schedule_id: int
+    counted_from: dt.datetime
+    refused: int
+
+
+def refusal_counts() -> list[RefusalCount]:
+    """Every session's count of refusals as it stands (one round trip); sessions whose count
+    Redis no longer has are forgotten. Empty without Redis."""
+    gate = _gate(0)
+    if gate is None:
+        return []
+    prefix, suffix = gate.refusals.split("gate:0:refused")
+    found: list = []
+    with _quietly("read the refusals of", 0):
+        found = gate.client.eval(
+            _REFUSAL_COUNTS, 1, gate.refused_sessions, f"{prefix}gate:", f":refused{suffix}"
+        )
+    values = [item.decode() if isinstance(item, bytes) else str(item) for item in found]
+    return [
+        RefusalCount(
+            schedule_id=int(values[i]),
+            counted_from=dt.datetime.fromtimestamp(float(values[i + 1]), tz=dt.UTC),
+            refused=int(values[i + 2]),
+        )
+        for i in range(0, len(values), 3)
+    ]

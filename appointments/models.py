@@ -173,9 +173,14 @@ class Schedule(models.Model):
         verbose_name=_("template"),
     )
     suspended_reason = models.CharField(_("suspension reason"), max_length=200, blank=True)
+    # The first moment every slot was taken (放号售罄), written by the booking that took the
+    # last one, in the same UPDATE; kept when a slot is freed later (it is the FIRST sell-out).
+    sold_out_at = models.DateTimeField(
+        _("first sold out at"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["booked", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["booked", "sold_out_at", "updated_at"])
 
     class Meta:
         ordering = ["date", "start_time"]
@@ -400,3 +405,34 @@ class ReleaseRule(models.Model):
             self.release_time,
             tzinfo=timezone.get_current_timezone(),
         )
+
+
+class ReleaseDemand(models.Model):
+    """Booking attempts on a session that the release gate refused as sold out (放号需求), as
+    counted in Redis by the gate (appointments.gate) and copied here by a periodic job.
+
+    One row per session and counting period: Redis counts a session's refusals in a counter
+    that remembers when it started (``counted_from``: its first refusal); the job copies the
+    count as it stands, keeping the larger of the copy and the row, so a copy that runs twice
+    changes nothing, and a counter Redis lost (a restart, a flush, its expiry) starts a new
+    period: a new row, never added to an old one. Refusals made while Redis was down, or
+    counted after the last copy and then lost, are missing: the figures are "where recorded"."""
+
+    schedule = models.ForeignKey(
+        Schedule, on_delete=models.CASCADE, related_name="demand", verbose_name=_("schedule")
+    )
+    counted_from = models.DateTimeField(_("counted from"))
+    refused = models.PositiveIntegerField(_("refused as sold out"), default=0)
+    copied_at = models.DateTimeField(_("copied at"))
+
+    class Meta:
+        verbose_name = _("release demand")
+        verbose_name_plural = _("release demand")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["schedule", "counted_from"], name="releasedemand_unique_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schedule_id} {self.counted_from:%Y-%m-%d %H:%M:%S} {self.refused}"

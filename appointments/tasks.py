@@ -39,3 +39,12 @@ def send_visit_reminders() -> int:
     if count:
         logger.info("Reminded %d members of tomorrow's appointments", count)
     return count
+
+
+@shared_task
+def copy_release_demand() -> int:
+    """The release gate's counts of refusals "sold out", copied from Redis (safe to run twice)."""
+    count = services.copy_release_demand()
+    if count:
+        logger.info("Copied the refusal counts of %d sessions", count)
+    return count

@@ -1,17 +1,19 @@
 """Time the reports' dashboards over HTTP on a big demo clinic.
 
     flock /tmp/bench.lock .venv/bin/python bench/reports.py [--members 100000] \
-        [--appointments 1000000] [--requests 40] [--reseed] [--database NAME] [--redis URL]
+        [--appointments 1000000] [--requests 40] [--reseed] [--database NAME] \
+        [--redis URL | --redis-db N] [--only bookings|noshows|revenue|releases|flow ...]
 
 Heavy: run it under the machine's benchmark lock. The first run (or ``--reseed``) creates the
 database ``medbook_reports_bench`` (or ``--database``) and loads ``seed_demo --members M
 --appointments N`` into it, which also builds the reports' rollups; later runs reuse it (after a
 migration of the rollups, run ``migrate`` and ``rebuild_reports`` on it first). gunicorn serves
 MedBook with production settings (no DEBUG, HTTPS behind a trusted proxy header, Redis db 7 for
-the cache and sessions) and its default workers; a finance login gets a real server-side
-session. Each dashboard and range is requested once to warm up, then ``--requests`` times one
-after the other; the table gives p50 / p95 / max from send to the last byte read (Python's
-urllib on the same machine). It exits 1 on any answer but 200.
+the cache and sessions, or ``--redis-db``) and its default workers; a finance login gets a real
+server-side session. Each dashboard and range is requested once to warm up, then ``--requests``
+times one after the other (``--only``: these dashboards alone); the table gives p50 / p95 /
+max from send to the last byte read (Python's urllib on the same machine). It exits 1 on any
+answer but 200.
 
 Targets (issue 13): p95 ≤ 300 ms for 30 days and ≤ 1 s for a year, at 1M appointments.
 """
@@ -31,13 +33,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "medbook_reports_bench"  # --database changes it
-REDIS_URL = "redis://127.0.0.1:6379/7"  # --redis changes it
+REDIS_URL = "redis://127.0.0.1:6379/7"  # --redis (or --redis-db) changes it
 HOST = "127.0.0.1"
 VAR = ROOT / "var" / "bench-reports"
 DASHBOARDS = {
     "bookings": "/staff/reports/bookings/",
     "noshows": "/staff/reports/no-shows/",
     "revenue": "/staff/reports/revenue/",
+    "releases": "/staff/reports/releases/",
+    "flow": "/staff/reports/flow/",
 }
 
 
@@ -166,9 +170,17 @@ def main() -> int:
     parser.add_argument("--reseed", action="store_true", help="drop and seed the database again")
     parser.add_argument("--database", default=DATABASE, help=f"PostgreSQL database ({DATABASE})")
     parser.add_argument("--redis", default=REDIS_URL, help=f"cache and sessions ({REDIS_URL})")
+    parser.add_argument(
+        "--redis-db", type=int, help="the local Redis's database N (instead of --redis)"
+    )
+    parser.add_argument(
+        "--only", action="append", choices=list(DASHBOARDS), help="time only these dashboards"
+    )
     args = parser.parse_args()
     globals()["DATABASE"] = args.database
-    globals()["REDIS_URL"] = args.redis
+    globals()["REDIS_URL"] = (
+        args.redis if args.redis_db is None else f"redis://127.0.0.1:6379/{args.redis_db}"
+    )
     env = environment()
     if args.reseed or not database_exists():
         seed(env, args.members, args.appointments)
@@ -201,6 +213,8 @@ def main() -> int:
         print("\n| dashboard | range | requests | p50 | p95 | max | page |")
         print("|---|---|---|---|---|---|---|")
         for name, path in DASHBOARDS.items():
+            if args.only and name not in args.only:
+                continue
             for label, query in ranges.items():
                 for _ in range(3):  # every worker compiles its templates first
                     get(base, path + query, session)

@@ -77,6 +77,13 @@ JOBS = [
         description="Daily settlement against the gateways' statements",
     ),
     Job(
+        "copy-release-demand",
+        "appointments.tasks.copy_release_demand",
+        every_seconds=120,
+        description="放号需求: copy the release gate's counts of attempts refused as sold out "
+        "from Redis into the database (idempotent)",
+    ),
+    Job(
         "refresh-report-rollups",
         "reports.tasks.refresh_report_rollups",
         every_seconds=600,

@@ -12,10 +12,14 @@ from appointments.choices import WEEKDAYS
 
 from .selectors import (
     BookingsDashboard,
+    FlowDashboard,
+    FlowRow,
     LevelRow,
     MoneyRow,
     NoShowsDashboard,
     RateRow,
+    ReleaseRow,
+    ReleasesDashboard,
     RevenueDashboard,
     Row,
 )
@@ -230,4 +234,166 @@ def revenue_charts(dashboard: RevenueDashboard) -> dict:
             [row.per_member for row in levels if row.payers],
         ),
         "empty": _("No payments or refunds in this period."),
+    }
+
+
+def _percent_bars(rows: list[ReleaseRow], name: str, values: list) -> dict:
+    return {
+        "kind": "bars",
+        "horizontal": True,
+        "categories": [row.label for row in rows] if any(r.figures.released for r in rows) else [],
+        "series": [{"name": name, "data": values, "labels": _labels(values)}],
+        "valueName": name,
+        "percentName": "",
+        "valueMax": 100,
+        "decimals": True,
+    }
+
+
+def releases_charts(dashboard: ReleasesDashboard) -> dict:
+    """放号情况: how soon the sessions sold out (the distribution), released and sold out per
+    day with the sold-out share, the demand beyond the slots per day, the share sold out by
+    department and by doctor."""
+    by_day = dashboard.by_day
+    released = any(row.figures.released for row in by_day)
+    total = dashboard.totals.released
+    shares = [
+        "" if not total else f"{count} · {100 * count / total:.1f}%"
+        for _bucket, _label, count in dashboard.distribution
+    ]
+    doctors = dashboard.by_doctor[:TOP_DOCTORS]
+    sold_out = _("Sold out (%)")
+    return {
+        "distribution": {
+            "kind": "bars",
+            "horizontal": True,
+            "categories": [label for _b, label, _n in dashboard.distribution] if total else [],
+            "series": [
+                {
+                    "name": _("Sessions"),
+                    "data": [count for _b, _l, count in dashboard.distribution],
+                    "labels": shares,
+                }
+            ],
+            "valueName": _("Sessions"),
+            "percentName": "",
+            "labelWidth": 120,
+            "labelWrap": True,
+        },
+        "by_day": {
+            "kind": "bars",
+            "horizontal": False,
+            "categories": [row.label for row in by_day] if released else [],
+            "series": [
+                {"name": _("Sessions released"), "data": [r.figures.released for r in by_day]},
+                {"name": _("Sold out"), "data": [r.figures.sold_out for r in by_day]},
+                {
+                    "name": sold_out,
+                    "line": True,
+                    "data": [_number(r.figures.sold_out_rate) for r in by_day],
+                },
+            ],
+            "valueName": _("Sessions"),
+            "percentName": sold_out,
+        },
+        "demand": {
+            "kind": "bars",
+            "horizontal": False,
+            "categories": [row.label for row in by_day] if released else [],
+            "series": [
+                {"name": _("Slots offered"), "data": [r.figures.capacity for r in by_day]},
+                {"name": _("Attempts refused"), "data": [r.figures.refused for r in by_day]},
+            ],
+            "valueName": _("Slots and attempts"),
+            "percentName": "",
+        },
+        "by_department": _percent_bars(
+            dashboard.by_department,
+            sold_out,
+            [_number(r.figures.sold_out_rate) for r in dashboard.by_department],
+        ),
+        "by_doctor": _percent_bars(
+            doctors, sold_out, [_number(r.figures.sold_out_rate) for r in doctors]
+        ),
+        "by_session": _percent_bars(
+            dashboard.by_session,
+            sold_out,
+            [_number(r.figures.sold_out_rate) for r in dashboard.by_session],
+        ),
+        "empty": _("No sessions released in this period."),
+    }
+
+
+def _minutes_labels(values: list[float | None]) -> list[str]:
+    return ["" if value is None else f"{value:g}" for value in values]
+
+
+def flow_charts(dashboard: FlowDashboard) -> dict:
+    """候诊与接诊: visits completed per day with the average wait and visit (minutes), the
+    average wait and visit by department, visits per doctor-hour by doctor and by hour."""
+    by_day = dashboard.by_day
+    seen = any(row.figures.arrived or row.figures.completed for row in by_day)
+    minutes_name = _("Minutes")
+    doctors = dashboard.by_doctor[:TOP_DOCTORS]
+
+    def waits(rows: list[FlowRow]) -> dict:
+        wait = [_number(row.figures.average_wait) for row in rows]
+        visit = [_number(row.figures.average_visit) for row in rows]
+        return {
+            "kind": "bars",
+            "horizontal": True,
+            "categories": [row.label for row in rows] if seen else [],
+            "series": [
+                {"name": _("Average wait (min)"), "data": wait, "labels": _minutes_labels(wait)},
+                {"name": _("Average visit (min)"), "data": visit, "labels": _minutes_labels(visit)},
+            ],
+            "valueName": minutes_name,
+            "percentName": "",
+            "decimals": True,
+        }
+
+    def per_hour(rows: list[FlowRow], *, horizontal: bool) -> dict:
+        values = [_number(row.figures.per_hour) for row in rows]
+        return {
+            "kind": "bars",
+            "horizontal": horizontal,
+            "categories": [row.label for row in rows] if seen else [],
+            "series": [
+                {
+                    "name": _("Visits per doctor-hour"),
+                    "data": values,
+                    "labels": _minutes_labels(values),
+                }
+            ],
+            "valueName": _("Visits per doctor-hour"),
+            "percentName": "",
+            "decimals": True,
+        }
+
+    return {
+        "by_day": {
+            "kind": "bars",
+            "horizontal": False,
+            "categories": [row.label for row in by_day] if seen else [],
+            "series": [
+                {"name": _("Completed visits"), "data": [r.figures.completed for r in by_day]},
+                {
+                    "name": _("Average wait (min)"),
+                    "line": True,
+                    "data": [_number(r.figures.average_wait) for r in by_day],
+                },
+                {
+                    "name": _("Average visit (min)"),
+                    "line": True,
+                    "data": [_number(r.figures.average_visit) for r in by_day],
+                },
+            ],
+            "valueName": _("Completed visits"),
+            "percentName": minutes_name,
+            "lineMax": None,
+        },
+        "by_department": waits(dashboard.by_department),
+        "by_doctor": per_hour(doctors, horizontal=True),
+        "by_hour": per_hour(dashboard.by_hour, horizontal=False),
+        "empty": _("No patients arrived in this period."),
     }

@@ -35,3 +35,36 @@ class Canceller(models.IntegerChoices):
     STAFF = 2, _("Staff")  # 工作人员
     HOLD_EXPIRED = 3, _("MedBook: hold ran out")  # 系统：未按时支付
     SUSPENDED = 4, _("MedBook: session suspended")  # 系统：停诊
+
+
+class SellOut(models.IntegerChoices):
+    """How long after its public release (Schedule.release_at) a session first sold out: before
+    it (the members' levels that may book early took every slot), within a minute, ten minutes,
+    an hour, a day, later, or not (yet)."""
+
+    BEFORE_RELEASE = 1, _("Before the public release")  # 公开放号前
+    MINUTE = 2, _("Within 1 minute")  # 1分钟内
+    TEN_MINUTES = 3, _("1–10 minutes")  # 1–10分钟
+    HOUR = 4, _("10 minutes – 1 hour")  # 10分钟–1小时
+    DAY = 5, _("1 hour – 1 day")  # 1小时–1天
+    LATER = 6, _("After a day")  # 1天以后
+    NEVER = 7, _("Not sold out")  # 未约满
+
+    @classmethod
+    def bounds(cls) -> list[tuple[int, int]]:
+        """(bucket, seconds): a session sold out less than ``seconds`` after its release (and
+        not before it) is in ``bucket`` or an earlier one."""
+        return [(cls.MINUTE, 60), (cls.TEN_MINUTES, 600), (cls.HOUR, 3600), (cls.DAY, 86400)]
+
+    @classmethod
+    def columns(cls) -> dict[int, str]:
+        """The release rollup's column counting each bucket."""
+        return {
+            cls.BEFORE_RELEASE: "before_release",
+            cls.MINUTE: "within_minute",
+            cls.TEN_MINUTES: "within_ten_minutes",
+            cls.HOUR: "within_hour",
+            cls.DAY: "within_day",
+            cls.LATER: "after_day",
+            cls.NEVER: "not_sold_out",
+        }

@@ -36,6 +36,8 @@ class Dashboard:
     summary: Promise
     template: str
     build: Callable[[BookingFilters, dt.date], Page]
+    # The filters that apply (reports.forms.BookingFilterForm's fields; the period always).
+    filters: tuple[str, ...] = ("department", "doctor", "level", "channel")
 
     @property
     def url_name(self) -> str:
@@ -118,6 +120,78 @@ def _revenue(filters: BookingFilters, today: dt.date) -> Page:
     )
 
 
+def _releases(filters: BookingFilters, today: dt.date) -> Page:
+    dashboard = selectors.releases_dashboard(filters=filters)
+    totals, previous = dashboard.totals, dashboard.previous
+    headline = [
+        selectors.Change("released", _("Sessions released"), totals.released, previous.released),
+        selectors.Change(
+            "sold_out_rate",
+            _("Sold out"),
+            totals.sold_out_rate,
+            previous.sold_out_rate,
+            is_percent=True,
+        ),
+        selectors.Change(
+            "within_minute_rate",
+            _("Sold out within a minute"),
+            totals.within_minute_rate,
+            previous.within_minute_rate,
+            is_percent=True,
+        ),
+        selectors.Change(
+            "average_minutes",
+            _("Average time to sell out (min)"),
+            totals.average_minutes,
+            previous.average_minutes,
+        ),
+        selectors.Change(
+            "refused",
+            _("Attempts refused as sold out"),
+            totals.refused,
+            previous.refused,
+            lower_is_better=True,
+        ),
+    ]
+    return Page(
+        dashboard=dashboard,
+        headline=headline,
+        charts=charts.releases_charts(dashboard),
+        tables=tables.releases_tables(dashboard),
+    )
+
+
+def _flow(filters: BookingFilters, today: dt.date) -> Page:
+    dashboard = selectors.flow_dashboard(filters=filters)
+    totals, previous = dashboard.totals, dashboard.previous
+    headline = [
+        selectors.Change(
+            "average_wait",
+            _("Average wait (min)"),
+            totals.average_wait,
+            previous.average_wait,
+            lower_is_better=True,
+        ),
+        selectors.Change(
+            "average_visit",
+            _("Average visit (min)"),
+            totals.average_visit,
+            previous.average_visit,
+        ),
+        selectors.Change(
+            "per_hour", _("Visits per doctor-hour"), totals.per_hour, previous.per_hour
+        ),
+        selectors.Change("completed", _("Completed visits"), totals.completed, previous.completed),
+        selectors.Change("arrived", _("Checked in"), totals.arrived, previous.arrived),
+    ]
+    return Page(
+        dashboard=dashboard,
+        headline=headline,
+        charts=charts.flow_charts(dashboard),
+        tables=tables.flow_tables(dashboard),
+    )
+
+
 DASHBOARDS: tuple[Dashboard, ...] = (
     Dashboard(
         slug="bookings",
@@ -145,6 +219,28 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         ),
         template="reports/revenue.html",
         build=_revenue,
+    ),
+    Dashboard(
+        slug="releases",
+        title=_lazy("Release behaviour"),
+        summary=_lazy(
+            "How soon released sessions sell out, the share that does, and the attempts "
+            "turned away as sold out"
+        ),
+        template="reports/releases.html",
+        build=_releases,
+        filters=("department", "doctor"),
+    ),
+    Dashboard(
+        slug="flow",
+        title=_lazy("Waiting and flow"),
+        summary=_lazy(
+            "Waits from check-in to call, visit lengths and visits per doctor-hour by "
+            "department, doctor, day and hour"
+        ),
+        template="reports/flow.html",
+        build=_flow,
+        filters=("department", "doctor"),
     ),
 )
 

@@ -72,12 +72,21 @@ class BookingFilterForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, query: QueryDict, *, today: dt.date) -> None:
+    OPTIONAL = ("department", "doctor", "level", "channel")
+
+    def __init__(
+        self, query: QueryDict, *, today: dt.date, only: tuple[str, ...] = OPTIONAL
+    ) -> None:
+        """``only``: the optional filters the dashboard has (the others are left out of the
+        form, so they are neither shown nor read)."""
         data = query.copy()
         if not data.get("range"):
             data["range"] = Preset.CUSTOM if data.get("start") else Preset.LAST_30
         super().__init__(data)
         self.today = today
+        for name in self.OPTIONAL:
+            if name not in only:
+                del self.fields[name]
 
     def clean(self) -> dict:
         data = super().clean()

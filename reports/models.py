@@ -205,6 +205,87 @@ class DailyPayerStat(MoneyGrain):
         return f"{self.date} {self.member_id} {self.doctor_id} {self.level_id}"
 
 
+class DailyReleaseStat(SessionGrain):
+    """The release (放号) of the sessions of one clinic day, doctor, session and start hour:
+    how many were released (published or finished: not a draft, not suspended) and their
+    slots; how many sold out (``Schedule.sold_out_at``: the first moment every slot was taken),
+    by how long after their public release (reports.choices.SellOut: one column per bucket, the
+    not sold out included); the time from release to sell-out in microseconds, summed over the
+    sessions that sold out at or after their release (for the average); and the attempts the
+    release gate refused as sold out (appointments.ReleaseDemand: where recorded) with the
+    number of sessions that had any."""
+
+    released = models.PositiveIntegerField(_("sessions released"), default=0)
+    capacity = models.PositiveIntegerField(_("slots"), default=0)
+    sold_out = models.PositiveIntegerField(_("sold out"), default=0)
+    before_release = models.PositiveIntegerField(_("before the public release"), default=0)
+    within_minute = models.PositiveIntegerField(_("within 1 minute"), default=0)
+    within_ten_minutes = models.PositiveIntegerField(_("1–10 minutes"), default=0)
+    within_hour = models.PositiveIntegerField(_("10 minutes – 1 hour"), default=0)
+    within_day = models.PositiveIntegerField(_("1 hour – 1 day"), default=0)
+    after_day = models.PositiveIntegerField(_("after a day"), default=0)
+    not_sold_out = models.PositiveIntegerField(_("not sold out"), default=0)
+    sold_out_after_us = models.BigIntegerField(
+        _("time from release to sold out (µs, summed)"), default=0
+    )
+    refused = models.BigIntegerField(_("attempts refused as sold out"), default=0)
+    sessions_refusing = models.PositiveIntegerField(_("sessions that refused attempts"), default=0)
+
+    class Meta:
+        verbose_name = _("daily release figures")
+        verbose_name_plural = _("daily release figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "doctor", "session", "start_hour"],
+                name="dailyreleasestat_unique_grain",
+            )
+        ]
+        indexes = [models.Index(fields=["date"], name="dailyreleasestat_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.doctor_id} {self.session} {self.start_hour}h"
+
+
+class DailyFlowStat(models.Model):
+    """The patients' flow (候诊与接诊) of one clinic day (the session's date), doctor and hour
+    of the clinic's clock: the hour the visit was completed (for a visit not completed, the
+    hour of its call, else of its check-in). ``arrived``: patients checked in; ``waited``: of
+    those, called (the time from check-in to call summed in ``wait_us``, microseconds);
+    ``seen``: visits with both a call and a completion (the time from call to completion in
+    ``visit_us``); ``completed``: visits completed, with or without a call. A call
+    recorded before its check-in (or a completion before its call) is left out of the
+    waits (the visit lengths)."""
+
+    date = models.DateField(_("date"))
+    weekday = models.PositiveSmallIntegerField(_("weekday"))
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="+", verbose_name=_("department")
+    )
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.CASCADE, related_name="+", verbose_name=_("doctor")
+    )
+    hour = models.PositiveSmallIntegerField(_("hour"))
+    arrived = models.PositiveIntegerField(_("checked in"), default=0)
+    waited = models.PositiveIntegerField(_("called"), default=0)
+    wait_us = models.BigIntegerField(_("time waited (µs, summed)"), default=0)
+    seen = models.PositiveIntegerField(_("visits timed"), default=0)
+    visit_us = models.BigIntegerField(_("time with the doctor (µs, summed)"), default=0)
+    completed = models.PositiveIntegerField(_("completed"), default=0)
+
+    class Meta:
+        verbose_name = _("daily flow figures")
+        verbose_name_plural = _("daily flow figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "doctor", "hour"], name="dailyflowstat_unique_grain"
+            )
+        ]
+        indexes = [models.Index(fields=["date"], name="dailyflowstat_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.doctor_id} {self.hour}h"
+
+
 class RollupState(models.Model):
     """One row (pk 1): locked while a range is rebuilt, so two rebuilds never interleave, and
     telling when the figures were last refreshed."""

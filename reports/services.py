@@ -16,17 +16,20 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import (
+    BigIntegerField,
     Case,
     DateTimeField,
     DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -40,20 +43,32 @@ from django.db.models.functions import (
 from django.utils import timezone
 
 from appointments.choices import AppointmentStatus, ScheduleStatus
-from appointments.models import Appointment, Schedule
+from appointments.models import Appointment, ReleaseDemand, Schedule
 from billing.choices import RefundStatus
 from billing.models import Order, Refund
 from billing.services.orders import EXPIRED_HOLD_REASON
 from members.models import Member
 
-from .choices import Canceller, LeadTime
+from .choices import Canceller, LeadTime, SellOut
 from .exceptions import BadRange
 from .models import (
     DailyBookingStat,
+    DailyFlowStat,
     DailyPayerStat,
+    DailyReleaseStat,
     DailyRevenueStat,
     DailySessionStat,
     RollupState,
+)
+
+# Every rollup a range's rebuild deletes and writes again.
+ROLLUPS = (
+    DailySessionStat,
+    DailyBookingStat,
+    DailyRevenueStat,
+    DailyPayerStat,
+    DailyReleaseStat,
+    DailyFlowStat,
 )
 
 
@@ -65,6 +80,8 @@ class RebuildResult:
     booking_rows: int
     revenue_rows: int = 0
     payer_rows: int = 0
+    release_rows: int = 0
+    flow_rows: int = 0
 
 
 GRAIN = [
@@ -309,6 +326,110 @@ def _refund_rows(start: dt.date, end: dt.date) -> QuerySet:
     )
 
 
+class Microseconds(Func):
+    """A duration (one datetime minus another) as whole microseconds, the same number on both
+    databases: PostgreSQL's interval read as seconds (exact: EXTRACT gives a numeric);
+    SQLite's Django duration already is microseconds. NULL when either moment is."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, start: str, end: str) -> None:
+        super().__init__(ExpressionWrapper(F(end) - F(start), output_field=DurationField()))
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) * 1000000 AS bigint)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="%(expressions)s", **extra)
+
+
+RELEASED = (ScheduleStatus.PUBLISHED, ScheduleStatus.FINISHED)
+
+
+def _release_rows(start: dt.date, end: dt.date) -> QuerySet:
+    """One row per session of the range that was released (published or finished): its slots,
+    the microseconds from its public release to its first sell-out (NULL: not sold out;
+    negative: sold out before the public release) and the attempts refused as sold out."""
+    refused = (
+        ReleaseDemand.objects.filter(schedule=OuterRef("pk"))
+        .order_by()
+        .values("schedule")
+        .annotate(n=Sum("refused"))
+        .values("n")
+    )
+    return (
+        Schedule.objects.filter(date__range=(start, end), status__in=RELEASED)
+        .annotate(
+            **_grain_of(""),
+            r_capacity=F("capacity"),
+            r_us=Microseconds("release_at", "sold_out_at"),
+            r_refused=Coalesce(Subquery(refused), Value(0), output_field=BigIntegerField()),
+        )
+        .values(*GRAIN_ALIASES, "r_capacity", "r_us", "r_refused")
+        .order_by()
+    )
+
+
+def _sell_out_sums() -> list[tuple[str, str]]:
+    """The release rollup's bucket columns (reports.choices.SellOut) as sums over r_us."""
+    columns = SellOut.columns()
+    sums = [
+        (columns[SellOut.BEFORE_RELEASE], _count("r_us < 0")),
+        (columns[SellOut.NEVER], _count("r_us IS NULL")),
+    ]
+    lower = 0
+    for bucket, seconds in SellOut.bounds():
+        upper = seconds * 1_000_000
+        sums.append((columns[bucket], _count(f"r_us >= {lower} AND r_us < {upper}")))
+        lower = upper
+    sums.append((columns[SellOut.LATER], _count(f"r_us >= {lower}")))
+    return sums
+
+
+FLOW_GRAIN = [
+    ("date", "r_date"),
+    ("weekday", "r_weekday"),
+    ("department_id", "r_department"),
+    ("doctor_id", "r_doctor"),
+    ("hour", "r_hour"),
+]
+
+
+def _flow_rows(start: dt.date, end: dt.date) -> QuerySet:
+    """One row per appointment of the range's sessions that reached the clinic (checked in,
+    called or completed): the hour of the clinic's clock it counts in (its completion, else its
+    call, else its check-in), the microseconds from check-in to call and from call to
+    completion (NULL where a time is missing)."""
+    zone = timezone.get_default_timezone()
+    moment = Coalesce("completed_at", "called_at", "checked_in_at")
+    return (
+        Appointment.objects.filter(schedule__date__range=(start, end))
+        .filter(
+            Q(checked_in_at__isnull=False)
+            | Q(called_at__isnull=False)
+            | Q(completed_at__isnull=False)
+        )
+        .annotate(
+            r_date=F("schedule__date"),
+            r_weekday=ExtractIsoWeekDay("schedule__date") - 1,
+            r_department=F("schedule__doctor__department_id"),
+            r_doctor=F("schedule__doctor_id"),
+            r_hour=ExtractHour(moment, tzinfo=zone),
+            r_arrived=Case(
+                When(checked_in_at__isnull=False, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            r_wait=Microseconds("checked_in_at", "called_at"),
+            r_visit=Microseconds("called_at", "completed_at"),
+            r_status=F("status"),
+        )
+        .values(*(alias for _c, alias in FLOW_GRAIN), "r_arrived", "r_wait", "r_visit", "r_status")
+        .order_by()
+    )
+
+
 def _insert_grouped(
     cursor, *, table: str, rows: QuerySet, keys: list[tuple[str, str]], sums: list[tuple[str, str]]
 ) -> int:
@@ -346,10 +467,8 @@ def rebuild_rollups(
     completed = f"'{AppointmentStatus.COMPLETED.value}'"
     with transaction.atomic(using=using):
         state, _created = RollupState.objects.using(using).select_for_update().get_or_create(pk=1)
-        DailySessionStat.objects.using(using).filter(date__range=(start, end)).delete()
-        DailyBookingStat.objects.using(using).filter(date__range=(start, end)).delete()
-        DailyRevenueStat.objects.using(using).filter(date__range=(start, end)).delete()
-        DailyPayerStat.objects.using(using).filter(date__range=(start, end)).delete()
+        for model in ROLLUPS:
+            model.objects.using(using).filter(date__range=(start, end)).delete()
         with connections[using].cursor() as cursor:
             session_rows = _insert_grouped(
                 cursor,
@@ -404,6 +523,35 @@ def rebuild_rollups(
                 keys=[*MONEY_GRAIN, ("member_id", "r_member")],
                 sums=[("payments", "SUM(r_payments)")],
             )
+            release_rows = _insert_grouped(
+                cursor,
+                table=DailyReleaseStat._meta.db_table,
+                rows=_release_rows(start, end),
+                keys=GRAIN,
+                sums=[
+                    ("released", "COUNT(*)"),
+                    ("capacity", "SUM(r_capacity)"),
+                    ("sold_out", _count("r_us IS NOT NULL")),
+                    *_sell_out_sums(),
+                    ("sold_out_after_us", "SUM(CASE WHEN r_us >= 0 THEN r_us ELSE 0 END)"),
+                    ("refused", "SUM(r_refused)"),
+                    ("sessions_refusing", _count("r_refused > 0")),
+                ],
+            )
+            flow_rows = _insert_grouped(
+                cursor,
+                table=DailyFlowStat._meta.db_table,
+                rows=_flow_rows(start, end),
+                keys=FLOW_GRAIN,
+                sums=[
+                    ("arrived", "SUM(r_arrived)"),
+                    ("waited", _count("r_wait >= 0")),
+                    ("wait_us", "SUM(CASE WHEN r_wait >= 0 THEN r_wait ELSE 0 END)"),
+                    ("seen", _count("r_visit >= 0")),
+                    ("visit_us", "SUM(CASE WHEN r_visit >= 0 THEN r_visit ELSE 0 END)"),
+                    ("completed", _count(f"r_status = {completed}")),
+                ],
+            )
         RollupState.objects.using(using).filter(pk=state.pk).update(
             refreshed_at=now, first_day=start, last_day=end
         )
@@ -414,6 +562,8 @@ def rebuild_rollups(
         booking_rows=booking_rows,
         revenue_rows=revenue_rows,
         payer_rows=payer_rows,
+        release_rows=release_rows,
+        flow_rows=flow_rows,
     )
 
 
@@ -428,7 +578,7 @@ def rebuild_range(
     """:func:`rebuild_rollups` over a long range, ``chunk_days`` days per transaction."""
     if end < start:
         raise BadRange()
-    sessions = bookings = revenue = payers = 0
+    sessions = bookings = revenue = payers = releases = flows = 0
     day = start
     while day <= end:
         last = min(end, day + dt.timedelta(days=chunk_days - 1))
@@ -437,6 +587,8 @@ def rebuild_range(
         bookings += result.booking_rows
         revenue += result.revenue_rows
         payers += result.payer_rows
+        releases += result.release_rows
+        flows += result.flow_rows
         day = last + dt.timedelta(days=1)
     return RebuildResult(
         first_day=start,
@@ -445,6 +597,8 @@ def rebuild_range(
         booking_rows=bookings,
         revenue_rows=revenue,
         payer_rows=payers,
+        release_rows=releases,
+        flow_rows=flows,
     )
 
 

@@ -30,7 +30,7 @@ def dashboard(request: HttpRequest, *, slug: str) -> HttpResponse:
     when they don't make sense)."""
     spec = BY_SLUG[slug]
     today = timezone.localdate()
-    form = BookingFilterForm(request.GET, today=today)
+    form = BookingFilterForm(request.GET, today=today, only=spec.filters)
     if not form.is_valid():
         return render(request, spec.template, {"form": form, "spec": spec}, status=400)
     page = spec.build(form.filters(), today)

@@ -17,19 +17,32 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from .selectors import BookingsDashboard, MoneyRow, NoShowsDashboard, RevenueDashboard, Row
+from .selectors import (
+    BookingsDashboard,
+    FlowDashboard,
+    FlowRow,
+    MoneyRow,
+    NoShowsDashboard,
+    ReleaseRow,
+    ReleasesDashboard,
+    RevenueDashboard,
+    Row,
+)
+from .selectors.bookings import percent
 from .selectors.noshows import RateRow
 
 
 class Kind(StrEnum):
     """How a column's values are shown and written: text, a count, a percentage (0–100, one
-    decimal), an amount of money in yuan (two decimals), minutes (one decimal)."""
+    decimal), an amount of money in yuan (two decimals), minutes (one decimal), a ratio such as
+    visits per hour (one decimal)."""
 
     TEXT = "text"
     COUNT = "count"
     PERCENT = "percent"
     MONEY = "money"
     MINUTES = "minutes"
+    DECIMAL = "decimal"
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,7 @@ def show(value: object, kind: Kind) -> str:
         return f"{value:.1f}%"
     if kind == Kind.MONEY:
         return f"{Decimal(value):,.2f}"
-    if kind == Kind.MINUTES:
+    if kind in (Kind.MINUTES, Kind.DECIMAL):
         return f"{value:.1f}"
     if kind == Kind.COUNT:
         return f"{value:,}"
@@ -304,5 +317,111 @@ def revenue_tables(dashboard: RevenueDashboard) -> dict[str, Table]:
             ),
             empty=_("No orders paid in this period."),
         ),
+    ]
+    return {table.key: table for table in tables}
+
+
+def _release_table(key: str, title: str, heading: str, rows: list[ReleaseRow]) -> Table:
+    return Table(
+        key=key,
+        title=title,
+        columns=(
+            Column(heading, Kind.TEXT),
+            Column(_("Sessions released")),
+            Column(_("Slots offered")),
+            Column(_("Sold out")),
+            Column(_("Sold out (%)"), Kind.PERCENT),
+            Column(_("Within a minute (%)"), Kind.PERCENT),
+            Column(_("Average time to sell out (min)"), Kind.MINUTES),
+            Column(_("Attempts refused")),
+            Column(_("Refused per session sold out"), Kind.DECIMAL),
+        ),
+        rows=[
+            (
+                row.label,
+                row.figures.released,
+                row.figures.capacity,
+                row.figures.sold_out,
+                row.figures.sold_out_rate,
+                row.figures.within_minute_rate,
+                row.figures.average_minutes,
+                row.figures.refused,
+                row.figures.refused_per_sold_out,
+            )
+            for row in rows
+        ],
+        empty=_("No sessions released in this period."),
+    )
+
+
+def releases_tables(dashboard: ReleasesDashboard) -> dict[str, Table]:
+    """放号情况: how soon the sessions sold out; by day, department, session and doctor."""
+    total = dashboard.totals.released
+    tables = [
+        Table(
+            key="distribution",
+            title=_("How soon sessions sold out"),
+            columns=(
+                Column(_("Time to sell out"), Kind.TEXT),
+                Column(_("Sessions")),
+                Column(_("Share of sessions released"), Kind.PERCENT),
+            ),
+            rows=[
+                (label, count, percent(count, total))
+                for _bucket, label, count in dashboard.distribution
+            ]
+            if total
+            else [],
+            empty=_("No sessions released in this period."),
+        ),
+        _release_table("by_day", _("Released and sold out per day"), _("Day"), dashboard.by_day),
+        _release_table(
+            "by_department", _("By department"), _("Department"), dashboard.by_department
+        ),
+        _release_table(
+            "by_session", _("Morning and afternoon"), _("Session"), dashboard.by_session
+        ),
+        _release_table("by_doctor", _("By doctor"), _("Doctor"), dashboard.by_doctor),
+    ]
+    return {table.key: table for table in tables}
+
+
+def _flow_table(key: str, title: str, heading: str, rows: list[FlowRow]) -> Table:
+    return Table(
+        key=key,
+        title=title,
+        columns=(
+            Column(heading, Kind.TEXT),
+            Column(_("Checked in")),
+            Column(_("Average wait (min)"), Kind.MINUTES),
+            Column(_("Average visit (min)"), Kind.MINUTES),
+            Column(_("Completed visits")),
+            Column(_("Doctor-hours")),
+            Column(_("Visits per doctor-hour"), Kind.DECIMAL),
+        ),
+        rows=[
+            (
+                row.label,
+                row.figures.arrived,
+                row.figures.average_wait,
+                row.figures.average_visit,
+                row.figures.completed,
+                row.figures.doctor_hours,
+                row.figures.per_hour,
+            )
+            for row in rows
+        ],
+        empty=_("No patients arrived in this period."),
+    )
+
+
+def flow_tables(dashboard: FlowDashboard) -> dict[str, Table]:
+    """候诊与接诊: waits, visit lengths and visits per doctor-hour by day, department, hour of
+    the day and doctor."""
+    tables = [
+        _flow_table("by_day", _("Waiting and visits per day"), _("Day"), dashboard.by_day),
+        _flow_table("by_department", _("By department"), _("Department"), dashboard.by_department),
+        _flow_table("by_hour", _("By hour of the day"), _("Hour"), dashboard.by_hour),
+        _flow_table("by_doctor", _("By doctor"), _("Doctor"), dashboard.by_doctor),
     ]
     return {table.key: table for table in tables}

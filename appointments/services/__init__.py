@@ -18,6 +18,7 @@ from .clinic_day import (
     may_run_queue,
     sweep_no_shows,
 )
+from .release_demand import backfill_sold_out_at, copy_release_demand
 from .reminders import send_visit_reminders
 from .scheduling import Generated, earliest_lead, generate_schedules, release_due_schedules
 from .setup import (
@@ -42,6 +43,7 @@ __all__ = [
     "add_holiday",
     "add_schedule_template",
     "apply_no_show_rule",
+    "backfill_sold_out_at",
     "book_appointment",
     "build_sessions",
     "call_next",
@@ -53,6 +55,7 @@ __all__ = [
     "check_in_patient",
     "complete_appointment",
     "confirm_appointment",
+    "copy_release_demand",
     "deactivate_schedule_template",
     "earliest_lead",
     "finish_past_schedules",

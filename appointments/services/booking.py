@@ -23,7 +23,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Min, Q
+from django.db.models import Case, DateTimeField, F, Max, Min, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -83,7 +84,26 @@ def _free_queue_number(schedule_id: int, capacity: int) -> tuple[int, int]:
     raise errors.SoldOut()
 
 
-def _take_slot(schedule: Schedule) -> bool:
+def _one_slot_taken(now: dt.datetime) -> dict:
+    """The columns an UPDATE taking one slot sets: ``booked`` + 1 and, when that slot is the
+    last one and the session never sold out before, ``sold_out_at`` = ``now`` — in the same
+    statement, so recording the first sell-out costs the booking nothing. (The SET reads the
+    row as it was: ``booked`` + 1 >= capacity is ``booked`` >= capacity − 1.) A slot freed
+    later leaves it: the reports want when the release first sold out."""
+    return {
+        "booked": F("booked") + 1,
+        "sold_out_at": Coalesce(
+            F("sold_out_at"),
+            Case(
+                When(booked__gte=F("capacity") - 1, then=Value(now)),
+                default=None,
+                output_field=DateTimeField(),
+            ),
+        ),
+    }
+
+
+def _take_slot(schedule: Schedule, now: dt.datetime) -> bool:
     """One slot of ``schedule`` taken in one statement, if the session is still as the caller
     read it (``updated_at``: no edit of its times, opening, capacity or status since) and
     has one free; this locks its row until commit. False: it changed or is full."""
@@ -93,7 +113,7 @@ def _take_slot(schedule: Schedule) -> bool:
             updated_at=schedule.updated_at,
             status=ScheduleStatus.PUBLISHED,
             booked__lt=F("capacity"),
-        ).update(booked=F("booked") + 1)
+        ).update(**_one_slot_taken(now))
     )
 
 
@@ -144,7 +164,7 @@ def book_appointment(
             )
             if blocker is not None:
                 raise blocker
-            if not _take_slot(schedule):
+            if not _take_slot(schedule, now):
                 schedule = (
                     Schedule.objects.select_for_update(of=("self",))
                     .select_related("doctor__department")
@@ -155,7 +175,7 @@ def book_appointment(
                     if isinstance(blocker, errors.SoldOut):
                         _mark_sold_out(schedule, now)
                     raise blocker
-                Schedule.objects.filter(pk=schedule.pk).update(booked=F("booked") + 1)
+                Schedule.objects.filter(pk=schedule.pk).update(**_one_slot_taken(now))
             number, held = _free_queue_number(schedule.pk, schedule.capacity)
             schedule.booked = held + 1  # the row is locked: the count just written
             free = schedule.fee == 0

@@ -12,7 +12,9 @@ from .bookings import (
     bookings_dashboard,
     changes,
 )
+from .flow import FlowDashboard, FlowFigures, FlowRow, flow_dashboard
 from .noshows import NoShowFigures, NoShowsDashboard, RateRow, noshows_dashboard
+from .releases import ReleaseFigures, ReleaseRow, ReleasesDashboard, releases_dashboard
 from .revenue import LevelRow, Money, MoneyRow, RevenueDashboard, revenue_dashboard
 
 __all__ = [
@@ -22,16 +24,24 @@ __all__ = [
     "BookingsDashboard",
     "Change",
     "Figures",
+    "FlowDashboard",
+    "FlowFigures",
+    "FlowRow",
     "LevelRow",
     "Money",
     "MoneyRow",
     "NoShowFigures",
     "NoShowsDashboard",
     "RateRow",
+    "ReleaseFigures",
+    "ReleaseRow",
+    "ReleasesDashboard",
     "RevenueDashboard",
     "Row",
     "bookings_dashboard",
     "changes",
+    "flow_dashboard",
     "noshows_dashboard",
+    "releases_dashboard",
     "revenue_dashboard",
 ]

@@ -38,18 +38,21 @@
         type: "value",
         name: horizontal ? "" : spec.valueName,
         nameTextStyle: { align: "left" },
-        minInterval: 1,
+        // Whole numbers for counts; percentages, minutes and rates have decimals.
+        minInterval: spec.decimals ? undefined : 1,
+        max: spec.valueMax,
         // Amounts in thousands crowd a phone's horizontal axis: drop the labels that touch.
         axisLabel: { hideOverlap: true },
       },
     ];
     if (withLine) {
+      // The lines' axis: percentages (0–100) unless the spec says "lineMax": null (minutes).
       values.push({
         type: "value",
         name: spec.percentName,
         nameTextStyle: { align: "right" },
         min: 0,
-        max: 100,
+        max: spec.lineMax === null ? undefined : 100,
         splitLine: { show: false },
       });
     }

@@ -197,8 +197,12 @@ def test_a_redis_failure_in_the_gate_opens_the_caches_breaker(monkeypatch) -> No
         def eval(self, *args):
             raise RedisConnectionError("connection refused")
 
+        evalsha = eval
+
     monkeypatch.setattr(
-        gate, "_gate", lambda schedule_id: gate._Gate(Unreachable(), caches["redis"], "s", "m", "r")
+        gate,
+        "_gate",
+        lambda schedule_id: gate._Gate(Unreachable(), caches["redis"], "s", "m", "r", "n", "x"),
     )
     assert enter(1) == Verdict.OFFLINE
     assert not breaker.allows()

@@ -236,3 +236,55 @@ def test_finance_opens_the_revenue_dashboard(page, takings) -> None:
         "() => document.querySelector('[data-chart=by_day] canvas').clientWidth <= 375"
     )
     screenshot(page, "reports-12-revenue-phone-en")
+
+
+RELEASE_CHARTS = ["distribution", "by_department", "by_day", "demand", "by_session", "by_doctor"]
+FLOW_CHARTS = ["by_day", "by_department", "by_hour", "by_doctor"]
+
+
+def named_charts_drawn(page, names: list[str]) -> dict[str, int]:
+    for name in names:
+        page.wait_for_selector(f'[data-chart="{name}"][data-drawn="1"]', timeout=10_000)
+    return {name: page.locator(f'[data-chart="{name}"]').evaluate(INKED) for name in names}
+
+
+@pytest.mark.parametrize(
+    ("title_zh", "title_en", "charts", "shots"),
+    [
+        ("放号情况", "Release behaviour", RELEASE_CHARTS, ("09", "10", "11", "12", "releases")),
+        ("候诊与接诊", "Waiting and flow", FLOW_CHARTS, ("13", "14", "15", "16", "flow")),
+    ],
+)
+def test_finance_opens_the_release_and_flow_dashboards(
+    page, demo, title_zh, title_en, charts, shots
+) -> None:
+    """Both dashboards on the demo clinic's last year (the demo's sold-out sessions and
+    visits), on a phone and a desktop, in Chinese and in English, every chart drawn."""
+    n1, n2, n3, n4, name = shots
+    log_in(page, "finance")
+    page.get_by_role("link", name="报表").first.click()
+    page.get_by_role("link", name=title_zh).click()
+    page.get_by_role("heading", name=title_zh, exact=True).wait_for()
+    assert page.locator("[name=level]").count() == 0  # filters that do not apply are not shown
+    inked = named_charts_drawn(page, charts)
+    assert all(count > 300 for count in inked.values()), inked
+    assert canvas_width(page, charts[0]) <= PHONE["width"]
+    screenshot(page, f"reports-{n1}-{name}-phone-zh")
+
+    page.set_viewport_size(DESKTOP)
+    page.wait_for_function(
+        f"() => document.querySelector('[data-chart={charts[0]}] canvas').clientWidth > 400"
+    )
+    page.locator("details.chart-table summary").first.click()
+    screenshot(page, f"reports-{n2}-{name}-desktop-zh")
+
+    page.locator("#language").select_option("en")
+    page.get_by_role("heading", name=title_en, exact=True).wait_for()
+    inked = named_charts_drawn(page, charts)
+    assert all(count > 300 for count in inked.values()), inked
+    screenshot(page, f"reports-{n3}-{name}-desktop-en")
+    page.set_viewport_size(PHONE)
+    page.wait_for_function(
+        f"() => document.querySelector('[data-chart={charts[0]}] canvas').clientWidth <= 375"
+    )
+    screenshot(page, f"reports-{n4}-{name}-phone-en")

@@ -18,6 +18,8 @@ ROUTES = [
     "staff:reports_bookings",
     "staff:reports_noshows",
     "staff:reports_revenue",
+    "staff:reports_releases",
+    "staff:reports_flow",
 ]
 EXPECTED = {
     "anonymous": "login",

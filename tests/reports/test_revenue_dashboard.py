@@ -17,6 +17,7 @@ from billing.choices import Gateway, RefundStatus
 from billing.services.orders import EXPIRED_HOLD_REASON
 from reports import services
 from reports.selectors import BookingFilters, revenue_dashboard
+from reports.tables import show
 from tests.appointments.factories import DepartmentFactory, DoctorFactory
 from tests.members.factories import MemberFactory
 from tests.reports.clinic import SHANGHAI, change_level, joined, order, refund, session, visit
@@ -236,7 +237,8 @@ def test_the_page_shows_the_headline_tables_and_chart_data(
     assert charts["per_member"]["series"][0]["labels"] == ["¥65.00", "¥47.50", "¥30.00"]
     tables = response.context["tables"]
     assert tables["per_member"].rows[-1] == ("All levels", 3, D("207.50"), D("69.17"))
-    assert [cell.text for cell in tables["by_day"].cells[4]] == [
+    day = tables["by_day"]
+    assert [show(v, c.kind) for v, c in zip(day.rows[4], day.columns, strict=True)] == [
         "2026-03-06",
         "0",
         "0.00",

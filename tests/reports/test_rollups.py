@@ -16,7 +16,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
 from appointments.choices import AppointmentStatus, Channel
-from appointments.models import Appointment, Schedule
+from appointments.models import Appointment, ReleaseDemand, Schedule
 from billing.choices import Gateway, RefundStatus
 from billing.models import Order, Refund
 from billing.services.orders import EXPIRED_HOLD_REASON
@@ -27,7 +27,9 @@ from reports import services
 from reports.choices import Canceller, LeadTime
 from reports.models import (
     DailyBookingStat,
+    DailyFlowStat,
     DailyPayerStat,
+    DailyReleaseStat,
     DailyRevenueStat,
     DailySessionStat,
     RollupState,
@@ -469,13 +471,14 @@ def test_the_command_rebuilds_a_range_in_chunks_and_refuses_a_bad_one(levels, ca
 
 
 def test_a_rebuild_is_a_handful_of_statements(levels, django_assert_num_queries) -> None:
-    """Lock, four deletes, four INSERT … SELECT, the time of the refresh: however many rows
-    (plus the savepoint and its release, as the test runs in a transaction)."""
+    """Lock, a delete and an INSERT … SELECT per rollup (sessions, bookings, revenue, payers,
+    releases, flow), the time of the refresh: however many rows (plus the savepoint and its
+    release, as the test runs in a transaction)."""
     rng = random.Random(5)
     random_clinic(rng, levels, days=3)
     random_money(rng)
     services.rebuild_rollups(start=FIRST_DAY, end=FIRST_DAY)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(2 + 2 * len(services.ROLLUPS) + 2):
         services.rebuild_rollups(start=FIRST_DAY, end=FIRST_DAY + dt.timedelta(days=2))
 
 
@@ -502,3 +505,185 @@ def test_a_full_rebuild_covers_money_moved_before_and_after_the_sessions(levels)
         (FIRST_DAY - dt.timedelta(days=5), Decimal("50.00"), Decimal("0.00")),
         (FIRST_DAY + dt.timedelta(days=10), Decimal("0.00"), Decimal("20.00")),
     ]
+
+
+# --- The release and flow rollups ----------------------------------------------------------
+
+SELL_OUT_AFTER = [
+    None,
+    -dt.timedelta(hours=2),
+    -dt.timedelta(microseconds=1),
+    dt.timedelta(0),
+    *(
+        dt.timedelta(seconds=seconds) + dt.timedelta(microseconds=delta)
+        for seconds in (60, 600, 3600, 86400)
+        for delta in (-1, 0, 1)
+    ),
+    dt.timedelta(days=3, seconds=7),
+]
+
+
+def random_release_and_flow(rng: random.Random) -> None:
+    """On a random clinic: when each session first sold out (never, before its release, on
+    each bucket's bound ±1 µs, days later), refusals counted over one or two periods, and the
+    visits' check-in, call and completion times — some missing, some out of order, many
+    around midnight in Shanghai."""
+    for schedule in Schedule.objects.all():
+        after = rng.choice(SELL_OUT_AFTER)
+        schedule.sold_out_at = None if after is None else schedule.release_at + after
+        schedule.save(update_fields=["sold_out_at"])
+        for n in range(rng.choice([0, 0, 1, 2])):
+            ReleaseDemand.objects.create(
+                schedule=schedule,
+                counted_from=schedule.release_at + dt.timedelta(seconds=n),
+                refused=rng.randint(0, 50),
+                copied_at=schedule.release_at,
+            )
+    for a in Appointment.objects.select_related("schedule"):
+        if rng.random() < 0.3:
+            continue
+        midnight = dt.datetime.combine(
+            a.schedule.date + dt.timedelta(days=1), dt.time(0), tzinfo=SHANGHAI
+        )
+        base = rng.choice(
+            [dt.datetime.combine(a.schedule.date, a.schedule.start_time, tzinfo=SHANGHAI), midnight]
+        )
+
+        def moment(base=base):
+            return base + dt.timedelta(
+                seconds=rng.randint(-3600, 3600), microseconds=rng.randint(0, 999999)
+            )
+
+        a.checked_in_at = moment() if rng.random() < 0.8 else None
+        a.called_at = moment() if rng.random() < 0.7 else None
+        a.completed_at = moment() if rng.random() < 0.7 else None
+        a.save(update_fields=["checked_in_at", "called_at", "completed_at"])
+
+
+def _us(start: dt.datetime | None, end: dt.datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return (end - start) // dt.timedelta(microseconds=1)
+
+
+def expected_release_and_flow(start: dt.date, end: dt.date) -> tuple[dict, dict]:
+    releases: dict[tuple, Counter] = {}
+    schedules = Schedule.objects.filter(
+        date__range=(start, end), status__in=["published", "finished"]
+    ).select_related("doctor")
+    for s in schedules:
+        key = (
+            s.date,
+            s.date.weekday(),
+            s.doctor.department_id,
+            s.doctor_id,
+            s.session,
+            s.start_time.hour,
+        )
+        figures = releases.setdefault(key, Counter())
+        us = _us(s.release_at, s.sold_out_at)
+        figures["released"] += 1
+        figures["capacity"] += s.capacity
+        if us is None:
+            figures["not_sold_out"] += 1
+        else:
+            figures["sold_out"] += 1
+            if us < 0:
+                figures["before_release"] += 1
+            else:
+                figures["sold_out_after_us"] += us
+                column = "after_day"
+                for name, bound in (
+                    ("within_minute", 60),
+                    ("within_ten_minutes", 600),
+                    ("within_hour", 3600),
+                    ("within_day", 86400),
+                ):
+                    if us < bound * 1_000_000:
+                        column = name
+                        break
+                figures[column] += 1
+        refused = sum(d.refused for d in ReleaseDemand.objects.filter(schedule=s))
+        figures["refused"] += refused
+        figures["sessions_refusing"] += refused > 0
+    flows: dict[tuple, Counter] = {}
+    rows = Appointment.objects.filter(schedule__date__range=(start, end)).select_related(
+        "schedule__doctor"
+    )
+    for a in rows:
+        moment = a.completed_at or a.called_at or a.checked_in_at
+        if moment is None:
+            continue
+        s = a.schedule
+        key = (
+            s.date,
+            s.date.weekday(),
+            s.doctor.department_id,
+            s.doctor_id,
+            moment.astimezone(SHANGHAI).hour,
+        )
+        figures = flows.setdefault(key, Counter())
+        figures["arrived"] += a.checked_in_at is not None
+        wait, length = _us(a.checked_in_at, a.called_at), _us(a.called_at, a.completed_at)
+        if wait is not None and wait >= 0:
+            figures["waited"] += 1
+            figures["wait_us"] += wait
+        if length is not None and length >= 0:
+            figures["seen"] += 1
+            figures["visit_us"] += length
+        figures["completed"] += a.status == "completed"
+    return releases, flows
+
+
+RELEASE_COLUMNS = (
+    "released",
+    "capacity",
+    "sold_out",
+    "before_release",
+    "within_minute",
+    "within_ten_minutes",
+    "within_hour",
+    "within_day",
+    "after_day",
+    "not_sold_out",
+    "sold_out_after_us",
+    "refused",
+    "sessions_refusing",
+)
+FLOW_COLUMNS = ("arrived", "waited", "wait_us", "seen", "visit_us", "completed")
+
+
+def release_and_flow_rollups(start: dt.date, end: dt.date) -> tuple[dict, dict]:
+    releases = {
+        (r.date, r.weekday, r.department_id, r.doctor_id, r.session, r.start_hour): Counter(
+            {k: getattr(r, k) for k in RELEASE_COLUMNS if getattr(r, k)}
+        )
+        for r in DailyReleaseStat.objects.filter(date__range=(start, end))
+    }
+    flows = {
+        (r.date, r.weekday, r.department_id, r.doctor_id, r.hour): Counter(
+            {k: getattr(r, k) for k in FLOW_COLUMNS if getattr(r, k)}
+        )
+        for r in DailyFlowStat.objects.filter(date__range=(start, end))
+    }
+    return releases, flows
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_release_and_flow_rollups_equal_the_raw_rows(levels, seed) -> None:
+    rng = random.Random(seed)
+    random_clinic(rng, levels)
+    random_release_and_flow(rng)
+    last = FIRST_DAY + dt.timedelta(days=9)
+    result = services.rebuild_rollups(start=FIRST_DAY, end=last)
+    expected_releases, expected_flows = expected_release_and_flow(FIRST_DAY, last)
+    got_releases, got_flows = release_and_flow_rollups(FIRST_DAY, last)
+    assert got_releases == _clean(expected_releases)
+    assert got_flows == _clean(expected_flows)
+    assert (result.release_rows, result.flow_rows) == (len(got_releases), len(got_flows))
+    assert (
+        sum(f["completed"] for f in got_flows.values())
+        == Appointment.objects.filter(status="completed")
+        .exclude(checked_in_at=None, called_at=None, completed_at=None)
+        .count()
+    )

@@ -138,6 +138,8 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
     "staff:reports_bookings": [("get", None, {}, ADMIN_PAGE)],
     "staff:reports_noshows": [("get", None, {}, ADMIN_PAGE)],
     "staff:reports_revenue": [("get", None, {}, ADMIN_PAGE)],
+    "staff:reports_releases": [("get", None, {}, ADMIN_PAGE)],
+    "staff:reports_flow": [("get", None, {}, ADMIN_PAGE)],
     # Django admin: every route under admin/ behaves like these (superusers only)
     "admin:*": [
         ("get", "admin:index", {}, DJANGO_ADMIN),

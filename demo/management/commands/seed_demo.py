@@ -48,12 +48,14 @@ from appointments.models import (
     Department,
     Doctor,
     Holiday,
+    ReleaseDemand,
     ReleaseRule,
     Schedule,
     ScheduleTemplate,
     TitleFee,
 )
 from appointments.selectors import cancellation_cutoff, opens_at_for
+from appointments.services.release_demand import backfill_sold_out_at
 from appointments.services.scheduling import session_from_template
 from billing.choices import Gateway, OrderStatus, RefundStatus
 from billing.models import Order, Refund, SandboxRefund, SandboxTrade
@@ -255,8 +257,29 @@ class Command(BaseCommand):
             self.load_orders(members, levels)
             self.load_points(members, levels)
             self.load_no_show_pauses(members)
+            # Loaded in bulk, no booking took the last slot: when each session first sold out
+            # is derived from its appointments, as the migration that added it did.
+            self.say(f"Sessions sold out: {backfill_sold_out_at()}")
+            self.load_release_demand()
         self.load_report_rollups()
         self.say("Demo clinic ready.")
+
+    def load_release_demand(self) -> None:
+        """What the release gate would have counted: members turned away as sold out by the
+        sessions that sold out, from none to three times their slots."""
+        rows = [
+            ReleaseDemand(
+                schedule_id=pk,
+                counted_from=sold_out_at,
+                refused=self.rng.randint(0, 3 * capacity),
+                copied_at=sold_out_at,
+            )
+            for pk, sold_out_at, capacity in Schedule.objects.filter(
+                sold_out_at__isnull=False
+            ).values_list("pk", "sold_out_at", "capacity")
+        ]
+        ReleaseDemand.objects.bulk_create(rows, batch_size=5000)
+        self.say(f"Refusals 'sold out' of {len(rows)} sessions")
 
     def load_report_rollups(self) -> None:
         """The reports' daily figures of every demo day (the beat job keeps the recent ones)."""
@@ -267,7 +290,8 @@ class Command(BaseCommand):
         self.say(
             f"Report figures of {known[0]}..{known[1]}: {result.session_rows} session rows, "
             f"{result.booking_rows} booking rows, {result.revenue_rows} revenue rows, "
-            f"{result.payer_rows} payer rows"
+            f"{result.payer_rows} payer rows, {result.release_rows} release rows, "
+            f"{result.flow_rows} flow rows"
         )
 
     def say(self, message: str) -> None:
@@ -514,7 +538,9 @@ class Command(BaseCommand):
         for schedule in released:
             if len(rows) >= target:
                 break
-            share = 1.0 if schedule is popular else min(1.0, max(0.0, rng.gauss(fill, 0.15)))
+            # 王建国's releases sell out, the past ones too (the release dashboard shows them).
+            sells_out = schedule is popular or schedule.doctor.name == "王建国"
+            share = 1.0 if sells_out else min(1.0, max(0.0, rng.gauss(fill, 0.15)))
             wanted = round(schedule.capacity * share)
             wanted = min(wanted, schedule.capacity, target - len(rows))
             past = schedule.date < self.today
@@ -701,6 +727,12 @@ class Command(BaseCommand):
         estimated = schedule.estimated_time(number)
         visit = dt.datetime.combine(schedule.date, estimated, starts.tzinfo)
         seen = status in (AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED)
+        # The day's rhythm, for the waiting and flow dashboard, without drawing from the random
+        # stream (the rest of the demo stays as it was): patients arrive 5–25 minutes early,
+        # some doctors run later as the session goes on, a visit takes 6–19 minutes.
+        arrives = max(created, visit - dt.timedelta(minutes=5 + (member.pk + number) % 21))
+        called = max(arrives, visit + dt.timedelta(minutes=(schedule.pk % 7) * number // 2 % 40))
+        finished = called + dt.timedelta(minutes=6 + (member.pk * 3 + number) % 14)
         channel = rng.choices(CHANNELS, weights=CHANNEL_WEIGHTS)[0]
         cancelled_at, cancel_reason, cancelled_by = (
             self.cancellation(member, schedule, created, how) if cancelled else (None, "", None)
@@ -717,14 +749,12 @@ class Command(BaseCommand):
             fee=schedule.fee,
             created_at=created,
             confirmed_at=None if status == AppointmentStatus.PENDING_PAYMENT else created,
-            checked_in_at=min(visit - dt.timedelta(minutes=10), self.now) if seen else None,
-            completed_at=min(visit + dt.timedelta(minutes=12), self.now)
-            if status == AppointmentStatus.COMPLETED
-            else None,
+            checked_in_at=min(arrives, self.now) if seen else None,
+            completed_at=min(finished, self.now) if status == AppointmentStatus.COMPLETED else None,
             cancelled_at=cancelled_at if cancelled else None,
             cancel_reason=cancel_reason if cancelled else "",
             cancelled_by_id=cancelled_by if cancelled else None,
-            called_at=min(visit, self.now) if status == AppointmentStatus.COMPLETED else None,
+            called_at=min(called, self.now) if status == AppointmentStatus.COMPLETED else None,
             no_show_at=schedule.ends_at + self.no_show_grace
             if status == AppointmentStatus.NO_SHOW
             else None,

@@ -43,6 +43,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Rebuilt {start}..{end} (a transaction per {services.CHUNK_DAYS} days): "
             f"{result.session_rows} session rows, {result.booking_rows} booking rows, "
-            f"{result.revenue_rows} revenue rows, {result.payer_rows} payer rows "
+            f"{result.revenue_rows} revenue rows, {result.payer_rows} payer rows, "
+            f"{result.release_rows} release rows, {result.flow_rows} flow rows "
             f"in {time.monotonic() - began:.1f} s."
         )
