@@ -5,7 +5,7 @@ a new dashboard is a new entry."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from . import charts, selectors, tables
-from .selectors import BookingFilters
-from .tables import Table
+from .selectors import BookingFilters, appointments
+from .tables import Column, Table
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,34 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Detail:
+    """The rows behind a dashboard, one per record (its detail export): a title, the columns
+    (labelled in the active language), how many rows the filters give (for the progress bar)
+    and the rows, a chunk at a time (``masked``: personal data masked)."""
+
+    title: Promise
+    columns: Callable[[], tuple[Column, ...]]
+    count: Callable[[BookingFilters], int]
+    chunks: Callable[[BookingFilters, bool], Iterator[list[tuple]]]
+
+
+APPOINTMENTS = Detail(
+    title=_lazy("Appointment list"),
+    columns=appointments.appointment_columns,
+    count=lambda filters: appointments.count_appointments(filters=filters),
+    chunks=lambda filters, masked: appointments.appointment_rows(filters=filters, masked=masked),
+)
+
+
+@dataclass(frozen=True)
 class Dashboard:
     slug: str  # the address under /staff/reports/ and the URL name's suffix
     title: Promise
     summary: Promise
     template: str
     build: Callable[[BookingFilters, dt.date], Page]
+    # The records behind the figures, for a detail export (None: the tables are the export).
+    detail: Detail | None = None
 
     @property
     def url_name(self) -> str:
@@ -101,6 +123,7 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         summary=_lazy("Booked against slots by day, department, doctor, session and hour"),
         template="reports/bookings.html",
         build=_bookings,
+        detail=APPOINTMENTS,
     ),
     Dashboard(
         slug="no-shows",
@@ -111,6 +134,7 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         ),
         template="reports/noshows.html",
         build=_noshows,
+        detail=APPOINTMENTS,
     ),
 )
 

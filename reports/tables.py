@@ -22,9 +22,10 @@ from .selectors.noshows import RateRow
 
 class Kind(StrEnum):
     """How a column's values are shown and written: text, a count, a percentage (0–100, one
-    decimal), an amount of money in yuan (two decimals), minutes (one decimal)."""
+    decimal), an amount of money in yuan (two decimals), minutes (one decimal), a date."""
 
     TEXT = "text"
+    DATE = "date"
     COUNT = "count"
     PERCENT = "percent"
     MONEY = "money"
@@ -38,7 +39,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind != Kind.TEXT
+        return self.kind not in (Kind.TEXT, Kind.DATE)
 
 
 @dataclass(frozen=True)
