@@ -628,3 +628,15 @@ def test_the_token_is_not_the_id(clinic, finance):
     export = ask(finance)
     assert str(export.pk) not in export.token
     assert len(export.token) >= 40
+
+
+def test_the_list_is_read_in_windows_of_whole_days_in_day_order(clinic):
+    from reports.selectors.appointments import appointment_rows
+
+    week = BookingFilters(dt.date(2026, 3, 2), dt.date(2026, 3, 8))
+    whole = list(appointment_rows(filters=week, masked=True))
+    small = list(appointment_rows(filters=week, masked=True, chunk_rows=1))
+    assert [len(chunk) for chunk in whole] == [5]
+    assert [len(chunk) for chunk in small] == [4, 1]  # a day is never split
+    assert [row for chunk in small for row in chunk] == whole[0]
+    assert [row[0] for row in whole[0]] == sorted(row[0] for row in whole[0])
