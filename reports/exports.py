@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 
 from appointments.choices import Channel
 from medbook import audit, outbox
+from medbook.errors import NotFound
 from medbook.models import Outcome
 
 from .choices import ExportFormat, ExportKind, ExportStatus
@@ -424,7 +425,13 @@ def sweep_exports(*, now: dt.datetime | None = None, batch: int = 200) -> SweepR
 
 
 def open_for_download(*, export: Export, by, request: HttpRequest | None = None):
-    """The export's file, opened for reading; the download is written to the operation log."""
+    """The export's file, opened for reading; the download is written to the operation log.
+    A file gone from the storage (removed by hand, a volume not shared) is not found."""
+    try:
+        content = storage().open(export.file.name, "rb")
+    except OSError as exc:
+        logger.warning("Export %s: its file %s cannot be read: %s", export.pk, export.file, exc)
+        raise NotFound() from exc
     audit.record(
         actor=by,
         action="reports.export_download",
@@ -432,4 +439,4 @@ def open_for_download(*, export: Export, by, request: HttpRequest | None = None)
         detail={"dashboard": export.dashboard, "rows": export.row_count, "masked": export.masked},
         request=request,
     )
-    return storage().open(export.file.name, "rb")
+    return content

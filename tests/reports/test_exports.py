@@ -640,3 +640,12 @@ def test_the_list_is_read_in_windows_of_whole_days_in_day_order(clinic):
     assert [len(chunk) for chunk in small] == [4, 1]  # a day is never split
     assert [row for chunk in small for row in chunk] == whole[0]
     assert [row[0] for row in whole[0]] == sorted(row[0] for row in whole[0])
+
+
+def test_a_file_gone_from_the_storage_is_a_404_not_a_500(client, clinic, finance, export_storage):
+    export = ask(finance)
+    (export_storage / export.file.name).unlink()
+    client.force_login(finance)
+    response = client.get(reverse("staff:reports_export_download", args=[export.token]))
+    assert response.status_code == 404
+    assert not OperationLog.objects.filter(action="reports.export_download").exists()
