@@ -624,10 +624,12 @@ def test_a_file_in_full_is_not_for_a_login_that_may_not_see_personal_data(
     )
 
 
-def test_the_token_is_not_the_id(clinic, finance):
+def test_an_export_is_fetched_by_its_token_not_by_its_id(client, clinic, finance):
     export = ask(finance)
-    assert str(export.pk) not in export.token
-    assert len(export.token) >= 40
+    assert len(export.token) >= 40  # 32 random bytes
+    client.force_login(finance)
+    by_id = client.get(reverse("staff:reports_export_download", args=[str(export.pk)]))
+    assert by_id.status_code == 404
 
 
 def test_the_list_is_read_in_windows_of_whole_days_in_day_order(clinic):
