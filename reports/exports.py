@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 
 from appointments.choices import Channel
 from medbook import audit, outbox
-from medbook.errors import NotFound
+from medbook.errors import Forbidden, NotFound
 from medbook.models import Outcome
 
 from .choices import ExportFormat, ExportKind, ExportStatus
@@ -98,6 +98,8 @@ def request_export(
     ``export_data()``); its job is promised in the same transaction. The same export asked for
     again while the first is still on its way (a double click) is that first one: returns
     (export, created)."""
+    if not by.has_perm("reports.view_reports"):
+        raise Forbidden()
     if kind == ExportKind.APPOINTMENTS and dashboard.detail is None:
         raise NoDetail()
     now = now or timezone.now()
@@ -215,7 +217,8 @@ def _names(export: Export, spec: Dashboard, filters: BookingFilters) -> tuple[st
     shown = f"{title}_{filters.start:%Y-%m-%d}_{filters.end:%Y-%m-%d}.{extension}"
     for bad in '/\\:*?"<>|':
         shown = shown.replace(bad, " ")
-    return f"{export.token}/{export.dashboard}-{export.kind}-{period}.{extension}", shown
+    # Flat names (no folder per export): nothing is left behind when the file is deleted.
+    return f"{export.token}_{export.dashboard}-{export.kind}-{period}.{extension}", shown
 
 
 def _write(export: Export, spec: Dashboard, run: _Run, path: Path, now: dt.datetime) -> int:
@@ -390,7 +393,10 @@ def sweep_exports(*, now: dt.datetime | None = None, batch: int = 200) -> SweepR
             break
         for pk, name in expired:
             if name:
-                files.delete(name)
+                try:
+                    files.delete(name)
+                except OSError as exc:  # gone already, or the storage refused: the row goes
+                    logger.warning("Export %s: its file %s was not deleted: %s", pk, name, exc)
             deleted += Export.objects.filter(pk=pk).delete()[0]
     lost = Export.objects.filter(status=ExportStatus.RUNNING, heartbeat_at__lt=now - LEASE)
     for pk, claim, attempts in lost.values_list("pk", "claim", "attempts"):

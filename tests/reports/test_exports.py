@@ -651,3 +651,19 @@ def test_a_file_gone_from_the_storage_is_a_404_not_a_500(client, clinic, finance
     response = client.get(reverse("staff:reports_export_download", args=[export.token]))
     assert response.status_code == 404
     assert not OperationLog.objects.filter(action="reports.export_download").exists()
+
+
+def test_only_those_who_see_the_reports_may_ask_for_an_export(clinic, front_desk):
+    from medbook.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        exports.request_export(
+            by=front_desk,
+            dashboard=BY_SLUG["bookings"],
+            kind="tables",
+            export_format="csv",
+            filters=WEEK,
+            filter_names={},
+            language="en",
+        )
+    assert not Export.objects.exists()
