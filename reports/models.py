@@ -226,13 +226,6 @@ class Export(models.Model):
         return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
 
     @property
-    def dashboard_title(self) -> str:
-        from .dashboards import BY_SLUG
-
-        spec = BY_SLUG.get(self.dashboard)
-        return str(spec.title) if spec is not None else self.dashboard
-
-    @property
     def channel_label(self) -> str:
         channel = self.filters.get("channel")
         return str(Channel(channel).label) if channel in Channel.values else ""

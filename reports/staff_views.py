@@ -97,7 +97,7 @@ def export_list(request: HttpRequest) -> HttpResponse:
     """The login's recent exports; the list refreshes itself while one is on its way."""
     items = list(recent_exports(user=request.user))
     context = {
-        "exports": items,
+        "exports": [(item, BY_SLUG.get(item.dashboard)) for item in items],
         "active": any(item.active for item in items),
         "export_keep_hours": settings.MEDBOOK_EXPORT_KEEP_HOURS,
     }
