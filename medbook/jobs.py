@@ -90,6 +90,13 @@ JOBS = [
         description="Recompute the reports' daily figures of the last days and the days booked "
         "ahead from the raw tables (older days: manage.py rebuild_reports)",
     ),
+    Job(
+        "sweep-report-exports",
+        "reports.tasks.sweep_exports",
+        every_seconds=60,
+        description="Delete report exports past their time (MEDBOOK_EXPORT_KEEP_HOURS); queue "
+        "again the exports whose worker died",
+    ),
 ]
 
 

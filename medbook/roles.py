@@ -65,6 +65,7 @@ _CLINIC_ADMIN = [
     "django_celery_beat.view_periodictask",
     "members.change_user",  # recover a staff login: clear failed logins, reset its TOTP
     "reports.view_reports",
+    "reports.download_any_export",
 ]
 # Finance reads the reports (and, with later issues, settlement and exports); it books nothing.
 _FINANCE = [

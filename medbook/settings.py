@@ -442,8 +442,32 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# The reports' exports (reports.Export's files): written by a worker, read by any web process, so
+# in production every web process and worker must reach the same place: a shared volume
+# (MEDBOOK_EXPORT_DIR on NFS, a ReadWriteMany volume) or an object store through a storage backend
+# (MEDBOOK_EXPORT_STORAGE, its options as JSON in MEDBOOK_EXPORT_STORAGE_OPTIONS). Files are never
+# served by URL: only the export's download view reads them, after its permission check.
+MEDBOOK_EXPORT_DIR = env("MEDBOOK_EXPORT_DIR", "") or str(VAR_DIR / "exports")
+MEDBOOK_EXPORT_STORAGE = (
+    env("MEDBOOK_EXPORT_STORAGE", "") or "django.core.files.storage.FileSystemStorage"
+)
+try:
+    _export_storage_options = json.loads(env("MEDBOOK_EXPORT_STORAGE_OPTIONS", "") or "{}")
+except ValueError as exc:
+    raise ImproperlyConfigured("MEDBOOK_EXPORT_STORAGE_OPTIONS must be a JSON object.") from exc
+if not isinstance(_export_storage_options, dict):
+    raise ImproperlyConfigured("MEDBOOK_EXPORT_STORAGE_OPTIONS must be a JSON object.")
+if MEDBOOK_EXPORT_STORAGE == "django.core.files.storage.FileSystemStorage":
+    _export_storage_options = {"location": MEDBOOK_EXPORT_DIR, **_export_storage_options}
+# How long an export's file is kept (hours), and the data rows per XLSX sheet before the next
+# sheet begins (Excel shows at most 1,048,576 rows a sheet, the header included).
+MEDBOOK_EXPORT_KEEP_HOURS = env_int("MEDBOOK_EXPORT_KEEP_HOURS", 24)
+MEDBOOK_EXPORT_SHEET_ROWS = env_int("MEDBOOK_EXPORT_SHEET_ROWS", 1_000_000)
+if not 1 <= MEDBOOK_EXPORT_SHEET_ROWS <= 1_048_575:
+    raise ImproperlyConfigured("MEDBOOK_EXPORT_SHEET_ROWS must lie within 1..1048575.")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "exports": {"BACKEND": MEDBOOK_EXPORT_STORAGE, "OPTIONS": _export_storage_options},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if env_bool("STATIC_MANIFEST", not DEBUG)

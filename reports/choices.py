@@ -68,3 +68,26 @@ class SellOut(models.IntegerChoices):
             cls.LATER: "after_day",
             cls.NEVER: "not_sold_out",
         }
+
+
+class ExportStatus(models.TextChoices):
+    """Where an export stands: waiting for a worker, being written, ready to download, or
+    given up (its error says why)."""
+
+    QUEUED = "queued", _("Waiting")  # 排队中
+    RUNNING = "running", _("Being prepared")  # 生成中
+    DONE = "done", _("Ready")  # 已完成
+    FAILED = "failed", _("Failed")  # 失败
+
+
+class ExportFormat(models.TextChoices):
+    XLSX = "xlsx", _("Excel (XLSX)")
+    CSV = "csv", _("CSV")
+
+
+class ExportKind(models.TextChoices):
+    """What an export holds: the dashboard's tables (what the page shows), or the appointments
+    behind them, one row each (the dashboards that have such a list)."""
+
+    TABLES = "tables", _("Tables of the page")  # 页面报表
+    APPOINTMENTS = "appointments", _("Appointment list")  # 预约明细

@@ -5,7 +5,7 @@ a new dashboard is a new entry."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import pgettext
 
 from . import charts, selectors, tables
-from .selectors import BookingFilters
-from .tables import Table
+from .selectors import BookingFilters, appointments
+from .tables import Column, Table
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,26 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Detail:
+    """The rows behind a dashboard, one per record (its detail export): a title, the columns
+    (labelled in the active language), how many rows the filters give (for the progress bar)
+    and the rows, a chunk at a time (``masked``: personal data masked)."""
+
+    title: Promise
+    columns: Callable[[], tuple[Column, ...]]
+    count: Callable[[BookingFilters], int]
+    chunks: Callable[[BookingFilters, bool], Iterator[list[tuple]]]
+
+
+APPOINTMENTS = Detail(
+    title=_lazy("Appointment list"),
+    columns=appointments.appointment_columns,
+    count=lambda filters: appointments.count_appointments(filters=filters),
+    chunks=lambda filters, masked: appointments.appointment_rows(filters=filters, masked=masked),
+)
+
+
+@dataclass(frozen=True)
 class Dashboard:
     slug: str  # the address under /staff/reports/ and the URL name's suffix
     title: Promise
@@ -38,6 +58,8 @@ class Dashboard:
     build: Callable[[BookingFilters, dt.date], Page]
     # The filters that apply (reports.forms.BookingFilterForm's fields; the period always).
     filters: tuple[str, ...] = ("department", "doctor", "level", "channel")
+    # The records behind the figures, for a detail export (None: the tables are the export).
+    detail: Detail | None = None
 
     @property
     def url_name(self) -> str:
@@ -199,6 +221,7 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         summary=_lazy("Booked against slots by day, department, doctor, session and hour"),
         template="reports/bookings.html",
         build=_bookings,
+        detail=APPOINTMENTS,
     ),
     Dashboard(
         slug="no-shows",
@@ -209,6 +232,7 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         ),
         template="reports/noshows.html",
         build=_noshows,
+        detail=APPOINTMENTS,
     ),
     Dashboard(
         slug="revenue",

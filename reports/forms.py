@@ -12,7 +12,7 @@ from appointments.choices import Channel
 from appointments.models import Department, Doctor
 from members.models import MemberLevel
 
-from .choices import Preset
+from .choices import ExportFormat, ExportKind, Preset
 from .selectors import BookingFilters
 
 # The longest range a dashboard shows at once (two years and a day).
@@ -122,3 +122,40 @@ class BookingFilterForm(forms.Form):
             level=data.get("level"),
             channel=data.get("channel") or "",
         )
+
+    def export_data(self) -> dict[str, str]:
+        """The filters as a custom range with ids, once the form is valid: what an export
+        keeps (a preset such as "last 30 days" is fixed to the days it meant when asked)."""
+        data = self.cleaned_data
+        return {
+            "range": Preset.CUSTOM,
+            "start": data["start"].isoformat(),
+            "end": data["end"].isoformat(),
+            "department": str(data["department"].pk) if data.get("department") else "",
+            "doctor": str(data["doctor"].pk) if data.get("doctor") else "",
+            "level": str(data["level"].pk) if data.get("level") else "",
+            "channel": data.get("channel") or "",
+        }
+
+    def names(self) -> dict[str, str]:
+        """What the chosen department, doctor, level and channel are called."""
+        data = self.cleaned_data
+        names = {
+            "department": data["department"].name if data.get("department") else "",
+            "doctor": data["doctor"].name if data.get("doctor") else "",
+            "level": data["level"].name if data.get("level") else "",
+        }
+        return {key: value for key, value in names.items() if value}
+
+
+class ExportForm(forms.Form):
+    """What to export (posted with the dashboard's filters): which dashboard, its tables or
+    its list of records, as XLSX or CSV."""
+
+    dashboard = forms.ChoiceField(label=_("Dashboard"))
+    kind = forms.ChoiceField(label=_("Content"), choices=ExportKind.choices)
+    format = forms.ChoiceField(label=_("Format"), choices=ExportFormat.choices)
+
+    def __init__(self, data: QueryDict, *, dashboards: list[str]) -> None:
+        super().__init__(data)
+        self.fields["dashboard"].choices = [(slug, slug) for slug in dashboards]

@@ -15,7 +15,9 @@ kept in history and nothing links to it.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appointments.choices import Channel, Session
@@ -23,7 +25,7 @@ from appointments.models import Department, Doctor
 from billing.choices import Gateway
 from members.models import Member, MemberLevel
 
-from .choices import LeadTime
+from .choices import ExportFormat, ExportKind, ExportStatus, LeadTime
 
 
 class SessionGrain(models.Model):
@@ -300,3 +302,103 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.refreshed_at}"
+
+
+def _export_storage():
+    from django.core.files.storage import storages
+
+    return storages["exports"]
+
+
+class Export(models.Model):
+    """A requested export of a dashboard (CSV or XLSX), written by a Celery job.
+
+    The request writes this row and its job (the outbox, medbook.outbox) in one transaction, so
+    the promise survives a broker that is down; a worker claims the row with a conditional
+    UPDATE that sets ``claim`` and keeps ``heartbeat_at`` fresh while it writes, so a second
+    delivery of the job does nothing and a worker that died is noticed (the sweep queues the
+    export again). The file lives in the ``exports`` storage under an unguessable ``token``; it
+    and the row are deleted after ``expires_at``. ``masked``: personal data in the file is
+    masked (the requester may not see it in full)."""
+
+    token = models.CharField(_("token"), max_length=43, unique=True, editable=False)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    dashboard = models.CharField(_("dashboard"), max_length=32)
+    kind = models.CharField(_("content"), max_length=16, choices=ExportKind.choices)
+    format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
+    # What the page showed: the filter form's values (a custom range, ids) and, for the list
+    # of exports, the names they stood for.
+    filters = models.JSONField(_("filters"), default=dict)
+    filter_names = models.JSONField(_("filter names"), default=dict)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, editable=False)
+    language = models.CharField(_("language"), max_length=16, default="zh-hans")
+    masked = models.BooleanField(_("personal data masked"), default=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    file = models.FileField(_("file"), storage=_export_storage, max_length=200, blank=True)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    claim = models.CharField(_("claimed by run"), max_length=32, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), default=timezone.now)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("kept until"), db_index=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("report export")
+        verbose_name_plural = _("report exports")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="export_progress_lte_100"
+            ),
+            # A second click while the same export is still on its way finds this one.
+            models.UniqueConstraint(
+                fields=["requester", "dashboard", "kind", "format", "fingerprint"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="export_one_active_per_request",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["requester", "-created_at"], name="export_requester_idx"),
+            models.Index(
+                fields=["status", "heartbeat_at"],
+                name="export_active_idx",
+                condition=models.Q(status__in=["queued", "running"]),
+            ),
+        ]
+        permissions = [
+            ("download_any_export", _("Can download report exports others requested")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dashboard} {self.kind} {self.format} ({self.pk})"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    @property
+    def channel_label(self) -> str:
+        channel = self.filters.get("channel")
+        return str(Channel(channel).label) if channel in Channel.values else ""
+
+    @property
+    def status_tone(self) -> str:
+        return {
+            ExportStatus.QUEUED: "wait",
+            ExportStatus.RUNNING: "wait",
+            ExportStatus.DONE: "ok",
+            ExportStatus.FAILED: "full",
+        }[self.status]

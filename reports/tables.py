@@ -35,9 +35,10 @@ from .selectors.noshows import RateRow
 class Kind(StrEnum):
     """How a column's values are shown and written: text, a count, a percentage (0–100, one
     decimal), an amount of money in yuan (two decimals), minutes (one decimal), a ratio such as
-    visits per hour (one decimal)."""
+    visits per hour (one decimal), a date."""
 
     TEXT = "text"
+    DATE = "date"
     COUNT = "count"
     PERCENT = "percent"
     MONEY = "money"
@@ -52,7 +53,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind != Kind.TEXT
+        return self.kind not in (Kind.TEXT, Kind.DATE)
 
 
 def show(value: object, kind: Kind) -> str:

@@ -1,4 +1,4 @@
-"""The reports' periodic job: a thin call into the service."""
+"""The reports' background jobs: thin calls into the services."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from . import services
+from . import exports, services
 
 logger = logging.getLogger(__name__)
 
@@ -26,3 +26,22 @@ def refresh_report_rollups() -> tuple[str, str]:
         result.payer_rows,
     )
     return result.first_day.isoformat(), result.last_day.isoformat()
+
+
+@shared_task
+def run_export(export_id: int) -> None:
+    """Write one export (promised through the outbox; a second delivery does nothing)."""
+    exports.run_export(export_id=export_id)
+
+
+@shared_task
+def sweep_exports() -> None:
+    """Delete expired exports; queue again those whose worker died (every minute)."""
+    result = exports.sweep_exports()
+    if result.deleted or result.requeued or result.failed:
+        logger.info(
+            "Exports: %d expired deleted, %d queued again, %d given up",
+            result.deleted,
+            result.requeued,
+            result.failed,
+        )

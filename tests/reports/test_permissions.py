@@ -20,6 +20,7 @@ ROUTES = [
     "staff:reports_revenue",
     "staff:reports_releases",
     "staff:reports_flow",
+    "staff:reports_exports",
 ]
 EXPECTED = {
     "anonymous": "login",
@@ -91,3 +92,28 @@ def test_finance_must_set_up_two_factor_first(client, db) -> None:
     client.force_login(staff_user("finance2", FINANCE, mfa=False))
     response = client.get(reverse("staff:reports"))
     assert response["Location"] == reverse("mfa_activate_totp")
+
+
+@pytest.mark.parametrize("role", list(EXPECTED))
+def test_asking_for_an_export_follows_the_matrix(client, people, role) -> None:
+    """Those who see the reports may export them (a redirect to the export's page); the others
+    get what the reports' pages give them."""
+    if people[role] is not None:
+        client.force_login(people[role])
+    response = client.post(
+        reverse("staff:reports_export_new"),
+        {"dashboard": "bookings", "kind": "tables", "format": "csv", "range": "7d"},
+    )
+    if EXPECTED[role] == "login":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("staff:login") + "?next=")
+    elif EXPECTED[role] == 200:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/staff/reports/exports/")
+    else:
+        assert response.status_code == EXPECTED[role]
+
+
+def test_asking_for_an_export_only_answers_post(client, people) -> None:
+    client.force_login(people["finance"])
+    assert client.get(reverse("staff:reports_export_new")).status_code == 405

@@ -140,6 +140,14 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
     "staff:reports_revenue": [("get", None, {}, ADMIN_PAGE)],
     "staff:reports_releases": [("get", None, {}, ADMIN_PAGE)],
     "staff:reports_flow": [("get", None, {}, ADMIN_PAGE)],
+    # Exports: asked for and listed like the reports; one export (the clinic admin's) answers
+    # its requester and whoever may download anyone's, and is "not found" for everyone else
+    "staff:reports_exports": [("get", None, {}, ADMIN_PAGE)],
+    "staff:reports_export_new": [
+        ("post", None, {"dashboard": "bookings", "kind": "tables", "format": "csv"}, ADMIN_POST)
+    ],
+    "staff:reports_export": [("get", "export", {}, [S, 404, 404, 404, 404, 200, 200])],
+    "staff:reports_export_download": [("get", "export", {}, [S, 404, 404, 404, 404, 200, 200])],
     # Django admin: every route under admin/ behaves like these (superusers only)
     "admin:*": [
         ("get", "admin:index", {}, DJANGO_ADMIN),

@@ -6,6 +6,7 @@ console's and the portal's access tests build the same world for their own peopl
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from decimal import Decimal
 
 import pytest
@@ -62,14 +63,48 @@ def build_world(people: dict, member, doctor_user) -> dict:
     }
 
 
+def finished_export(requester, settings, folder) -> str:
+    """A finished export of ``requester`` (a small CSV, in ``folder``): its token."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import storages
+
+    from reports.models import Export
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "exports": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(folder)},
+        },
+    }
+    token = secrets.token_urlsafe(32)
+    name = storages["exports"].save(f"{token}/bookings.csv", ContentFile(b"\xef\xbb\xbfa\r\n"))
+    Export.objects.create(
+        token=token,
+        requester=requester,
+        dashboard="bookings",
+        kind="tables",
+        format="csv",
+        fingerprint="matrix",
+        masked=not requester.has_perm("members.view_personal_data"),
+        status="done",
+        progress=100,
+        file=name,
+        file_name="bookings.csv",
+        expires_at=timezone.now() + dt.timedelta(days=1),
+    )
+    return token
+
+
 @pytest.fixture(name="world")
-def matrix_world(member, other_member, front_desk, doctor_user, clinic_admin):
+def matrix_world(member, other_member, front_desk, doctor_user, clinic_admin, settings, tmp_path):
     """``world``, the permission matrix's: its ROLES, and every object a route of it takes."""
     superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
     enable_totp(superuser)
     logins = [None, member.user, other_member.user, front_desk, doctor_user, clinic_admin]
     people = dict(zip(ROLES, [*logins, superuser], strict=True))
     return build_world(people, member, doctor_user) | {
+        "export": finished_export(clinic_admin, settings, tmp_path / "exports"),
         "front_desk_user": front_desk.pk,
         "gateway": "sandbox",
         "done": "done",
