@@ -127,14 +127,18 @@ class BookingFilterForm(forms.Form):
         """The filters as a custom range with ids, once the form is valid: what an export
         keeps (a preset such as "last 30 days" is fixed to the days it meant when asked)."""
         data = self.cleaned_data
-        return {
-            "range": Preset.CUSTOM,
-            "start": data["start"].isoformat(),
-            "end": data["end"].isoformat(),
+        chosen = {
             "department": str(data["department"].pk) if data.get("department") else "",
             "doctor": str(data["doctor"].pk) if data.get("doctor") else "",
             "level": str(data["level"].pk) if data.get("level") else "",
             "channel": data.get("channel") or "",
+        }
+        return {
+            "range": Preset.CUSTOM,
+            "start": data["start"].isoformat(),
+            "end": data["end"].isoformat(),
+            # Only the filters this dashboard has.
+            **{name: value for name, value in chosen.items() if name in self.fields},
         }
 
     def names(self) -> dict[str, str]:

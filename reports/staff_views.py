@@ -73,7 +73,9 @@ def export_new(request: HttpRequest) -> HttpResponse:
     when they don't make sense). An HTMX request gets the export's progress in place; without
     JavaScript the browser is sent to the export's page."""
     choice = ExportForm(request.POST, dashboards=list(BY_SLUG))
-    form = BookingFilterForm(request.POST, today=timezone.localdate())
+    spec = BY_SLUG.get(request.POST.get("dashboard", ""))
+    only = {"only": spec.filters} if spec is not None else {}
+    form = BookingFilterForm(request.POST, today=timezone.localdate(), **only)
     if not (choice.is_valid() and form.is_valid()):
         errors = [*choice.errors.values(), *form.errors.values()]
         raise Invalid(" ".join(str(message) for messages in errors for message in messages))

@@ -35,7 +35,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from .selectors import Change
-from .tables import Column, Kind, Table
+from .tables import Column, Kind, Table, show
 
 FORMATS = {
     Kind.COUNT: "#,##0",
@@ -145,9 +145,9 @@ class XlsxBook:
 
 def _table_widths(table: Table) -> list[int]:
     widths = [0] * len(table.columns)
-    for row in table.cells[:200]:
-        for index, cell in enumerate(row):
-            widths[index] = max(widths[index], _display_width(cell.text))
+    for row in table.rows[:200]:
+        for index, (value, column) in enumerate(zip(row, table.columns, strict=True)):
+            widths[index] = max(widths[index], _display_width(show(value, column.kind)))
     return widths
 
 
