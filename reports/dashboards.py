@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext_lazy
 
 from . import charts, selectors, tables
 from .selectors import BookingFilters
@@ -94,6 +95,30 @@ def _noshows(filters: BookingFilters, today: dt.date) -> Page:
     )
 
 
+def _members(filters: BookingFilters, today: dt.date) -> Page:
+    dashboard = selectors.members_dashboard(filters=filters)
+    headline = selectors.changes(
+        dashboard,
+        {
+            "signups": _("New members"),
+            "active": _("Active members"),
+            "members": _("Members at the end"),
+            "upgrades": _("Upgrades"),
+            "downgrades": _("Downgrades"),
+            "points_issued": _("Points issued"),
+            "points_redeemed": _("Points redeemed"),
+            "points_adjusted": _("Points adjusted"),
+        },
+        lower_is_better=frozenset({"downgrades"}),
+    )
+    return Page(
+        dashboard=dashboard,
+        headline=headline,
+        charts=charts.members_charts(dashboard),
+        tables=tables.members_tables(dashboard),
+    )
+
+
 DASHBOARDS: tuple[Dashboard, ...] = (
     Dashboard(
         slug="bookings",
@@ -111,6 +136,16 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         ),
         template="reports/noshows.html",
         build=_noshows,
+    ),
+    Dashboard(
+        slug="members",
+        title=pgettext_lazy("report", "Members"),
+        summary=_lazy(
+            "New and active members, the level mix over time, upgrades and downgrades, points "
+            "issued, redeemed and adjusted"
+        ),
+        template="reports/members.html",
+        build=_members,
     ),
 )
 

@@ -12,6 +12,15 @@ from .bookings import (
     bookings_dashboard,
     changes,
 )
+from .members import (
+    LevelMove,
+    MemberFigures,
+    MemberRow,
+    MembersDashboard,
+    MixPoint,
+    active_members,
+    members_dashboard,
+)
 from .noshows import NoShowFigures, NoShowsDashboard, RateRow, noshows_dashboard
 
 __all__ = [
@@ -21,11 +30,18 @@ __all__ = [
     "BookingsDashboard",
     "Change",
     "Figures",
+    "LevelMove",
+    "MemberFigures",
+    "MemberRow",
+    "MembersDashboard",
+    "MixPoint",
     "NoShowFigures",
     "NoShowsDashboard",
     "RateRow",
     "Row",
+    "active_members",
     "bookings_dashboard",
     "changes",
+    "members_dashboard",
     "noshows_dashboard",
 ]

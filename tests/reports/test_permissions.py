@@ -13,7 +13,12 @@ from tests.conftest import staff_user
 
 pytestmark = pytest.mark.django_db
 
-ROUTES = ["staff:reports", "staff:reports_bookings", "staff:reports_noshows"]
+ROUTES = [
+    "staff:reports",
+    "staff:reports_bookings",
+    "staff:reports_noshows",
+    "staff:reports_members",
+]
 EXPECTED = {
     "anonymous": "login",
     "member": 403,

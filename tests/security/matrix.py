@@ -132,6 +132,7 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
     "staff:reports": [("get", None, {}, ADMIN_PAGE)],
     "staff:reports_bookings": [("get", None, {}, ADMIN_PAGE)],
     "staff:reports_noshows": [("get", None, {}, ADMIN_PAGE)],
+    "staff:reports_members": [("get", None, {}, ADMIN_PAGE)],
     # Django admin: every route under admin/ behaves like these (superusers only)
     "admin:*": [
         ("get", "admin:index", {}, DJANGO_ADMIN),
