@@ -33,7 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "medbook_reports_bench"  # --database changes it
 HOST = "127.0.0.1"
 VAR = ROOT / "var" / "bench-reports"
-DASHBOARDS = {"bookings": "/staff/reports/bookings/", "noshows": "/staff/reports/no-shows/"}
+DASHBOARDS = {
+    "bookings": "/staff/reports/bookings/",
+    "noshows": "/staff/reports/no-shows/",
+    "members": "/staff/reports/members/",
+}
 
 
 def environment() -> dict[str, str]:
@@ -160,6 +164,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=40, help="per dashboard and range (40)")
     parser.add_argument("--reseed", action="store_true", help="drop and seed the database again")
     parser.add_argument("--database", default=DATABASE, help=f"PostgreSQL database ({DATABASE})")
+    parser.add_argument(
+        "--only", choices=sorted(DASHBOARDS), action="append", help="time only these dashboards"
+    )
     args = parser.parse_args()
     globals()["DATABASE"] = args.database
     env = environment()
@@ -194,6 +201,8 @@ def main() -> int:
         print("\n| dashboard | range | requests | p50 | p95 | max | page |")
         print("|---|---|---|---|---|---|---|")
         for name, path in DASHBOARDS.items():
+            if args.only and name not in args.only:
+                continue
             for label, query in ranges.items():
                 for _ in range(3):  # every worker compiles its templates first
                     get(base, path + query, session)

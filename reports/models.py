@@ -264,8 +264,11 @@ class DailyActiveMember(models.Model):
                 name="dailyactivemember_unique_grain",
             )
         ]
-        # (date, member): the period's distinct members read from the index alone.
-        indexes = [models.Index(fields=["date", "member"], name="dailyactivemember_date_idx")]
+        # (date, member, level): the period's distinct members, by day and by level, read
+        # from the index alone (an index-only scan once vacuumed).
+        indexes = [
+            models.Index(fields=["date", "member", "level"], name="dailyactivemember_date_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.member_id}"

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'daily active member',
                 'verbose_name_plural': 'daily active members',
-                'indexes': [models.Index(fields=['date', 'member'], name='dailyactivemember_date_idx')],
+                'indexes': [models.Index(fields=['date', 'member', 'level'], name='dailyactivemember_date_idx')],
                 'constraints': [models.UniqueConstraint(fields=('date', 'member', 'doctor', 'channel', 'level'), name='dailyactivemember_unique_grain')],
             },
         ),

@@ -28,7 +28,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db import connections
+from django.db.models import Q, QuerySet, Sum
 
 from members.models import MemberLevel, PointsReason
 
@@ -186,8 +187,25 @@ def _active(filters: BookingFilters) -> QuerySet[DailyActiveMember]:
 
 
 def active_members(filters: BookingFilters) -> int:
-    """The distinct members active in the period (one query, however many days)."""
-    return _active(filters).aggregate(n=Count("member", distinct=True))["n"]
+    """The distinct members active in the period (one query, however many days):
+    ``COUNT(*)`` over ``SELECT DISTINCT member_id``, which PostgreSQL hashes, rather than
+    ``COUNT(DISTINCT …)``, which always sorts (a year at 1M appointments: 125k rows)."""
+    return _active(filters).values("member").distinct().count()
+
+
+def _active_by(filters: BookingFilters, key: str) -> dict[object, int]:
+    """The distinct members active in the period by ``key`` (the day, the level): the same
+    ``SELECT DISTINCT`` inside, counted per key outside."""
+    inner = _active(filters).values(key, "member").distinct()
+    sql, params = inner.query.get_compiler(using=inner.db).as_sql()
+    column = inner.query.get_compiler(using=inner.db).connection.ops.quote_name(key)
+    with connections[inner.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT {column}, COUNT(*) FROM ({sql}) distinct_members "  # noqa: S608 (ours)
+            f"GROUP BY {column}",
+            params,
+        )
+        return dict(cursor.fetchall())
 
 
 def _mix_days(filters: BookingFilters) -> list[dt.date]:
@@ -297,11 +315,10 @@ def members_dashboard(*, filters: BookingFilters) -> MembersDashboard:
     ):
         by_date[row["date"]].points.add(row["reason"], row["a"], row["t"])
         by_level[row["level"]].points.add(row["reason"], row["a"], row["t"])
-    active = _active(filters)
-    for row in active.values("date").annotate(n=Count("member", distinct=True)):
-        by_date[row["date"]].active = row["n"]
-    for row in active.values("level").annotate(n=Count("member", distinct=True)):
-        by_level[row["level"]].active = row["n"]
+    for day, n in _active_by(filters, "date").items():
+        by_date[day].active = n
+    for level, n in _active_by(filters, "level").items():
+        by_level[level].active = n
 
     mix_days = set(_mix_days(filters))
     mix: list[MixPoint] = []
