@@ -312,6 +312,8 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["member", "status"], name="appointment_member_idx"),
             models.Index(fields=["schedule", "status"], name="appointment_schedule_idx"),
+            # The reports' active members: the appointments made on a range of days.
+            models.Index(fields=["created_at"], name="appointment_created_idx"),
         ]
         permissions = [
             ("cancel_any_appointment", _("Can cancel any appointment, ignoring the cutoff")),

@@ -42,6 +42,7 @@ DASHBOARDS = {
     "revenue": "/staff/reports/revenue/",
     "releases": "/staff/reports/releases/",
     "flow": "/staff/reports/flow/",
+    "members": "/staff/reports/members/",
 }
 
 

@@ -168,6 +168,8 @@ class Member(models.Model):
         ]
         indexes = [
             models.Index(fields=["name"], name="member_name_idx"),
+            # The reports' new members: the registrations of a range of days.
+            models.Index(fields=["registered_at"], name="member_registered_idx"),
             # The members paused for no-shows (reports): a few rows among many.
             models.Index(
                 fields=["banned_until"],
@@ -240,7 +242,11 @@ class PointsEntry(models.Model):
                 condition=Q(balance_after__gte=0), name="pointsentry_balance_after_gte_0"
             ),
         ]
-        indexes = [models.Index(fields=["member", "created_at"], name="pointsentry_member_idx")]
+        indexes = [
+            models.Index(fields=["member", "created_at"], name="pointsentry_member_idx"),
+            # The reports' points per day: the entries of a range of days.
+            models.Index(fields=["created_at"], name="pointsentry_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} {self.delta:+d}"

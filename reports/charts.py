@@ -15,6 +15,7 @@ from .selectors import (
     FlowDashboard,
     FlowRow,
     LevelRow,
+    MembersDashboard,
     MoneyRow,
     NoShowsDashboard,
     RateRow,
@@ -396,4 +397,147 @@ def flow_charts(dashboard: FlowDashboard) -> dict:
         "by_doctor": per_hour(doctors, horizontal=True),
         "by_hour": per_hour(dashboard.by_hour, horizontal=False),
         "empty": _("No patients arrived in this period."),
+    }
+
+
+def _series_or_empty(categories: list[str], series: list[dict]) -> list[str]:
+    """The categories, or none (the page then says there is nothing) when every value is 0."""
+    has_data = any(value for s in series for value in s["data"] if value is not None)
+    return categories if has_data else []
+
+
+def members_charts(dashboard: MembersDashboard) -> dict:
+    """会员: new and active members per day, the level mix (stacked areas), upgrades and
+    downgrades per day and by from → to, points per day (issued and adjustments up, redemptions
+    down) and the figures by level."""
+    days = [row.label for row in dashboard.by_day]
+    people = [
+        {"name": _("New members"), "data": [row.figures.signups for row in dashboard.by_day]},
+        {"name": _("Active members"), "data": [row.figures.active for row in dashboard.by_day]},
+    ]
+    mix = [
+        {
+            "name": level.name,
+            "data": [point.counts[index] for point in dashboard.mix],
+            "area": True,
+            "stack": "mix",
+        }
+        for index, level in enumerate(dashboard.levels)
+    ]
+    moves_by_day = [
+        {"name": _("Upgrades"), "data": [row.figures.upgrades for row in dashboard.by_day]},
+        {"name": _("Downgrades"), "data": [row.figures.downgrades for row in dashboard.by_day]},
+    ]
+    moves = [
+        {
+            "name": _("This period"),
+            "data": [move.count for move in dashboard.moves],
+            "labels": [str(move.count) for move in dashboard.moves],
+        },
+        {"name": _("Previous period"), "data": [move.previous for move in dashboard.moves]},
+    ]
+    points = [
+        {
+            "name": _("Issued"),
+            "data": [row.figures.points_issued for row in dashboard.by_day],
+            "stack": "points",
+        },
+        {
+            "name": _("Adjusted"),
+            "data": [row.figures.points_adjusted for row in dashboard.by_day],
+            "stack": "points",
+        },
+        {
+            "name": _("Redeemed"),
+            "data": [-row.figures.points_redeemed for row in dashboard.by_day],
+            "stack": "points",
+        },
+    ]
+    levels = [row.label for row in dashboard.by_level]
+    by_level = [
+        {
+            "name": _("Members at the end"),
+            "data": [row.figures.members for row in dashboard.by_level],
+            "labels": [str(row.figures.members) for row in dashboard.by_level],
+        },
+        {"name": _("Active members"), "data": [row.figures.active for row in dashboard.by_level]},
+        {"name": _("New members"), "data": [row.figures.signups for row in dashboard.by_level]},
+    ]
+    points_by_level = [
+        {"name": _("Issued"), "data": [row.figures.points_issued for row in dashboard.by_level]},
+        {
+            "name": _("Redeemed"),
+            "data": [row.figures.points_redeemed for row in dashboard.by_level],
+        },
+        {
+            "name": _("Adjusted"),
+            "data": [row.figures.points_adjusted for row in dashboard.by_level],
+        },
+    ]
+    return {
+        "people": {
+            "kind": "bars",
+            "horizontal": False,
+            "categories": _series_or_empty(days, people),
+            "series": people,
+            "valueName": _("Number of members"),
+            "percentName": "",
+            "emptyText": _("No new or active members in this period."),
+        },
+        "mix": {
+            "kind": "bars",
+            "horizontal": False,
+            "categories": _series_or_empty([p.day.isoformat() for p in dashboard.mix], mix),
+            "series": mix,
+            "valueName": _("Number of members"),
+            "percentName": "",
+            "emptyText": _("No members yet."),
+        },
+        "moves_by_day": {
+            "kind": "bars",
+            "horizontal": False,
+            "categories": _series_or_empty(days, moves_by_day),
+            "series": moves_by_day,
+            "valueName": _("Number of members"),
+            "percentName": "",
+            "emptyText": _("No level changed in this period."),
+        },
+        "moves": {
+            "kind": "bars",
+            "horizontal": True,
+            "categories": [f"{m.from_label} → {m.to_label}" for m in dashboard.moves],
+            "series": moves,
+            "valueName": _("Number of members"),
+            "percentName": "",
+            "labelWidth": 150,
+            "labelWrap": True,
+            "emptyText": _("No level changed in this period."),
+        },
+        "points": {
+            "kind": "bars",
+            "horizontal": False,
+            "categories": _series_or_empty(days, points),
+            "series": points,
+            "valueName": _("Points"),
+            "percentName": "",
+            "emptyText": _("No points moved in this period."),
+        },
+        "by_level": {
+            "kind": "bars",
+            "horizontal": True,
+            "categories": _series_or_empty(levels, by_level),
+            "series": by_level,
+            "valueName": _("Number of members"),
+            "percentName": "",
+        },
+        "points_by_level": {
+            "kind": "bars",
+            "horizontal": True,
+            "categories": _series_or_empty(levels, points_by_level),
+            "series": points_by_level,
+            "valueName": _("Points"),
+            "percentName": "",
+            "emptyText": _("No points moved in this period."),
+        },
+        "empty": _("No members yet."),
     }

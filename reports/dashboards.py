@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext, pgettext_lazy
 
 from . import charts, selectors, tables
 from .selectors import BookingFilters, appointments
@@ -214,6 +214,30 @@ def _flow(filters: BookingFilters, today: dt.date) -> Page:
     )
 
 
+def _members(filters: BookingFilters, today: dt.date) -> Page:
+    dashboard = selectors.members_dashboard(filters=filters)
+    headline = selectors.changes(
+        dashboard,
+        {
+            "signups": _("New members"),
+            "active": _("Active members"),
+            "members": _("Members at the end"),
+            "upgrades": _("Upgrades"),
+            "downgrades": _("Downgrades"),
+            "points_issued": _("Points issued"),
+            "points_redeemed": _("Points redeemed"),
+            "points_adjusted": _("Points adjusted"),
+        },
+        lower_is_better=frozenset({"downgrades"}),
+    )
+    return Page(
+        dashboard=dashboard,
+        headline=headline,
+        charts=charts.members_charts(dashboard),
+        tables=tables.members_tables(dashboard),
+    )
+
+
 DASHBOARDS: tuple[Dashboard, ...] = (
     Dashboard(
         slug="bookings",
@@ -243,6 +267,16 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         ),
         template="reports/revenue.html",
         build=_revenue,
+    ),
+    Dashboard(
+        slug="members",
+        title=pgettext_lazy("report", "Members"),
+        summary=_lazy(
+            "New and active members, the level mix over time, upgrades and downgrades, points "
+            "issued, redeemed and adjusted"
+        ),
+        template="reports/members.html",
+        build=_members,
     ),
     Dashboard(
         slug="releases",

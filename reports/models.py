@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from appointments.choices import Channel, Session
 from appointments.models import Department, Doctor
 from billing.choices import Gateway
-from members.models import Member, MemberLevel
+from members.models import Member, MemberLevel, PointsReason
 
 from .choices import ExportFormat, ExportKind, ExportStatus, LeadTime
 
@@ -402,3 +402,139 @@ class Export(models.Model):
             ExportStatus.DONE: "ok",
             ExportStatus.FAILED: "full",
         }[self.status]
+
+
+class DailyMemberStat(models.Model):
+    """New members (会员注册) of one clinic day by the level they joined at: the day their
+    account was registered (``registered_at``) in the clinic's time zone, and the level of their
+    first history row (their level now when they have none: rows loaded in bulk).
+
+    With :class:`DailyLevelChange` this is also the level mix: the members at a level at the
+    end of a day are those who joined at it, plus those who moved to it, less those who moved
+    away, on that day or before — sums of these rows, never a scan of the members."""
+
+    date = models.DateField(_("date"))
+    level = models.ForeignKey(
+        MemberLevel, on_delete=models.CASCADE, related_name="+", verbose_name=_("level")
+    )
+    signups = models.PositiveIntegerField(_("new members"), default=0)
+
+    class Meta:
+        verbose_name = _("daily new members")
+        verbose_name_plural = _("daily new members")
+        constraints = [
+            models.UniqueConstraint(fields=["date", "level"], name="dailymemberstat_unique_grain")
+        ]
+        indexes = [models.Index(fields=["date"], name="dailymemberstat_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.level_id}: {self.signups}"
+
+
+class DailyLevelChange(models.Model):
+    """The members whose level changed on one clinic day, from one level to another: a row of
+    the member's history whose level differs from the row before it (by time, then id), on the
+    day of that history row in the clinic's time zone. A rise of ``level`` is an upgrade, a fall
+    a downgrade (a correction of points, or staff setting a lower level)."""
+
+    date = models.DateField(_("date"))
+    from_level = models.ForeignKey(
+        MemberLevel, on_delete=models.CASCADE, related_name="+", verbose_name=_("from level")
+    )
+    to_level = models.ForeignKey(
+        MemberLevel, on_delete=models.CASCADE, related_name="+", verbose_name=_("to level")
+    )
+    changes = models.PositiveIntegerField(_("level changes"), default=0)
+
+    class Meta:
+        verbose_name = _("daily level changes")
+        verbose_name_plural = _("daily level changes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "from_level", "to_level"], name="dailylevelchange_unique_grain"
+            )
+        ]
+        indexes = [models.Index(fields=["date"], name="dailylevelchange_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.from_level_id}->{self.to_level_id}: {self.changes}"
+
+
+class DailyPointsStat(models.Model):
+    """The points ledger (积分流水) of one clinic day (the entry's time in the clinic's time
+    zone), by the member's level at the time of the entry and the entry's reason: the points
+    added (sum of the positive changes), taken (sum of the negative ones, as a positive number)
+    and the number of entries."""
+
+    date = models.DateField(_("date"))
+    level = models.ForeignKey(
+        MemberLevel, on_delete=models.CASCADE, related_name="+", verbose_name=_("level")
+    )
+    reason = models.CharField(_("reason"), max_length=16, choices=PointsReason.choices)
+    points_added = models.PositiveBigIntegerField(_("points added"), default=0)
+    points_taken = models.PositiveBigIntegerField(_("points taken"), default=0)
+    entries = models.PositiveIntegerField(_("entries"), default=0)
+
+    class Meta:
+        verbose_name = _("daily points figures")
+        verbose_name_plural = _("daily points figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "level", "reason"], name="dailypointsstat_unique_grain"
+            )
+        ]
+        indexes = [models.Index(fields=["date"], name="dailypointsstat_date_idx")]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.date} {self.level_id} {self.reason}: +{self.points_added} -{self.points_taken}"
+        )
+
+
+class DailyActiveMember(models.Model):
+    """One member active on one clinic day, by doctor (with the department), channel and the
+    member's level at the time: they made an appointment that day (``created_at`` in the
+    clinic's time zone; a booking they cancelled later still counts: they booked) or came to a
+    visit that day (checked in to a session of that date). ``bookings`` and ``visits`` count
+    which.
+
+    A member active on several days is one member of the period, not several: a distinct count
+    cannot be summed from daily totals, so this rollup keeps the members themselves (one row per
+    member, day and grain — at most one per appointment made or visited), and the page counts
+    distinct ``member_id`` over the period's rows. Exact for any range and any filter, and small
+    beside the raw tables (no join, no look-up of levels at read time)."""
+
+    date = models.DateField(_("date"))
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="+", verbose_name=_("member")
+    )
+    level = models.ForeignKey(
+        MemberLevel, on_delete=models.CASCADE, related_name="+", verbose_name=_("level")
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="+", verbose_name=_("department")
+    )
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.CASCADE, related_name="+", verbose_name=_("doctor")
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    bookings = models.PositiveIntegerField(_("appointments made"), default=0)
+    visits = models.PositiveIntegerField(_("visits"), default=0)
+
+    class Meta:
+        verbose_name = _("daily active member")
+        verbose_name_plural = _("daily active members")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "member", "doctor", "channel", "level"],
+                name="dailyactivemember_unique_grain",
+            )
+        ]
+        # (date, member, level): the period's distinct members, by day and by level, read
+        # from the index alone (an index-only scan once vacuumed).
+        indexes = [
+            models.Index(fields=["date", "member", "level"], name="dailyactivemember_date_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.member_id}"

@@ -25,6 +25,8 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -47,21 +49,25 @@ from appointments.models import Appointment, ReleaseDemand, Schedule
 from billing.choices import RefundStatus
 from billing.models import Order, Refund
 from billing.services.orders import EXPIRED_HOLD_REASON
-from members.models import Member
+from members.models import Member, PointsEntry
 
 from .choices import Canceller, LeadTime, SellOut
 from .exceptions import BadRange
 from .models import (
+    DailyActiveMember,
     DailyBookingStat,
     DailyFlowStat,
+    DailyLevelChange,
+    DailyMemberStat,
     DailyPayerStat,
+    DailyPointsStat,
     DailyReleaseStat,
     DailyRevenueStat,
     DailySessionStat,
     RollupState,
 )
 
-# Every rollup a range's rebuild deletes and writes again.
+# The rollups a range's rebuild deletes and writes again (the members' four: _rebuild_members).
 ROLLUPS = (
     DailySessionStat,
     DailyBookingStat,
@@ -82,6 +88,8 @@ class RebuildResult:
     payer_rows: int = 0
     release_rows: int = 0
     flow_rows: int = 0
+    # The members' rollups: new members, level changes, points, active members.
+    member_rows: int = 0
 
 
 GRAIN = [
@@ -431,18 +439,26 @@ def _flow_rows(start: dt.date, end: dt.date) -> QuerySet:
 
 
 def _insert_grouped(
-    cursor, *, table: str, rows: QuerySet, keys: list[tuple[str, str]], sums: list[tuple[str, str]]
+    cursor,
+    *,
+    table: str,
+    rows: QuerySet,
+    keys: list[tuple[str, str]],
+    sums: list[tuple[str, str]],
+    where: str = "",
 ) -> int:
-    """``INSERT INTO table (…) SELECT keys, sums FROM (rows) GROUP BY keys``: ``keys`` and
-    ``sums`` pair a column of ``table`` with an expression over ``rows``' aliases."""
+    """``INSERT INTO table (…) SELECT keys, sums FROM (rows) [WHERE where] GROUP BY keys``:
+    ``keys`` and ``sums`` pair a column of ``table`` with an expression over ``rows``' aliases;
+    ``where`` (over the same aliases) keeps some of the rows."""
     inner, params = rows.query.get_compiler(using=cursor.db.alias).as_sql()
     quote = cursor.db.ops.quote_name
     columns = ", ".join(quote(column) for column, _expr in keys + sums)
     group = ", ".join(expr for _column, expr in keys)
     selected = ", ".join(expr for _column, expr in keys + sums)
+    condition = f" WHERE {where}" if where else ""
     cursor.execute(
         f"INSERT INTO {quote(table)} ({columns}) "  # noqa: S608 (names are ours, values params)
-        f"SELECT {selected} FROM ({inner}) r GROUP BY {group}",
+        f"SELECT {selected} FROM ({inner}) r{condition} GROUP BY {group}",
         params,
     )
     return cursor.rowcount
@@ -450,6 +466,189 @@ def _insert_grouped(
 
 def _count(condition: str) -> str:
     return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+# -- members: new members, level changes, points, active members ------------------------------
+
+
+def day_window(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The clinic days ``start``..``end`` as moments: from midnight of the first day to midnight
+    after the last, in the clinic's time zone (a sign-up at 23:59 belongs to its own day)."""
+    zone = timezone.get_default_timezone()
+    return (
+        dt.datetime.combine(start, dt.time(0), tzinfo=zone),
+        dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=zone),
+    )
+
+
+def _local_date(moment: str) -> TruncDate:
+    return TruncDate(moment, tzinfo=timezone.get_default_timezone())
+
+
+def first_level(member: str) -> Subquery:
+    """The level of the member's first history row (by time, then id): the level they joined
+    at when they signed up through MedBook; ``member`` is the path to the member's id."""
+    history = Member.history.model.objects.filter(id=OuterRef(member))
+    return Subquery(history.order_by("history_date", "history_id").values("level_id")[:1])
+
+
+def level_at(*, member: str, moment: str, current: str) -> Coalesce:
+    """The member's level at ``moment``: the level of their last history row written at or
+    before it; before their first row, that row's level (the earliest one known); with no
+    history at all (rows loaded in bulk), their level now (the column at ``current``). The same
+    rule gives the level they joined at, so that the level mix, the points by level and the
+    active members by level agree."""
+    history = Member.history.model.objects.filter(
+        id=OuterRef(member), history_date__lte=OuterRef(moment)
+    ).order_by("-history_date", "-history_id")
+    return Coalesce(
+        Subquery(history.values("level_id")[:1]),
+        first_level(member),
+        F(current),
+        output_field=IntegerField(),
+    )
+
+
+def _signup_rows(start: dt.date, end: dt.date) -> QuerySet:
+    """One row per member who registered on the range's days, with the level they joined at."""
+    return (
+        Member.objects.filter(registered_at__range=_half_open(start, end))
+        .annotate(
+            r_date=_local_date("registered_at"),
+            r_level=Coalesce(first_level("id"), F("level_id"), output_field=IntegerField()),
+        )
+        .values("r_date", "r_level")
+        .order_by()
+    )
+
+
+def _half_open(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """``__range`` bounds of the days: midnight of ``start`` to a microsecond before midnight
+    after ``end`` (``__range`` is inclusive at both ends)."""
+    first, after = day_window(start, end)
+    return first, after - dt.timedelta(microseconds=1)
+
+
+def _level_change_rows(start: dt.date, end: dt.date) -> QuerySet:
+    """One row per history row of a member written on the range's days, with the level of the
+    row before it (by time, then id; none for a member's first row) and its own level."""
+    history = Member.history.model.objects
+    before = history.filter(
+        Q(history_date__lt=OuterRef("history_date"))
+        | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id")),
+        id=OuterRef("id"),
+    ).order_by("-history_date", "-history_id")
+    return (
+        history.filter(history_date__range=_half_open(start, end))
+        .annotate(
+            r_date=_local_date("history_date"),
+            r_from=Subquery(before.values("level_id")[:1]),
+            r_to=F("level_id"),
+        )
+        .values("r_date", "r_from", "r_to")
+        .order_by()
+    )
+
+
+def _points_rows(start: dt.date, end: dt.date) -> QuerySet:
+    """One row per ledger entry of the range's days, with the member's level at its time."""
+    return (
+        PointsEntry.objects.filter(created_at__range=_half_open(start, end))
+        .annotate(
+            r_date=_local_date("created_at"),
+            r_level=level_at(member="member_id", moment="created_at", current="member__level_id"),
+            r_reason=F("reason"),
+            r_delta=F("delta"),
+        )
+        .values("r_date", "r_level", "r_reason", "r_delta")
+        .order_by()
+    )
+
+
+ACTIVITY = ["r_date", "r_member", "r_level", "r_department", "r_doctor", "r_channel"]
+
+
+def _activity_rows(start: dt.date, end: dt.date) -> QuerySet:
+    """One row per appointment made on the range's days (``created_at``, the level then) and
+    one per visit to a session of those days (checked in: the level at check-in)."""
+
+    def rows(appointments: QuerySet, *, moment: str, day, booked: int) -> QuerySet:
+        return (
+            appointments.annotate(
+                r_date=day,
+                r_member=F("member_id"),
+                r_level=level_at(member="member_id", moment=moment, current="member__level_id"),
+                r_department=F("schedule__doctor__department_id"),
+                r_doctor=F("schedule__doctor_id"),
+                r_channel=F("channel"),
+                r_booked=Value(booked, output_field=IntegerField()),
+                r_visited=Value(1 - booked, output_field=IntegerField()),
+            )
+            .values(*ACTIVITY, "r_booked", "r_visited")
+            .order_by()
+        )
+
+    made = rows(
+        Appointment.objects.filter(created_at__range=_half_open(start, end)),
+        moment="created_at",
+        day=_local_date("created_at"),
+        booked=1,
+    )
+    visited = rows(
+        Appointment.objects.filter(schedule__date__range=(start, end), checked_in_at__isnull=False),
+        moment="checked_in_at",
+        day=F("schedule__date"),
+        booked=0,
+    )
+    return made.union(visited, all=True)
+
+
+def _rebuild_members(cursor, *, start: dt.date, end: dt.date, using: str) -> int:
+    """The members' four rollups of the days ``start``..``end``: deleted, then each filled by
+    one ``INSERT … SELECT … GROUP BY`` (inside the caller's transaction and lock)."""
+    for model in (DailyMemberStat, DailyLevelChange, DailyPointsStat, DailyActiveMember):
+        model.objects.using(using).filter(date__range=(start, end)).delete()
+    rows = _insert_grouped(
+        cursor,
+        table=DailyMemberStat._meta.db_table,
+        rows=_signup_rows(start, end),
+        keys=[("date", "r_date"), ("level_id", "r_level")],
+        sums=[("signups", "COUNT(*)")],
+    )
+    rows += _insert_grouped(
+        cursor,
+        table=DailyLevelChange._meta.db_table,
+        rows=_level_change_rows(start, end),
+        keys=[("date", "r_date"), ("from_level_id", "r_from"), ("to_level_id", "r_to")],
+        sums=[("changes", "COUNT(*)")],
+        where="r_from IS NOT NULL AND r_from <> r_to",
+    )
+    rows += _insert_grouped(
+        cursor,
+        table=DailyPointsStat._meta.db_table,
+        rows=_points_rows(start, end),
+        keys=[("date", "r_date"), ("level_id", "r_level"), ("reason", "r_reason")],
+        sums=[
+            ("points_added", "SUM(CASE WHEN r_delta > 0 THEN r_delta ELSE 0 END)"),
+            ("points_taken", "SUM(CASE WHEN r_delta < 0 THEN -r_delta ELSE 0 END)"),
+            ("entries", "COUNT(*)"),
+        ],
+    )
+    rows += _insert_grouped(
+        cursor,
+        table=DailyActiveMember._meta.db_table,
+        rows=_activity_rows(start, end),
+        keys=[
+            ("date", "r_date"),
+            ("member_id", "r_member"),
+            ("level_id", "r_level"),
+            ("department_id", "r_department"),
+            ("doctor_id", "r_doctor"),
+            ("channel", "r_channel"),
+        ],
+        sums=[("bookings", "SUM(r_booked)"), ("visits", "SUM(r_visited)")],
+    )
+    return rows
 
 
 def rebuild_rollups(
@@ -552,6 +751,7 @@ def rebuild_rollups(
                     ("completed", _count(f"r_status = {completed}")),
                 ],
             )
+            member_rows = _rebuild_members(cursor, start=start, end=end, using=using)
         RollupState.objects.using(using).filter(pk=state.pk).update(
             refreshed_at=now, first_day=start, last_day=end
         )
@@ -564,6 +764,7 @@ def rebuild_rollups(
         payer_rows=payer_rows,
         release_rows=release_rows,
         flow_rows=flow_rows,
+        member_rows=member_rows,
     )
 
 
@@ -578,7 +779,7 @@ def rebuild_range(
     """:func:`rebuild_rollups` over a long range, ``chunk_days`` days per transaction."""
     if end < start:
         raise BadRange()
-    sessions = bookings = revenue = payers = releases = flows = 0
+    sessions = bookings = revenue = payers = releases = flows = members = 0
     day = start
     while day <= end:
         last = min(end, day + dt.timedelta(days=chunk_days - 1))
@@ -589,6 +790,7 @@ def rebuild_range(
         payers += result.payer_rows
         releases += result.release_rows
         flows += result.flow_rows
+        members += result.member_rows
         day = last + dt.timedelta(days=1)
     return RebuildResult(
         first_day=start,
@@ -599,6 +801,7 @@ def rebuild_range(
         payer_rows=payers,
         release_rows=releases,
         flow_rows=flows,
+        member_rows=members,
     )
 
 
@@ -635,21 +838,19 @@ def refresh_recent_rollups(*, now: dt.datetime | None = None) -> RebuildResult:
 
 
 def raw_date_range() -> tuple[dt.date, dt.date] | None:
-    """The first and last day that have sessions or money (what a full rebuild covers): the
-    money of a session may move days before it (paid on booking) or after it (refunded), so
-    the first payment and the last refund widen the sessions' span."""
+    """The first and last day a full rebuild covers: the days that have sessions, widened by
+    the money (paid on booking days before a session, refunded after it), the first member's
+    registration and the points entries (members join, and opening balances are loaded, before
+    the clinic's first session); None when there is nothing."""
     dates = Schedule.objects.order_by("date").values_list("date", flat=True)
-    first = dates.first()
-    if first is None:
+    days = [d for d in (dates.first(), dates.last()) if d is not None]
+    for found in (
+        Order.objects.aggregate(first=Min("paid_at"), last=Max("paid_at")),
+        Refund.objects.aggregate(first=Min("completed_at"), last=Max("completed_at")),
+        Member.objects.aggregate(first=Min("registered_at"), last=Max("registered_at")),
+        PointsEntry.objects.aggregate(first=Min("created_at"), last=Max("created_at")),
+    ):
+        days += [timezone.localdate(m) for m in found.values() if m is not None]
+    if not days:
         return None
-    last = dates.last()
-    paid = Order.objects.filter(paid_at__isnull=False).order_by("paid_at")
-    refunded = Refund.objects.filter(completed_at__isnull=False).order_by("completed_at")
-    moments = [
-        paid.values_list("paid_at", flat=True).first(),
-        paid.values_list("paid_at", flat=True).last(),
-        refunded.values_list("completed_at", flat=True).first(),
-        refunded.values_list("completed_at", flat=True).last(),
-    ]
-    days = [timezone.localdate(moment) for moment in moments if moment is not None]
-    return min([first, *days]), max([last, *days])
+    return min(days), max(days)

@@ -21,6 +21,7 @@ from .selectors import (
     BookingsDashboard,
     FlowDashboard,
     FlowRow,
+    MembersDashboard,
     MoneyRow,
     NoShowsDashboard,
     ReleaseRow,
@@ -233,6 +234,121 @@ def noshows_tables(dashboard: NoShowsDashboard) -> dict[str, Table]:
             ],
             empty=_("No member was paused for no-shows in this period."),
             personal=True,
+        ),
+    ]
+    return {table.key: table for table in tables}
+
+
+def members_tables(dashboard: MembersDashboard) -> dict[str, Table]:
+    """会员: by day, the level mix, level changes from → to, by level, points by reason."""
+    day_columns = (
+        Column(_("Day"), Kind.TEXT),
+        Column(_("New members")),
+        Column(_("Active members")),
+        Column(_("Members at the end")),
+        Column(_("Upgrades")),
+        Column(_("Downgrades")),
+        Column(_("Points issued")),
+        Column(_("Points redeemed")),
+        Column(_("Points adjusted")),
+    )
+    level_columns = (
+        Column(_("Member level"), Kind.TEXT),
+        Column(_("Members at the end")),
+        Column(_("New members")),
+        Column(_("Active members")),
+        Column(_("Upgraded into")),
+        Column(_("Downgraded into")),
+        Column(_("Points issued")),
+        Column(_("Points redeemed")),
+        Column(_("Points adjusted")),
+    )
+
+    def figures(f) -> tuple:
+        return (
+            f.upgrades,
+            f.downgrades,
+            f.points_issued,
+            f.points_redeemed,
+            f.points_adjusted,
+        )
+
+    tables = [
+        Table(
+            key="by_day",
+            title=_("Members per day"),
+            columns=day_columns,
+            rows=[
+                (
+                    row.label,
+                    row.figures.signups,
+                    row.figures.active,
+                    row.figures.members,
+                    *figures(row.figures),
+                )
+                for row in dashboard.by_day
+            ],
+        ),
+        Table(
+            key="mix",
+            title=_("Members by level at the end of the week")
+            if dashboard.mix_weekly
+            else _("Members by level at the end of the day"),
+            columns=(
+                Column(_("Week ending") if dashboard.mix_weekly else _("Day"), Kind.TEXT),
+                *(Column(level.name) for level in dashboard.levels),
+                Column(_("All members")),
+            ),
+            rows=[(point.day.isoformat(), *point.counts, point.total) for point in dashboard.mix],
+            empty=_("No members yet."),
+        ),
+        Table(
+            key="moves",
+            title=_("Level changes"),
+            columns=(
+                Column(_("From level"), Kind.TEXT),
+                Column(_("To level"), Kind.TEXT),
+                Column(_("Change"), Kind.TEXT),
+                Column(_("This period")),
+                Column(_("Previous period")),
+            ),
+            rows=[
+                (
+                    move.from_label,
+                    move.to_label,
+                    _("Upgrade") if move.upgrade else _("Downgrade"),
+                    move.count,
+                    move.previous,
+                )
+                for move in dashboard.moves
+            ],
+            empty=_("No level changed in this period."),
+        ),
+        Table(
+            key="by_level",
+            title=_("By member level"),
+            columns=level_columns,
+            rows=[
+                (
+                    row.label,
+                    row.figures.members,
+                    row.figures.signups,
+                    row.figures.active,
+                    *figures(row.figures),
+                )
+                for row in dashboard.by_level
+            ],
+        ),
+        Table(
+            key="points",
+            title=_("Points by reason"),
+            columns=(
+                Column(_("Reason"), Kind.TEXT),
+                Column(_("Points added")),
+                Column(_("Points taken")),
+            ),
+            rows=list(dashboard.points_by_reason),
+            empty=_("No points moved in this period."),
         ),
     ]
     return {table.key: table for table in tables}

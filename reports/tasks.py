@@ -17,13 +17,14 @@ def refresh_report_rollups() -> tuple[str, str]:
     result = services.refresh_recent_rollups()
     logger.info(
         "Report figures of %s..%s rebuilt: %d session rows, %d booking rows, %d revenue rows, "
-        "%d payer rows",
+        "%d payer rows, %d member rows",
         result.first_day,
         result.last_day,
         result.session_rows,
         result.booking_rows,
         result.revenue_rows,
         result.payer_rows,
+        result.member_rows,
     )
     return result.first_day.isoformat(), result.last_day.isoformat()
 

@@ -13,6 +13,15 @@ from .bookings import (
     changes,
 )
 from .flow import FlowDashboard, FlowFigures, FlowRow, flow_dashboard
+from .members import (
+    LevelMove,
+    MemberFigures,
+    MemberRow,
+    MembersDashboard,
+    MixPoint,
+    active_members,
+    members_dashboard,
+)
 from .noshows import NoShowFigures, NoShowsDashboard, RateRow, noshows_dashboard
 from .releases import ReleaseFigures, ReleaseRow, ReleasesDashboard, releases_dashboard
 from .revenue import LevelRow, Money, MoneyRow, RevenueDashboard, revenue_dashboard
@@ -27,7 +36,12 @@ __all__ = [
     "FlowDashboard",
     "FlowFigures",
     "FlowRow",
+    "LevelMove",
     "LevelRow",
+    "MemberFigures",
+    "MemberRow",
+    "MembersDashboard",
+    "MixPoint",
     "Money",
     "MoneyRow",
     "NoShowFigures",
@@ -38,9 +52,11 @@ __all__ = [
     "ReleasesDashboard",
     "RevenueDashboard",
     "Row",
+    "active_members",
     "bookings_dashboard",
     "changes",
     "flow_dashboard",
+    "members_dashboard",
     "noshows_dashboard",
     "releases_dashboard",
     "revenue_dashboard",

@@ -7,7 +7,7 @@
   if (!source || !window.echarts) return;
   const specs = JSON.parse(source.textContent);
   const locale = (document.documentElement.lang || "").startsWith("zh") ? "ZH" : "EN";
-  const palette = ["#9fb8c4", "#00838f", "#f2a900", "#b5523b"];
+  const palette = ["#9fb8c4", "#00838f", "#f2a900", "#b5523b", "#5c6bc0", "#7cb342"];
   const charts = [];
 
   function base() {
@@ -29,6 +29,7 @@
       type: "category",
       data: spec.categories,
       inverse: horizontal,
+      boundaryGap: !spec.series.every((s) => s.area),
       axisLabel: horizontal
         ? { width: spec.labelWidth || 96, overflow: spec.labelWrap ? "break" : "truncate" }
         : { hideOverlap: true },
@@ -56,9 +57,16 @@
         splitLine: { show: false },
       });
     }
+    // A series is a bar, a line on the percentage axis (``line``), or a stacked area on the
+    // values' axis (``area``, e.g. the members' level mix); ``stack`` piles series up.
     const series = spec.series.map((s) => {
-      const item = { name: s.name, data: s.data, type: s.line ? "line" : "bar" };
-      if (s.line) {
+      const item = { name: s.name, data: s.data, type: s.line || s.area ? "line" : "bar" };
+      if (s.stack) item.stack = s.stack;
+      if (s.area) {
+        item.areaStyle = { opacity: 0.85 };
+        item.symbol = "none";
+        item.lineStyle = { width: 1 };
+      } else if (s.line) {
         item.yAxisIndex = s.sameAxis ? 0 : 1;
         item.symbolSize = 6;
       } else {

@@ -288,3 +288,71 @@ def test_finance_opens_the_release_and_flow_dashboards(
         f"() => document.querySelector('[data-chart={charts[0]}] canvas').clientWidth <= 375"
     )
     screenshot(page, f"reports-{n4}-{name}-phone-en")
+
+
+MEMBER_CHARTS = ["people", "mix", "moves_by_day", "moves", "points", "by_level", "points_by_level"]
+
+
+def member_charts_drawn(page) -> dict[str, int]:
+    for name in MEMBER_CHARTS:
+        page.wait_for_selector(f'[data-chart="{name}"][data-drawn="1"]', timeout=10_000)
+    return {name: page.locator(f'[data-chart="{name}"]').evaluate(INKED) for name in MEMBER_CHARTS}
+
+
+@pytest.fixture
+def joined_and_moved(demo, levels):
+    """The demo's members joined long ago and carry no history (loaded in bulk): six members
+    join over the last days, and four demo members, given a history when they joined, move up
+    (three) or down (one) a level this month, so that every chart has something to draw."""
+    from members.models import MemberLevel
+    from reports import services
+    from tests.members.factories import MemberFactory
+    from tests.reports.clinic import change_level, joined
+
+    now = timezone.now()
+    ranked = list(MemberLevel.objects.order_by("level"))
+    for days in range(6):
+        at = now - dt.timedelta(days=days * 4, hours=days)
+        joined(MemberFactory(level=ranked[0], registered_at=at), at)
+    for days, member in enumerate(Member.objects.order_by("pk")[:4], start=1):
+        member._history_date = member.registered_at
+        member.save(update_fields=["level"])
+        rank = ranked.index(member.level)
+        target = ranked[rank - 1] if days == 4 and rank > 0 else ranked[min(rank + 1, 3)]
+        if target != member.level:
+            change_level(member, target, now - dt.timedelta(days=days * 3))
+    today = timezone.localdate()
+    services.rebuild_rollups(start=today - dt.timedelta(days=40), end=today)
+
+
+def test_finance_opens_the_members_dashboard(page, joined_and_moved) -> None:
+    log_in(page, "finance")
+    page.get_by_role("link", name="报表").first.click()
+    page.get_by_role("link", name="会员分析").click()
+    page.get_by_role("heading", name="会员分析").wait_for()
+    inked = member_charts_drawn(page)
+    assert all(count > 300 for count in inked.values()), inked
+    assert canvas_width(page, "mix") <= PHONE["width"]
+    screenshot(page, "reports-21-members-phone-zh")
+
+    page.set_viewport_size(DESKTOP)
+    page.wait_for_function(
+        "() => document.querySelector('[data-chart=mix] canvas').clientWidth > 600"
+    )
+    screenshot(page, "reports-22-members-desktop-zh")
+
+    page.locator("#language").select_option("en")
+    page.get_by_role("heading", name="Members").first.wait_for()
+    inked = member_charts_drawn(page)
+    assert all(count > 300 for count in inked.values()), inked
+    labels = page.evaluate(
+        "() => JSON.parse(document.getElementById('report-charts').textContent).points.series"
+        ".map((s) => s.name)"
+    )
+    assert labels == ["Issued", "Adjusted", "Redeemed"]
+    screenshot(page, "reports-23-members-desktop-en")
+    page.set_viewport_size(PHONE)
+    page.wait_for_function(
+        "() => document.querySelector('[data-chart=mix] canvas').clientWidth <= 375"
+    )
+    screenshot(page, "reports-24-members-phone-en")

@@ -21,6 +21,7 @@ ROUTES = [
     "staff:reports_releases",
     "staff:reports_flow",
     "staff:reports_exports",
+    "staff:reports_members",
 ]
 EXPECTED = {
     "anonymous": "login",

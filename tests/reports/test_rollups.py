@@ -7,6 +7,7 @@ periodic refresh takes the clinic's date; the command rebuilds any range."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from collections import Counter, defaultdict
 from decimal import Decimal
@@ -22,13 +23,17 @@ from billing.models import Order, Refund
 from billing.services.orders import EXPIRED_HOLD_REASON
 from medbook.errors import DomainError
 from medbook.roles import FRONT_DESK
-from members.models import Member, MemberLevel
-from reports import services
+from members.models import Member, MemberLevel, PointsEntry, PointsReason
+from reports import selectors, services
 from reports.choices import Canceller, LeadTime
 from reports.models import (
+    DailyActiveMember,
     DailyBookingStat,
     DailyFlowStat,
+    DailyLevelChange,
+    DailyMemberStat,
     DailyPayerStat,
+    DailyPointsStat,
     DailyReleaseStat,
     DailyRevenueStat,
     DailySessionStat,
@@ -472,13 +477,14 @@ def test_the_command_rebuilds_a_range_in_chunks_and_refuses_a_bad_one(levels, ca
 
 def test_a_rebuild_is_a_handful_of_statements(levels, django_assert_num_queries) -> None:
     """Lock, a delete and an INSERT … SELECT per rollup (sessions, bookings, revenue, payers,
-    releases, flow), the time of the refresh: however many rows (plus the savepoint and its
-    release, as the test runs in a transaction)."""
+    releases, flow; new members, level changes, points, active members), the time of the
+    refresh: however many rows (plus the savepoint and its release, as the test runs in a
+    transaction)."""
     rng = random.Random(5)
     random_clinic(rng, levels, days=3)
     random_money(rng)
     services.rebuild_rollups(start=FIRST_DAY, end=FIRST_DAY)
-    with django_assert_num_queries(2 + 2 * len(services.ROLLUPS) + 2):
+    with django_assert_num_queries(2 + 2 * (len(services.ROLLUPS) + 4) + 2):
         services.rebuild_rollups(start=FIRST_DAY, end=FIRST_DAY + dt.timedelta(days=2))
 
 
@@ -687,3 +693,194 @@ def test_the_release_and_flow_rollups_equal_the_raw_rows(levels, seed) -> None:
         .exclude(checked_in_at=None, called_at=None, completed_at=None)
         .count()
     )
+
+
+# -- the members' rollups ------------------------------------------------------------------------
+
+REASONS = [value for value, _label in PointsReason.choices]
+
+
+def random_members(rng: random.Random, levels: dict, *, days: int = 10) -> None:
+    """On top of :func:`random_clinic`: new members registering within minutes of Shanghai
+    midnights (their history dated then, some moving up or down a level later), two members
+    loaded in bulk (no history at all), and points entries of every reason, both signs, around
+    midnights and level changes."""
+    level_list = list(levels.values())
+    midnights = [
+        dt.datetime.combine(FIRST_DAY + dt.timedelta(days=d), dt.time(0), tzinfo=SHANGHAI)
+        for d in range(-1, days + 1)
+    ]
+    for member in Member.objects.all():
+        Member.objects.filter(pk=member.pk).update(
+            registered_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        )
+    for _ in range(10):
+        at = rng.choice(midnights) + dt.timedelta(seconds=rng.choice([-60, -1, 0, 1, 60]))
+        member = joined(MemberFactory(level=rng.choice(level_list), registered_at=at), at)
+        if rng.random() < 0.5:
+            change_level(
+                member, rng.choice(level_list), at + dt.timedelta(hours=rng.randint(1, 99))
+            )
+    for member in rng.sample(list(Member.objects.order_by("pk")), 2):
+        Member.history.filter(id=member.pk).delete()  # loaded in bulk: no history
+    members = list(Member.objects.all())
+    for _ in range(60):
+        member = rng.choice(members)
+        reason = rng.choice(REASONS)
+        sign = -1 if reason in (PointsReason.REDEMPTION, PointsReason.REVERSAL) else 1
+        if reason == PointsReason.ADJUSTMENT:
+            sign = rng.choice([-1, 1])
+        PointsEntry.objects.create(
+            member=member,
+            delta=sign * rng.randint(1, 500),
+            balance_after=rng.randint(0, 5000),
+            reason=reason,
+            created_at=rng.choice(midnights) + dt.timedelta(seconds=rng.randint(-300, 300)),
+        )
+
+
+def history_of(member_id: int) -> list:
+    return sorted(Member.history.filter(id=member_id), key=lambda r: (r.history_date, r.history_id))
+
+
+def level_then(member_id: int, moment: dt.datetime) -> int:
+    """The members' rollups' rule, in Python: the level of the last history row at or before
+    ``moment``; before the first row, the first row's; without history, the level now."""
+    rows = history_of(member_id)
+    if not rows:
+        return Member.objects.get(pk=member_id).level_id
+    before = [row for row in rows if row.history_date <= moment]
+    return (before[-1] if before else rows[0]).level_id
+
+
+def local(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(SHANGHAI).date()
+
+
+def expected_members_from_raw(start: dt.date, end: dt.date) -> dict[str, dict]:
+    signups: Counter = Counter()
+    changes: Counter = Counter()
+    for member in Member.objects.all():
+        rows = history_of(member.pk)
+        if start <= local(member.registered_at) <= end:
+            level = rows[0].level_id if rows else member.level_id
+            signups[(local(member.registered_at), level)] += 1
+        for before, row in itertools.pairwise(rows):
+            if before.level_id != row.level_id and start <= local(row.history_date) <= end:
+                changes[(local(row.history_date), before.level_id, row.level_id)] += 1
+    points: dict[tuple, Counter] = {}
+    for entry in PointsEntry.objects.all():
+        if not start <= local(entry.created_at) <= end:
+            continue
+        key = (local(entry.created_at), level_then(entry.member_id, entry.created_at), entry.reason)
+        figures = points.setdefault(key, Counter())
+        figures["points_added"] += max(entry.delta, 0)
+        figures["points_taken"] += max(-entry.delta, 0)
+        figures["entries"] += 1
+    active: dict[tuple, Counter] = {}
+    for a in Appointment.objects.select_related("schedule__doctor"):
+        grain = (a.member_id, a.schedule.doctor.department_id, a.schedule.doctor_id, a.channel)
+        if start <= local(a.created_at) <= end:
+            key = (local(a.created_at), level_then(a.member_id, a.created_at), *grain)
+            active.setdefault(key, Counter())["bookings"] += 1
+        if a.checked_in_at is not None and start <= a.schedule.date <= end:
+            key = (a.schedule.date, level_then(a.member_id, a.checked_in_at), *grain)
+            active.setdefault(key, Counter())["visits"] += 1
+    return {
+        "signups": +signups,
+        "changes": +changes,
+        "points": {key: +figures for key, figures in points.items()},
+        "active": {key: +figures for key, figures in active.items()},
+    }
+
+
+def member_rollups(start: dt.date, end: dt.date) -> dict[str, dict]:
+    span = {"date__range": (start, end)}
+    return {
+        "signups": Counter(
+            {(r.date, r.level_id): r.signups for r in DailyMemberStat.objects.filter(**span)}
+        ),
+        "changes": Counter(
+            {
+                (r.date, r.from_level_id, r.to_level_id): r.changes
+                for r in DailyLevelChange.objects.filter(**span)
+            }
+        ),
+        "points": {
+            (r.date, r.level_id, r.reason): +Counter(
+                {k: getattr(r, k) for k in ("points_added", "points_taken", "entries")}
+            )
+            for r in DailyPointsStat.objects.filter(**span)
+        },
+        "active": {
+            (r.date, r.level_id, r.member_id, r.department_id, r.doctor_id, r.channel): +Counter(
+                {"bookings": r.bookings, "visits": r.visits}
+            )
+            for r in DailyActiveMember.objects.filter(**span)
+        },
+    }
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_members_rollups_equal_the_figures_recomputed_from_the_raw_rows(levels, seed) -> None:
+    rng = random.Random(seed)
+    random_clinic(rng, levels)
+    random_members(rng, levels)
+    last = FIRST_DAY + dt.timedelta(days=9)
+    result = services.rebuild_rollups(start=FIRST_DAY - dt.timedelta(days=1), end=last)
+    expected = expected_members_from_raw(FIRST_DAY - dt.timedelta(days=1), last)
+    got = member_rollups(FIRST_DAY - dt.timedelta(days=1), last)
+    assert got == expected
+    assert result.member_rows == sum(len(table) for table in got.values())
+    assert sum(expected["changes"].values()) > 0 and sum(expected["signups"].values()) > 0
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_the_distinct_active_members_and_the_level_mix_are_exact(levels, seed) -> None:
+    """Any sub-range and filter: the dashboard's distinct active members equal the members
+    found in the raw appointments, and its level mix at the end of each day equals each
+    member's level then, counted over the members registered by then."""
+    rng = random.Random(seed)
+    random_clinic(rng, levels)
+    random_members(rng, levels)
+    services.rebuild_rollups(start=dt.date(2025, 12, 1), end=FIRST_DAY + dt.timedelta(days=12))
+    appointments = list(Appointment.objects.select_related("schedule__doctor"))
+    level_list = list(levels.values())
+    for _ in range(6):
+        first = FIRST_DAY + dt.timedelta(days=rng.randint(-1, 6))
+        last = first + dt.timedelta(days=rng.randint(0, 5))
+        level = rng.choice([None, *level_list])
+        channel = rng.choice(["", *CHANNELS])
+        filters = selectors.BookingFilters(first, last, level=level, channel=channel)
+        found = set()
+        for a in appointments:
+            if channel and a.channel != channel:
+                continue
+            if first <= local(a.created_at) <= last and (
+                level is None or level_then(a.member_id, a.created_at) == level.pk
+            ):
+                found.add(a.member_id)
+            if (
+                a.checked_in_at is not None
+                and first <= a.schedule.date <= last
+                and (level is None or level_then(a.member_id, a.checked_in_at) == level.pk)
+            ):
+                found.add(a.member_id)
+        assert selectors.active_members(filters) == len(found), filters
+
+    board = selectors.members_dashboard(
+        filters=selectors.BookingFilters(
+            FIRST_DAY - dt.timedelta(days=1), FIRST_DAY + dt.timedelta(days=10)
+        )
+    )
+    members = list(Member.objects.all())
+    for point in board.mix:
+        end_of_day = dt.datetime.combine(
+            point.day + dt.timedelta(days=1), dt.time(0), tzinfo=SHANGHAI
+        )
+        then = Counter(
+            level_then(m.pk, end_of_day - dt.timedelta(microseconds=1))
+            for m in members
+            if m.registered_at < end_of_day
+        )
+        assert point.counts == tuple(then[level.pk] for level in board.levels), point.day

@@ -148,6 +148,7 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
     ],
     "staff:reports_export": [("get", "export", {}, [S, 404, 404, 404, 404, 200, 200])],
     "staff:reports_export_download": [("get", "export", {}, [S, 404, 404, 404, 404, 200, 200])],
+    "staff:reports_members": [("get", None, {}, ADMIN_PAGE)],
     # Django admin: every route under admin/ behaves like these (superusers only)
     "admin:*": [
         ("get", "admin:index", {}, DJANGO_ADMIN),

@@ -22,7 +22,8 @@ def _date(value: str) -> dt.date:
 class Command(BaseCommand):
     help = (
         "Rebuild the reports' daily figures (rollups) of the clinic days --from..--to "
-        "(inclusive) from the raw tables; without them, of every day that has sessions."
+        "(inclusive) from the raw tables; without them, of every day that has sessions, members' "
+        "sign-ups or points."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -44,6 +45,7 @@ class Command(BaseCommand):
             f"Rebuilt {start}..{end} (a transaction per {services.CHUNK_DAYS} days): "
             f"{result.session_rows} session rows, {result.booking_rows} booking rows, "
             f"{result.revenue_rows} revenue rows, {result.payer_rows} payer rows, "
-            f"{result.release_rows} release rows, {result.flow_rows} flow rows "
+            f"{result.release_rows} release rows, {result.flow_rows} flow rows, "
+            f"{result.member_rows} member rows "
             f"in {time.monotonic() - began:.1f} s."
         )
