@@ -491,9 +491,10 @@ def test_a_rebuild_is_a_handful_of_statements(levels, django_assert_num_queries)
 def test_a_full_rebuild_covers_money_moved_before_and_after_the_sessions(levels) -> None:
     """Paid on booking five days before the only session, refunded ten days after it: the
     command without a range rebuilds the money's days too, not only the sessions'."""
-    member = MemberFactory(level=levels["普通"])
-    schedule = session(DoctorFactory(), FIRST_DAY, dt.time(8))
     booked = dt.datetime.combine(FIRST_DAY - dt.timedelta(days=5), dt.time(9), tzinfo=SHANGHAI)
+    # Registered the day before booking (a registration widens the range too).
+    member = MemberFactory(level=levels["普通"], registered_at=booked - dt.timedelta(hours=1))
+    schedule = session(DoctorFactory(), FIRST_DAY, dt.time(8))
     paid = order(
         visit(schedule, member, "completed", booked_at=booked),
         gateway=Gateway.WECHAT,
