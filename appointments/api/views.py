@@ -38,6 +38,7 @@ class DoctorListView(APIView):
     """Active doctors by seniority, optionally of one department or matching a search."""
 
     permission_classes = [AllowAny]
+    error_statuses = (400,)
 
     @extend_schema(
         operation_id="doctors",
@@ -71,6 +72,7 @@ class DoctorSessionsView(APIView):
     member's token shows their own limits (level opening earlier, already booked, paused)."""
 
     permission_classes = [AllowAny]
+    error_statuses = (400,)
 
     @extend_schema(
         operation_id="doctor_sessions",

@@ -6,7 +6,7 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..models import Gender, Member
+from ..models import Gender, Member, Message, MessageKind
 
 
 class LoginSerializer(serializers.Serializer):
@@ -104,3 +104,34 @@ class ProfileSerializer(serializers.ModelSerializer):
 
     def get_masked_national_id(self, member: Member) -> str | None:
         return member.masked_national_id if member.national_id else None
+
+
+class MessageFilterSerializer(serializers.Serializer):
+    unread = serializers.BooleanField(default=False, help_text=_("Only the messages not read yet."))
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=MessageKind.choices, read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    appointment_id = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text=_("The appointment it is about, if any.")
+    )
+    is_read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "title",
+            "body",
+            "created_at",
+            "read_at",
+            "is_read",
+            "appointment_id",
+        ]
+        read_only_fields = fields
+
+    def get_is_read(self, message: Message) -> bool:
+        return message.read_at is not None

@@ -6,9 +6,10 @@ from __future__ import annotations
 from allauth.core import ratelimit
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.signals import user_logged_out
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import generics, status
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -17,15 +18,19 @@ from rest_framework.views import APIView
 
 from medbook import audit
 from medbook.api import tokens
+from medbook.api.pagination import CursorPagination
 from medbook.models import TokenRevocation
 from medbook.personal_data import mask_phone
 
 from .. import selectors, services
+from ..models import Message
 from .auth import check_login
 from .permissions import IsMember
 from .serializers import (
     LoginSerializer,
     LogoutSerializer,
+    MessageFilterSerializer,
+    MessageSerializer,
     ProfileSerializer,
     RefreshSerializer,
     SignupCodeSentSerializer,
@@ -33,6 +38,10 @@ from .serializers import (
     SignupSerializer,
     TokenPairSerializer,
 )
+
+
+class MessagePagination(CursorPagination):
+    ordering = ("-created_at", "-id")
 
 
 def _pair_response(pair: tokens.TokenPair, *, status_code: int = status.HTTP_200_OK) -> Response:
@@ -203,5 +212,57 @@ class MeView(APIView):
 
     @extend_schema(operation_id="me", responses={200: ProfileSerializer})
     def get(self, request: Request) -> Response:
-        member = selectors.member_for_user(user_id=request.user.pk)
-        return Response(ProfileSerializer(member).data, headers={"Cache-Control": "no-store"})
+        return Response(
+            ProfileSerializer(request.member).data, headers={"Cache-Control": "no-store"}
+        )
+
+
+class MessageListView(generics.ListAPIView):
+    """The member's in-app messages, newest first, a page at a time (cursor: new messages
+    arriving meanwhile neither repeat nor skip one)."""
+
+    permission_classes = [IsAuthenticated, IsMember]
+    error_statuses = (400,)
+    serializer_class = MessageSerializer
+    pagination_class = MessagePagination
+
+    @extend_schema(operation_id="messages", parameters=[MessageFilterSerializer])
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        response = super().get(request, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def get_queryset(self) -> QuerySet[Message]:
+        query = MessageFilterSerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.member_messages(
+            member=self.request.member, unread=query.validated_data["unread"]
+        )
+
+
+class MessageDetailView(APIView):
+    """One of the member's messages; reading it marks it read (as opening it on the site does).
+    Another member's message is a 404."""
+
+    permission_classes = [IsAuthenticated, IsMember]
+
+    @extend_schema(operation_id="message", responses={200: MessageSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        message = selectors.member_message(member=request.member, pk=pk)
+        services.mark_message_read(message=message, now=timezone.now())
+        return Response(MessageSerializer(message).data, headers={"Cache-Control": "no-store"})
+
+
+class MessagesReadAllView(APIView):
+    """Mark every message of the member read."""
+
+    permission_classes = [IsAuthenticated, IsMember]
+
+    @extend_schema(
+        operation_id="messages_read_all",
+        request=None,
+        responses={204: OpenApiResponse(description="All read.")},
+    )
+    def post(self, request: Request) -> Response:
+        services.mark_all_messages_read(member=request.member, now=timezone.now())
+        return Response(status=status.HTTP_204_NO_CONTENT)
