@@ -271,3 +271,15 @@ def test_the_access_token_lives_ten_minutes(client, patient) -> None:
     pair = pair_for(patient.user)
     assert pair.access_expires_at - dt.datetime.now(dt.UTC) <= dt.timedelta(minutes=10)
     assert pair.access_expires_at - dt.datetime.now(dt.UTC) > dt.timedelta(minutes=9)
+
+
+def test_a_members_request_is_few_queries(client, patient, django_assert_num_queries) -> None:
+    from django.core.cache import caches
+
+    caches["redis"].delete(f"login:{patient.user.pk}")  # the factory's "changed" marker
+    access = pair_for(patient.user).access
+    assert _me(client, access).status_code == 200  # the login is now read from Redis
+    # the token's family, the console-permission check of a login without a second factor
+    # (its two queries), the member
+    with django_assert_num_queries(4):
+        assert _me(client, access).status_code == 200
