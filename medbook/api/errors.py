@@ -163,6 +163,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             ((code, message) for kind, (code, message) in _DRF.items() if isinstance(exc, kind)),
             ("error", exc.detail),
         )
+        if isinstance(exc, exceptions.PermissionDenied) and str(exc.detail) != str(
+            exceptions.PermissionDenied.default_detail
+        ):
+            message = exc.detail  # a permission's own words (e.g. members only)
         body = error_body(code, message)
     if exc.status_code == status.HTTP_401_UNAUTHORIZED:
         headers["WWW-Authenticate"] = 'Bearer realm="api"'

@@ -109,7 +109,9 @@ def test_staff_need_their_authenticator_code(client, db) -> None:
     assert response.status_code == 200, response.content
     access = response.json()["access"]
     # A staff login is not a member: the member's own endpoints say so.
-    assert error(call(client, "get", "me", token=access)) == (403, "permission_denied")
+    refused = call(client, "get", "me", token=access)
+    assert error(refused) == (403, "permission_denied")
+    assert "for members" in refused.json()["error"]["message"]
     assert call(client, "get", "departments", token=access).status_code == 200
 
 
