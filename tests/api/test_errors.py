@@ -121,3 +121,38 @@ def test_requests_per_login_are_limited_too(client, levels, settings) -> None:
 def test_a_control_character_is_a_400_not_a_500(client, db) -> None:
     response = call(client, "post", "auth_token", {"login": "a\x00b", "password": "x"})
     assert response.status_code == 400
+
+
+def _uncaught(exc: Exception, path: str = "/api/v1/me/"):
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    from medbook import failures
+
+    try:
+        raise exc
+    except Exception:
+        with translation.override("en"):
+            return failures.server_error(RequestFactory().get(path))
+
+
+def test_an_unreachable_database_is_a_503_error_body_for_the_api() -> None:
+    import json
+
+    from django.db import OperationalError
+
+    response = _uncaught(OperationalError("connection refused"))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    body = json.loads(response.content)
+    assert body["error"]["code"] == "unavailable"
+    assert "nothing was changed" in body["error"]["message"]
+
+
+def test_a_bug_is_a_500_error_body_for_the_api() -> None:
+    import json
+
+    response = _uncaught(ValueError("bug"))
+    assert response.status_code == 500
+    assert json.loads(response.content)["error"]["code"] == "server_error"
+    assert _uncaught(ValueError("bug"), path="/book/1/")["Content-Type"].startswith("text/html")
