@@ -140,14 +140,20 @@ class TokenRevocation(models.TextChoices):
 class ApiTokenFamily(models.Model):
     """One API login (medbook.api.tokens): the chain of refresh tokens it rotates through.
 
-    A refresh token is good once; a token of the family presented after it was rotated means
-    someone kept a copy, so the whole family is revoked. Logging out revokes it too."""
+    Only the newest refresh token (``current_jti``) is good, once. Every refresh token of the
+    family was signed by us, so one whose id is not the current one was rotated before: someone
+    kept a copy, and the whole family is revoked. Logging out revokes it too. One row per login,
+    whatever the number of refreshes."""
 
     id = models.UUIDField(primary_key=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     # The login passed the second factor (TOTP): staff need it to use the API.
     second_factor = models.BooleanField(_("second factor"), default=False)
+    current_jti = models.CharField(_("current refresh token"), max_length=64)
+    refreshed_at = models.DateTimeField(_("last refreshed"), null=True, blank=True)
+    # When the current refresh token expires: a family past it has ended by itself.
+    expires_at = models.DateTimeField(_("expires"))
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     revoked_reason = models.CharField(
         _("why revoked"), max_length=16, choices=TokenRevocation.choices, blank=True
@@ -166,21 +172,3 @@ class ApiTokenFamily(models.Model):
 
     def __str__(self) -> str:
         return str(self.id)
-
-
-class ApiRefreshToken(models.Model):
-    """A refresh token handed out (by its ``jti``; the token itself is never stored)."""
-
-    jti = models.CharField(max_length=64, primary_key=True)
-    family = models.ForeignKey(ApiTokenFamily, on_delete=models.CASCADE, related_name="tokens")
-    issued_at = models.DateTimeField(_("issued"))
-    expires_at = models.DateTimeField(_("expires"))
-    # Exchanged for a new pair: presenting it again revokes the family.
-    rotated_at = models.DateTimeField(_("rotated"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("API refresh token")
-        verbose_name_plural = _("API refresh tokens")
-
-    def __str__(self) -> str:
-        return self.jti

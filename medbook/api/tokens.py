@@ -7,9 +7,11 @@ Built on djangorestframework-simplejwt's token classes, with what it does not do
 * **one algorithm** (MEDBOOK_API_JWT_ALGORITHM, HMAC-SHA2): a token whose header names any
   other — ``none`` included — is refused before its signature is looked at; ``aud``, ``iss``,
   ``exp``, ``iat``, ``jti`` and ``sub`` are required and checked;
-* **families with reuse detection**: each login is an :class:`~medbook.models.ApiTokenFamily`;
-  a refresh token is good once (rotation); one presented again after it was rotated means a
-  copy exists somewhere, and the whole family is revoked (the thief's and the owner's tokens);
+* **families with reuse detection**: each login is an :class:`~medbook.models.ApiTokenFamily`
+  holding the id (``jti``) of its one good refresh token; a refresh token is good once
+  (rotation); one presented again after it was rotated — a genuine token of the family whose
+  id is no longer the current one — means a copy exists somewhere, and the whole family is
+  revoked (the thief's and the owner's tokens);
 * **the web's ways to end sessions end API logins too**: tokens carry the login's
   ``session_epoch`` (raised by "log out everywhere", a lockout reset) and a fingerprint of its
   password hash (a password change), checked on every request (:mod:`medbook.api.authentication`)
@@ -43,7 +45,7 @@ from rest_framework_simplejwt.exceptions import (
     TokenError,
 )
 
-from ..models import ApiRefreshToken, ApiTokenFamily, TokenRevocation
+from ..models import ApiTokenFamily, TokenRevocation
 from .errors import TokenExpired, TokenInvalid, TokenReused, TokenRevoked
 
 __all__ = [
@@ -180,6 +182,8 @@ class TokenPair:
 
 
 def _pair(*, family: ApiTokenFamily, user: Any, now: dt.datetime) -> TokenPair:
+    """A new access and refresh token of ``family``; the refresh token becomes its current one
+    (the caller saves the family)."""
     claims = {
         "sub": str(user.pk),
         "fam": str(family.id),
@@ -193,17 +197,13 @@ def _pair(*, family: ApiTokenFamily, user: Any, now: dt.datetime) -> TokenPair:
         token.set_iat(at_time=now)
         for name, value in claims.items():
             token[name] = value
-    ApiRefreshToken.objects.create(
-        jti=refresh["jti"],
-        family=family,
-        issued_at=now,
-        expires_at=dt.datetime.fromtimestamp(refresh["exp"], tz=dt.UTC),
-    )
+    family.current_jti = refresh["jti"]
+    family.expires_at = dt.datetime.fromtimestamp(refresh["exp"], tz=dt.UTC)
     return TokenPair(
         access=str(access),
         refresh=str(refresh),
         access_expires_at=dt.datetime.fromtimestamp(access["exp"], tz=dt.UTC),
-        refresh_expires_at=dt.datetime.fromtimestamp(refresh["exp"], tz=dt.UTC),
+        refresh_expires_at=family.expires_at,
         family=family,
     )
 
@@ -212,10 +212,10 @@ def _pair(*, family: ApiTokenFamily, user: Any, now: dt.datetime) -> TokenPair:
 def issue_tokens(*, user: Any, second_factor: bool, now: dt.datetime | None = None) -> TokenPair:
     """A new API login of ``user`` (checked by the caller): a family and its first pair."""
     now = now or timezone.now()
-    family = ApiTokenFamily.objects.create(
-        id=uuid.uuid4(), user=user, created_at=now, second_factor=second_factor
-    )
-    return _pair(family=family, user=user, now=now)
+    family = ApiTokenFamily(id=uuid.uuid4(), user=user, created_at=now, second_factor=second_factor)
+    pair = _pair(family=family, user=user, now=now)
+    family.save(force_insert=True)
+    return pair
 
 
 def still_valid(*, user: Any, claims: Any) -> bool:
@@ -242,28 +242,23 @@ def rotate_refresh_token(*, raw: str, now: dt.datetime | None = None) -> TokenPa
             .filter(pk=_uuid(token.get("fam")), user_id=_int(token.get("sub")))
             .first()
         )
-        record = (
-            ApiRefreshToken.objects.select_for_update()
-            .filter(jti=token["jti"], family=family)
-            .first()
-            if family is not None
-            else None
-        )
-        if family is None or record is None:
+        if family is None:
             raise TokenInvalid()
-        user = get_user_model().objects.get(pk=family.user_id)
         if family.revoked_at is not None:
             raise TokenRevoked()
-        if record.rotated_at is not None:
+        user = get_user_model().objects.get(pk=family.user_id)
+        if token["jti"] != family.current_jti:
+            # Signed by us for this family, yet not its current token: rotated before.
             _revoke(family, TokenRevocation.REUSE, now)
             refusal = TokenReused()
         elif not still_valid(user=user, claims=token):
             _revoke(family, TokenRevocation.EPOCH, now)
             refusal = TokenRevoked()
         else:
-            record.rotated_at = now
-            record.save(update_fields=["rotated_at"])
-            return _pair(family=family, user=user, now=now)
+            pair = _pair(family=family, user=user, now=now)
+            family.refreshed_at = now
+            family.save(update_fields=["current_jti", "expires_at", "refreshed_at"])
+            return pair
     raise refusal
 
 

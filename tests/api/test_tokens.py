@@ -186,6 +186,9 @@ def test_it_rotates_the_refresh_token(client, patient) -> None:
     assert _me(client, second["access"]).status_code == 200
     third = call(client, "post", "auth_token_refresh", {"refresh": second["refresh"]})
     assert third.status_code == 200
+    # One row per login, however often it refreshes: it holds the current token's id.
+    family = ApiTokenFamily.objects.get(user=patient.user)
+    assert family.current_jti == _claims(third.json()["refresh"])["jti"]
 
 
 def test_a_reused_refresh_token_revokes_the_whole_family(client, patient) -> None:
