@@ -72,6 +72,7 @@ def test_it_logs_a_member_in_with_number_and_password(client, patient) -> None:
     assert response.status_code == 200, response.content
     body = response.json()
     assert response["Cache-Control"] == "no-store"
+    assert not response.cookies  # no web session: the tokens are the login
     claims = _claims(body["access"])
     assert claims["aud"] == "medbook-api" and claims["iss"] == "medbook"
     assert claims["exp"] - claims["iat"] == 10 * 60
