@@ -156,3 +156,12 @@ def test_a_bug_is_a_500_error_body_for_the_api() -> None:
     assert response.status_code == 500
     assert json.loads(response.content)["error"]["code"] == "server_error"
     assert _uncaught(ValueError("bug"), path="/book/1/")["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "Not found."), ("zh-hans", "未找到")])
+def test_an_address_the_api_does_not_have_is_an_error_body(client, db, language, expected) -> None:
+    response = client.get("/api/v1/no-such-thing/", HTTP_ACCEPT_LANGUAGE=language)
+    assert error(response) == (404, "not_found")
+    assert expected in _message(response)
+    # The site's pages keep their page.
+    assert client.get("/no-such-page/")["Content-Type"].startswith("text/html")
