@@ -17,6 +17,11 @@ class MedbookConfig(AppConfig):
 
         audit_signals.connect()
         _reconnect_quickly()
+        # The API's keys are read now, so a bad MEDBOOK_API_JWT_KEYS stops start-up (naming
+        # what is wrong) instead of failing the first login.
+        from .api.tokens import key_ring
+
+        key_ring()
 
         # Plumbing after every migrate: the staff groups as medbook/roles.py says, and the
         # periodic jobs of medbook/jobs.py that are not in the database yet.

@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -54,13 +54,31 @@ def in_console(request: HttpRequest) -> bool:
     return request.path.startswith("/staff/")
 
 
+def _api_error(status: int, code: str, message: str) -> HttpResponse:
+    """What the API (/api/) answers instead of a page: its one error body (medbook.api.errors)."""
+    return JsonResponse({"error": {"code": code, "message": message, "fields": {}}}, status=status)
+
+
+_API_ERRORS = {400: "invalid", 403: "permission_denied", 404: "not_found"}
+
+
 def _page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+    if request.path_info.startswith("/api/") and status in _API_ERRORS:
+        return _api_error(status, _API_ERRORS[status], _api_message(status))
     return render(
         request,
         "errors/page.html",
         {"status": status, "title": title, "message": message, "console": in_console(request)},
         status=status,
     )
+
+
+def _api_message(status: int) -> str:
+    if status == 404:
+        return _("Not found.")
+    if status == 403:
+        return _("You may not do this.")
+    return _("The request is not valid.")
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

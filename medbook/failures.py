@@ -13,8 +13,9 @@ import logging
 import sys
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from .error_pages import server_error_page
 
@@ -32,12 +33,34 @@ def is_outage(exc: BaseException | None) -> bool:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path_info.startswith("/api/"):
+        return _api_error(outage=is_outage(sys.exc_info()[1]))
     if is_outage(sys.exc_info()[1]):
         response = HttpResponse(render_to_string("503.html"), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         response["Cache-Control"] = "no-store"
         return response
     return server_error_page()
+
+
+def _api_error(*, outage: bool) -> HttpResponse:
+    """The API's error body (medbook.api.errors) for what no handler caught."""
+    if outage:
+        code, status = "unavailable", 503
+        message = _(
+            "MedBook cannot reach its records for a moment, so nothing was changed. Please try "
+            "again in a few seconds; bookings and payments already made are safe."
+        )
+    else:
+        code, status = "server_error", 500
+        message = _("Something went wrong on our side. Please try again later.")
+    response = JsonResponse(
+        {"error": {"code": code, "message": message, "fields": {}}}, status=status
+    )
+    response["Cache-Control"] = "no-store"
+    if outage:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 class OutagesInOneLine(logging.Filter):

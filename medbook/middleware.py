@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import trans_real
 
 
 class ClinicLanguageMiddleware:
@@ -23,6 +24,8 @@ class ClinicLanguageMiddleware:
 
     Unlike Django's LocaleMiddleware this ignores the browser's Accept-Language: a clinic in
     China shows Chinese to everyone by default, and the language switch (a cookie) changes it.
+    The API (``/api/``) is the exception: an app has no language switch, so there the
+    request's Accept-Language chooses (zh-hans or en; Chinese when it names neither).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -30,14 +33,32 @@ class ClinicLanguageMiddleware:
         self.supported = {code for code, _ in settings.LANGUAGES}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
+        api = request.path_info.startswith("/api/")
+        if api:
+            language = self._accepted(request.headers.get("Accept-Language", ""))
+        else:
+            chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+            language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
-        patch_vary_headers(response, ["Cookie"])
+        patch_vary_headers(response, ["Accept-Language" if api else "Cookie"])
         response.headers.setdefault("Content-Language", language)
         return response
+
+    def _accepted(self, header: str) -> str:
+        """The first supported language of an Accept-Language header, by its weights (en-US
+        is en, zh-CN and zh-Hans are zh-hans), else the clinic's."""
+        for code, _weight in trans_real.parse_accept_lang_header(header[:255]):
+            if code == "*":
+                break
+            try:
+                found = translation.get_supported_language_variant(code)
+            except LookupError:
+                found = "zh-hans" if code.startswith("zh") else ""
+            if found in self.supported:
+                return found
+        return settings.LANGUAGE_CODE
 
 
 # C0 controls, DEL and C1 controls. Posted text may hold tabs and line breaks (text areas);
@@ -116,11 +137,12 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
     """Every page needs a login unless its view is marked ``@login_not_required``.
 
     Django admin is left to its own check (staff only, its own login page), which every admin
-    view runs.
+    view runs; so is the API (``/api/``), which checks its bearer tokens and answers 401 in
+    JSON instead of sending anyone to a login page.
     """
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.path.startswith("/" + settings.ADMIN_URL):
+        if request.path.startswith(("/" + settings.ADMIN_URL, "/api/")):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
 

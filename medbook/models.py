@@ -129,3 +129,46 @@ class ClinicProfile(models.Model):
 
     def __str__(self) -> str:
         return self.name or str(_("clinic details"))
+
+
+class TokenRevocation(models.TextChoices):
+    LOGOUT = "logout", _("logged out")
+    REUSE = "reuse", _("a used refresh token came back")
+    EPOCH = "epoch", _("logged out everywhere or password changed")
+
+
+class ApiTokenFamily(models.Model):
+    """One API login (medbook.api.tokens): the chain of refresh tokens it rotates through.
+
+    Only the newest refresh token (``current_jti``) is good, once. Every refresh token of the
+    family was signed by us, so one whose id is not the current one was rotated before: someone
+    kept a copy, and the whole family is revoked. Logging out revokes it too. One row per login,
+    whatever the number of refreshes."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # The login passed the second factor (TOTP): staff need it to use the API.
+    second_factor = models.BooleanField(_("second factor"), default=False)
+    current_jti = models.CharField(_("current refresh token"), max_length=64)
+    refreshed_at = models.DateTimeField(_("last refreshed"), null=True, blank=True)
+    # When the current refresh token expires: a family past it has ended by itself.
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_reason = models.CharField(
+        _("why revoked"), max_length=16, choices=TokenRevocation.choices, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("API login")
+        verbose_name_plural = _("API logins")
+        indexes = [
+            models.Index(
+                fields=["user"],
+                name="api_family_live_idx",
+                condition=models.Q(revoked_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.id)

@@ -132,6 +132,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "medbook",
     "members",
     "appointments",
@@ -428,6 +431,72 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "") or "MedBook <noreply@localhos
 MEDBOOK_CODE_TIMEOUT = env_int("MEDBOOK_CODE_TIMEOUT", 600)
 MEDBOOK_CODE_MAX_ATTEMPTS = env_int("MEDBOOK_CODE_MAX_ATTEMPTS", 5)
 ADMIN_URL = env("DJANGO_ADMIN_URL", "admin/") or "admin/"
+
+# ---------------------------------------------------------------------------------------------
+# The member API (/api/v1/): Django REST framework, JWT (medbook/api/tokens.py), OpenAPI 3.1.
+# ---------------------------------------------------------------------------------------------
+# "kid:base64key,kid:base64key" (each key 32 bytes or more): every listed key verifies, the one
+# named by MEDBOOK_API_JWT_SIGNING_KID (default: the first) signs. Rotation: add the new key,
+# make it the signing key, and drop the old one once its tokens have expired (refresh lifetime).
+# Unset: one key derived from SECRET_KEY (kid "k0").
+MEDBOOK_API_JWT_KEYS = env("MEDBOOK_API_JWT_KEYS", "") or ""
+MEDBOOK_API_JWT_SIGNING_KID = env("MEDBOOK_API_JWT_SIGNING_KID", "") or ""
+# The one algorithm tokens are signed and accepted with (an allow-list of one; never "none").
+MEDBOOK_API_JWT_ALGORITHM = env("MEDBOOK_API_JWT_ALGORITHM", "HS256") or "HS256"
+if MEDBOOK_API_JWT_ALGORITHM not in {"HS256", "HS384", "HS512"}:
+    raise ImproperlyConfigured("MEDBOOK_API_JWT_ALGORITHM must be HS256, HS384 or HS512.")
+MEDBOOK_API_JWT_ISSUER = env("MEDBOOK_API_JWT_ISSUER", "") or "medbook"
+MEDBOOK_API_JWT_AUDIENCE = env("MEDBOOK_API_JWT_AUDIENCE", "") or "medbook-api"
+MEDBOOK_API_ACCESS_MINUTES = env_int("MEDBOOK_API_ACCESS_MINUTES", 10)
+MEDBOOK_API_REFRESH_DAYS = env_int("MEDBOOK_API_REFRESH_DAYS", 30)
+# Requests per login and per address ("count/seconds", several comma separated), counted on
+# the shared counters of medbook.throttle (Redis in production).
+MEDBOOK_API_RATE_USER = env("MEDBOOK_API_RATE_USER", "120/60") or "120/60"
+MEDBOOK_API_RATE_IP = env("MEDBOOK_API_RATE_IP", "600/60") or "600/60"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["medbook.api.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "medbook.api.throttles.PerAddressThrottle",
+        "medbook.api.throttles.PerLoginThrottle",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "medbook.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "medbook.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SIMPLE_JWT = {
+    "ALGORITHM": MEDBOOK_API_JWT_ALGORITHM,
+    "AUDIENCE": MEDBOOK_API_JWT_AUDIENCE,
+    "ISSUER": MEDBOOK_API_JWT_ISSUER,
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "sub",
+    "AUTH_TOKEN_CLASSES": ("medbook.api.tokens.AccessToken",),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MedBook API",
+    "DESCRIPTION": (
+        "The member API of MedBook. Log in at /api/v1/auth/token/ for a 10-minute access token "
+        "(Authorization: Bearer …) and a refresh token; every error answers "
+        '{"error": {"code", "message", "fields"}} in the language of Accept-Language '
+        "(zh-hans or en)."
+    ),
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No call to an outside validator (the CSP allows none, and the schema stays here).
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "deepLinking": True},
+    "ENUM_NAME_OVERRIDES": {},
+}
 
 # ---------------------------------------------------------------------------------------------
 # Language and time

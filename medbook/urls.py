@@ -46,7 +46,16 @@ STAFF_CONSOLE = [
     path("reports/", include("reports.staff_urls")),
 ]
 
+# The API (/api/): its description (schema, docs) and version 1, gathered from each app's own
+# API URLs into one namespace.
+API = [
+    path("", include("medbook.api.urls")),
+    path("v1/", include("members.api.urls")),
+    path("v1/", include("appointments.api.urls")),
+]
+
 urlpatterns = [
+    path("api/", include((API, "api"))),
     path("", include("appointments.urls")),
     path("", include("billing.urls")),
     path("", include("members.urls")),  # before allauth: password reset by text, not e-mail

@@ -9,12 +9,18 @@ from medbook.errors import DomainError, Forbidden, Invalid
 __all__ = [
     "Forbidden",
     "Invalid",
+    "LoginCodeRequired",
     "MemberError",
     "NationalIdTaken",
     "NoLevels",
+    "PhoneNotVerified",
     "PhoneTaken",
     "PointsRefused",
+    "SecondFactorMissing",
+    "SecondFactorSetupRequired",
     "WrongCode",
+    "WrongLogin",
+    "WrongSecondFactor",
 ]
 
 
@@ -61,3 +67,74 @@ class WrongCode(MemberError):
             _("The code is wrong or has expired. Check the text or ask for a new code."),
             field="code",
         )
+
+
+# -- API logins (members/api): the same checks as the login pages, answered as codes ---------
+
+
+class WrongLogin(MemberError):
+    """Wrong number/username or password (one answer for both)."""
+
+    code = "invalid_login"
+    status = 401
+
+
+class LoginCodeRequired(MemberError):
+    """Past the failed-login limit: a code was texted to the account's number (members.lockout)."""
+
+    code = "login_code_required"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Too many failed logins for this account. For your security, enter the code we "
+                "texted to its number together with your password."
+            ),
+            field="code",
+        )
+
+
+class PhoneNotVerified(MemberError):
+    code = "phone_not_verified"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("Your mobile number is not confirmed yet. Log in on the website once to confirm it.")
+        )
+
+
+class SecondFactorSetupRequired(MemberError):
+    code = "second_factor_setup_required"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Staff logins use the API only with two-factor authentication. Set up an "
+                "authenticator app in the staff console first."
+            )
+        )
+
+
+class SecondFactorMissing(MemberError):
+    code = "second_factor_required"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Staff logins use the API only with two-factor authentication: send the code "
+                "from your authenticator app as otp."
+            ),
+            field="otp",
+        )
+
+
+class WrongSecondFactor(MemberError):
+    code = "wrong_second_factor"
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__(_("The authenticator code is wrong or was used already."), field="otp")

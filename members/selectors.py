@@ -201,9 +201,10 @@ def levels_overview(*, changes: int = 15) -> LevelsOverview:
     )
 
 
-def member_messages(*, member: Member) -> QuerySet[Message]:
-    """The member's messages, newest first."""
-    return member.messages.all()
+def member_messages(*, member: Member, unread: bool = False) -> QuerySet[Message]:
+    """The member's messages, newest first (only the unread ones with ``unread``)."""
+    messages = member.messages.all()
+    return messages.filter(read_at__isnull=True) if unread else messages
 
 
 def member_message(*, member: Member, pk: int) -> Message:

@@ -112,6 +112,53 @@ def set_verified_phone(*, member: Member, phone: str) -> Member:
     return member
 
 
+# -- sign-up by texted code (the API's; the web's goes through allauth's phone verification) ----
+
+SIGNUP_PURPOSE = "signup"
+
+
+def normalized_phone(*, phone: str) -> str:
+    """``phone`` in E.164, or Invalid on the field ``phone``."""
+    return _valid(normalize_phone, phone, field="phone")
+
+
+def send_signup_code(*, phone: str) -> str:
+    """Text a sign-up code to ``phone`` (any spelling; returned in E.164). A number that is
+    registered already gets the text the web's sign-up sends it instead (someone tried to sign
+    up with it), so the answer tells nobody who is a patient here. Rate limits are the
+    caller's (the same allauth limit as the web's codes)."""
+    phone = _valid(normalize_phone, phone, field="phone")
+    if member_by_phone(phone) is not None:
+        send_sms(
+            phone=phone,
+            body=_(
+                "Someone tried to sign up with this number, which already has an account. "
+                "If that was you, log in or reset your password."
+            ),
+        )
+        return phone
+    code = codes.issue_code(purpose=SIGNUP_PURPOSE, subject=phone)
+    send_sms(
+        phone=phone,
+        body=_("Your verification code is %(code)s, valid for 10 minutes. Do not share it.")
+        % {"code": code},
+    )
+    return phone
+
+
+@transaction.atomic
+def register_member_by_code(
+    *, name: str, phone: str, password: str, code: str, now: dt.datetime | None = None
+) -> Member:
+    """Create a member whose number is confirmed by the code texted to it (single use); the
+    password is validated by the caller. Raises WrongCode (also for a number that got no code,
+    such as a registered one) or the refusals of :func:`register_member`."""
+    phone = _valid(normalize_phone, phone, field="phone")
+    if not codes.check_code(purpose=SIGNUP_PURPOSE, subject=phone, code=code):
+        raise WrongCode()
+    return register_member(name=name, phone=phone, password=password, phone_verified=True, now=now)
+
+
 # -- password reset by texted code ----------------------------------------------------------------
 
 RESET_PURPOSE = "password-reset"

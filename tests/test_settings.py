@@ -97,6 +97,15 @@ def test_a_bad_value_is_named_in_the_error(tmp_path) -> None:
     assert "DJANGO_DEBUG must be true or false" in result.stderr
 
 
+def test_bad_api_keys_stop_start_up_naming_the_setting(tmp_path) -> None:
+    result = settings_with(tmp_path, MEDBOOK_API_JWT_KEYS="k1:c2hvcnQ=")
+    assert result.returncode != 0
+    assert "MEDBOOK_API_JWT_KEYS must be kid:base64key pairs" in result.stderr
+    result = settings_with(tmp_path, MEDBOOK_API_JWT_ALGORITHM="none")
+    assert result.returncode != 0
+    assert "MEDBOOK_API_JWT_ALGORITHM must be HS256, HS384 or HS512" in result.stderr
+
+
 def test_production_settings_pass_the_deployment_checks(tmp_path) -> None:
     result = run_with(
         tmp_path,

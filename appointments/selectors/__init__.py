@@ -22,6 +22,8 @@ from .booking import (
 )
 from .catalogue import (
     TITLE_RANK,
+    catalogue_doctor,
+    catalogue_doctors,
     departments_with_doctors,
     doctors_with_next_slot,
     open_schedules,
@@ -98,6 +100,8 @@ __all__ = [
     "booking_blocker",
     "cancel_blocker",
     "cancellation_cutoff",
+    "catalogue_doctor",
+    "catalogue_doctors",
     "check_in_matches",
     "coming_sessions",
     "departments_for_staff",

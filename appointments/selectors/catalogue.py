@@ -87,6 +87,29 @@ def search_doctors(*, query: str, now: dt.datetime | None = None) -> QuerySet[Do
     )
 
 
+def catalogue_doctors(
+    *, department: str = "", query: str = "", now: dt.datetime
+) -> QuerySet[Doctor]:
+    """Active doctors of active departments by seniority, with their department and
+    ``next_open``: of department ``department`` (its code) and matching ``query`` (as the
+    site's search does), each when given. One query."""
+    doctors = (
+        search_doctors(query=query, now=now)
+        if query.strip()
+        else doctors_with_next_slot(now)
+        .filter(department__is_active=True)
+        .select_related("department")
+    )
+    if department:
+        doctors = doctors.filter(department__code=department)
+    return doctors
+
+
+def catalogue_doctor(*, pk: int, now: dt.datetime) -> Doctor | None:
+    """One active doctor as :func:`catalogue_doctors` shows them."""
+    return catalogue_doctors(now=now).filter(pk=pk).first()
+
+
 def schedules_for_doctor(*, doctor: Doctor, start: dt.date, days: int) -> QuerySet[Schedule]:
     """A doctor's visible schedules from ``start`` for ``days`` days."""
     return (

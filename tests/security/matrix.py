@@ -28,6 +28,11 @@ ADMIN_POST = [S, 403, 403, 403, 403, 302, 302]
 LOGGED_IN = [L, 200, 200, 200, 200, 200, 200]
 ANON_ONLY = [200, 302, 302, 302, 302, 302, 302]
 DJANGO_ADMIN = [A, A, A, A, A, A, 200]
+# The API (routes named api:…): each role calls with its own bearer token (staff logged in with
+# their second factor), JSON bodies; the anonymous visitor sends none.
+API_400 = [400] * 7
+API_MEMBER = [401, 200, 200, 403, 403, 403, 403]
+API_LOGGED_IN_204 = [401, 204, 204, 204, 204, 204, 204]
 
 # route name -> [(method, argument key, POST data, expectations in ROLES order)]
 MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
@@ -149,6 +154,25 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
     "staff:reports_export": [("get", "export", {}, [S, 404, 404, 404, 404, 200, 200])],
     "staff:reports_export_download": [("get", "export", {}, [S, 404, 404, 404, 404, 200, 200])],
     "staff:reports_members": [("get", None, {}, ADMIN_PAGE)],
+    # The API (/api/): its description, logins, the member's own data, the catalogue
+    "api:schema": [("get", None, {}, ALL_200)],
+    "api:docs": [("get", None, {}, ALL_200)],
+    "api:auth_token": [("post", None, {}, API_400)],
+    "api:auth_token_refresh": [("post", None, {}, API_400), ("get", None, {}, [405] * 7)],
+    "api:auth_logout": [("post", None, {}, API_LOGGED_IN_204)],
+    "api:auth_signup_code": [("post", None, {}, API_400)],
+    "api:auth_signup": [("post", None, {}, API_400)],
+    "api:me": [
+        ("get", None, {}, API_MEMBER),
+        ("post", None, {}, [401, 405, 405, 403, 403, 403, 403]),
+    ],
+    "api:messages": [("get", None, {}, API_MEMBER)],
+    "api:message": [("get", "message", {}, [401, 200, 404, 403, 403, 403, 403])],
+    "api:messages_read_all": [("post", None, {}, [401, 204, 204, 403, 403, 403, 403])],
+    "api:departments": [("get", None, {}, ALL_200), ("post", None, {}, [405] * 7)],
+    "api:doctors": [("get", None, {}, ALL_200)],
+    "api:doctor": [("get", "doctor", {}, ALL_200)],
+    "api:doctor_sessions": [("get", "doctor", {}, ALL_200)],
     # Django admin: every route under admin/ behaves like these (superusers only)
     "admin:*": [
         ("get", "admin:index", {}, DJANGO_ADMIN),
