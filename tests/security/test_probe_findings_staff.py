@@ -20,6 +20,7 @@ from members.models import Member, PointsEntry, PointsReason
 from tests.appointments.factories import ScheduleFactory
 from tests.conftest import enable_totp
 from tests.members.factories import MemberFactory, UserFactory
+from tests.security.world import running_since
 
 pytestmark = pytest.mark.django_db
 
@@ -242,7 +243,7 @@ def test_it_pages_through_a_search_without_the_query_in_the_address(
 def test_it_looks_up_check_in_by_post_and_keeps_the_number_out_of_every_address(
     client, front_desk, levels
 ) -> None:
-    start = timezone.localtime() - dt.timedelta(minutes=30)
+    start = running_since()
     schedule = ScheduleFactory(
         date=start.date(),
         start_time=start.time().replace(microsecond=0),

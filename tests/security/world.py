@@ -26,9 +26,18 @@ from tests.members.factories import UserFactory
 from tests.security.matrix import ROLES
 
 
+def running_since() -> dt.datetime:
+    """When a session of today that is under way began: half an hour ago, or at midnight if
+    that was yesterday (a run just after midnight in Shanghai)."""
+    now = timezone.localtime()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(now - dt.timedelta(minutes=30), midnight)
+
+
 def session_under_way(doctor) -> Schedule:
-    """``doctor``'s free session today: it began half an hour ago and runs until midnight."""
-    start = timezone.localtime() - dt.timedelta(minutes=30)
+    """``doctor``'s free session today: it began half an hour ago (at midnight, in the first
+    half hour of the clinic's day: it must be today's) and runs until midnight."""
+    start = running_since()
     return ScheduleFactory(
         doctor=doctor,
         date=start.date(),
