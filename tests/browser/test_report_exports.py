@@ -69,6 +69,10 @@ def test_finance_exports_the_appointment_list_and_the_tables(page, demo, relay, 
     page.get_by_role("link", name="报表").first.click()
     page.get_by_role("link", name="预约与号源利用率").click()
     page.get_by_role("heading", name="预约与号源利用率").wait_for()
+    # htmx (a deferred script) must have taken the forms over, or on a loaded machine the click
+    # posts the plain form and lands on the export's own page.
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => window.htmx !== undefined")
 
     # Phone: the appointment list as Excel.
     panel = page.locator(".export-panel")
