@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import re
@@ -10,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
 from members.models import MemberLevel
 from tests.members.factories import MemberFactory
@@ -184,3 +186,10 @@ def sms_log(caplog):
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+def started_ago(delta: dt.timedelta) -> dt.datetime:
+    """When a session of today that is under way began: ``delta`` ago, or at midnight if that
+    was yesterday (a run just after midnight in the clinic's time zone)."""
+    now = timezone.localtime()
+    return max(now - delta, now.replace(hour=0, minute=0, second=0, microsecond=0))

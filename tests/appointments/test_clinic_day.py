@@ -16,6 +16,7 @@ from medbook.roles import DOCTOR
 from members.models import Message
 from tests.appointments import factories
 from tests.appointments.factories import DoctorFactory, ScheduleFactory
+from tests.conftest import started_ago
 from tests.members.factories import MemberFactory, UserFactory
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
@@ -23,8 +24,9 @@ pytestmark = [pytest.mark.core, pytest.mark.django_db]
 
 @pytest.fixture
 def today_session(levels):
-    """A free session that started an hour ago, with a doctor who has a login."""
-    start = timezone.localtime() - dt.timedelta(hours=1)
+    """A free session of today that started an hour ago (at midnight, in the clinic day's first
+    hour), with a doctor who has a login."""
+    start = started_ago(dt.timedelta(hours=1))
     user = UserFactory(username="dr-wang")
     user.groups.add(Group.objects.get(name=DOCTOR))
     schedule = ScheduleFactory(

@@ -28,6 +28,7 @@ from appointments.models import (
 from medbook.errors import Invalid
 from medbook.models import OperationLog
 from tests.appointments.factories import DepartmentFactory, DoctorFactory, ScheduleFactory
+from tests.conftest import started_ago
 from tests.members.factories import MemberFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -356,7 +357,7 @@ def test_checking_in_an_unpaid_appointment_is_refused_as_not_paid(levels) -> Non
 def test_todays_board_costs_the_same_queries_for_more_patients(
     client, front_desk, levels, django_assert_max_num_queries
 ) -> None:
-    start = timezone.localtime() - dt.timedelta(minutes=5)
+    start = started_ago(dt.timedelta(minutes=5))
     schedule = ScheduleFactory(
         date=start.date(),
         start_time=dt.time(0, 0),

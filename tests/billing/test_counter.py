@@ -17,13 +17,14 @@ from billing.models import Order, Refund
 from billing.settlement import settle_day
 from members.models import Message
 from tests.appointments.factories import ScheduleFactory
+from tests.conftest import started_ago
 from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def walk_in(front_desk, fee="80.00"):
-    start = timezone.localtime() - dt.timedelta(minutes=5)
+    start = started_ago(dt.timedelta(minutes=5))
     schedule = ScheduleFactory(
         date=start.date(),
         start_time=start.time().replace(microsecond=0),

@@ -14,7 +14,7 @@ from appointments.services import book_appointment
 from medbook.roles import CLINIC_ADMIN, DOCTOR, FRONT_DESK
 from tests.appointments.factories import DepartmentFactory, DoctorFactory, ScheduleFactory
 from tests.browser.conftest import DESKTOP, screenshot
-from tests.conftest import staff_user, totp_code
+from tests.conftest import staff_user, started_ago, totp_code
 from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,7 +89,7 @@ def test_an_admin_builds_a_week_from_a_template_and_releases_it(page, clinic) ->
 
 def test_front_desk_checks_in_the_doctor_calls_and_completes(page, browser, live_server, clinic):
     department, doctor = clinic
-    start = timezone.localtime() - dt.timedelta(minutes=20)
+    start = started_ago(dt.timedelta(minutes=20))
     session = ScheduleFactory(
         doctor=doctor,
         date=start.date(),

@@ -21,7 +21,7 @@ from members.services import send_message
 from tests.appointments import factories as appointments
 from tests.appointments.factories import ScheduleFactory
 from tests.billing import factories as billing
-from tests.conftest import enable_totp
+from tests.conftest import enable_totp, started_ago
 from tests.members.factories import UserFactory
 from tests.security.matrix import ROLES
 
@@ -29,9 +29,7 @@ from tests.security.matrix import ROLES
 def running_since() -> dt.datetime:
     """When a session of today that is under way began: half an hour ago, or at midnight if
     that was yesterday (a run just after midnight in Shanghai)."""
-    now = timezone.localtime()
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return max(now - dt.timedelta(minutes=30), midnight)
+    return started_ago(dt.timedelta(minutes=30))
 
 
 def session_under_way(doctor) -> Schedule:

@@ -13,6 +13,7 @@ from appointments.services import book_appointment
 from medbook.models import OperationLog
 from members.models import Member
 from tests.appointments.factories import ScheduleFactory
+from tests.conftest import started_ago
 from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +46,7 @@ def test_capacity_below_what_is_booked_is_refused_on_the_page(client, clinic_adm
 
 
 def test_a_walk_in_of_a_new_patient_opens_a_member_and_books(client, front_desk, levels):
-    start = timezone.localtime() - dt.timedelta(minutes=5)
+    start = started_ago(dt.timedelta(minutes=5))
     schedule = ScheduleFactory(
         date=start.date(),
         start_time=start.time().replace(microsecond=0),
