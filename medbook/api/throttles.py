@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from typing import Any
 
 from django.conf import settings
@@ -15,12 +16,15 @@ from ..audit import client_ip
 __all__ = ["PerAddressThrottle", "PerLoginThrottle"]
 
 
-class _SharedThrottle(BaseThrottle):
+class _SharedThrottle(BaseThrottle, ABC):
+    """A limit on one of medbook.throttle's shared counters: ``scope`` names it, ``setting`` its
+    rate, and ``who`` the caller it counts (None: not limited by this one)."""
+
     scope = ""
     setting = ""
 
-    def who(self, request: Any) -> str | None:
-        raise NotImplementedError
+    @abstractmethod
+    def who(self, request: Any) -> str | None: ...
 
     def allow_request(self, request: Any, view: Any) -> bool:
         who = self.who(request)

@@ -7,7 +7,7 @@ outcomes from the bookings' table), merged here; the raw tables are never read b
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -50,6 +50,32 @@ class BookingFilters:
             level=self.level,
             channel=self.channel,
         )
+
+
+# What a breakdown by department groups by: its id, name and place in the clinic's list.
+DEPARTMENT = ["department", "department__name", "department__sort_order"]
+
+
+def day_rows(filters: BookingFilters, found: dict, row: type, empty: Callable[[], object]) -> list:
+    """One ``row`` per day of the period (``empty()`` figures for a day with none), from figures
+    grouped by ``date``."""
+    rows = []
+    day = filters.start
+    while day <= filters.end:
+        figures = found.get((day,))
+        rows.append(row(key=day, label=day.isoformat(), figures=figures or empty()))
+        day += dt.timedelta(days=1)
+    return rows
+
+
+def department_rows(found: dict, row: type) -> list:
+    """One ``row`` per department, in the clinic's order, from figures grouped by DEPARTMENT."""
+    return [
+        row(key=pk, label=name, figures=figures)
+        for (pk, name, _order), figures in sorted(
+            found.items(), key=lambda item: (item[0][2], item[0][1])
+        )
+    ]
 
 
 def percent(part: int, whole: int) -> Decimal | None:
@@ -211,13 +237,7 @@ def bookings_dashboard(*, filters: BookingFilters) -> BookingsDashboard:
         by_day.append(row)
         day += dt.timedelta(days=1)
 
-    by_dept = _grouped(filters, ["department", "department__name", "department__sort_order"])
-    by_department = [
-        Row(key=pk, label=name, figures=figures)
-        for (pk, name, _order), figures in sorted(
-            by_dept.items(), key=lambda item: (item[0][2], item[0][1])
-        )
-    ]
+    by_department = department_rows(_grouped(filters, DEPARTMENT), Row)
 
     by_doc = _grouped(filters, ["doctor", "doctor__name"])
     by_doctor = sorted(

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 
 from ..models import DailyFlowStat, RollupState
-from .bookings import BookingFilters
+from .bookings import DEPARTMENT, BookingFilters, day_rows, department_rows
 from .releases import minutes
 
 SUMS = ("arrived", "waited", "wait_us", "seen", "visit_us", "completed")
@@ -111,20 +111,8 @@ def _totals(filters: BookingFilters) -> FlowFigures:
 def flow_dashboard(*, filters: BookingFilters) -> FlowDashboard:
     """候诊与接诊: the period's and the previous period's totals, and the figures by day,
     department, doctor and hour of the day. Six small queries on the flow rollup."""
-    by_date = _grouped(filters, ["date"])
-    by_day = []
-    day = filters.start
-    while day <= filters.end:
-        figures = by_date.get((day,), FlowFigures())
-        by_day.append(FlowRow(key=day, label=day.isoformat(), figures=figures))
-        day += dt.timedelta(days=1)
-    departments = _grouped(filters, ["department", "department__name", "department__sort_order"])
-    by_department = [
-        FlowRow(key=pk, label=name, figures=figures)
-        for (pk, name, _order), figures in sorted(
-            departments.items(), key=lambda item: (item[0][2], item[0][1])
-        )
-    ]
+    by_day = day_rows(filters, _grouped(filters, ["date"]), FlowRow, FlowFigures)
+    by_department = department_rows(_grouped(filters, DEPARTMENT), FlowRow)
     doctors = _grouped(filters, ["doctor", "doctor__name"])
     by_doctor = sorted(
         (FlowRow(key=pk, label=name, figures=f) for (pk, name), f in doctors.items()),

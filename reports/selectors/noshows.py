@@ -19,7 +19,7 @@ from members.selectors import NoShowPause, no_show_pauses
 
 from ..choices import Canceller, LeadTime
 from ..models import RollupState
-from .bookings import BookingFilters, booking_rows, percent
+from .bookings import DEPARTMENT, BookingFilters, booking_rows, day_rows, department_rows, percent
 
 # Who cancelled -> the rollup column that counts them.
 CANCELLERS = {
@@ -129,24 +129,8 @@ def noshows_dashboard(*, filters: BookingFilters, today: dt.date) -> NoShowsDash
     who cancelled; the members paused for no-shows (not narrowed by the filters: a pause is
     the member's, not a session's). Eight queries on the booking rollup, four for the pauses
     of the period and four for those of the one before."""
-    by_date = _grouped(filters, today, ["date"])
-    by_day = []
-    day = filters.start
-    while day <= filters.end:
-        by_day.append(
-            RateRow(key=day, label=day.isoformat(), figures=by_date.get((day,), NoShowFigures()))
-        )
-        day += dt.timedelta(days=1)
-
-    departments = _grouped(
-        filters, today, ["department", "department__name", "department__sort_order"]
-    )
-    by_department = [
-        RateRow(key=pk, label=name, figures=figures)
-        for (pk, name, _order), figures in sorted(
-            departments.items(), key=lambda item: (item[0][2], item[0][1])
-        )
-    ]
+    by_day = day_rows(filters, _grouped(filters, today, ["date"]), RateRow, NoShowFigures)
+    by_department = department_rows(_grouped(filters, today, DEPARTMENT), RateRow)
     doctors = _grouped(filters, today, ["doctor", "doctor__name"])
     by_doctor = sorted(
         (RateRow(key=pk, label=name, figures=f) for (pk, name), f in doctors.items()),

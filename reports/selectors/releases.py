@@ -20,7 +20,7 @@ from appointments.choices import Session
 
 from ..choices import SellOut
 from ..models import DailyReleaseStat, RollupState
-from .bookings import BookingFilters, percent
+from .bookings import DEPARTMENT, BookingFilters, day_rows, department_rows, percent
 
 BUCKETS = SellOut.columns()
 COUNTS = ("released", "capacity", "sold_out", "sold_out_after_us", "refused", "sessions_refusing")
@@ -137,20 +137,8 @@ def _totals(filters: BookingFilters) -> ReleaseFigures:
 def releases_dashboard(*, filters: BookingFilters) -> ReleasesDashboard:
     """放号情况: the period's and the previous period's totals, and the figures by day,
     department, doctor and session. Six small queries on the release rollup."""
-    by_date = _grouped(filters, ["date"])
-    by_day = []
-    day = filters.start
-    while day <= filters.end:
-        figures = by_date.get((day,), ReleaseFigures())
-        by_day.append(ReleaseRow(key=day, label=day.isoformat(), figures=figures))
-        day += dt.timedelta(days=1)
-    departments = _grouped(filters, ["department", "department__name", "department__sort_order"])
-    by_department = [
-        ReleaseRow(key=pk, label=name, figures=figures)
-        for (pk, name, _order), figures in sorted(
-            departments.items(), key=lambda item: (item[0][2], item[0][1])
-        )
-    ]
+    by_day = day_rows(filters, _grouped(filters, ["date"]), ReleaseRow, ReleaseFigures)
+    by_department = department_rows(_grouped(filters, DEPARTMENT), ReleaseRow)
     doctors = _grouped(filters, ["doctor", "doctor__name"])
     by_doctor = sorted(
         (ReleaseRow(key=pk, label=name, figures=f) for (pk, name), f in doctors.items()),
