@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """MedBook's two commands, with nothing but Python 3.11+ installed.
 
-    python3 dev.py run    # set up, migrate, load the demo clinic, serve on 127.0.0.1:8000 with jobs
-    python3 dev.py test   # set up, then lint and run the whole test suite
+    python3 dev.py run      # set up, migrate, load the demo clinic, serve on :8000 with jobs
+    python3 dev.py cluster  # the production topology on this machine (PostgreSQL primary +
+                            # streaming replica, 3 gunicorn behind HAProxy, 2 workers, beat)
+    python3 dev.py test     # set up, then lint and run the whole test suite
 
 Both create ``.venv`` and install the pinned requirements the first time (and again whenever a
 requirements file changes). Only the standard library is used here.
@@ -11,6 +13,7 @@ requirements file changes). Only the standard library is used here.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import shutil
@@ -18,7 +21,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
 import venv
 from pathlib import Path
 from urllib.parse import urlparse
@@ -94,6 +99,12 @@ def command_run(args: argparse.Namespace) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # The sandbox gateway's notification job posts back to wherever this server listens.
     env.setdefault("MEDBOOK_PUBLIC_URL", f"http://{args.host}:{args.port}")
+    # The web server, the worker and beat count into one folder, so /metrics adds them up
+    # (medbook/metrics.py); emptied before they start, as prometheus_client requires.
+    metrics = Path(env.get("MEDBOOK_VAR_DIR") or ROOT / "var") / "metrics"
+    shutil.rmtree(metrics, ignore_errors=True)
+    metrics.mkdir(parents=True)
+    env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics))
     say("Migrating the database")
     manage("migrate", "--noinput", "-v", "0", env=env)
     say("Loading the demo clinic (skipped where it is already there)")
@@ -118,6 +129,375 @@ def command_run(args: argparse.Namespace) -> None:
     sys.exit(supervisor.run())
 
 
+# ---------------------------------------------------------------------------------------------
+# `dev.py cluster`: PostgreSQL primary + streaming replica made with the machine's binaries
+# (also used by tests/cluster.py, which makes a throwaway one), gunicorn × 3 behind HAProxy.
+# ---------------------------------------------------------------------------------------------
+PG_USER = "postgres"  # initdb and postgres refuse to run as root: as root, run them as this user
+
+
+def pg_bin(name: str) -> str:
+    """The newest of the machine's PostgreSQL server binaries (Debian keeps them off PATH)."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
+    )
+    if found:
+        return str(found[-1])
+    if shutil.which(name):
+        return str(shutil.which(name))
+    raise FileNotFoundError(
+        f"PostgreSQL's {name} not found (apt-get install postgresql: /usr/lib/postgresql/*/bin)"
+    )
+
+
+def as_pg_user(argv: list[str]) -> list[str]:
+    """``argv`` run as PG_USER when this is root (initdb refuses root), as is otherwise."""
+    if os.geteuid() != 0:
+        return argv
+    return ["runuser", "-u", PG_USER, "--", *argv]
+
+
+def pg_own(path: Path) -> None:
+    """Give ``path`` (a folder for a data directory) to PG_USER when this is root."""
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(path, PG_USER, PG_USER)
+
+
+def pg_quiet(argv: list[str], what: str) -> None:
+    done = subprocess.run(as_pg_user(argv), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed ({done.returncode}): {done.stderr or done.stdout}")
+
+
+def pg_init_primary(data: Path, port: int, *, fast: bool = False) -> None:
+    """initdb a primary in ``data`` listening on 127.0.0.1:``port`` (socket in ``data``), ready to
+    stream to replicas. ``fast`` (tests): fsync and full-page writes off, small buffers."""
+    pg_own(data.parent)
+    pg_quiet(
+        [
+            pg_bin("initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-instructions",
+        ],
+        "initdb",
+    )
+    settings = {
+        "port": port,
+        "listen_addresses": "'127.0.0.1'",
+        "unix_socket_directories": f"'{data}'",
+        "wal_level": "replica",
+        "max_wal_senders": 5,
+        "wal_keep_size": "'256MB'",
+        "hot_standby": "on",
+        "hot_standby_feedback": "on",
+        "max_connections": 200,
+        "logging_collector": "off",
+    }
+    if fast:
+        settings |= {
+            "fsync": "off",
+            "full_page_writes": "off",
+            "synchronous_commit": "off",
+            "shared_buffers": "'16MB'",
+            "max_connections": 60,
+        }
+    lines = "".join(f"{key} = {value}\n" for key, value in settings.items())
+    with open(data / "postgresql.conf", "a", encoding="utf-8") as conf:
+        conf.write("\n# MedBook (dev.py)\n" + lines)
+
+
+def pg_make_replica(primary_port: int, data: Path, port: int) -> None:
+    """A streaming replica of the primary on ``primary_port``: pg_basebackup -R (standby.signal
+    and primary_conninfo written), then its own port and socket folder."""
+    pg_own(data.parent)
+    pg_quiet(
+        [
+            pg_bin("pg_basebackup"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(primary_port),
+            "-U",
+            "postgres",
+            "-D",
+            str(data),
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+        ],
+        "pg_basebackup",
+    )
+    with open(data / "postgresql.conf", "a", encoding="utf-8") as conf:
+        conf.write(f"\n# the replica\nport = {port}\nunix_socket_directories = '{data}'\n")
+
+
+def pg_start(data: Path) -> None:
+    """Start the server of ``data`` unless it runs already (a previous run left it up)."""
+    status = subprocess.run(
+        as_pg_user([pg_bin("pg_ctl"), "-D", str(data), "status"]), capture_output=True
+    )
+    if status.returncode == 0:
+        return
+    pg_quiet(
+        [
+            pg_bin("pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(data / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
+        f"pg_ctl start {data.name}",
+    )
+
+
+def pg_stop(data: Path, mode: str = "fast") -> None:
+    if (data / "postmaster.pid").exists():
+        subprocess.run(
+            as_pg_user([pg_bin("pg_ctl"), "-D", str(data), "-m", mode, "-w", "stop"]),
+            capture_output=True,
+        )
+
+
+def pg_sql(port: int, sql: str, database: str = "postgres") -> str:
+    done = subprocess.run(
+        [
+            pg_bin("psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-XAtq",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"psql failed: {done.stderr}")
+    return done.stdout.strip()
+
+
+def wait_streaming(port: int, timeout: float = 60) -> None:
+    """Wait until the replica on ``port`` streams from its primary."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if pg_sql(port, "SELECT status FROM pg_stat_wal_receiver") == "streaming":
+                return
+        except RuntimeError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the replica on port {port} does not stream")
+
+
+HAPROXY_CFG = """\
+global
+    maxconn 4096
+    # Counters (retries, redispatches, answers by status): echo "show stat" | socat - UNIX:…
+    stats socket {stats} mode 600 level user
+    log stdout format raw local0
+defaults
+    mode http
+    # A line for each request that failed or was sent again (termination state, retries),
+    # none for the others.
+    log global
+    option httplog
+    option dontlog-normal
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    timeout http-request 10s
+    # A request waits its turn in HAProxy's queue (see maxconn below) up to a minute, then 503:
+    # a release's burst with one instance stopping took over 30 s to drain on 2 busy cores.
+    timeout queue 60s
+    option forwardfor
+    # The whole (small) request is read before it is sent, so it can be sent again.
+    option http-buffer-request
+    # A request whose instance refused the connection, or closed it without a byte of answer
+    # (a stopping gunicorn resets the connections still in its listen queue; a killed one
+    # those it was serving), is sent again to another instance. Safe for MedBook's POSTs too:
+    # a booking sent again after the first try booked is answered "already booked" (the
+    # member's mark in the release gate, else the one-active-appointment-per-patient rule),
+    # payments and cancellations are idempotent. Never on a timeout: the first try may still
+    # be running.
+    retries 3
+    option redispatch 1
+    retry-on conn-failure empty-response
+frontend medbook
+    bind {host}:{port}
+    default_backend web
+backend web
+    balance roundrobin
+    # Only instances whose /readyz answers 200 (database primary reachable, migrations
+    # applied) get requests: checked every second (every 250 ms while changing state), out at
+    # once when a request's connection is refused (observe layer4) or after 3 failed checks,
+    # back after 2 passes. A check waits for a free sync worker like any
+    # request: on a busy machine that can take seconds, hence the patient timeout.
+    option httpchk GET /readyz
+    http-check expect status 200
+    timeout check 5s
+    default-server inter 1s fastinter 250ms fall 3 rise 2
+    default-server observe layer4 error-limit 1 on-error mark-down
+{servers}
+"""
+
+
+def haproxy_config(*, host: str, port: int, web_ports: list[int], workers: int, stats: Path) -> str:
+    """HAProxy's configuration for web instances on ``web_ports`` with ``workers`` sync
+    workers each. At most that many requests at a time go to an instance: the rest wait in
+    HAProxy's queue, not in gunicorn's listen queue, so a health check is answered at once even
+    in a burst and a stopping instance leaves nothing waiting unanswered."""
+    servers = "\n".join(
+        f"    server web{i + 1} 127.0.0.1:{web_port} check maxconn {workers}"
+        for i, web_port in enumerate(web_ports)
+    )
+    return HAPROXY_CFG.format(host=host, port=port, servers=servers, stats=stats)
+
+
+def command_cluster(args: argparse.Namespace) -> None:
+    ensure_venv("requirements.txt")
+    if shutil.which("haproxy") is None:
+        fail("HAProxy not found: apt-get install -y haproxy (Debian's package).")
+    base = ROOT / "var" / "cluster"
+    primary, replica = base / "primary", base / "replica"
+    pg_port, replica_port = int(args.pg_port), int(args.pg_port) + 1
+    web_ports = [int(args.web_port) + i for i in range(3)]
+    if not (primary / "PG_VERSION").exists():
+        say(f"Creating the PostgreSQL primary in {primary} (port {pg_port})")
+        shutil.rmtree(replica, ignore_errors=True)
+        pg_init_primary(primary, pg_port)
+    pg_start(primary)
+    if not pg_sql(pg_port, "SELECT 1 FROM pg_database WHERE datname = 'medbook'"):
+        pg_sql(pg_port, "CREATE DATABASE medbook")
+    if not (replica / "PG_VERSION").exists():
+        say(f"Making the streaming replica in {replica} (port {replica_port}, pg_basebackup)")
+        pg_make_replica(pg_port, replica, replica_port)
+    pg_start(replica)
+    wait_streaming(replica_port)
+    database = f"postgres://postgres@127.0.0.1:{pg_port}/medbook"
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "DATABASE_URL": database,
+        "DATABASE_REPLICA_URL": f"postgres://postgres@127.0.0.1:{replica_port}/medbook",
+        "MEDBOOK_DEV_SECRETS": os.environ.get("MEDBOOK_DEV_SECRETS", "true"),
+        "ALLOWED_HOSTS": os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost"),
+        # Plain HTTP on this machine: no redirect to https, no HSTS (the cookies stay Secure,
+        # which browsers accept from http://127.0.0.1 and http://localhost).
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
+    }
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    env.setdefault("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    url = f"http://{args.host}:{args.port}"
+    env.setdefault("MEDBOOK_PUBLIC_URL", url)
+    for name, value, port in [
+        ("Redis", env["REDIS_URL"], 6379),
+        ("RabbitMQ", env["CELERY_BROKER_URL"], 5672),
+    ]:
+        if not reachable(value, port):
+            fail(f"{name} is not reachable at {value}: start the machine's {name}.")
+    metrics = base / "metrics"
+    shutil.rmtree(metrics, ignore_errors=True)
+    metrics.mkdir(parents=True)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
+    say("Migrating the primary")
+    manage("migrate", "--noinput", "-v", "0", env=env)
+    manage("collectstatic", "--noinput", "-v", "0", env=env)
+    say("Loading the demo clinic (skipped where it is already there)")
+    manage("seed_demo", env=env)
+    manage("ensure_demo_accounts", "--local-cluster", env=env)
+    cfg = base / "haproxy.cfg"
+    cfg.write_text(
+        haproxy_config(
+            host=args.host,
+            port=int(args.port),
+            web_ports=web_ports,
+            workers=int(env["WEB_CONCURRENCY"]),
+            stats=base / "haproxy.sock",
+        )
+    )
+    celery = [str(PYTHON), "-m", "celery", "--quiet", "-A", "medbook"]
+    gunicorn = [str(PYTHON), "-m", "gunicorn", "-c", "python:medbook.gunicorn_conf"]
+    children = [
+        Child(
+            f"web {i + 1}",
+            [*gunicorn, "--bind", f"127.0.0.1:{port}", "medbook.wsgi"],
+            env,
+            group=True,
+        )
+        for i, port in enumerate(web_ports)
+    ]
+    children += [
+        Child(
+            f"worker {i}",
+            [*celery, "worker", "--loglevel=WARNING", "-c", "2", "-n", f"worker{i}@%h"],
+            env,
+        )
+        for i in (1, 2)
+    ]
+    children.append(
+        Child(
+            "beat",
+            [*celery, "beat", "--loglevel=WARNING", "--pidfile=", "-s", str(base / "beat")],
+            env,
+        )
+    )
+    say(
+        f"Starting 3 web instances (ports {', '.join(map(str, web_ports))}), 2 workers, beat "
+        f"and HAProxy"
+    )
+    supervisor = Supervisor(
+        children, Child("HAProxy", ["haproxy", "-db", "-f", str(cfg)], env, restart=False)
+    )
+
+    def announce_when_ready() -> None:
+        # The URL once HAProxy has a web instance whose /readyz passed (booting 3 gunicorns
+        # takes a while on a small machine).
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"{url}/readyz", timeout=2):  # noqa: S310
+                    break
+            except OSError:
+                time.sleep(0.5)
+        say(
+            f"MedBook cluster on {url}/  (primary :{pg_port}, replica :{replica_port}; "
+            "Ctrl-C stops everything)"
+        )
+
+    threading.Thread(target=announce_when_ready, daemon=True).start()
+    try:
+        code = supervisor.run()
+    finally:
+        say("Stopping PostgreSQL (replica, then primary)")
+        pg_stop(replica)
+        pg_stop(primary)
+    sys.exit(code)
+
+
 #: A background process that dies more than this often within RESTART_WINDOW seconds is given up.
 RESTART_LIMIT = 5
 RESTART_WINDOW = 60.0
@@ -136,14 +516,30 @@ class Child:
     """One process of ``dev.py run``; a restartable one comes back when it dies."""
 
     def __init__(
-        self, name: str, argv: list[str], env: dict[str, str], restart: bool = True
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        restart: bool = True,
+        group: bool = False,
     ) -> None:
         self.name, self.argv, self.env, self.restart = name, argv, env, restart
+        # group: the process leads its own process group (gunicorn's master and its workers),
+        # killed whole when the leader dies, so no orphaned worker keeps the port.
+        self.group = group
         self.process: subprocess.Popen[bytes] | None = None
         self.deaths: list[float] = []
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.argv, cwd=ROOT, env=self.env)
+        self.process = subprocess.Popen(
+            self.argv, cwd=ROOT, env=self.env, start_new_session=self.group
+        )
+
+    def kill_group(self) -> None:
+        """Kill what is left of a dead group leader's group (its orphaned children)."""
+        if self.group and self.process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
 
     def poll(self) -> int | None:
         return None if self.process is None else self.process.poll()
@@ -203,6 +599,7 @@ class Supervisor:
             f"{how}; restarting it ({len(child.deaths)} of {RESTART_LIMIT} deaths allowed "
             f"within {RESTART_WINDOW:.0f} s)."
         )
+        child.kill_group()
         child.start()
         return None
 
@@ -286,10 +683,17 @@ def main() -> None:
     run_parser = sub.add_parser("run", help="serve the demo clinic with background jobs")
     run_parser.add_argument("--host", default="127.0.0.1")
     run_parser.add_argument("--port", default="8000")
+    cluster_parser = sub.add_parser(
+        "cluster", help="primary + replica, 3 web behind HAProxy, 2 workers, beat"
+    )
+    cluster_parser.add_argument("--host", default="127.0.0.1")
+    cluster_parser.add_argument("--port", default="8080", help="HAProxy's port")
+    cluster_parser.add_argument("--web-port", default="8101", help="the first web instance's")
+    cluster_parser.add_argument("--pg-port", default="55432", help="the primary's (replica: +1)")
     test_parser = sub.add_parser("test", help="lint and run the whole test suite")
     test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
     args = parser.parse_args()
-    {"run": command_run, "test": command_test}[args.command](args)
+    {"run": command_run, "cluster": command_cluster, "test": command_test}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Appointment, Department, Doctor, Schedule, ScheduleTemplate
+from medbook.paginator import LargeTableAdmin
+from members.admin import MemberNumberSearch
+
+from .models import Appointment, Department, Doctor, ReleaseReminder, Schedule, ScheduleTemplate
 from .services import update_schedule
 
 
@@ -47,7 +50,7 @@ class ScheduleTemplateAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(SimpleHistoryAdmin):
+class ScheduleAdmin(LargeTableAdmin, SimpleHistoryAdmin):
     list_display = [
         "date",
         "session",
@@ -63,7 +66,6 @@ class ScheduleAdmin(SimpleHistoryAdmin):
     list_filter = ["status", "session", "date", "doctor__department"]
     list_select_related = ["doctor__department"]
     search_fields = ["doctor__name", "room"]
-    date_hierarchy = "date"
     ordering = ["-date", "start_time"]
     autocomplete_fields = ["doctor"]
     readonly_fields = ["booked", "created_at", "updated_at"]
@@ -83,12 +85,13 @@ class ScheduleAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(SimpleHistoryAdmin):
+class AppointmentAdmin(LargeTableAdmin, MemberNumberSearch, SimpleHistoryAdmin):
     """Read-only: bookings change only through the booking services, which keep the counters."""
 
     list_display = [
         "created_at",
         "member",
+        "patient",
         "schedule",
         "queue_number",
         "estimated_time",
@@ -96,10 +99,15 @@ class AppointmentAdmin(SimpleHistoryAdmin):
         "channel",
         "fee",
     ]
-    list_filter = ["status", "channel", "schedule__date", "schedule__doctor__department"]
-    list_select_related = ["member", "schedule__doctor"]
-    search_fields = ["member__name", "schedule__doctor__name"]
-    date_hierarchy = "created_at"
+    list_filter = [
+        "status",
+        "channel",
+        "schedule__date",
+        "schedule__doctor__department",
+        "schedule__doctor",
+    ]
+    list_select_related = ["member", "patient", "schedule__doctor"]
+    raw_id_fields = ["member", "patient", "schedule", "cancelled_by"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -108,4 +116,22 @@ class AppointmentAdmin(SimpleHistoryAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Appointment | None = None) -> bool:
+        return False
+
+
+@admin.register(ReleaseReminder)
+class ReleaseReminderAdmin(SimpleHistoryAdmin):
+    """Release reminders (放号提醒), to answer "why was I (not) reminded": read only, the job
+    and the member change them."""
+
+    list_display = ["member", "schedule", "status", "created_at", "closed_at"]
+    list_filter = ["status"]
+    list_select_related = ["member", "schedule__doctor"]
+    raw_id_fields = ["member", "schedule", "message"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DoctorTitle(models.TextChoices):
@@ -78,3 +79,45 @@ WEEKDAYS = [
     (5, _("Saturday")),
     (6, _("Sunday")),
 ]
+
+
+class ReminderStatus(models.TextChoices):
+    """Where a release reminder (放号提醒) stands."""
+
+    WAITING = "waiting", _("Waiting for the opening")
+    SENT = "sent", _("Reminded")
+    CANCELLED = "cancelled", _("Cancelled")
+    SESSION_CANCELLED = "session_cancelled", _("Not sent: session cancelled")
+    EXPIRED = "expired", _("Not sent: session has passed")
+
+
+REMINDER_TONES = {
+    ReminderStatus.WAITING: "wait",
+    ReminderStatus.SENT: "ok",
+    ReminderStatus.CANCELLED: "off",
+    ReminderStatus.SESSION_CANCELLED: "full",
+    ReminderStatus.EXPIRED: "off",
+}
+
+
+class WaitlistStatus(models.TextChoices):
+    """Where a place on a waitlist (候补) stands. An entry is offered a slot at most once."""
+
+    WAITING = "waiting", pgettext_lazy("waitlist", "Waiting")
+    OFFERED = "offered", _("Slot offered")
+    BOOKED = "booked", _("Booked")
+    EXPIRED = "expired", _("Offer not taken in time")
+    LEFT = "left", _("Left the waitlist")
+    CLOSED = "closed", _("Closed: session cancelled or passed")
+
+
+WAITLIST_OPEN = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
+
+WAITLIST_TONES = {
+    WaitlistStatus.WAITING: "wait",
+    WaitlistStatus.OFFERED: "ok",
+    WaitlistStatus.BOOKED: "ok",
+    WaitlistStatus.EXPIRED: "off",
+    WaitlistStatus.LEFT: "off",
+    WaitlistStatus.CLOSED: "off",
+}

@@ -9,11 +9,38 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import ScheduleStatus
+from .choices import AppointmentStatus, ScheduleStatus, Session
 from .models import Department, Doctor, Holiday, ReleaseRule, Schedule, ScheduleTemplate, TitleFee
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class CatalogueFilterForm(forms.Form):
+    """The home page's doctor list: of one department (its code), only doctors "有号"."""
+
+    department = forms.SlugField(max_length=32, required=False)
+    open_only = forms.BooleanField(required=False)
+
+
+class DateStripForm(forms.Form):
+    """The date chosen on a department's date strip: a day of the strip, or none (the page
+    picks the first with a free slot)."""
+
+    date = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+
+    def __init__(self, *args, first: dt.date, last: dt.date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.first, self.last = first, last
+
+    def clean_date(self) -> dt.date | None:
+        day = self.cleaned_data.get("date")
+        if day is not None and not self.first <= day <= self.last:
+            raise forms.ValidationError(
+                _("Choose a date from %(first)s to %(last)s."),
+                params={"first": self.first.isoformat(), "last": self.last.isoformat()},
+            )
+        return day
 
 
 class ScheduleForm(forms.ModelForm):
@@ -27,6 +54,7 @@ class ScheduleForm(forms.ModelForm):
             "capacity",
             "minutes_per_visit",
             "room",
+            "room_en",
             "fee",
             "release_at",
             "status",
@@ -63,6 +91,7 @@ class TemplateForm(forms.ModelForm):
             "capacity",
             "minutes_per_visit",
             "room",
+            "room_en",
             "fee",
         ]
         widgets = {"start_time": TIME, "end_time": TIME}
@@ -109,16 +138,24 @@ class DoctorForm(forms.ModelForm):
         model = Doctor
         fields = [
             "name",
+            "name_en",
             "department",
             "title",
             "introduction",
             "specialties",
+            "specialties_en",
             "registration_fee",
             "is_active",
             "allows_extra_numbers",
             "user",
         ]
         widgets = {"introduction": forms.Textarea(attrs={"rows": 3})}
+
+    move_login = forms.BooleanField(
+        label=_("Move the login to this doctor"),
+        required=False,
+        help_text=_("Only when the login belongs to another doctor: it is taken from them."),
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -133,12 +170,42 @@ class DoctorForm(forms.ModelForm):
             "Leave at 0 for a new doctor to take the fee of their title."
         )
 
+    def validate_unique(self) -> None:
+        """A login another doctor has is the services' to refuse (naming that doctor) or move
+        (``move_login``), not the model form's anonymous "already exists"."""
+        exclude = self._get_validation_exclusions() | {"user"}
+        try:
+            self.instance.validate_unique(exclude=exclude)
+        except forms.ValidationError as exc:
+            self._update_errors(exc)
+
+    def doctor_fields(self) -> dict:
+        """The doctor's fields, for add_doctor / change_doctor."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "move_login"}
+
 
 class DepartmentForm(forms.ModelForm):
     class Meta:
         model = Department
-        fields = ["code", "name", "location", "description", "sort_order", "is_active"]
+        fields = [
+            "code",
+            "name",
+            "name_en",
+            "aliases",
+            "location",
+            "location_en",
+            "description",
+            "sort_order",
+            "is_active",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+class DepartmentEditForm(DepartmentForm):
+    """A department as staff change it: its code (in addresses) stays."""
+
+    class Meta(DepartmentForm.Meta):
+        fields = [name for name in DepartmentForm.Meta.fields if name != "code"]
 
 
 class TitleFeeForm(forms.ModelForm):
@@ -174,6 +241,68 @@ class CheckInLookupForm(forms.Form):
         return data
 
 
+class BoardFilterForm(forms.Form):
+    """The today board's filters (in the address: they hold nothing personal)."""
+
+    department = forms.ModelChoiceField(
+        label=_("Department"),
+        queryset=Department.objects.filter(is_active=True).order_by("sort_order", "name"),
+        to_field_name="code",
+        required=False,
+        empty_label=_("All departments"),
+    )
+    doctor = forms.ModelChoiceField(
+        label=_("Doctor"),
+        queryset=Doctor.objects.filter(is_active=True).order_by("name"),
+        required=False,
+        empty_label=_("All doctors"),
+    )
+    session = forms.ChoiceField(
+        label=_("Half of the day"),
+        choices=[("", _("All day")), *Session.choices],
+        required=False,
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[("", _("Any status"))]
+        + [(v, label) for v, label in AppointmentStatus.choices if v != "cancelled"],
+        required=False,
+    )
+
+
+class BoardSearchForm(forms.Form):
+    """The board's search: a queue number, a full mobile or ID number, or part of a name.
+    Posted, and kept in the session (never in the address)."""
+
+    q = forms.CharField(label=_("Search"), max_length=64, required=False)
+
+
+class QuickCheckInForm(forms.Form):
+    """Keyboard check-in at the top of the board: a queue number, and the session when that
+    number is in more than one of today's sessions."""
+
+    number = forms.IntegerField(
+        label=_("Queue number"),
+        min_value=1,
+        max_value=9999,
+        error_messages={"required": _("Type the queue number to check in.")},
+    )
+    schedule = forms.ModelChoiceField(
+        label=_("Session"), queryset=Schedule.objects.none(), required=False
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["schedule"].queryset = (
+            Schedule.objects.filter(date=timezone.localdate(), status=ScheduleStatus.PUBLISHED)
+            .select_related("doctor__department")
+            .order_by("doctor__department__sort_order", "start_time")
+        )
+        self.fields["schedule"].label_from_instance = lambda s: (
+            f"{s.doctor.department.name} · {s.doctor.name} · {s.start_time:%H:%M}"
+        )
+
+
 class PickForm(forms.Form):
     """One row picked from a list on a page (its id), e.g. the holiday to delete."""
 
@@ -196,4 +325,10 @@ class BookForMemberForm(forms.Form):
         label=_("Reason to override the member's limits (optional)"),
         max_length=200,
         required=False,
+    )
+    patient = forms.CharField(
+        label=_("Patient"),
+        max_length=20,
+        required=False,
+        help_text=_("One of the member's patients (就诊人); empty: the member."),
     )

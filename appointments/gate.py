@@ -6,12 +6,15 @@ from it, in one Redis round trip (a Lua script) that
 
 * counts the attempt against the booking rate limits (the same counters as ``medbook.throttle``),
 * answers "sold out" when the session's stock in Redis is gone,
-* answers "already trying" / "already booked" from the member's mark (a double click), and
+* answers "already trying" / "already booked" from the member's mark for the patient the
+  attempt is for (a double click; an account booking one session for two relatives holds
+  a mark for each), and
 * otherwise takes one unit of stock and marks the member as trying: the attempt goes on to the
   database, and :func:`settle` records what the database decided (booked: the mark stays; any
   refusal but "sold out": the unit goes back; "sold out": the stock is forgotten).
 
-The stock is ``capacity - booked`` read from PostgreSQL: written when a session is released
+The stock is ``capacity - booked - offered`` (slots held for waitlist offers are not free)
+read from PostgreSQL: written when a session is released
 (:func:`preheat`) and again whenever it is missing (:func:`rebuild`, after a Redis flush or
 restart), and forgotten (:func:`forget`) whenever a slot comes back or the capacity changes, so
 the next attempt rebuilds it. Everything that can go wrong sends the attempt to the database
@@ -45,6 +48,7 @@ __all__ = [
     "Verdict",
     "enter",
     "forget",
+    "mark_of",
     "preheat",
     "rebuild",
     "refusal_counts",
@@ -236,9 +240,24 @@ def _quietly(what: str, schedule_id: int) -> Iterator[None]:
             breaker.failed(exc)  # the whole process leaves Redis alone for the breaker's pause
 
 
-def enter(*, schedule_id: int, user_id: int, address: str) -> tuple[Verdict, int | None]:
-    """One booking attempt of ``user_id`` (from ``address``) on a session, decided in one
-    Redis round trip. Returns the verdict and, for ``BOOKED``, the appointment's id."""
+def _mark(user_id: int, patient: str) -> str:
+    """The field of a member's mark on a session: the login and the patient the attempt
+    named ("" when it named none: the account holder)."""
+    return f"{user_id}:{patient}"
+
+
+def mark_of(*, user_id: int, patient_id: int | None) -> tuple[str, ...]:
+    """The marks an appointment of ``patient_id`` may have been made under (the attempt named
+    the patient, or named none), for :func:`forget` when its slot comes back."""
+    return (_mark(user_id, ""), _mark(user_id, str(patient_id or "")))
+
+
+def enter(
+    *, schedule_id: int, user_id: int, address: str, patient: str = ""
+) -> tuple[Verdict, int | None]:
+    """One booking attempt of ``user_id`` (from ``address``) for ``patient`` (the id the form
+    sent, "" for the account holder) on a session, decided in one Redis round trip. Returns
+    the verdict and, for ``BOOKED``, the appointment's id."""
     gate = _gate(schedule_id)
     if gate is None:
         return Verdict.OFFLINE, None
@@ -252,7 +271,14 @@ def enter(*, schedule_id: int, user_id: int, address: str) -> tuple[Verdict, int
             limit, window = throttle.parse_rate(part.strip())
             keys.append(gate.cache.make_key(throttle.key_for(scope, who, window)))
             limits += [limit, window + 1]
-    args = [user_id, time.time(), TRYING_SECONDS, STOCK_SECONDS, schedule_id, *limits]
+    args = [
+        _mark(user_id, patient),
+        time.time(),
+        TRYING_SECONDS,
+        STOCK_SECONDS,
+        schedule_id,
+        *limits,
+    ]
     with _quietly("decide an attempt on", schedule_id):
         answer = _run(gate.client, _ENTER, _ENTER_SHA, keys, args)
         answer = answer.decode() if isinstance(answer, bytes) else str(answer)
@@ -266,6 +292,7 @@ def settle(
     *,
     schedule_id: int,
     user_id: int,
+    patient: str = "",
     booked_id: int | None = None,
     hold_until: dt.datetime | None = None,
     sold_out: bool = False,
@@ -277,16 +304,17 @@ def settle(
     gate = _gate(schedule_id)
     if gate is None:
         return
+    mark = _mark(user_id, patient)
     with _quietly("record an outcome on", schedule_id):
         if booked_id is not None:
             with gate.client.pipeline(transaction=False) as pipe:  # one round trip
-                pipe.hset(gate.marks, user_id, f"booked:{booked_id}")
+                pipe.hset(gate.marks, mark, f"booked:{booked_id}")
                 if hold_until is not None:
                     pipe.eval(_RECHECK_BY, 1, gate.recheck, hold_until.timestamp(), STOCK_SECONDS)
                 pipe.execute()
         elif sold_out:
             with gate.client.pipeline(transaction=True) as pipe:
-                pipe.hdel(gate.marks, user_id)
+                pipe.hdel(gate.marks, mark)
                 pipe.delete(gate.stock)
                 pipe.eval(
                     _REFUSED,
@@ -299,7 +327,7 @@ def settle(
                 )
                 pipe.execute()
         else:
-            gate.client.eval(_GIVE_BACK, 2, gate.stock, gate.marks, user_id)
+            gate.client.eval(_GIVE_BACK, 2, gate.stock, gate.marks, mark)
 
 
 def _stock_seconds(ends_at: dt.datetime, now: dt.datetime) -> int:
@@ -355,17 +383,17 @@ def rebuild(
             gate.client.eval(_RECHECK_BY, 1, gate.recheck, recheck_at.timestamp(), STOCK_SECONDS)
 
 
-def forget(*, schedule_id: int, user_id: int | None = None) -> None:
+def forget(*, schedule_id: int, marks: tuple[str, ...] = ()) -> None:
     """A slot came back or the capacity changed: the next attempt rebuilds the stock. When the
-    slot came back from ``user_id`` (they cancelled, their hold ran out), their "booked" mark
-    goes too, so that they may book the session again."""
+    slot came back from an appointment (cancelled, its hold ran out), its ``marks``
+    (:func:`mark_of`) go too, so that the member may book the session for that patient again."""
     gate = _gate(schedule_id)
     if gate is None:
         return
     with _quietly("forget", schedule_id), gate.client.pipeline(transaction=True) as pipe:
         pipe.delete(gate.stock, gate.recheck)
-        if user_id is not None:
-            pipe.hdel(gate.marks, user_id)
+        if marks:
+            pipe.hdel(gate.marks, *marks)
         pipe.execute()
 
 

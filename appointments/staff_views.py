@@ -6,10 +6,11 @@ import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,22 +30,111 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
     return redirect(safe_next(request, request.POST.get("next"), default=reverse(default)))
 
 
-@require_GET
+def _board_filters(request: HttpRequest) -> tuple[forms.BoardFilterForm, selectors.BoardFilters]:
+    """The board's filters from the address (unknown values are ignored, never a 500) and the
+    search kept in the session under ``?search=<token>``."""
+    form = forms.BoardFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    department, doctor = data.get("department"), data.get("doctor")
+    filters = selectors.BoardFilters(
+        department=department.code if department else "",
+        doctor=doctor.pk if doctor else None,
+        session=data.get("session", ""),
+        status=data.get("status", ""),
+    )
+    kept = stashed_search(request, kind="board", token=request.GET.get("search"))
+    return form, filters.with_search(kept)
+
+
+def _without_search(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("search", None)
+    return query.urlencode()
+
+
+def _board_page(
+    request: HttpRequest,
+    *,
+    check_in_form: forms.QuickCheckInForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    today_date = timezone.localdate()
+    filter_form, filters = _board_filters(request)
+    kept = stashed_search(request, kind="board", token=request.GET.get("search"))
+    context = {
+        "board": selectors.todays_board(today=today_date, user=request.user, filters=filters),
+        "totals": selectors.board_totals(today=today_date, filters=filters),
+        "filter_form": filter_form,
+        "search_form": forms.BoardSearchForm(initial={"q": (kept or {}).get("shown", "")}),
+        "searched": (kept or {}).get("shown", ""),
+        "check_in_form": check_in_form or forms.QuickCheckInForm(),
+        "board_query": request.GET.urlencode(),
+        "filter_query": _without_search(request),
+    }
+    if request.headers.get("HX-Request") == "true" and check_in_form is None:
+        return render(request, "staff/partials/_board_body.html", context, status=status)
+    return render(request, "staff/today.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
 @staff_required("appointments.check_in_appointment")
 def today(request: HttpRequest) -> HttpResponse:
-    """Every session of today with its patients and their status, by department."""
-    chosen = request.GET.get("department", "")
-    return render(
-        request,
-        "staff/today.html",
-        {
-            "board": selectors.todays_board(
-                today=timezone.localdate(), user=request.user, department=chosen
-            ),
-            "departments": selectors.active_departments(),
-            "chosen": chosen,
-        },
+    """Today's board: totals, filters and a search, every session with its patients; the body
+    is polled (HTMX, every 10 s). A search is posted and kept in the session under a token,
+    so no phone or ID number is ever in an address."""
+    if request.method == "POST":
+        form = forms.BoardSearchForm(request.POST)
+        if not form.is_valid():
+            return _board_page(request, status=400)
+        query = request.GET.copy()
+        query.pop("search", None)  # a new search replaces the one kept
+        search = selectors.BoardFilters.search_from_query(form.cleaned_data["q"])
+        if search:
+            query["search"] = stash_search(request, kind="board", data=search)
+        suffix = f"?{query.urlencode()}" if query else ""
+        return redirect(f"{reverse('staff:today')}{suffix}")
+    return _board_page(request)
+
+
+@require_POST
+@staff_required("appointments.check_in_appointment")
+def board_check_in(request: HttpRequest) -> HttpResponse:
+    """Keyboard check-in from the board: a queue number (and the session when that number is
+    in more than one of today's sessions), Enter. Back to the board as it was filtered."""
+    form = forms.QuickCheckInForm(request.POST)
+    if not form.is_valid():
+        return _board_page(request, check_in_form=form, status=400)
+    number, schedule = form.cleaned_data["number"], form.cleaned_data["schedule"]
+    found = selectors.to_check_in_by_number(
+        today=timezone.localdate(),
+        number=number,
+        schedule_id=schedule.pk if schedule else None,
+        filters=_board_filters(request)[1],
     )
+    if not found:
+        form.add_error(
+            "number", _("Nobody with number %(n)d is waiting to check in today.") % {"n": number}
+        )
+        return _board_page(request, check_in_form=form, status=404)
+    if len(found) > 1:
+        form.add_error(
+            "schedule",
+            _("Number %(n)d is in %(count)d sessions today: choose the session.")
+            % {"n": number, "count": len(found)},
+        )
+        return _board_page(request, check_in_form=form, status=400)
+    appointment = found[0]
+    with refusals.shown(request, form=form) as refusal:
+        services.check_in_patient(appointment=appointment, now=timezone.now())
+    if refusal:
+        return _board_page(request, check_in_form=form, status=refusal.status)
+    messages.success(
+        request,
+        _("%(name)s checked in, number %(number)d.")
+        % {"name": appointment.member.name, "number": appointment.queue_number},
+    )
+    query = request.GET.urlencode()
+    return redirect(f"{reverse('staff:today')}{'?' + query if query else ''}")
 
 
 @require_http_methods(["GET", "POST"])
@@ -131,20 +221,25 @@ def _queue_schedule(
 @require_GET
 @staff_required("appointments.run_queue")
 def queue(request: HttpRequest) -> HttpResponse:
-    """The doctor's day: today's queue in check-in order, call next, complete, no-show; and
-    their coming sessions."""
+    """The doctor's day: today's queue, call next, 重呼, 过号, complete with a note, 未到诊 (when
+    the rule allows it); the waiting count and the average consultation today; and their
+    coming sessions."""
     now = timezone.now()
     sessions, schedule = _queue_schedule(request, now)
     own = selectors.doctor_of(user=request.user)
     context = {
         "sessions": sessions,
         "schedule": schedule,
-        "queue": selectors.queue_state(schedule=schedule) if schedule else None,
+        "queue": selectors.queue_view(schedule=schedule, now=now) if schedule else None,
         "upcoming": selectors.coming_sessions(doctor=own, today=timezone.localdate(now))
         if own
         else None,
     }
     return render(request, "staff/queue.html", context)
+
+
+def _to_queue(schedule_id: int) -> HttpResponse:
+    return redirect(f"{reverse('staff:queue')}?schedule={schedule_id}")
 
 
 @require_POST
@@ -153,37 +248,125 @@ def call_next(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = selectors.queue_session(user=request.user, pk=pk)
     if schedule is None:
         raise Http404("not your session")
-    called = services.call_next(schedule=schedule, by=request.user, now=timezone.now())
-    if called is None:
+    with refusals.shown(request) as refusal:
+        called = services.call_next(schedule=schedule, by=request.user, now=timezone.now())
+    if not refusal and called is None:
         messages.info(request, _("Nobody is waiting."))
-    else:
+    elif not refusal:
         messages.success(request, _("Calling number %(n)d.") % {"n": called.queue_number})
-    return redirect(f"{reverse('staff:queue')}?schedule={schedule.pk}")
+    return _to_queue(schedule.pk)
+
+
+def _on_patient(
+    request: HttpRequest, pk: int, act: Callable[..., Any], said: Callable[[Any], str]
+) -> HttpResponse:
+    """A doctor's action on one of their own patients (another's is a 404): the service's
+    refusal is shown, else ``said`` of what the service returned; back to the queue."""
+    appointment = selectors.queue_appointment(user=request.user, pk=pk)
+    if appointment is None:
+        raise Http404("not your patient")
+    with refusals.shown(request) as refusal:
+        done = act(appointment=appointment, by=request.user, now=timezone.now())
+    if not refusal:
+        messages.success(request, said(done or appointment))
+    return _to_queue(appointment.schedule_id)
+
+
+@require_POST
+@staff_required("appointments.run_queue")
+def recall(request: HttpRequest, pk: int) -> HttpResponse:
+    """重呼: call the patient being called once more."""
+    return _on_patient(
+        request,
+        pk,
+        services.recall_patient,
+        lambda called: (
+            _("Calling number %(n)d again (call %(count)d).")
+            % {"n": called.queue_number, "count": called.call_count}
+        ),
+    )
+
+
+@require_POST
+@staff_required("appointments.run_queue")
+def skip(request: HttpRequest, pk: int) -> HttpResponse:
+    """过号: the patient called goes back into the queue."""
+    return _on_patient(
+        request,
+        pk,
+        services.skip_patient,
+        lambda skipped: (
+            _("Number %(n)d skipped; they are number %(place)d in the queue now.")
+            % {"n": skipped.queue_number, "place": skipped.queue_place}
+        ),
+    )
 
 
 @require_POST
 @staff_required("appointments.run_queue")
 def no_show(request: HttpRequest, pk: int) -> HttpResponse:
-    appointment = selectors.queue_appointment(user=request.user, pk=pk)
-    if appointment is None:
-        raise Http404("not your patient")
-    with refusals.shown(request):
-        services.mark_no_show(appointment=appointment, by=request.user, now=timezone.now())
-    return redirect(f"{reverse('staff:queue')}?schedule={appointment.schedule_id}")
+    return _on_patient(
+        request,
+        pk,
+        services.mark_no_show,
+        lambda missed: _("Number %(n)d marked as not come.") % {"n": missed.queue_number},
+    )
+
+
+def _display(request: HttpRequest, code: str | None, *, as_json: bool = False) -> HttpResponse:
+    department = None
+    if code is not None:
+        department = selectors.active_department(code=code)
+        if department is None:
+            raise Http404("no such department")
+    state = selectors.display_state(department=department, now=timezone.now())
+    if as_json:
+        response = JsonResponse(state, json_dumps_params={"ensure_ascii": False})
+        response["Cache-Control"] = "no-store"
+        return response
+    context = {
+        "department": department,
+        "state": state,
+        "state_url": reverse("waiting_room_state", args=[code])
+        if code
+        else reverse("waiting_clinic_state"),
+    }
+    return render(request, "staff/waiting_room.html", context)
 
 
 @login_not_required
 @require_GET
 def waiting_room(request: HttpRequest, code: str) -> HttpResponse:
-    """The screen in a department's waiting area: the number each doctor is calling. Public,
-    no personal data; refreshes itself."""
-    department = selectors.active_department(code=code)
-    if department is None:
-        raise Http404("no such department")
-    rows = selectors.waiting_room(department=department, today=timezone.localdate())
-    context = {"department": department, "rows": rows}
-    template = "staff/partials/_waiting_room.html" if request.htmx else "staff/waiting_room.html"
-    return render(request, template, context)
+    """The TV screen in a department's waiting area (full screen, no navigation): the number
+    each room calls, masked names, the next ones, the clock; it speaks each call. Public."""
+    return _display(request, code)
+
+
+@login_not_required
+@require_GET
+def waiting_clinic(request: HttpRequest) -> HttpResponse:
+    """The clinic's screen: every department's rooms on one TV."""
+    return _display(request, None)
+
+
+@login_not_required
+@require_GET
+def waiting_room_state(request: HttpRequest, code: str) -> HttpResponse:
+    """What a department's screen shows, as JSON (masked names only); it polls this."""
+    return _display(request, code, as_json=True)
+
+
+@login_not_required
+@require_GET
+def waiting_clinic_state(request: HttpRequest) -> HttpResponse:
+    return _display(request, None, as_json=True)
+
+
+@require_GET
+@staff_required("appointments.check_in_appointment")
+def displays(request: HttpRequest) -> HttpResponse:
+    """The waiting-room screens' addresses, to open on each department's TV."""
+    return render(request, "staff/displays.html", {"departments": selectors.active_departments()})
 
 
 @require_GET
@@ -435,6 +618,30 @@ def doctors(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @staff_required("appointments.change_doctor")
+def department_edit(request: HttpRequest, code: str) -> HttpResponse:
+    """A department's names, the short names patients search for, place, order, active."""
+    department = selectors.department_for_staff(code=code)
+    if department is None:
+        raise Http404("no such department")
+    form = forms.DepartmentEditForm(request.POST or None, instance=department)
+    if request.method == "POST" and form.is_valid():
+        with refusals.shown(request, form=form) as refusal:
+            services.change_department(
+                department=department, by=request.user, fields=form.cleaned_data
+            )
+        if not refusal:
+            messages.success(request, _("Department saved."))
+            return redirect("staff:doctors")
+    return render(
+        request,
+        "staff/form.html",
+        {"form": form, "title": department.name, "back": reverse("staff:doctors")},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required("appointments.change_doctor")
 def doctor_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     doctor = selectors.doctor_for_staff(pk=pk) if pk else None
     if pk and doctor is None:
@@ -442,10 +649,18 @@ def doctor_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     form = forms.DoctorForm(request.POST or None, instance=doctor)
     if request.method == "POST" and form.is_valid():
         with refusals.shown(request, form=form) as refusal:
+            move_login = form.cleaned_data["move_login"]
             if doctor is None:
-                services.add_doctor(by=request.user, fields=form.cleaned_data)
+                services.add_doctor(
+                    by=request.user, fields=form.doctor_fields(), move_login=move_login
+                )
             else:
-                services.change_doctor(doctor=doctor, by=request.user, fields=form.cleaned_data)
+                services.change_doctor(
+                    doctor=doctor,
+                    by=request.user,
+                    fields=form.doctor_fields(),
+                    move_login=move_login,
+                )
         if not refusal:
             messages.success(request, _("Doctor saved."))
             return redirect("staff:doctors")

@@ -42,9 +42,34 @@ def send_visit_reminders() -> int:
 
 
 @shared_task
+def send_release_reminders() -> int:
+    """放号提醒: tell members a session they asked about is open to them (safe to run twice)."""
+    count = services.send_release_reminders()
+    if count:
+        logger.info("Sent %d release reminders", count)
+    return count
+
+
+@shared_task
 def copy_release_demand() -> int:
     """The release gate's counts of refusals "sold out", copied from Redis (safe to run twice)."""
     count = services.copy_release_demand()
     if count:
         logger.info("Copied the refusal counts of %d sessions", count)
+    return count
+
+
+@shared_task
+def expire_waitlist_offer(entry_id: int) -> bool:
+    """候补: one offer's own expiry, promised in the outbox with the offer (safe to run twice;
+    early or late, it only closes an offer that has run out)."""
+    return services.expire_offer(entry_id=entry_id)
+
+
+@shared_task
+def sweep_waitlist() -> int:
+    """候补: offers that ran out pass on; entries of passed or cancelled sessions close."""
+    count = services.sweep_waitlist()
+    if count:
+        logger.info("Closed %d waitlist entries or offers", count)
     return count

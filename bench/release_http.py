@@ -234,7 +234,7 @@ def seed(count: int) -> tuple[list[Visitor], int]:
     from appointments.choices import DoctorTitle
     from appointments.models import Department, Doctor
     from medbook import middleware
-    from members.models import Member, MemberLevel, User
+    from members.models import Member, MemberLevel, Patient, Relation, User
 
     level = MemberLevel.objects.create(
         level=1, name="普通会员", min_points=0, max_active_appointments=1000
@@ -259,6 +259,10 @@ def seed(count: int) -> tuple[list[Visitor], int]:
             )
             for i, user in enumerate(users)
         ],
+        batch_size=1000,
+    )
+    Patient.objects.bulk_create(  # every account is its holder's patient (本人), as sign-up makes
+        [Patient(member=m, name=m.name, relation=Relation.SELF) for m in members],
         batch_size=1000,
     )
     now = int(time.time())

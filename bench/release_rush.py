@@ -40,7 +40,7 @@ from appointments import exceptions as errors  # noqa: E402
 from appointments import services  # noqa: E402
 from appointments.choices import Channel, DoctorTitle  # noqa: E402
 from appointments.models import Department, Doctor, Schedule  # noqa: E402
-from members.models import Member, MemberLevel, User  # noqa: E402
+from members.models import Member, MemberLevel, Patient, Relation, User  # noqa: E402
 
 BENCH_PREFIX = "bench-"
 
@@ -75,6 +75,10 @@ def ensure_members(count: int) -> list[int]:
                 )
                 for i, user in enumerate(users)
             ],
+            batch_size=2000,
+        )
+        Patient.objects.bulk_create(  # the holder patient (本人), as sign-up makes it
+            [Patient(member=m, name=m.name, relation=Relation.SELF) for m in members],
             batch_size=2000,
         )
         existing += [m.pk for m in members]

@@ -211,7 +211,9 @@ class Member:
             self.stats.count("bookings not offered")
             return
         self.pause()
-        done = browser.post("book", f"/book/{schedule}/", form)
+        # Inside the cancellation cutoff the page asks for a tick: a member reads it and ticks.
+        late = {"accept_late": "1"} if 'name="accept_late"' in form.text else None
+        done = browser.post("book", f"/book/{schedule}/", form, late)
         if done is None:
             return
         if done.status_code in (409, 429):

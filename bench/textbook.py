@@ -2,9 +2,10 @@
 
 What most booking code does: one transaction that locks the schedule row
 (``SELECT … FOR UPDATE``), checks ``booked < capacity``, inserts the appointment and its order,
-adds one to ``booked`` and commits. Every request, winner or loser, queues on that row lock;
-there is no "sold out" hint and none of MedBook's member rules (already booked, one visit per
-department and day, level cap, ban) — only the capacity. The request around it is MedBook's:
+adds one to ``booked`` and commits (the holder patient is read before it). Every request,
+winner or loser, queues on that row lock; there is no "sold out" hint and none of MedBook's
+member rules (already booked, one visit per department and day, level cap, ban) — only the
+capacity. The request around it is MedBook's:
 same middleware, login and member look-up (``member_required``), the same booking rate limits,
 the same redirect to the cashier for a winner and the same page (``billing/book.html``, 409)
 for a loser, so the two differ in the booking core alone.
@@ -31,6 +32,7 @@ from billing.services import new_out_trade_no
 from medbook import money, throttle
 from medbook.audit import client_ip
 from members.decorators import member_required
+from members.models import Patient, Relation
 
 
 @require_POST
@@ -43,12 +45,14 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
         error = errors.AppointmentError("Too many booking attempts in a short time.")
         return _refused(request, schedule_id, error, status=429)
     appointment = None
+    patient = Patient.objects.filter(member=member, relation=Relation.SELF).first()
     with transaction.atomic():
         schedule = Schedule.objects.select_for_update().get(pk=schedule_id)
         if schedule.booked < schedule.capacity:
             number = schedule.booked + 1
             appointment = Appointment.objects.create(
                 member=member,
+                patient=patient,
                 schedule=schedule,
                 queue_number=number,
                 estimated_time=schedule.estimated_time(number),
@@ -96,6 +100,7 @@ def _refused(
     context = {
         "schedule": schedule,
         "member": request.member,
+        "patient": Patient.objects.filter(member=request.member, relation=Relation.SELF).first(),
         "availability": preview.availability,
         "error": error,
         "payable": preview.payable,

@@ -5,6 +5,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from medbook.paginator import ExactSearch, LargeTableAdmin
+from members.admin import MemberNumberSearch
+
 from .models import (
     GatewayNotification,
     Order,
@@ -18,7 +21,7 @@ from .models import (
 
 
 @admin.register(Order)
-class OrderAdmin(SimpleHistoryAdmin):
+class OrderAdmin(LargeTableAdmin, MemberNumberSearch, SimpleHistoryAdmin):
     """Read-only: amounts and statuses change only through the billing services."""
 
     list_display = [
@@ -33,8 +36,11 @@ class OrderAdmin(SimpleHistoryAdmin):
     ]
     list_filter = ["status", "gateway", "created_at"]
     list_select_related = ["member"]
-    search_fields = ["out_trade_no", "gateway_trade_no", "member__name"]
-    date_hierarchy = "created_at"
+    exact_search_fields = ("out_trade_no", "gateway_trade_no")
+    search_help_text = _(
+        "Search by order number, name, or a member's full mobile number or ID number."
+    )
+    raw_id_fields = ["member", "appointment"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -47,7 +53,7 @@ class OrderAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(GatewayNotification)
-class GatewayNotificationAdmin(admin.ModelAdmin):
+class GatewayNotificationAdmin(LargeTableAdmin, ExactSearch, admin.ModelAdmin):
     """Raw notifications as received: evidence, never edited."""
 
     list_display = [
@@ -60,8 +66,9 @@ class GatewayNotificationAdmin(admin.ModelAdmin):
         "remote_addr",
     ]
     list_filter = ["gateway", "outcome", "signature_valid", "received_at"]
-    search_fields = ["out_trade_no", "gateway_trade_no"]
-    date_hierarchy = "received_at"
+    search_fields = ["out_trade_no"]
+    exact_search_fields = ("out_trade_no",)
+    search_help_text = _("Search by order number.")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -77,7 +84,7 @@ class GatewayNotificationAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(LargeTableAdmin, admin.ModelAdmin):
     """Money records change only through the billing services."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -91,7 +98,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(MemberNumberSearch, ReadOnlyAdmin):
+    member_lookup = "order__member"
+    search_help_text = _(
+        "Search by refund or order number, name, or a member's full mobile number or ID number."
+    )
     list_display = [
         "out_refund_no",
         "order",
@@ -104,11 +115,12 @@ class RefundAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "created_at"]
     list_select_related = ["order"]
-    search_fields = ["out_refund_no", "order__out_trade_no", "gateway_refund_no"]
+    exact_search_fields = ("out_refund_no", "order__out_trade_no")
+    raw_id_fields = ["order"]
 
 
 @admin.register(SandboxTrade)
-class SandboxTradeAdmin(ReadOnlyAdmin):
+class SandboxTradeAdmin(ExactSearch, ReadOnlyAdmin):
     list_display = [
         "trade_no",
         "out_trade_no",
@@ -117,13 +129,17 @@ class SandboxTradeAdmin(ReadOnlyAdmin):
         "notify_attempts",
         "notified_at",
     ]
-    search_fields = ["trade_no", "out_trade_no"]
+    search_fields = ["trade_no"]
+    exact_search_fields = ("trade_no", "out_trade_no")
+    search_help_text = _("Search by trade or order number.")
 
 
 @admin.register(SandboxRefund)
-class SandboxRefundAdmin(ReadOnlyAdmin):
+class SandboxRefundAdmin(ExactSearch, ReadOnlyAdmin):
     list_display = ["refund_no", "out_refund_no", "trade", "amount", "refunded_at"]
-    search_fields = ["refund_no", "out_refund_no"]
+    search_fields = ["refund_no"]
+    exact_search_fields = ("refund_no", "out_refund_no")
+    search_help_text = _("Search by refund number.")
 
 
 class SettlementLineInline(admin.TabularInline):
@@ -173,7 +189,6 @@ class SettlementAdmin(ReadOnlyAdmin):
         "mismatch_count",
     ]
     list_filter = ["gateway", "day"]
-    date_hierarchy = "day"
     inlines = [SettlementMismatchInline, SettlementLineInline]
 
     @admin.display(description=_("net"))

@@ -46,7 +46,7 @@ def appointment_ics(appointment: Appointment) -> str:
     zone = timezone.get_default_timezone()
     start = dt.datetime.combine(schedule.date, appointment.estimated_time, tzinfo=zone)
     end = start + dt.timedelta(minutes=schedule.minutes_per_visit or 15)
-    where = ", ".join(p for p in (doctor.department.location, schedule.room) if p)
+    where = ", ".join(p for p in (doctor.department.local_location, schedule.local_room) if p)
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -62,8 +62,8 @@ def appointment_ics(appointment: Appointment) -> str:
         + _text(
             _("%(department)s · %(doctor)s · No. %(number)d")
             % {
-                "department": doctor.department.name,
-                "doctor": doctor.name,
+                "department": doctor.department.local_name,
+                "doctor": doctor.local_name,
                 "number": appointment.queue_number,
             }
         ),
@@ -80,7 +80,7 @@ def appointment_ics(appointment: Appointment) -> str:
         "TRIGGER:-PT2H",
         "ACTION:DISPLAY",
         "DESCRIPTION:"
-        + _text(_("Appointment with %(doctor)s in 2 hours") % {"doctor": doctor.name}),
+        + _text(_("Appointment with %(doctor)s in 2 hours") % {"doctor": doctor.local_name}),
         "END:VALARM",
         "END:VEVENT",
         "END:VCALENDAR",

@@ -39,3 +39,15 @@ class Gateway(models.TextChoices):
     ALIPAY = "alipay", _("Alipay")
     WECHAT = "wechat", _("WeChat Pay")
     COUNTER = "counter", _("At the front desk")
+
+
+class PaymentMethod(models.TextChoices):
+    """How an app asks to pay an order (POST /api/v1/appointments/<id>/pay/): the gateway and
+    the kind of payment its client opens."""
+
+    SANDBOX = "sandbox", _("Sandbox cashier (a web page)")
+    ALIPAY_PAGE = "alipay_page", _("Alipay, web page")
+    ALIPAY_APP = "alipay_app", _("Alipay, in the app (order string)")
+    WECHAT_JSAPI = "wechat_jsapi", _("WeChat Pay, in WeChat (JSAPI)")
+    WECHAT_APP = "wechat_app", _("WeChat Pay, in the app")
+    WECHAT_NATIVE = "wechat_native", _("WeChat Pay, QR code (Native)")

@@ -51,3 +51,109 @@ class NotPayable(PaymentError):
         super().__init__(
             _("This order cannot be paid any more: it is paid already or its hold ran out.")
         )
+
+
+class AlreadyPaid(PaymentError):
+    code = "already_paid"
+
+    def __init__(self) -> None:
+        super().__init__(_("This appointment is paid already."))
+
+
+class HoldExpired(PaymentError):
+    code = "hold_expired"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("The time to pay for this appointment ran out and the slot was released.")
+        )
+
+
+class NothingToPay(PaymentError):
+    code = "nothing_to_pay"
+
+    def __init__(self) -> None:
+        super().__init__(_("There is nothing to pay for this appointment."))
+
+
+class GatewayUnavailable(PaymentError):
+    """The payment method asked for is not offered here (not configured, or the gateway has no
+    online payment for it), or the gateway cannot be reached now."""
+
+    code = "gateway_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "This payment method is not available for this appointment. Choose another one, "
+                "or pay at the front desk."
+            )
+        )
+
+
+class OpenidRequired(PaymentError):
+    """WeChat Pay inside WeChat (JSAPI) charges the WeChat user who pays: the app must say who."""
+
+    status = 400
+    code = "openid_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Paying inside WeChat needs the payer's openid: send the openid your WeChat "
+                "login gave for this user."
+            ),
+            field="openid",
+        )
+
+
+class IdempotencyKeyReused(DomainError):
+    """An Idempotency-Key sent again with a different request: the key names another booking."""
+
+    status = 422
+    code = "idempotency_key_reused"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "This Idempotency-Key was already used for a different booking request. Use a "
+                "new key for a new booking."
+            ),
+            field="Idempotency-Key",
+        )
+
+
+class CancelledNotPayable(PaymentError):
+    code = "cancelled"
+
+    def __init__(self) -> None:
+        super().__init__(_("This appointment is cancelled; there is nothing to pay."))
+
+
+class RescheduleCostsMore(PaymentError):
+    """Rescheduling a free visit into a session with a fee: there is no payment to top up (a
+    paid booking moving to a dearer session pays the difference instead)."""
+
+    code = "fee_higher"
+
+    def __init__(self, extra: object) -> None:
+        self.extra = extra
+        super().__init__(
+            _(
+                "That session costs ¥%(extra)s and this visit was free, so it cannot be swapped "
+                "in. Choose a free session, or cancel and book it instead."
+            )
+            % {"extra": extra}
+        )
+
+
+class TooManyAttempts(DomainError):
+    """Booking or moving attempts of one member beyond ``MEDBOOK_BOOKING_RATE_MEMBER``."""
+
+    status = 429
+    code = "throttled"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("Too many booking attempts in a short time. Please wait a minute and try again.")
+        )

@@ -53,3 +53,11 @@ class LevelForm(ReasonForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["level"].queryset = selectors.member_levels()
+
+
+class RescheduleForm(forms.Form):
+    """The session to move a booking to (改约); staff moving it for the member give a reason."""
+
+    schedule = forms.IntegerField(label=gettext_lazy("New session"), min_value=1)
+    accept_late = forms.BooleanField(required=False)
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200, required=False)

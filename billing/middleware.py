@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from appointments import exceptions as errors
 from appointments import gate
 from appointments.gate import Verdict
+from medbook import metrics
 from medbook.audit import client_ip
 from medbook.middleware import SESSION_KIND
 
@@ -53,6 +54,7 @@ class Attempt:
     schedule_id: int
     user_id: int
     verdict: Verdict
+    patient: str = ""
     settled: bool = False
 
 
@@ -70,7 +72,11 @@ class ReleaseGateMiddleware:
             if attempt is not None and attempt.verdict == Verdict.GO and not attempt.settled:
                 # Let through, then stopped before the booking (the login or the session
                 # policy refused it, an error): the unit of stock goes back.
-                gate.settle(schedule_id=attempt.schedule_id, user_id=attempt.user_id)
+                gate.settle(
+                    schedule_id=attempt.schedule_id,
+                    user_id=attempt.user_id,
+                    patient=attempt.patient,
+                )
 
     def process_view(self, request, view_func, view_args, view_kwargs) -> HttpResponse | None:
         if request.method != "POST" or not getattr(view_func, "release_gated", False):
@@ -79,15 +85,27 @@ class ReleaseGateMiddleware:
         if user_id is None or request.session.get(SESSION_KIND) != "member":
             return None  # anonymous or staff: the view's own checks answer
         schedule_id = view_kwargs["schedule_id"]
+        patient = attempt_patient(request)
         verdict, booked_id = gate.enter(
-            schedule_id=schedule_id, user_id=int(user_id), address=client_ip(request) or "-"
+            schedule_id=schedule_id,
+            user_id=int(user_id),
+            address=client_ip(request) or "-",
+            patient=patient,
         )
+        metrics.GATE.labels(str(verdict)).inc()
         answer = _answer(request, schedule_id, verdict, booked_id)
         if answer is not None:
             add_never_cache_headers(answer)
             return answer
-        request.release_gate = Attempt(schedule_id, int(user_id), verdict)
+        request.release_gate = Attempt(schedule_id, int(user_id), verdict, patient)
         return None
+
+
+def attempt_patient(request: HttpRequest) -> str:
+    """The patient a booking attempt names (the id the form sent; "" for the account holder
+    or anything that is not an id: the view refuses that with a message)."""
+    value = request.POST.get("patient", "").strip()
+    return value if value.isdigit() and len(value) <= 12 else ""
 
 
 def _answer(

@@ -43,6 +43,17 @@ class Order(models.Model):
     expires_at = models.DateTimeField(_("pay before"))
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # A top-up (补差价): the difference of a move to a dearer session, paid on top of this
+    # earlier order of the same booking, which stays paid and counts towards the visit.
+    top_up_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="top_ups",
+        verbose_name=_("top-up of"),
+        db_index=False,  # the partial index below: few orders are top-ups
+    )
     # When the reconciliation job asked the gateway about an order it closed unpaid.
     gateway_checked_at = models.DateTimeField(_("checked at the gateway"), null=True, blank=True)
     history = HistoricalRecords()
@@ -80,6 +91,13 @@ class Order(models.Model):
             models.Index(fields=["status", "expires_at"], name="order_status_expiry_idx"),
             # The reports' money rollup rebuilds a range of days by when orders were paid.
             models.Index(fields=["paid_at"], name="order_paid_at_idx"),
+            # Admin's list, newest first (its default ordering; issue 17 at 1M).
+            models.Index(fields=["created_at"], name="order_created_idx"),
+            models.Index(
+                fields=["top_up_of"],
+                name="order_top_up_of_idx",
+                condition=Q(top_up_of__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -113,6 +131,7 @@ class GatewayNotification(models.Model):
         verbose_name_plural = _("gateway notifications")
         indexes = [
             models.Index(fields=["out_trade_no"], name="notification_order_idx"),
+            models.Index(fields=["received_at"], name="notification_received_idx"),
         ]
 
     def __str__(self) -> str:
@@ -133,6 +152,7 @@ class SandboxTrade(models.Model):
         ordering = ["-paid_at"]
         verbose_name = _("sandbox payment")
         verbose_name_plural = _("sandbox payments")
+        indexes = [models.Index(fields=["paid_at"], name="sandboxtrade_paid_idx")]
 
     def __str__(self) -> str:
         return self.trade_no
@@ -180,7 +200,10 @@ class Refund(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_gt_0"),
         ]
         # The reports' money rollup rebuilds a range of days by when refunds completed.
-        indexes = [models.Index(fields=["completed_at"], name="refund_completed_at_idx")]
+        indexes = [
+            models.Index(fields=["completed_at"], name="refund_completed_at_idx"),
+            models.Index(fields=["created_at"], name="refund_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.out_refund_no
@@ -201,6 +224,7 @@ class SandboxRefund(models.Model):
         ordering = ["-refunded_at"]
         verbose_name = _("sandbox refund")
         verbose_name_plural = _("sandbox refunds")
+        indexes = [models.Index(fields=["refunded_at"], name="sandboxrefund_refunded_idx")]
 
     def __str__(self) -> str:
         return self.refund_no
@@ -294,3 +318,39 @@ class SettlementMismatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.reference}"
+
+
+class BookingKey(models.Model):
+    """An ``Idempotency-Key`` a member's app sent with a booking (POST /api/v1/appointments/):
+    written in the booking's own transaction, so a key names at most one booking, and a
+    request repeated with the key (a retry after a lost answer, or two at once) gets the first
+    one's answer back instead of a second booking. A refused booking writes no key: nothing was
+    booked, and the app may try again with it."""
+
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="+", verbose_name=_("member")
+    )
+    key = models.CharField(_("idempotency key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    # Written first (it is what makes a second request with the key wait), then filled in by
+    # the same transaction: a committed key always has its booking and its answer.
+    appointment = models.ForeignKey(
+        Appointment,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        verbose_name=_("appointment"),
+    )
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True)
+    response_body = models.JSONField(_("response body"), null=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("booking idempotency key")
+        verbose_name_plural = _("booking idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "key"], name="bookingkey_member_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

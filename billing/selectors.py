@@ -5,16 +5,19 @@ may do with each (member pages), one appointment, member or session as the front
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum, prefetch_related_objects
+from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from appointments import exceptions as errors
 from appointments import selectors as appointment_selectors
-from appointments.choices import AppointmentStatus
+from appointments.choices import AppointmentStatus, Channel
 from appointments.models import Appointment, Department, Schedule
 from appointments.selectors import (
     Availability,
@@ -28,23 +31,54 @@ from appointments.selectors import (
 from appointments.services import may_run_queue
 from medbook import money
 from members import selectors as member_selectors
-from members.models import Member, MemberLevel, PointsEntry, User
+from members.models import Member, MemberLevel, Patient, PointsEntry, User
+from members.patients import member_patients, self_patient
 
-from .choices import OrderStatus, RefundStatus
-from .gateways import GatewayError, get_gateway, sandbox
+from . import exceptions as payment_errors
+from .choices import Gateway, OrderStatus, PaymentMethod, RefundStatus
+from .gateways import GatewayError, PrepayKind, get_gateway, sandbox
 from .models import Order, SandboxTrade
-from .services import cancellation_refund
+from .services import EXPIRED_HOLD_REASON, cancellation_refund
 
 
 def member_appointments(*, member: Member, upcoming: bool) -> QuerySet[Appointment]:
-    """The member's appointments with doctor, department and order in one query."""
-    return appointments_for_member(member=member, upcoming=upcoming).select_related("order")
+    """The member's appointments with doctor, department, patient and order in one query."""
+    return appointments_for_member(member=member, upcoming=upcoming).select_related(
+        "order", "patient"
+    )
+
+
+def member_appointment_list(
+    *, member: Member, status: str = "", upcoming: bool | None = None, now: dt.datetime
+) -> QuerySet[Appointment]:
+    """The member's appointments for the API's list (unordered: the pager orders them), with
+    doctor, department and order; only ``status`` ones, and only upcoming (or only past) ones
+    when ``upcoming`` says so."""
+    if upcoming is None:
+        appointments = Appointment.objects.filter(member=member).select_related(
+            "schedule__doctor__department"
+        )
+    else:
+        appointments = appointments_for_member(member=member, upcoming=upcoming, now=now)
+    if status:
+        appointments = appointments.filter(status=status)
+    pending = Sum(
+        "order__refunds__amount",
+        filter=Q(order__refunds__status=RefundStatus.REQUESTED, order__refunds__stray_trade_no=""),
+    )
+    return (
+        appointments.select_related("order", "patient")
+        .annotate(refund_pending=Coalesce(pending, money.ZERO))
+        .order_by()
+    )
 
 
 def member_appointment(*, member: Member, pk: int) -> Appointment:
     """One of the member's own appointments; anyone else's is a 404, so ids tell nothing."""
     appointment = (
-        Appointment.objects.select_related("schedule__doctor__department", "member__level", "order")
+        Appointment.objects.select_related(
+            "schedule__doctor__department", "member__level", "order", "patient"
+        )
         .filter(pk=pk, member=member)
         .first()
     )
@@ -87,6 +121,29 @@ class CancelTerms:
     def allowed(self) -> bool:
         return self.blocker is None
 
+    @property
+    def rule(self) -> str:
+        """Which refund rule cancelling now applies, by name (a CancelRule)."""
+        if self.blocker is not None:
+            return CancelRule.NOT_CANCELLABLE
+        if not self.paid:
+            return CancelRule.NOTHING_PAID
+        if self.refund >= self.paid:
+            return CancelRule.FULL_REFUND
+        if self.late:
+            return CancelRule.LATE_SHARE
+        return CancelRule.REMAINDER
+
+
+class CancelRule:
+    """The refund rule a cancellation falls under."""
+
+    NOT_CANCELLABLE = "not_cancellable"  # cannot be cancelled online now (see the blocker)
+    NOTHING_PAID = "nothing_paid"  # unpaid or free: the hold is released, nothing to refund
+    FULL_REFUND = "full_refund"  # all that was paid comes back
+    LATE_SHARE = "late_share"  # a late cancellation: MEDBOOK_LATE_CANCEL_REFUND_PERCENT of it
+    REMAINDER = "remainder"  # what is left after earlier refunds comes back
+
 
 def cancel_terms(*, appointment: Appointment, by: User, now: dt.datetime) -> CancelTerms:
     order = order_of(appointment)
@@ -107,34 +164,183 @@ class RefundSummary:
     refunded: Decimal  # back on the member's account
 
 
-def refund_summary(order: Order | None) -> RefundSummary | None:
+def refund_summary(order: Order | None, *, pending: Decimal | None = None) -> RefundSummary | None:
+    """``pending``: the refunds still on their way, when the caller read them already (a list
+    annotated by :func:`member_appointment_list`)."""
     if order is None or order.paid_at is None:
         return None
-    pending = (
-        order.refunds.filter(status=RefundStatus.REQUESTED, stray_trade_no="").aggregate(
-            total=Sum("amount")
-        )["total"]
-        or money.ZERO
-    )
+    if pending is None:
+        pending = (
+            order.refunds.filter(status=RefundStatus.REQUESTED, stray_trade_no="").aggregate(
+                total=Sum("amount")
+            )["total"]
+            or money.ZERO
+        )
     if not pending and not order.refunded_amount:
         return None
     return RefundSummary(requested=pending, refunded=order.refunded_amount)
 
 
 def checkout_url(order: Order) -> str:
-    """Where the member pays ``order``: the configured gateway's cashier page.
+    """Where the member pays ``order``: the configured gateway's cashier page (for WeChat Pay,
+    MedBook's own page with the QR code).
 
     Raises GatewayError when the order's gateway has no web cashier here.
     """
-    if order.gateway == "sandbox":
+    if order.gateway == Gateway.SANDBOX:
         return sandbox.checkout_url(order)
+    if order.gateway == Gateway.WECHAT and get_gateway(order.gateway) is not None:
+        return reverse("billing:wechat_checkout", args=[order.appointment_id])
     gateway = get_gateway(order.gateway)
     pay_page = getattr(gateway, "checkout_url", None)
     if pay_page is None:
         raise GatewayError(f"gateway {order.gateway!r} has no web cashier")
+    return pay_page(out_trade_no=order.out_trade_no, amount=order.amount, subject=_subject(order))
+
+
+def _subject(order: Order) -> str:
+    """What the payer's app shows the payment is for: department, doctor and day."""
     schedule = order.appointment.schedule
-    subject = f"{schedule.doctor.department.name} {schedule.doctor.name} {schedule.date:%m-%d}"
-    return pay_page(out_trade_no=order.out_trade_no, amount=order.amount, subject=subject)
+    return f"{schedule.doctor.department.name} {schedule.doctor.name} {schedule.date:%m-%d}"
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """What an app needs to pay an order by one method: a page to open (``url``), the order
+    string its gateway SDK takes (``order_string``), or a WeChat Pay prepay order: the QR
+    code's ``code_url`` (Native), or the ``prepay_id`` and the signed ``params`` the WeChat
+    client is handed (JSAPI, App)."""
+
+    order: Order
+    method: str  # a PaymentMethod
+    url: str = ""
+    order_string: str = ""
+    code_url: str = ""
+    prepay_id: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+
+
+# The gateway each method pays through, and the kind of WeChat Pay prepay order it places.
+_METHOD_GATEWAY = {
+    PaymentMethod.SANDBOX: Gateway.SANDBOX,
+    PaymentMethod.ALIPAY_PAGE: Gateway.ALIPAY,
+    PaymentMethod.ALIPAY_APP: Gateway.ALIPAY,
+    PaymentMethod.WECHAT_NATIVE: Gateway.WECHAT,
+    PaymentMethod.WECHAT_JSAPI: Gateway.WECHAT,
+    PaymentMethod.WECHAT_APP: Gateway.WECHAT,
+}
+_PREPAY_KIND = {
+    PaymentMethod.WECHAT_NATIVE: PrepayKind.NATIVE,
+    PaymentMethod.WECHAT_JSAPI: PrepayKind.JSAPI,
+    PaymentMethod.WECHAT_APP: PrepayKind.APP,
+}
+
+
+def payment_request(
+    *, appointment: Appointment, method: str, now: dt.datetime, openid: str = ""
+) -> PaymentRequest:
+    """How the member pays ``appointment`` (one of theirs) by ``method`` now; ``openid``: the
+    WeChat user who pays, which wechat_jsapi needs.
+
+    Raises a PaymentError: no openid for wechat_jsapi (400), cancelled, hold expired, already
+    paid, nothing to pay (free), or the method is not offered for the order (its gateway is
+    another, or not set up here, or cannot be reached now)."""
+    if method == PaymentMethod.WECHAT_JSAPI and not openid:
+        raise payment_errors.OpenidRequired()
+    order = order_of(appointment)
+    if appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
+        if appointment.cancel_reason == EXPIRED_HOLD_REASON:
+            raise payment_errors.HoldExpired()
+        raise payment_errors.CancelledNotPayable()
+    if order is None:
+        raise payment_errors.NothingToPay()
+    if order.paid_at is not None or order.status != OrderStatus.UNPAID:
+        raise payment_errors.AlreadyPaid()
+    if payable_order(appointment, now) is None:
+        raise payment_errors.HoldExpired()
+    if _METHOD_GATEWAY.get(method) != order.gateway:
+        raise payment_errors.GatewayUnavailable()
+    if method == PaymentMethod.SANDBOX:
+        return PaymentRequest(order=order, method=method, url=sandbox.checkout_url(order))
+    gateway = get_gateway(order.gateway)
+    if gateway is None:
+        raise payment_errors.GatewayUnavailable()
+    terms = {"out_trade_no": order.out_trade_no, "amount": order.amount, "subject": _subject(order)}
+    try:
+        if method in _PREPAY_KIND:
+            prepay = gateway.prepay(
+                kind=_PREPAY_KIND[method],
+                out_trade_no=order.out_trade_no,
+                amount=order.amount,
+                description=terms["subject"],
+                expires_at=order.expires_at,
+                payer_openid=openid or None,
+            )
+            return PaymentRequest(
+                order=order,
+                method=method,
+                code_url=prepay.code_url,
+                prepay_id=prepay.prepay_id,
+                params=prepay.params,
+            )
+        if method == PaymentMethod.ALIPAY_APP:
+            return PaymentRequest(
+                order=order, method=method, order_string=gateway.app_pay_order_string(**terms)
+            )
+        return PaymentRequest(order=order, method=method, url=gateway.checkout_url(**terms))
+    except GatewayError as exc:
+        raise payment_errors.GatewayUnavailable() from exc
+
+
+class CheckoutState:
+    """Where a WeChat Pay (Native) checkout stands, by name."""
+
+    PAYABLE = "payable"  # the QR code is shown; the page waits for the payment
+    PAID = "paid"
+    EXPIRED = "expired"  # the hold ran out before the payment came
+    CLOSED = "closed"  # cancelled, or nothing to pay
+    UNAVAILABLE = "unavailable"  # WeChat Pay cannot be reached now
+    NOT_WECHAT = "not_wechat"  # the order pays through another gateway
+
+
+@dataclass(frozen=True)
+class WechatCheckout:
+    """The WeChat Pay checkout page of one of a member's appointments."""
+
+    state: str  # a CheckoutState
+    order: Order | None
+    code_url: str = ""  # PAYABLE, unless only the state was asked for
+
+
+def wechat_checkout(
+    *, appointment: Appointment, now: dt.datetime, with_code: bool = True
+) -> WechatCheckout:
+    """Where paying ``appointment`` (one of the member's) by WeChat Pay stands now; while it is
+    payable and ``with_code``, with the code_url of its Native prepay order (placed with WeChat
+    Pay: the same order every time for the same terms). ``with_code=False`` for the page's
+    polls, which ask only whether it was paid."""
+    order = order_of(appointment)
+    if order is None:
+        return WechatCheckout(state=CheckoutState.CLOSED, order=None)
+    if order.gateway != Gateway.WECHAT:
+        return WechatCheckout(state=CheckoutState.NOT_WECHAT, order=order)
+    if order.paid_at is not None:
+        return WechatCheckout(state=CheckoutState.PAID, order=order)
+    if payable_order(appointment, now) is None:
+        expired = appointment.status == AppointmentStatus.PENDING_PAYMENT or (
+            appointment.cancel_reason == EXPIRED_HOLD_REASON
+        )
+        state = CheckoutState.EXPIRED if expired else CheckoutState.CLOSED
+        return WechatCheckout(state=state, order=order)
+    if not with_code:
+        return WechatCheckout(state=CheckoutState.PAYABLE, order=order)
+    try:
+        payment = payment_request(
+            appointment=appointment, method=PaymentMethod.WECHAT_NATIVE, now=now
+        )
+    except payment_errors.GatewayUnavailable:
+        return WechatCheckout(state=CheckoutState.UNAVAILABLE, order=order)
+    return WechatCheckout(state=CheckoutState.PAYABLE, order=order, code_url=payment.code_url)
 
 
 def sandbox_trade_recorded(*, out_trade_no: str) -> bool:
@@ -161,17 +367,33 @@ class BookingPreview:
 
     availability: Availability
     payable: Decimal  # the fee after the member's level discount
+    # Booked now, the visit could not be cancelled online: the session starts within the
+    # cancellation cutoff and the member's level may not cancel late (the page asks for a tick).
+    late: bool = False
 
     @property
     def error(self) -> errors.AppointmentError | None:
         return self.availability.blocker
 
 
-def booking_preview(*, schedule: Schedule, member: Member, now: dt.datetime) -> BookingPreview:
+def booking_preview(
+    *, schedule: Schedule, member: Member, now: dt.datetime, patient: Patient | None = None
+) -> BookingPreview:
+    """What the confirm page shows for booking ``schedule`` for ``patient`` (the holder when
+    None): whether it can be booked and why not, the amount, whether it could be cancelled."""
     return BookingPreview(
-        availability=schedule_availability(schedule=schedule, member=member, now=now),
+        availability=schedule_availability(
+            schedule=schedule, member=member, now=now, patient=patient
+        ),
         payable=money.payable(fee=schedule.fee, discount_rate=member.level.discount_rate),
+        late=not_cancellable_online(schedule=schedule, member=member, now=now),
     )
+
+
+def not_cancellable_online(*, schedule: Schedule, member: Member, now: dt.datetime) -> bool:
+    """Whether a visit booked now could not be cancelled online: the session starts within
+    the cancellation cutoff and ``member``'s level may not cancel late."""
+    return now >= cancellation_cutoff(schedule) and not member.level.can_cancel_late
 
 
 @dataclass(frozen=True)
@@ -275,7 +497,9 @@ def staff_appointment(*, pk: int) -> Appointment:
     """Any appointment, for the console (staff permissions decide who gets here), with its
     member, session, doctor, department and order; a 404 when there is none."""
     appointment = (
-        Appointment.objects.select_related("member", "schedule__doctor__department", "order")
+        Appointment.objects.select_related(
+            "member", "patient", "schedule__doctor__department", "order"
+        )
         .filter(pk=pk)
         .first()
     )
@@ -291,6 +515,27 @@ def queue_appointment(*, pk: int, user: User) -> Appointment:
     if not may_run_queue(user=user, schedule=appointment.schedule):
         raise Http404("not your patient")
     return appointment
+
+
+def unpaid_desk_holds(*, now: dt.datetime) -> QuerySet[Order]:
+    """The front desk's bookings (by phone or at the counter, walk-ins too) still waiting for
+    their money, today's and upcoming, soonest deadline first: the desk's list of holds to
+    collect before they expire. Orders past their deadline are left to the expiry job."""
+    return (
+        Order.objects.select_related(
+            "appointment__schedule__doctor__department",
+            "appointment__member",
+            "appointment__patient",
+        )
+        .filter(
+            status=OrderStatus.UNPAID,
+            expires_at__gt=now,
+            appointment__status=AppointmentStatus.PENDING_PAYMENT,
+            appointment__channel__in=[Channel.FRONT_DESK, Channel.WALK_IN],
+            appointment__schedule__date__gte=timezone.localdate(now),
+        )
+        .order_by("expires_at", "pk")
+    )
 
 
 def counter_order(*, appointment_pk: int) -> Order:
@@ -313,6 +558,7 @@ class StaffAppointmentView:
     cashier: str  # the sandbox cashier's link while the order waits for payment there
     actions: StaffActions
     can_take_counter_payment: bool
+    pay_by: dt.datetime | None  # the hold's deadline while the order waits for payment
 
 
 def staff_appointment_view(
@@ -331,7 +577,9 @@ def staff_appointment_view(
         actions=staff_actions(appointment=appointment, user=user),
         can_take_counter_payment=order is not None
         and order.status == OrderStatus.UNPAID
+        and order.expires_at > now
         and user.has_perm("billing.take_counter_payment"),
+        pay_by=payable.expires_at if payable is not None else None,
     )
 
 
@@ -366,13 +614,26 @@ def member_levels() -> QuerySet[MemberLevel]:
 class StaffMemberPage:
     """What the console's member page lists besides the member."""
 
-    appointments: QuerySet[Appointment]  # the latest 20
+    appointments: list[Appointment]  # the latest 20, with their patients
+    patients: list[Patient]  # the account's patients (就诊人), the holder first
     ledger: QuerySet[PointsEntry]  # the latest 20 lines
     banned: bool
     departments: QuerySet[Department]  # active ones, to book in
     sessions: list[Schedule]  # open sessions of the chosen department
     today: dt.date
     soon: dt.date  # two weeks ahead
+
+
+def prefetch_patients(appointments: Iterable[Appointment]) -> list[Appointment]:
+    """``appointments`` as a list, their patients (就诊人) loaded in one query."""
+    items = list(appointments)
+    prefetch_related_objects(items, "patient")
+    return items
+
+
+def _patients_of(member: Member) -> list[Patient]:
+    self_patient(member=member)  # an account from before patients gets its holder
+    return list(member_patients(member=member))
 
 
 def staff_member_page(*, member: Member, department_code: str, now: dt.datetime) -> StaffMemberPage:
@@ -385,7 +646,9 @@ def staff_member_page(*, member: Member, department_code: str, now: dt.datetime)
     )
     today = timezone.localdate(now)
     return StaffMemberPage(
-        appointments=appointment_selectors.latest_appointments_of(member=member),
+        # with who each is for (就诊人), loaded in one more query
+        appointments=prefetch_patients(appointment_selectors.latest_appointments_of(member=member)),
+        patients=_patients_of(member),
         ledger=member_selectors.latest_points(member=member),
         banned=member.is_banned(now),
         departments=appointment_selectors.active_departments(),

@@ -14,12 +14,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from appointments.forms import BookForMemberForm
 from medbook import refusals
 from medbook.errors import DomainError, Forbidden
-from medbook.staff import staff_required
+from medbook.staff import safe_next, staff_required
 from members import services as member_services
 from members.models import Member
+from members.patients import patient_for_booking
 
-from . import selectors, services
-from .forms import LevelForm, PointsForm, ReasonForm, WalkInForm
+from . import reschedule_selectors, selectors, services
+from .forms import LevelForm, PointsForm, ReasonForm, RescheduleForm, WalkInForm
+from .views.reschedule import move_booking, moved_message
 
 
 @require_http_methods(["GET", "POST"])
@@ -55,17 +57,22 @@ def walk_in(request: HttpRequest) -> HttpResponse:
 def appointment(request: HttpRequest, pk: int) -> HttpResponse:
     """One appointment as the desk sees it: number, status, payment, actions."""
     item = selectors.staff_appointment(pk=pk)
-    view = selectors.staff_appointment_view(appointment=item, user=request.user, now=timezone.now())
+    now = timezone.now()
+    view = selectors.staff_appointment_view(appointment=item, user=request.user, now=now)
     return render(
         request,
         "staff/appointment.html",
         {
+            "moves": reschedule_selectors.reschedule_links(
+                appointment=item, by=request.user, now=now
+            ),
             "appointment": item,
             "order": view.order,
             "cashier": view.cashier,
             "refunds": view.refunds,
             "actions": view.actions,
             "can_take_counter_payment": view.can_take_counter_payment,
+            "pay_by": view.pay_by,
         },
     )
 
@@ -78,16 +85,20 @@ def book_for_member(request: HttpRequest, member_pk: int) -> HttpResponse:
     if not form.is_valid():
         message = " ".join(text for errors in form.errors.values() for text in errors)
         return render(request, "400.html", {"message": message}, status=400)
+    now = timezone.now()
     with refusals.shown(request) as refusal:
+        patient = patient_for_booking(member=member, patient_id=form.cleaned_data["patient"])
         booked = services.book_for_member(
             member=member,
             schedule=form.cleaned_data["schedule"],
             by=request.user,
             override_reason=form.cleaned_data["override_reason"],
-            now=timezone.now(),
+            patient=patient,
+            now=now,
         )
     if refusal:
         return redirect("staff:member", member.pk)
+    # The appointment page shows what is due, by when, and the button to take it.
     messages.success(request, _("Booked: number %(n)d.") % {"n": booked.queue_number})
     return redirect("staff:appointment", booked.pk)
 
@@ -95,15 +106,32 @@ def book_for_member(request: HttpRequest, member_pk: int) -> HttpResponse:
 @require_POST
 @staff_required("billing.take_counter_payment")
 def counter_payment(request: HttpRequest, pk: int) -> HttpResponse:
-    """The patient paid at the desk: the order is paid and the appointment confirmed."""
+    """The patient paid at the desk: the order is paid and the appointment confirmed. Back to
+    the page the button was on (the appointment, or the list of unpaid holds)."""
     order = selectors.counter_order(appointment_pk=pk)
     with refusals.shown(request) as refusal:
         services.pay_at_counter(order=order, by=request.user, now=timezone.now())
     if not refusal:
         messages.success(
-            request, _("¥%(amount)s received at the desk; confirmed.") % {"amount": order.amount}
+            request,
+            _("¥%(amount)s received at the desk; number %(n)d is confirmed.")
+            % {"amount": order.amount, "n": order.appointment.queue_number},
         )
-    return redirect("staff:appointment", pk)
+    default = reverse("staff:appointment", args=[pk])
+    return redirect(safe_next(request, request.POST.get("next"), default=default))
+
+
+@require_GET
+@staff_required("billing.take_counter_payment")
+def unpaid_holds(request: HttpRequest) -> HttpResponse:
+    """待收费: the desk's bookings still waiting for their money, with the deadline and a pay
+    button each, so none of them expires unnoticed."""
+    now = timezone.now()
+    return render(
+        request,
+        "staff/unpaid_holds.html",
+        {"orders": selectors.unpaid_desk_holds(now=now), "today": timezone.localdate(now)},
+    )
 
 
 @require_POST
@@ -157,7 +185,12 @@ def suspend(request: HttpRequest, pk: int) -> HttpResponse:
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.queue_appointment(pk=pk, user=request.user)
     with refusals.shown(request) as refusal:
-        services.complete_visit(appointment=item, by=request.user, now=timezone.now())
+        services.complete_visit(
+            appointment=item,
+            by=request.user,
+            now=timezone.now(),
+            note=request.POST.get("note", ""),  # the doctor's short visit note (optional)
+        )
     if not refusal:
         messages.success(request, _("Number %(n)d completed.") % {"n": item.queue_number})
     return redirect(f"{reverse('staff:queue')}?schedule={item.schedule_id}")
@@ -195,6 +228,7 @@ def member(request: HttpRequest, pk: int) -> HttpResponse:
         "unmasked": unmasked,
         "forms": forms_,
         "appointments": page.appointments,
+        "patients": page.patients,
         "ledger": page.ledger,
         "banned": page.banned,
         "departments": page.departments,
@@ -230,3 +264,32 @@ def _act_for_member(
         member_services.lift_ban(member=member, by=user, reason=data["reason"], request=request)
         messages.success(request, _("The member can book online again."))
     return None
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required("appointments.reschedule_for_member")
+def reschedule_for_member(request: HttpRequest, pk: int) -> HttpResponse:
+    """改约 for a member (a call, a 停诊): any session of the department, past the member's own
+    limits, with the reason, which is logged; the member is told."""
+    item = selectors.staff_appointment(pk=pk)
+    now = timezone.now()
+    error = None
+    if request.method == "POST":
+        form = RescheduleForm(request.POST)
+        outcome, error = move_booking(form, appointment=item, by=request.user, now=now)
+        if outcome is not None:
+            messages.success(request, moved_message(outcome))
+            return redirect("staff:appointment", outcome.new.pk)
+    page = reschedule_selectors.reschedule_page(appointment=item, by=request.user, now=now)
+    return render(
+        request,
+        "staff/appointment_reschedule.html",
+        {
+            "appointment": item,
+            "page": page,
+            "error": error,
+            "chosen": request.POST.get("schedule", ""),
+            "reason": request.POST.get("reason", ""),
+        },
+        status=error.status if error is not None else 200,
+    )

@@ -76,3 +76,11 @@ def settle_yesterday() -> int:
     if mismatches:
         logger.warning("Settlement of %s found %d mismatches", day, mismatches)
     return mismatches
+
+
+@shared_task
+def purge_booking_keys() -> int:
+    """Forget the API's booking idempotency keys older than a week."""
+    from .services.booking_keys import purge_booking_keys as purge
+
+    return purge()

@@ -10,12 +10,13 @@ import datetime as dt
 # Every seeded member logs in with this password (demo data only, never in production).
 DEMO_MEMBER_PASSWORD = "medbook123"  # noqa: S105 - documented demo password
 
-# (level, name, min_points, booking_lead_hours, can_cancel_late, discount, max_active, multiplier)
+# (level, name, min_points, booking_lead_hours, can_cancel_late, discount, max_active, multiplier,
+#  moves per booking (改约), moves per month (None: any))
 LEVELS = [
-    (1, "普通会员", 0, 0, False, "1.00", 2, "1.00"),
-    (2, "银卡会员", 500, 2, False, "0.95", 3, "1.20"),
-    (3, "金卡会员", 2000, 12, True, "0.90", 4, "1.50"),
-    (4, "钻石会员", 5000, 24, True, "0.80", 6, "2.00"),
+    (1, "普通会员", 0, 0, False, "1.00", 2, "1.00", 1, 2),
+    (2, "银卡会员", 500, 2, False, "0.95", 3, "1.20", 2, 4),
+    (3, "金卡会员", 2000, 12, True, "0.90", 4, "1.50", 3, 8),
+    (4, "钻石会员", 5000, 24, True, "0.80", 6, "2.00", 5, None),
 ]
 # Share of demo members starting at each level.
 LEVEL_WEIGHTS = [70, 18, 9, 3]
@@ -49,6 +50,22 @@ EDUCATION = [
     "毕业于中山大学中山医学院",
     "毕业于四川大学华西临床医学院",
 ]
+
+# code: (English name, the short names patients search for) — search matches these too.
+DEPARTMENT_NAMES = {
+    "cardiology": ("Cardiology", "心内, 心内科, 心脏科"),
+    "gastroenterology": ("Gastroenterology", "消化, 消化科, 胃肠科"),
+    "respiratory": ("Respiratory Medicine", "呼吸, 呼吸科"),
+    "general-surgery": ("General Surgery", "普外, 普外科"),
+    "orthopedics": ("Orthopedics", "骨外, 骨伤科"),
+    "pediatrics": ("Pediatrics", "小儿科"),
+    "obstetrics-gynecology": ("Obstetrics and Gynecology", "妇科, 产科"),
+    "ophthalmology": ("Ophthalmology", "眼病"),
+    "stomatology": ("Stomatology", "口腔, 牙科"),
+    "dermatology": ("Dermatology", "皮肤"),
+    "tcm": ("Traditional Chinese Medicine", "中医, 针灸"),
+    "health-management": ("Health Management", "体检, 健康管理"),
+}
 
 # code, name, location, description, doctors: (name, title, fee, specialties)
 DEPARTMENTS = [
@@ -187,6 +204,10 @@ DEPARTMENTS = [
     ),
 ]
 
+# The doctor the demo's ``doctor`` login is: sees patients every morning and afternoon, weekends
+# too, so the queue has a session today whatever day the demo is shown.
+DEMO_DOCTOR = "陈志强"
+
 # (session, start, end)
 SESSIONS = {
     "morning": ("08:00", "11:30"),
@@ -244,3 +265,95 @@ CLINIC = {
     "phone": "021-6000 1234",
     "hours": "周一至周日 08:00–17:30（法定节假日以通知为准）",
 }
+
+# English names (shown on English pages; the Chinese ones stay the source).
+LEVEL_NAMES_EN = {1: "Standard", 2: "Silver", 3: "Gold", 4: "Diamond"}
+LOCATIONS_EN = {
+    "门诊楼3层A区": "Outpatient Building, 3F, Zone A",
+    "门诊楼3层B区": "Outpatient Building, 3F, Zone B",
+    "门诊楼3层C区": "Outpatient Building, 3F, Zone C",
+    "门诊楼2层A区": "Outpatient Building, 2F, Zone A",
+    "门诊楼2层B区": "Outpatient Building, 2F, Zone B",
+    "儿科楼1层": "Pediatrics Building, 1F",
+    "门诊楼4层A区": "Outpatient Building, 4F, Zone A",
+    "门诊楼5层A区": "Outpatient Building, 5F, Zone A",
+    "门诊楼5层B区": "Outpatient Building, 5F, Zone B",
+    "门诊楼4层B区": "Outpatient Building, 4F, Zone B",
+    "门诊楼1层东侧": "Outpatient Building, 1F, East",
+    "门诊楼1层西侧": "Outpatient Building, 1F, West",
+}
+ROOMS_EN = {room: f"Room {n}" for n, room in enumerate(ROOMS, start=1)}
+SPECIALTIES_EN = {
+    "冠心病介入治疗、复杂高血压、心力衰竭": "Coronary stents, complex hypertension, heart failure",
+    "心律失常、房颤射频消融术后随访": "Arrhythmia, follow-up after AF ablation",
+    "高血压、高脂血症的规范化管理": "Managing hypertension and high cholesterol",
+    "心血管常见病、慢病随访": "Common heart conditions, chronic care follow-up",
+    "消化道早癌内镜诊治、幽门螺杆菌感染": "Endoscopy for early GI cancer, H. pylori infection",
+    "炎症性肠病、功能性胃肠病": "Inflammatory bowel disease, functional GI disorders",
+    "脂肪肝、慢性胃炎、胃食管反流病": "Fatty liver, chronic gastritis, reflux disease",
+    "肺结节评估、慢阻肺、间质性肺病": "Lung nodules, COPD, interstitial lung disease",
+    "支气管哮喘、慢性咳嗽": "Asthma, chronic cough",
+    "呼吸道感染、睡眠呼吸暂停": "Respiratory infections, sleep apnea",
+    "甲状腺与乳腺肿瘤、腹腔镜微创手术": "Thyroid and breast tumours, laparoscopic surgery",
+    "胆囊结石、腹股沟疝": "Gallstones, inguinal hernia",
+    "体表肿物、外科换药与伤口管理": "Skin lumps, dressings and wound care",
+    "膝髋关节置换、骨关节炎": "Knee and hip replacement, osteoarthritis",
+    "运动损伤、关节镜手术": "Sports injuries, arthroscopy",
+    "颈椎病、腰椎间盘突出症的保守治疗": "Non-surgical care of neck and lumbar disc problems",
+    "小儿呼吸系统疾病、儿童哮喘": "Children's respiratory illness, childhood asthma",
+    "儿童生长发育、矮小症评估": "Child growth and development, short stature",
+    "小儿发热、腹泻等常见病": "Fever, diarrhoea and other common childhood illness",
+    "儿童常见病、疫苗接种咨询": "Common childhood illness, vaccination advice",
+    "高危妊娠管理、产前诊断": "High-risk pregnancy, prenatal diagnosis",
+    "子宫肌瘤、卵巢囊肿、妇科内分泌": "Fibroids, ovarian cysts, gynaecological endocrinology",
+    "孕期保健、宫颈癌筛查": "Pregnancy care, cervical cancer screening",
+    "白内障超声乳化手术、青光眼": "Cataract surgery (phaco), glaucoma",
+    "儿童近视防控、斜弱视": "Myopia control in children, squint and lazy eye",
+    "干眼症、结膜炎": "Dry eye, conjunctivitis",
+    "种植修复、复杂牙体牙髓治疗": "Implants, complex root canal treatment",
+    "儿童及成人正畸": "Orthodontics for children and adults",
+    "龋病、牙周病、洁治": "Tooth decay, gum disease, cleaning",
+    "银屑病、白癜风等疑难皮肤病": "Psoriasis, vitiligo and other difficult skin conditions",
+    "痤疮、玫瑰痤疮、激光美容": "Acne, rosacea, cosmetic laser",
+    "湿疹、荨麻疹、真菌感染": "Eczema, hives, fungal infections",
+    "脾胃病、失眠的中医调理": "TCM care for digestion and insomnia",
+    "针灸治疗颈肩腰腿痛、面瘫": "Acupuncture for neck, back and joint pain, facial palsy",
+    "月经不调、体质调理": "Irregular periods, constitution care",
+    "体检报告解读、慢病风险评估（免费咨询）": "Check-up results, chronic disease risk (free)",
+    "营养与体重管理咨询（免费咨询）": "Nutrition and weight advice (free)",
+}
+
+
+def name_in_pinyin(name: str) -> str:
+    """A doctor's name as English pages write it: "王建国" → "Wang Jianguo"."""
+    from pypinyin import lazy_pinyin
+
+    syllables = lazy_pinyin(name)
+    return " ".join(part.capitalize() for part in (syllables[0], "".join(syllables[1:])) if part)
+
+
+# The records (病历) of the demo member 13800000000's latest completed visits, newest first:
+# chief complaint, ICD-10 code, advice, prescriptions (one a line), follow-up in days (0: none).
+DEMO_VISIT_RECORDS = [
+    (
+        "咽痛、咳嗽伴低热两天",
+        "J06.9",
+        "多饮水，注意休息；体温超过38.5℃或症状加重请及时复诊",
+        "连花清瘟胶囊 4粒 口服 每日三次\n布洛芬缓释胶囊 0.3g 口服 发热时服用",
+        7,
+    ),
+    (
+        "反复头晕一月，自测血压偏高",
+        "I10",
+        "低盐饮食，每日早晚各测一次血压并记录",
+        "苯磺酸氨氯地平片 5mg 口服 每日一次",
+        28,
+    ),
+    (
+        "上腹部隐痛、饭后腹胀三周",
+        "K29.5",
+        "规律进食，少食辛辣油腻，戒烟限酒",
+        "奥美拉唑肠溶胶囊 20mg 口服 每日两次 早晚餐前",
+        0,
+    ),
+]

@@ -16,6 +16,12 @@ class MedbookConfig(AppConfig):
         from .roles import ensure_roles
 
         audit_signals.connect()
+        from .constraints import install
+
+        install()  # constraints' messages for users, never their names
+        from .metrics import connect_celery_signals
+
+        connect_celery_signals()
         _reconnect_quickly()
         # The API's keys are read now, so a bad MEDBOOK_API_JWT_KEYS stops start-up (naming
         # what is wrong) instead of failing the first login.

@@ -59,6 +59,13 @@ def chain_hash(row: OperationLog) -> str:
     return hashlib.sha256((row.prev_hash + _payload(row)).encode()).hexdigest()
 
 
+def _label(target: models.Model) -> str:
+    """How the log names ``target``: its ``audit_label`` when it has one (a member: id and
+    masked number, no name — the chain cannot be edited when a member's data is erased), else
+    its ``str()``."""
+    return getattr(target, "audit_label", None) or str(target)
+
+
 def record(
     *,
     actor: Any,
@@ -70,8 +77,8 @@ def record(
     outcome: str = Outcome.SUCCESS,
     request: HttpRequest | None = None,
 ) -> OperationLog:
-    """Append one row to the chain. ``target``'s label is its ``str()``, which never shows
-    personal data in full (members print their masked phone)."""
+    """Append one row to the chain. ``target``'s label is its ``audit_label`` or ``str()``,
+    which never shows personal data in full (members: their id and masked phone)."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -82,7 +89,7 @@ def record(
             action=action,
             target_type=target._meta.label_lower if target is not None else "",
             target_id=str(target.pk) if target is not None else "",
-            target_label=(str(target) if target is not None else target_label)[:200],
+            target_label=(_label(target) if target is not None else target_label)[:200],
             reason=reason[:200],
             detail=detail or {},
             outcome=outcome,

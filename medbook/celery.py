@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import setup_logging, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "medbook.settings")
 
@@ -22,3 +22,20 @@ def _forget_inherited_database_pools(**_: object) -> None:
 
     _inherited_pools.extend(DatabaseWrapper._connection_pools.values())
     DatabaseWrapper._connection_pools.clear()
+
+
+@setup_logging.connect
+def _log_as_the_web_processes_do(loglevel: int | None = None, **_: object) -> None:
+    """The worker and beat log through Django's ``LOGGING``, as the web processes do (same
+    format, personal data masked), at the level asked for (``--loglevel``): Celery's own set-up
+    would replace the handlers with its own and drop the texts sent (``medbook.sms``, kept at
+    INFO in ``LOGGING``), so the demo's output would show the sign-up code the web process
+    texts but none of the worker's cancellations, refunds, suspensions and reminders."""
+    import logging
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+    if loglevel:
+        logging.getLogger().setLevel(loglevel)

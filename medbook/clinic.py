@@ -12,28 +12,43 @@ from django.http import HttpRequest
 from . import audit
 from .models import ClinicProfile
 
-CACHE_KEY = "clinic-profile:v1"
+CACHE_KEY = "clinic-profile:v2"
 CACHE_SECONDS = 300
-FIELDS = ("name", "address", "phone", "hours")
+FIELDS = ("name", "address", "phone", "hours", "booking_requires_verified_patient")
+DEFAULTS: dict[str, str | bool] = {
+    **dict.fromkeys(FIELDS, ""),
+    "booking_requires_verified_patient": False,
+}
 
 
-def clinic_profile() -> dict[str, str]:
-    """The clinic's details (empty strings for what is not filled in)."""
+def clinic_profile() -> dict[str, str | bool]:
+    """The clinic's details (empty strings for what is not filled in) and its settings."""
     found = cache.get(CACHE_KEY)
     if found is None:
         row = ClinicProfile.objects.filter(pk=1).values(*FIELDS).first()
-        found = row or dict.fromkeys(FIELDS, "")
+        found = row or dict(DEFAULTS)
         cache.set(CACHE_KEY, found, CACHE_SECONDS)
     return found
 
 
-def update_clinic_profile(*, data: dict[str, str], by, request: HttpRequest | None = None) -> None:
-    """Save the clinic's details (logged) and drop the cached copy once committed."""
+def booking_requires_verified_patient() -> bool:
+    """实名制: the clinic books only patients whose real name is verified (cached like the rest
+    of the profile, so the booking path does not ask the database for it)."""
+    return bool(clinic_profile()["booking_requires_verified_patient"])
+
+
+def update_clinic_profile(
+    *, data: dict[str, str | bool], by, request: HttpRequest | None = None
+) -> None:
+    """Save the clinic's details that ``data`` gives (logged; the others stay as they are)
+    and drop the cached copy once committed."""
+    given = {k: data[k] for k in FIELDS if k in data}
     with transaction.atomic():
-        ClinicProfile.objects.update_or_create(pk=1, defaults={k: data[k] for k in FIELDS})
-        audit.record(
-            actor=by, action="clinic.update", detail={k: data[k] for k in FIELDS}, request=request
-        )
+        ClinicProfile.objects.update_or_create(pk=1, defaults=given)
+        audit.record(actor=by, action="clinic.update", detail=given, request=request)
+        # Now (a read later in this transaction sees the new details) and once committed (a
+        # reader elsewhere may have cached the old ones meanwhile).
+        cache.delete(CACHE_KEY)
         transaction.on_commit(lambda: cache.delete(CACHE_KEY))
 
 

@@ -6,16 +6,17 @@ import datetime as dt
 
 from django import forms
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
 from .models import ClinicProfile, Outcome
 
-__all__ = ["ClinicProfileForm", "OperationLogFilter"]
+__all__ = ["ClinicProfileForm", "OperationLogFilter", "WebhookSubscriptionForm"]
 
 
 class ClinicProfileForm(forms.ModelForm):
     class Meta:
         model = ClinicProfile
-        fields = ["name", "address", "phone", "hours"]
+        fields = ["name", "address", "phone", "hours", "booking_requires_verified_patient"]
 
 
 class OperationLogFilter:
@@ -46,3 +47,25 @@ class OperationLogFilter:
             "outcome": self.outcome,
             "day": self.day.isoformat() if self.day else "",
         }
+
+
+class WebhookSubscriptionForm(forms.Form):
+    """A webhook subscription's settings (the rules on the address live in the service)."""
+
+    url = forms.URLField(
+        label=_("Address"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("Where the partner system receives events; https:// and a public address."),
+    )
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    events = forms.MultipleChoiceField(
+        label=_("Events"), widget=forms.CheckboxSelectMultiple, choices=()
+    )
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args, **kwargs) -> None:
+        from .webhooks.subscriptions import event_choices
+
+        super().__init__(*args, **kwargs)
+        self.fields["events"].choices = event_choices()

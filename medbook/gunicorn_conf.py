@@ -22,6 +22,10 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", str((os.cpu_count() or 1) + 1)))
 worker_class = "sync"
 backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
+# SIGTERM (a rollout, a scale-down): stop accepting, let each worker finish its request, then
+# exit; a worker still busy after this many seconds is killed (keep it under the orchestrator's
+# terminationGracePeriodSeconds).
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 accesslog = "-"
 logger_class = "medbook.gunicorn_conf.QuerylessAccessLogger"
 
@@ -61,3 +65,12 @@ class QuerylessAccessLogger(Logger):
             if atoms.get(key):
                 atoms[key] = "…"
         return atoms
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker that ends hands back its live gauges (prometheus_client's multiprocess mode,
+    when ``PROMETHEUS_MULTIPROC_DIR`` is set: medbook/metrics.py)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -11,12 +11,15 @@ from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth import middleware as auth_middleware
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import trans_real
+
+from .api.errors import error_body
 
 
 class ClinicLanguageMiddleware:
@@ -24,8 +27,9 @@ class ClinicLanguageMiddleware:
 
     Unlike Django's LocaleMiddleware this ignores the browser's Accept-Language: a clinic in
     China shows Chinese to everyone by default, and the language switch (a cookie) changes it.
-    The API (``/api/``) is the exception: an app has no language switch, so there the
-    request's Accept-Language chooses (zh-hans or en; Chinese when it names neither).
+    The API (``/api/``, and FHIR's ``/fhir/``) is the exception: an app has no language
+    switch, so there the request's Accept-Language chooses (zh-hans or en; Chinese when it
+    names neither).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -33,7 +37,7 @@ class ClinicLanguageMiddleware:
         self.supported = {code for code, _ in settings.LANGUAGES}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        api = request.path_info.startswith("/api/")
+        api = request.path_info.startswith(("/api/", "/fhir/"))
         if api:
             language = self._accepted(request.headers.get("Accept-Language", ""))
         else:
@@ -95,17 +99,13 @@ class InputPolicyMiddleware:
 
     @staticmethod
     def _refuse(request: HttpRequest) -> HttpResponse:
-        return render(
-            request,
-            "400.html",
-            {
-                "message": _(
-                    "The request contains a control character (such as a NUL byte) that no "
-                    "field accepts. Please remove it and try again."
-                )
-            },
-            status=400,
+        message = _(
+            "The request contains a control character (such as a NUL byte) that no "
+            "field accepts. Please remove it and try again."
         )
+        if request.path_info.startswith("/api/"):  # the API's one error body, not a page
+            return JsonResponse(error_body("invalid", message), status=400)
+        return render(request, "400.html", {"message": message}, status=400)
 
     @staticmethod
     def _refused(request: HttpRequest) -> bool:
@@ -232,6 +232,10 @@ def start_session(request: HttpRequest, user: object, *, staff: bool) -> None:
     request.session[SESSION_EPOCH] = epoch.first() or 0
 
 
+# Sent by pages that poll themselves (hx-headers): such requests do not count as activity.
+POLL_HEADER = "X-MedBook-Poll"
+
+
 class SessionPolicyMiddleware:
     """Ends sessions that were idle too long or lived too long (staff: 30 minutes idle, 12
     hours in all; members: configurable), and sessions of a user who logged out elsewhere."""
@@ -254,7 +258,11 @@ class SessionPolicyMiddleware:
                 staff = request.session.get(SESSION_KIND) == "staff"
                 logout(request)
                 messages.info(request, _("You were logged out: %(why)s") % {"why": expired})
-                return redirect("staff:login" if staff else "account_login")
+                target = reverse("staff:login" if staff else "account_login")
+                if request.headers.get("HX-Request") == "true":
+                    # A part of a page (e.g. the polled board): the whole page goes to log in.
+                    return HttpResponse(status=204, headers={"HX-Redirect": target})
+                return redirect(target)
         return None
 
     def _expired(self, request: HttpRequest, user: object) -> str:
@@ -277,7 +285,10 @@ class SessionPolicyMiddleware:
             return _("the session was idle for too long.")
         if now - session.get(SESSION_STARTED, now) > limit * 60:
             return _("the session reached its maximum length.")
-        if now - session.get(SESSION_SEEN, now) > 60:  # write at most once a minute
+        # A page polling itself (header POLL_HEADER, e.g. today's board) is nobody at work:
+        # it does not keep a session alive. Other requests are written at most once a minute.
+        polled = request.headers.get(POLL_HEADER) == "1"
+        if not polled and now - session.get(SESSION_SEEN, now) > 60:
             session[SESSION_SEEN] = now
         return ""
 

@@ -10,6 +10,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .fields import EncryptedTextField
 
 
 class Outcome(models.TextChoices):
@@ -50,6 +53,8 @@ class OperationLog(models.Model):
         indexes = [
             models.Index(fields=["action", "created_at"], name="oplog_action_idx"),
             models.Index(fields=["target_type", "target_id"], name="oplog_target_idx"),
+            # One login's operations, newest first (the console's and admin's filter).
+            models.Index(fields=["actor", "created_at"], name="oplog_actor_idx"),
         ]
         permissions = [("view_operation_log", _("Can browse the operation log"))]
 
@@ -90,6 +95,24 @@ class OutboxTask(models.Model):
         return f"{self.task}{tuple(self.args)}"
 
 
+class JobHeartbeat(models.Model):
+    """When a periodic job (medbook.jobs) last succeeded and last failed, written by the worker
+    as each run ends, read by ``/metrics`` (medbook.metrics): an alert fires on a job that
+    stopped succeeding, whichever worker ran it."""
+
+    task = models.CharField(_("job"), max_length=200, unique=True)
+    last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
+    last_failure_at = models.DateTimeField(_("last failure"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("job heartbeat")
+        verbose_name_plural = _("job heartbeats")
+
+    def __str__(self) -> str:
+        return self.task
+
+
 class CacheEntry(models.Model):
     """The shared cache's stand-in while Redis is unreachable (medbook.cache): counters stay
     atomic and shared by every process, so rate limits hold during a Redis outage."""
@@ -120,6 +143,16 @@ class ClinicProfile(models.Model):
         max_length=200,
         blank=True,
         help_text=_("As patients should read them, e.g. 周一至周日 08:00–17:30"),
+    )
+    # 实名制: only a patient whose real name is verified (identity) may be booked for.
+    booking_requires_verified_patient = models.BooleanField(
+        _("booking requires a verified patient"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "On: appointments are booked only for patients whose name and ID number are "
+            "verified (online or at the front desk)."
+        ),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -172,3 +205,152 @@ class ApiTokenFamily(models.Model):
 
     def __str__(self) -> str:
         return str(self.id)
+
+
+class WebhookSubscription(models.Model):
+    """A partner system's address that MedBook POSTs chosen events to (medbook.webhooks),
+    signed with the subscription's own secret (stored encrypted, shown to the admin once)."""
+
+    url = models.URLField(_("address"), max_length=500)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    events = models.JSONField(_("events"), default=list)
+    secret = EncryptedTextField(_("signing secret"), purpose="webhook.secret")
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    secret_rotated_at = models.DateTimeField(_("secret made"), default=timezone.now)
+    history = HistoricalRecords(excluded_fields=["secret"])
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        permissions = [("manage_webhooks", _("Can manage webhook subscriptions"))]
+
+    def __str__(self) -> str:
+        return self.description or self.url
+
+
+class WebhookEvent(models.Model):
+    """One thing that happened (an appointment booked, a refund done), with its payload; its
+    ``id`` is the ``MedBook-Event-Id`` receivers deduplicate on. Written by ``emit`` in the
+    transaction of the change, only when some active subscription wants the event."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    type = models.CharField(_("event"), max_length=64)
+    payload = models.JSONField(_("payload"), default=dict)
+    created_at = models.DateTimeField(_("happened"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Sending")
+    SUCCEEDED = "succeeded", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookDelivery(models.Model):
+    """One event to one subscription: tried until a 2xx answer, with exponential backoff, for
+    ``MEDBOOK_WEBHOOK_RETRY_HOURS``; then failed (an admin may send it again)."""
+
+    event = models.ForeignKey(
+        WebhookEvent, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event")
+    )
+    subscription = models.ForeignKey(
+        WebhookSubscription,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("subscription"),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # When the next attempt is due (a job that claims the row moves it on by a lease).
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # Retries stop after this; a re-send from the console starts a new window.
+    give_up_at = models.DateTimeField(_("retry until"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(_("last answer"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    # An admin asked to send it again; the next attempt names them.
+    resent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent again by"),
+    )
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "subscription"], name="hooks_one_delivery")
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="hooks_due_idx",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["subscription", "-created_at"], name="hooks_sub_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} → {self.subscription_id}"
+
+    @property
+    def status_tone(self) -> str:
+        return {"pending": "wait", "succeeded": "ok", "failed": "full"}[self.status]
+
+
+class WebhookAttempt(models.Model):
+    """One POST of a delivery: what came back and how long it took."""
+
+    delivery = models.ForeignKey(
+        WebhookDelivery,
+        on_delete=models.CASCADE,
+        related_name="attempt_rows",
+        verbose_name=_("delivery"),
+    )
+    number = models.PositiveIntegerField(_("attempt"))
+    started_at = models.DateTimeField(_("sent"))
+    status_code = models.PositiveSmallIntegerField(_("answer"), null=True, blank=True)
+    response_ms = models.PositiveIntegerField(_("response time (ms)"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=200, blank=True)
+    ok = models.BooleanField(_("delivered"), default=False)
+    resent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent again by"),
+    )
+
+    class Meta:
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="hooks_attempt_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} #{self.number}"

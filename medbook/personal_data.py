@@ -16,15 +16,36 @@ ID_CHECK_CHARS = "10X98765432"
 ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
 
 
+MOBILE_TYPES = (
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+)
+
+
+def _not_a_mobile(region: str) -> ValidationError:
+    if region == "CN":
+        return ValidationError(_("Enter an 11-digit mobile number."), code="invalid_phone")
+    return ValidationError(_("Enter a valid mobile number."), code="invalid_phone")
+
+
 def normalize_phone(raw: str, *, region: str | None = None) -> str:
-    """Return the number in E.164 (+8613812345678) or raise ValidationError."""
+    """Return the number in E.164 (+8613812345678) or raise ValidationError.
+
+    Only mobile numbers of the clinic's region (MEDBOOK_PHONE_REGION, mainland China by
+    default) are accepted: codes are texted to them, and a landline (01012345678) or another
+    country's number cannot receive one."""
+    region = region or settings.MEDBOOK_PHONE_REGION
     text = (raw or "").strip()
     try:
-        number = phonenumbers.parse(text, region or settings.MEDBOOK_PHONE_REGION)
+        number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise ValidationError(_("Enter a valid mobile number."), code="invalid_phone") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise ValidationError(_("Enter a valid mobile number."), code="invalid_phone")
+        raise _not_a_mobile(region) from exc
+    if (
+        not phonenumbers.is_valid_number(number)
+        or phonenumbers.region_code_for_number(number) != region
+        or phonenumbers.number_type(number) not in MOBILE_TYPES
+    ):
+        raise _not_a_mobile(region)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -37,6 +58,17 @@ def mask_phone(phone: str | None) -> str:
         return "*" * len(digits)
     keep_head = 3 if len(digits) >= 11 else max(1, len(digits) - 8)
     return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
+
+
+def mask_name(name: str | None) -> str:
+    """王*明 for names shown in public (the waiting-room screen): the first and last characters
+    kept, the rest hidden; 王* for a two-character name."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def normalize_national_id(raw: str) -> str:

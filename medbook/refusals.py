@@ -18,10 +18,17 @@ from types import TracebackType
 
 from django import forms
 from django.contrib import messages
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from .constraints import message_for
 from .errors import DomainError
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
 
 __all__ = ["RefusalMiddleware", "refusal_response", "shown"]
 
@@ -84,4 +91,7 @@ class RefusalMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, DomainError):
             return refusal_response(request, exception)
+        if isinstance(exception, IntegrityError) and (message := message_for(exception)):
+            # A constraint a service did not turn into its error: 409 with its message.
+            return refusal_response(request, Conflict(message))
         return None

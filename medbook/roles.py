@@ -22,20 +22,26 @@ _FRONT_DESK = [
     "appointments.check_in_appointment",
     "appointments.book_for_member",
     "appointments.cancel_any_appointment",
+    "appointments.reschedule_for_member",
     "members.view_member",
     "members.view_memberlevel",
     "members.adjust_points",
     "members.lift_ban",
+    "members.add_patient",
     "billing.view_order",
     "billing.take_counter_payment",
+    "identity.verify_in_person",
+    "records.view_any_visit_record",  # print a patient's record at the desk
 ]
 _DOCTOR = [
     "appointments.view_schedule",
     "appointments.run_queue",
+    "records.write_visit_record",  # their own patients' records
 ]
 _CLINIC_ADMIN = [
     *_FRONT_DESK,
     "appointments.run_queue",
+    "records.write_visit_record",
     "appointments.override_booking_rules",
     "appointments.add_department",
     "appointments.change_department",
@@ -62,6 +68,7 @@ _CLINIC_ADMIN = [
     "members.view_personal_data",
     "medbook.view_operation_log",
     "medbook.change_clinicprofile",
+    "medbook.manage_webhooks",
     "django_celery_beat.view_periodictask",
     "members.change_user",  # recover a staff login: clear failed logins, reset its TOTP
     "reports.view_reports",

@@ -3,23 +3,78 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_celery_beat.models import PeriodicTask
 
-from .jobs import JOBS
+from .jobs import FOREIGN_JOBS, JOBS
 from .models import OperationLog, Outcome
 
-__all__ = ["OUTCOME_CHOICES", "operation_log", "periodic_jobs"]
+__all__ = [
+    "OUTCOME_CHOICES",
+    "LogCursor",
+    "LogPage",
+    "operation_log",
+    "operation_log_page",
+    "periodic_jobs",
+]
 
 OUTCOME_CHOICES = Outcome.choices
 
 
-def periodic_jobs() -> list[tuple[PeriodicTask, str]]:
-    """Every periodic job with its schedule, and what it does (our words when it is ours)."""
-    described = {job.name: job.description for job in JOBS}
+@dataclass(frozen=True)
+class JobRow:
+    """One periodic job as the console shows it: a human name and what it does."""
+
+    task: PeriodicTask
+    title: str
+    description: str
+    runs: str  # when it runs, in words
+
+
+def _runs(task: PeriodicTask) -> str:
+    if task.interval is not None:
+        seconds = task.interval.every * _SECONDS.get(task.interval.period, 1)
+        if seconds % 3600 == 0:
+            return ngettext("every hour", "every %(n)d hours", seconds // 3600) % {
+                "n": seconds // 3600
+            }
+        if seconds % 60 == 0:
+            return ngettext("every minute", "every %(n)d minutes", seconds // 60) % {
+                "n": seconds // 60
+            }
+        return ngettext("every second", "every %(n)d seconds", seconds) % {"n": seconds}
+    cron = task.crontab
+    if cron is None:
+        return ""
+    if cron.minute.isdigit() and cron.hour == "*":
+        return _("every hour at minute %(m)s") % {"m": cron.minute}
+    if cron.minute.isdigit() and cron.hour.isdigit():
+        return _("every day at %(time)s") % {"time": f"{int(cron.hour):02d}:{int(cron.minute):02d}"}
+    return f"{cron.minute} {cron.hour} {cron.day_of_month} {cron.month_of_year} {cron.day_of_week}"
+
+
+_SECONDS = {"days": 86400, "hours": 3600, "minutes": 60, "seconds": 1, "microseconds": 0}
+
+
+def periodic_jobs() -> list[JobRow]:
+    """Every periodic job with its schedule, its name and what it does — in our words (and the
+    reader's language) when it is ours or one Celery adds itself; a job someone added in admin
+    keeps the name and description it was given there."""
+    described = {job.name: (job.title or job.name, job.description) for job in JOBS}
+    described.update(FOREIGN_JOBS)
     tasks = PeriodicTask.objects.select_related("interval", "crontab").order_by("name")
-    return [(task, described.get(task.name, task.description)) for task in tasks]
+    rows = []
+    for task in tasks:
+        title, description = described.get(task.name, (task.name, task.description))
+        rows.append(
+            JobRow(task=task, title=str(title), description=str(description), runs=_runs(task))
+        )
+    return sorted(rows, key=lambda row: row.title)
 
 
 def operation_log(
@@ -35,5 +90,76 @@ def operation_log(
     if outcome in Outcome.values:
         rows = rows.filter(outcome=outcome)
     if day is not None:
-        rows = rows.filter(created_at__date=day)
+        # The clinic's day as a range of the indexed column (``__date`` converts every row).
+        start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+        rows = rows.filter(created_at__gte=start, created_at__lt=start + dt.timedelta(days=1))
     return rows
+
+
+@dataclass(frozen=True)
+class LogCursor:
+    """A place in the log (time, id), as a link carries it: ``<ISO time>_<id>``."""
+
+    created_at: dt.datetime
+    pk: int
+
+    def __str__(self) -> str:
+        return f"{self.created_at.isoformat()}_{self.pk}"
+
+    @classmethod
+    def parse(cls, value: str) -> LogCursor | None:
+        """The cursor in ``value``, or None when it is not one (a hand-edited link)."""
+        moment, _sep, pk = (value or "").rpartition("_")
+        try:
+            created_at = dt.datetime.fromisoformat(moment)
+        except ValueError:
+            return None
+        if not pk.isdigit() or timezone.is_naive(created_at):
+            return None
+        return cls(created_at, int(pk))
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """One page of the log, newest first, and where the pages next to it start."""
+
+    rows: list[OperationLog]
+    newer: LogCursor | None  # the page before (newer rows): ``after=`` this
+    older: LogCursor | None  # the page after (older rows): ``before=`` this
+
+
+def operation_log_page(
+    *,
+    rows: QuerySet[OperationLog],
+    before: LogCursor | None = None,
+    after: LogCursor | None = None,
+    size: int = 50,
+) -> LogPage:
+    """A page of ``rows`` (newest first) by keyset: the rows older than ``before``, or newer
+    than ``after``, or the newest. Each page is an index range of (time, id) at any depth —
+    no ``OFFSET`` to read past, no count of the whole log."""
+    if after is not None:
+        page = list(
+            rows.filter(created_at__gte=after.created_at)
+            .exclude(created_at=after.created_at, pk__lte=after.pk)
+            .order_by("created_at", "pk")[: size + 1]
+        )
+        more_newer = len(page) > size
+        page = page[:size][::-1]
+        more_older = True
+    else:
+        if before is not None:
+            rows = rows.filter(created_at__lte=before.created_at).exclude(
+                created_at=before.created_at, pk__gte=before.pk
+            )
+        page = list(rows.order_by("-created_at", "-pk")[: size + 1])
+        more_older = len(page) > size
+        page = page[:size]
+        more_newer = before is not None
+    if not page:
+        return LogPage(rows=[], newer=None, older=None)
+    return LogPage(
+        rows=page,
+        newer=LogCursor(page[0].created_at, page[0].pk) if more_newer else None,
+        older=LogCursor(page[-1].created_at, page[-1].pk) if more_older else None,
+    )

@@ -139,13 +139,25 @@ INSTALLED_APPS = [
     "members",
     "appointments",
     "billing",
+    "records",
     "reports",
+    "privacy",
+    "identity",
+    "triage",
+    "interop",
     "demo",
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz for load balancers and Kubernetes, before the host check, the HTTPS
+    # redirect and the session (medbook/health.py).
+    "medbook.health.HealthProbeMiddleware",
+    # Each request's time and database statements by route, for /metrics (medbook/metrics.py).
+    "medbook.metrics.RequestMetricsMiddleware",
     # A request id in every log line of the request, in X-Request-ID and on the 500 page.
     "medbook.error_pages.RequestIdMiddleware",
+    # Which reads of the request may go to the replica; read-your-writes pinning (db_router.py).
+    "medbook.db_router.ReadRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "medbook.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -175,6 +187,10 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # allauth's rate limits raised deep in its flows answer 429 with a page, never 500.
     "members.middleware.RateLimitedMiddleware",
+    # A member with a new version of the terms or privacy policy to accept: the consent page.
+    "members.middleware.ConsentMiddleware",
+    # Switching the language also sets a member's language for texts and e-mails.
+    "members.middleware.LanguagePreferenceMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # A service's refusal (medbook.errors.DomainError) no view caught: a page saying why, 4xx.
     "medbook.refusals.RefusalMiddleware",
@@ -248,6 +264,44 @@ else:
     # Django's backend plus a circuit breaker for outages (medbook/postgresql/base.py).
     default_db["ENGINE"] = "medbook.postgresql"
     DATABASES = {"default": default_db}
+    # A streaming replica for reads that may be a moment stale (medbook/db_router.py). Django's
+    # plain backend with persistent connections, no pool and no breaker: a replica that is down
+    # must cost a refused connect and a primary read, never a 503 of the primary's breaker.
+    DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", "") or ""
+    if DATABASE_REPLICA_URL:
+        replica_db = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
+        if replica_db["ENGINE"] != "django.db.backends.postgresql":
+            raise ImproperlyConfigured("DATABASE_REPLICA_URL must be a postgres:// URL.")
+        # Checked once per request by the router itself (medbook/db_router.py).
+        replica_db["CONN_HEALTH_CHECKS"] = False
+        replica_db["OPTIONS"] = {"connect_timeout": env_int("DATABASE_REPLICA_CONNECT_TIMEOUT", 1)}
+        # Tests use the primary's test database through this alias (no second test database).
+        replica_db["TEST"] = {"MIRROR": "default"}
+        DATABASES["replica"] = replica_db
+
+# Reads that may be stale go to the replica when there is one; see medbook/db_router.py.
+DATABASE_ROUTERS = ["medbook.db_router.PrimaryReplicaRouter"]
+# After a browser wrote, its requests read the primary for this long (read-your-writes).
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 5)
+# Above this replay lag (seconds), or when the replica does not answer, reads go to the primary.
+REPLICA_MAX_LAG_SECONDS = float(env("REPLICA_MAX_LAG_SECONDS", "2") or 2)
+# How often a process looks up the replica's lag, and how long it leaves a failed replica alone.
+REPLICA_LAG_CHECK_SECONDS = float(env("REPLICA_LAG_CHECK_SECONDS", "3") or 3)
+REPLICA_RETRY_SECONDS = float(env("REPLICA_RETRY_SECONDS", "5") or 5)
+# The pages (URL names) whose GET may read the replica: pages that show, never pages that decide
+# (no staff page, no booking or payment step, no API).
+REPLICA_READ_VIEWS = frozenset(
+    {
+        "appointments:home",
+        "appointments:doctor_detail",
+        "billing:appointments",
+        # Not the appointment page: a member comes back to it from the cashier, and its status
+        # changes by the gateway's notice (not the member's own POST, so no pin): a lagging
+        # replica would show a paid visit as unpaid.
+        "members:messages",
+        "members:membership",
+    }
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -310,6 +364,28 @@ if CELERY_BROKER_URL == "filesystem://":
 CELERY_TASK_IGNORE_RESULT = True
 # Deployments (or test runs) sharing one broker keep their jobs apart by queue name.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery") or "celery"
+# RabbitMQ in production: "quorum" declares the jobs' queue as a quorum queue (replicated by
+# Raft across the broker's nodes: a job survives a node's loss). Celery recognises one only when
+# it declares it itself, and delays jobs (countdown, e.g. a webhook's retry) through RabbitMQ's
+# native delayed delivery, which needs a topic exchange. "classic" (default): Celery's default.
+CELERY_QUEUE_TYPE = env("CELERY_QUEUE_TYPE", "classic")
+if CELERY_QUEUE_TYPE not in {"classic", "quorum"}:
+    raise ImproperlyConfigured("CELERY_QUEUE_TYPE must be classic or quorum")
+if CELERY_QUEUE_TYPE == "quorum":
+    from kombu import Exchange, Queue
+
+    CELERY_TASK_DEFAULT_EXCHANGE = CELERY_TASK_DEFAULT_QUEUE
+    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
+    CELERY_TASK_DEFAULT_ROUTING_KEY = CELERY_TASK_DEFAULT_QUEUE
+    CELERY_TASK_QUEUES = [
+        Queue(
+            CELERY_TASK_DEFAULT_QUEUE,
+            Exchange(CELERY_TASK_DEFAULT_QUEUE, type="topic"),
+            routing_key=CELERY_TASK_DEFAULT_QUEUE,
+            queue_arguments={"x-queue-type": "quorum"},
+        )
+    ]
+    CELERY_BROKER_NATIVE_DELAYED_DELIVERY_QUEUE_TYPE = "quorum"
 # A request that enqueues a job while the broker is down waits at most about a second.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,
@@ -412,12 +488,33 @@ MEDBOOK_STAFF_LOCKOUT_DELAY = env_int("MEDBOOK_STAFF_LOCKOUT_DELAY", 3)  # secon
 # Login codes texted to one account: at most these ("count/seconds", all must hold).
 MEDBOOK_LOGIN_CODE_RATE = env("MEDBOOK_LOGIN_CODE_RATE", "1/60,10/3600") or "1/60,10/3600"
 MEDBOOK_LOGIN_CODE_RATE_IP = env("MEDBOOK_LOGIN_CODE_RATE_IP", "30/3600") or "30/3600"
-MEDBOOK_SMS_BACKEND = env("MEDBOOK_SMS_BACKEND", "members.sms.LogSMSBackend")
+# Texts: "log" (the default: written to the log), "aliyun", "tencent" or a dotted path; the
+# providers send the templates named in MEDBOOK_SMS_TEMPLATES (members/sms.py), signed with
+# MEDBOOK_SMS_SIGNATURE (the approved 签名), and post delivery receipts to
+# /sms/receipts/<provider>/?token=<MEDBOOK_SMS_RECEIPT_TOKEN>.
+MEDBOOK_SMS_BACKEND = env("MEDBOOK_SMS_BACKEND", "") or "log"
 MEDBOOK_SMS_SIGNATURE = env("MEDBOOK_SMS_SIGNATURE", "MedBook")
+try:
+    MEDBOOK_SMS_TEMPLATES = json.loads(env("MEDBOOK_SMS_TEMPLATES", "") or "{}")
+except ValueError as exc:
+    raise ImproperlyConfigured(f"MEDBOOK_SMS_TEMPLATES is not JSON: {exc}") from exc
+if not isinstance(MEDBOOK_SMS_TEMPLATES, dict):
+    raise ImproperlyConfigured("MEDBOOK_SMS_TEMPLATES must be a JSON object: text → template")
+MEDBOOK_SMS_TIMEOUT_SECONDS = env_int("MEDBOOK_SMS_TIMEOUT_SECONDS", 5)
+MEDBOOK_SMS_RECEIPT_TOKEN = env("MEDBOOK_SMS_RECEIPT_TOKEN", "") or ""
+if MEDBOOK_SMS_RECEIPT_TOKEN and len(MEDBOOK_SMS_RECEIPT_TOKEN) < 32:
+    raise ImproperlyConfigured("MEDBOOK_SMS_RECEIPT_TOKEN must be at least 32 characters")
+MEDBOOK_ALIYUN_ACCESS_KEY_ID = env("MEDBOOK_ALIYUN_ACCESS_KEY_ID", "") or ""
+MEDBOOK_ALIYUN_ACCESS_KEY_SECRET = env("MEDBOOK_ALIYUN_ACCESS_KEY_SECRET", "") or ""
+MEDBOOK_ALIYUN_SMS_URL = env("MEDBOOK_ALIYUN_SMS_URL", "") or "https://dysmsapi.aliyuncs.com/"
+MEDBOOK_TENCENT_SMS_URL = env("MEDBOOK_TENCENT_SMS_URL", "") or "https://sms.tencentcloudapi.com/"
+MEDBOOK_TENCENT_SMS_APP_ID = env("MEDBOOK_TENCENT_SMS_APP_ID", "") or ""
+MEDBOOK_TENCENT_SMS_REGION = env("MEDBOOK_TENCENT_SMS_REGION", "") or "ap-guangzhou"
 # In-app messages also go out by text (these kinds; empty: none) and by e-mail (every kind, when
 # the member's login has an address); see members/delivery.py.
 MEDBOOK_TEXT_MESSAGE_KINDS = env_list(
-    "MEDBOOK_TEXT_MESSAGE_KINDS", "suspended,reminder,cancelled,refunded,no_show"
+    "MEDBOOK_TEXT_MESSAGE_KINDS",
+    "suspended,reminder,cancelled,refunded,no_show,rescheduled,waitlist",
 )
 EMAIL_BACKEND = env("EMAIL_BACKEND", "") or "django.core.mail.backends.console.EmailBackend"
 EMAIL_HOST = env("EMAIL_HOST", "") or "localhost"
@@ -429,6 +526,11 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)  # seconds; a stuck mail server mus
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "") or "MedBook <noreply@localhost>"
 # The password-reset code: valid this many seconds, this many tries.
 MEDBOOK_CODE_TIMEOUT = env_int("MEDBOOK_CODE_TIMEOUT", 600)
+# A self-service sign-up whose number was never confirmed by its code is deleted after this
+# many minutes (members/unverified.py): it does not hold the number against its real owner.
+MEDBOOK_UNVERIFIED_SIGNUP_MINUTES = env_int("MEDBOOK_UNVERIFIED_SIGNUP_MINUTES", 60)
+# Data exports (privacy.export): at most this many per member per day.
+MEDBOOK_DATA_EXPORTS_PER_DAY = env_int("MEDBOOK_DATA_EXPORTS_PER_DAY", 5)
 MEDBOOK_CODE_MAX_ATTEMPTS = env_int("MEDBOOK_CODE_MAX_ATTEMPTS", 5)
 ADMIN_URL = env("DJANGO_ADMIN_URL", "admin/") or "admin/"
 
@@ -495,7 +597,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # No call to an outside validator (the CSP allows none, and the schema stays here).
     "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "deepLinking": True},
-    "ENUM_NAME_OVERRIDES": {},
+    # Several serializers have a "status" of different choices: each set gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "AppointmentStatusEnum": "appointments.choices.AppointmentStatus",
+        "ScheduleStatusEnum": "appointments.choices.ScheduleStatus",
+        "PatientRelationEnum": "members.models.Relation",
+        "IdTypeEnum": "members.models.IdType",
+    },
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -504,6 +612,8 @@ SPECTACULAR_SETTINGS = {
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date and time format per language (medbook/formats): 24-hour times in both.
+FORMAT_MODULE_PATH = ["medbook.formats"]
 TIME_ZONE = env("CLINIC_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
@@ -588,12 +698,20 @@ X_FRAME_OPTIONS = "DENY"
 # ---------------------------------------------------------------------------------------------
 # Clinic rules (see README, "Clinic rules")
 # ---------------------------------------------------------------------------------------------
+# /metrics (Prometheus) answers only a scrape that sends "Authorization: Bearer <this>"; empty:
+# there is no /metrics. PROMETHEUS_MULTIPROC_DIR (a folder every process shares, emptied before
+# they start) makes it add up every process's counts; a worker in its own pod serves its own on
+# MEDBOOK_WORKER_METRICS_PORT.
+MEDBOOK_METRICS_TOKEN = env("MEDBOOK_METRICS_TOKEN", "")
+MEDBOOK_WORKER_METRICS_PORT = env_int("MEDBOOK_WORKER_METRICS_PORT", 0)
 MEDBOOK_CANCEL_CUTOFF_HOURS = env_int("MEDBOOK_CANCEL_CUTOFF_HOURS", 24)
 # The no-show rule: still-confirmed appointments become no-shows this long after the session
 # ends; this many within the window pause online booking for the ban's length.
 # Anti-hoarding: one active appointment per member, department and day (staff may override),
 # and booking attempts per member and per address: "attempts/seconds".
 MEDBOOK_ONE_VISIT_PER_DEPARTMENT_DAY = env_bool("MEDBOOK_ONE_VISIT_PER_DEPARTMENT_DAY", True)
+# Patients (就诊人) an account may hold, the holder included.
+MEDBOOK_MAX_PATIENTS = env_int("MEDBOOK_MAX_PATIENTS", 5)
 MEDBOOK_BOOKING_RATE_MEMBER = env("MEDBOOK_BOOKING_RATE_MEMBER", "10/60") or "10/60"
 MEDBOOK_BOOKING_RATE_IP = env("MEDBOOK_BOOKING_RATE_IP", "60/60") or "60/60"
 # Payment notifications accepted per sending address (a gateway retries what is refused).
@@ -606,10 +724,25 @@ MEDBOOK_REPORTS_DAYS_AHEAD = env_int("MEDBOOK_REPORTS_DAYS_AHEAD", 60)
 MEDBOOK_NO_SHOW_LIMIT = env_int("MEDBOOK_NO_SHOW_LIMIT", 3)
 MEDBOOK_NO_SHOW_WINDOW_DAYS = env_int("MEDBOOK_NO_SHOW_WINDOW_DAYS", 90)
 MEDBOOK_NO_SHOW_BAN_DAYS = env_int("MEDBOOK_NO_SHOW_BAN_DAYS", 30)
+# The doctor's queue: a skipped number (过号) goes back after this many waiting patients (or
+# last, when fewer wait); a checked-in patient may be marked a no-show (未到诊) only once called
+# this many times (the call and its 重呼).
+MEDBOOK_QUEUE_SKIP_BACK = env_int("MEDBOOK_QUEUE_SKIP_BACK", 3)
+MEDBOOK_NO_SHOW_AFTER_CALLS = env_int("MEDBOOK_NO_SHOW_AFTER_CALLS", 2)
 MEDBOOK_HOLD_MINUTES = env_int("MEDBOOK_HOLD_MINUTES", 15)
+# Waitlist (候补): how long a freed slot is held for the member it is offered to, and how many
+# open waitlist places a member may have at once.
+MEDBOOK_WAITLIST_OFFER_MINUTES = env_int("MEDBOOK_WAITLIST_OFFER_MINUTES", 30)
+if MEDBOOK_WAITLIST_OFFER_MINUTES < 1:
+    raise ImproperlyConfigured("MEDBOOK_WAITLIST_OFFER_MINUTES must be 1 or more.")
+MEDBOOK_WAITLIST_MAX_ENTRIES = env_int("MEDBOOK_WAITLIST_MAX_ENTRIES", 5)
 MEDBOOK_LATE_CANCEL_REFUND_PERCENT = env_int("MEDBOOK_LATE_CANCEL_REFUND_PERCENT", 100)
 if not 0 <= MEDBOOK_LATE_CANCEL_REFUND_PERCENT <= 100:
     raise ImproperlyConfigured("MEDBOOK_LATE_CANCEL_REFUND_PERCENT must lie within 0..100.")
+# Rescheduling (改约): how often a member may move bookings is their level's (MemberLevel);
+# here: whether to another doctor's session of the same department (else the same doctor's).
+# The cutoff is the cancellation's; staff with the permission are bound by neither.
+MEDBOOK_RESCHEDULE_ANY_DOCTOR = env_bool("MEDBOOK_RESCHEDULE_ANY_DOCTOR", False)
 # Gateway that new orders are paid through: sandbox, alipay or wechat (configured below).
 MEDBOOK_PAYMENT_GATEWAY = env("MEDBOOK_PAYMENT_GATEWAY", "sandbox") or "sandbox"
 # Alipay: app id, the app's RSA private key and Alipay's public key (PEM; NAME_FILE works).
@@ -662,18 +795,61 @@ if not _GATEWAY_SWITCHES.get(MEDBOOK_PAYMENT_GATEWAY):
         f"MEDBOOK_PAYMENT_GATEWAY={MEDBOOK_PAYMENT_GATEWAY!r} is not a configured gateway "
         "(sandbox; alipay needs MEDBOOK_ALIPAY_*; wechat needs MEDBOOK_WECHAT_*)."
     )
+# Real-name verification (identity/verifiers): sandbox (deterministic demo answers) or tencent
+# (Tencent Cloud FaceID IdCardVerification, signed with the API key pair; NAME_FILE works).
+MEDBOOK_REALNAME_PROVIDER = env("MEDBOOK_REALNAME_PROVIDER", "sandbox") or "sandbox"
+MEDBOOK_TENCENT_SECRET_ID = env("MEDBOOK_TENCENT_SECRET_ID", "") or ""
+MEDBOOK_TENCENT_SECRET_KEY = env("MEDBOOK_TENCENT_SECRET_KEY", "") or ""
+MEDBOOK_TENCENT_FACEID_URL = (
+    env("MEDBOOK_TENCENT_FACEID_URL", "") or "https://faceid.tencentcloudapi.com/"
+)
+MEDBOOK_REALNAME_TIMEOUT_SECONDS = env_int("MEDBOOK_REALNAME_TIMEOUT_SECONDS", 5)
+if MEDBOOK_REALNAME_PROVIDER not in {"sandbox", "tencent"}:
+    raise ImproperlyConfigured(
+        f"MEDBOOK_REALNAME_PROVIDER={MEDBOOK_REALNAME_PROVIDER!r}: use sandbox or tencent."
+    )
+if MEDBOOK_REALNAME_PROVIDER == "tencent" and not (
+    MEDBOOK_TENCENT_SECRET_ID and MEDBOOK_TENCENT_SECRET_KEY
+):
+    raise ImproperlyConfigured(
+        "MEDBOOK_REALNAME_PROVIDER=tencent needs MEDBOOK_TENCENT_SECRET_ID and "
+        "MEDBOOK_TENCENT_SECRET_KEY."
+    )
+# Verification attempts (attempts/seconds, several comma separated): per member login online,
+# per staff login at the desk, and per ID number whoever asks.
+MEDBOOK_REALNAME_RATE_USER = env("MEDBOOK_REALNAME_RATE_USER", "5/3600,10/86400") or "5/3600"
+MEDBOOK_REALNAME_RATE_DESK = env("MEDBOOK_REALNAME_RATE_DESK", "120/3600") or "120/3600"
+MEDBOOK_REALNAME_RATE_ID = env("MEDBOOK_REALNAME_RATE_ID", "3/3600,6/86400") or "3/3600"
 # Where gateways (and the sandbox's notify job) reach this MedBook.
 # The sandbox gateway answers this many milliseconds late (to show and test slow gateways).
 MEDBOOK_SANDBOX_LATENCY_MS = env_int("MEDBOOK_SANDBOX_LATENCY_MS", 0)
 MEDBOOK_PUBLIC_URL = env("MEDBOOK_PUBLIC_URL", "http://127.0.0.1:8000") or "http://127.0.0.1:8000"
 MEDBOOK_PHONE_REGION = env("MEDBOOK_PHONE_REGION", "CN")
+# Webhooks (medbook.webhooks): each POST waits this long for an answer; a failed delivery is
+# retried with exponential backoff (1, 2, 4 … minutes, at most the cap) for this many hours.
+MEDBOOK_WEBHOOK_TIMEOUT_SECONDS = env_int("MEDBOOK_WEBHOOK_TIMEOUT_SECONDS", 5)
+MEDBOOK_WEBHOOK_RETRY_HOURS = env_int("MEDBOOK_WEBHOOK_RETRY_HOURS", 24)
+MEDBOOK_WEBHOOK_BACKOFF_CAP_MINUTES = env_int("MEDBOOK_WEBHOOK_BACKOFF_CAP_MINUTES", 60)
+# Events, their deliveries and attempts are kept this many days, then deleted (none still sending).
+MEDBOOK_WEBHOOK_KEEP_DAYS = env_int("MEDBOOK_WEBHOOK_KEEP_DAYS", 30)
+# Hosts a subscription may reach over plain http and on a private or loopback address (a
+# receiver on this machine or the clinic's network); with DEBUG on, any host may.
+MEDBOOK_WEBHOOK_ALLOW_HOSTS = env_list("MEDBOOK_WEBHOOK_ALLOW_HOSTS")
 MEDBOOK_SOLD_OUT_CACHE_SECONDS = env_int("MEDBOOK_SOLD_OUT_CACHE_SECONDS", 60)
+# The public catalogue and doctor pages cached in Redis with versioned keys, invalidated by every
+# write that changes them (appointments/catalogue_cache.py); the TTL is only a safety net.
+CATALOGUE_CACHE = env_bool("CATALOGUE_CACHE", True)
+CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 60)
 
+# LOG_FORMAT=json: one JSON object a line (medbook.logging.JsonFormatter) and an access line per
+# request (logger medbook.access: route, status, duration, user id; never a query string).
+LOG_FORMAT = env("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "medbook.logging.JsonFormatter"},
     },
     "filters": {
         "request_id": {"()": "medbook.error_pages.RequestIdFilter"},
@@ -685,12 +861,15 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
             "filters": ["request_id", "mask_personal_data"],
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # The texts sent (the log backend's): shown whatever level the worker runs at, so the
+        # demo's output shows every text as it shows the sign-up code (medbook.celery).
+        "medbook.sms": {"level": "INFO"},
         "django.db.backends": {"level": "INFO"},
         # Each failed reconnect of the pool (every half second) is not news: the breaker
         # (medbook.database) says once that PostgreSQL is down and once that it is back.
@@ -699,5 +878,7 @@ LOGGING = {
         "django.request": {"filters": ["client_errors_in_one_line", "outages_in_one_line"]},
         "django.security": {"filters": ["client_errors_in_one_line"]},
         "django.server": {"filters": ["queryless_request_lines"], "propagate": True},
+        # One line per request in JSON logs (gunicorn's access log says the same in text).
+        "medbook.access": {"level": "INFO" if LOG_FORMAT == "json" else "WARNING"},
     },
 }

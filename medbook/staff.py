@@ -10,7 +10,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse_lazy
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -45,15 +45,20 @@ def is_staff_user(user) -> bool:
     return user.is_authenticated and any(user.has_perm(p) for p in CONSOLE_PERMISSIONS)
 
 
-def staff_required(*perms: str) -> Callable[[View], View]:
+def staff_required(*perms: str, hidden_from_members: bool = False) -> Callable[[View], View]:
     """Console pages: anonymous visitors log in first; logins without ``perms`` (all of them)
-    get a 403. Pages are never stored by browsers."""
+    get a 403 — or, with ``hidden_from_members``, a member's login (no console role at all) is
+    told the page does not exist (the reports: a member learns nothing of what the clinic
+    measures). Pages are never stored by browsers."""
 
     def decorator(view: View) -> View:
         @login_required(login_url=reverse_lazy("staff:login"))
         @wraps(view)
         def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-            if not is_staff_user(request.user) or not all(request.user.has_perm(p) for p in perms):
+            staff = is_staff_user(request.user)
+            if hidden_from_members and not staff:
+                raise Http404("not a console page for members")
+            if not staff or not all(request.user.has_perm(p) for p in perms):
                 raise PermissionDenied(_("Your role does not include this page."))
             response = view(request, *args, **kwargs)
             add_never_cache_headers(response)

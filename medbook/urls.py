@@ -43,7 +43,9 @@ STAFF_CONSOLE = [
     path("", include("members.staff_urls")),
     path("", include("appointments.staff_urls")),
     path("", include("billing.staff_urls")),
+    path("", include("records.staff_urls")),
     path("reports/", include("reports.staff_urls")),
+    path("", include("identity.staff_urls")),
 ]
 
 # The API (/api/): its description (schema, docs) and version 1, gathered from each app's own
@@ -52,13 +54,20 @@ API = [
     path("", include("medbook.api.urls")),
     path("v1/", include("members.api.urls")),
     path("v1/", include("appointments.api.urls")),
+    path("v1/", include("billing.api.staff")),  # completing a visit (awards points)
+    path("v1/", include("billing.api.urls")),
 ]
 
 urlpatterns = [
     path("api/", include((API, "api"))),
+    path("fhir/", include("interop.urls")),  # FHIR R4 read API (interop/)
     path("", include("appointments.urls")),
     path("", include("billing.urls")),
+    path("", include("triage.urls")),
+    path("", include("records.urls")),
     path("", include("members.urls")),  # before allauth: password reset by text, not e-mail
+    path("", include("privacy.urls")),
+    path("", include("identity.urls")),
     path("accounts/", include("allauth.urls")),
     path("staff/", include((STAFF_CONSOLE, "staff"))),
     path("", include("appointments.waiting_urls")),

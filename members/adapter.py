@@ -16,10 +16,12 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from medbook.audit import client_ip
 from medbook.errors import DomainError
 from medbook.personal_data import normalize_phone
 
-from . import lockout, services
+from . import consents, lockout, services, sms
+from .consent import SIGNUP_KINDS
 from .models import Member, User
 from .selectors import member_by_phone
 from .sms import send_sms
@@ -55,6 +57,14 @@ class AccountAdapter(DefaultAccountAdapter):
         if request.user.is_staff or is_staff_user(request.user):
             return reverse("staff:home")
         return super().get_login_redirect_url(request)
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The address allauth's per-address limits (login, signup, verify_phone, …) count:
+        the client's, as everywhere in MedBook (medbook.audit.client_ip) — X-Forwarded-For only
+        from a proxy listed in MEDBOOK_TRUSTED_PROXIES. allauth's own reads REMOTE_ADDR, which
+        behind the load balancer is the balancer's: every member would share one address, and
+        20 sign-ups an hour (or 30 logins a minute) would be the whole clinic's."""
+        return client_ip(request) or super().get_client_ip(request)
 
     # -- failed logins, counted per account on a shared atomic counter (members/lockout.py) ---
 
@@ -106,6 +116,8 @@ class AccountAdapter(DefaultAccountAdapter):
         except DomainError as exc:
             # A race with another sign-up for the same number: say so on the form.
             raise forms.ValidationError(exc.message) from exc
+        # The form refused to go on without both ticks: the consents to the current versions.
+        consents.accept(user=member.user, kinds=SIGNUP_KINDS, request=request, log=False)
         return member.user
 
     def get_phone(self, user: AbstractBaseUser) -> tuple[str, bool] | None:
@@ -136,6 +148,8 @@ class AccountAdapter(DefaultAccountAdapter):
             phone=phone,
             body=_("Your verification code is %(code)s, valid for 10 minutes. Do not share it.")
             % {"code": code},
+            template=sms.VERIFICATION_CODE,
+            params={"code": code},
         )
 
     def send_account_already_exists_sms(self, phone: str) -> None:
@@ -145,7 +159,12 @@ class AccountAdapter(DefaultAccountAdapter):
                 "Someone tried to sign up with this number, which already has an account. "
                 "If that was you, log in or reset your password."
             ),
+            template=sms.ACCOUNT_EXISTS,
         )
 
     def send_unknown_account_sms(self, phone: str, **kwargs: Any) -> None:
-        send_sms(phone=phone, body=_("No MedBook account uses this number."))
+        send_sms(
+            phone=phone,
+            body=_("No MedBook account uses this number."),
+            template=sms.NO_ACCOUNT,
+        )

@@ -1,16 +1,73 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Member, MemberLevel, Message, PointsEntry, User
-from .selectors import member_by_phone
+from medbook.paginator import LargeTableAdmin
+from medbook.personal_data import mask_national_id, mask_phone
+
+from .consents import forget_current_agreements
+from .models import (
+    Agreement,
+    Consent,
+    Member,
+    MemberLevel,
+    Message,
+    Patient,
+    PointsEntry,
+    SendRecord,
+    User,
+)
+from .selectors import MemberSearch, latest_points, members_named, name_matches
+
+# Lines of a member's ledger on their admin page; the whole ledger is the points entries' list
+# filtered to the member (paginated).
+RECENT_POINTS = 10
+
+
+class MemberNumberSearch:
+    """A ModelAdmin mixin: a full mobile number or ID number in the search box finds the rows of
+    that member through the blind index (the numbers are stored encrypted, so no ``LIKE`` can
+    find them; a part of a number finds nothing); anything else is a part of the member's name
+    (members.selectors.name_matches: the indexes on names, not a scan of a big table) or,
+    exactly, one of ``exact_search_fields`` (order numbers, references: unique or indexed).
+    ``member_lookup`` is the path from the admin's model to the member ("" for Member);
+    ``search_fields`` only shows the search box."""
+
+    member_lookup = "member"
+    exact_search_fields: tuple[str, ...] = ()
+    search_fields = ["name"]
+    search_help_text = _("Search by name, or by a member's full mobile number or ID number.")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        search = MemberSearch.from_query(search_term)
+        prefix = f"{self.member_lookup}__" if self.member_lookup else ""
+        if search.phone_index:
+            return queryset.filter(**{f"{prefix}phone_index": search.phone_index}), False
+        if search.national_id_index:
+            return queryset.filter(
+                **{f"{prefix}national_id_index": search.national_id_index}
+            ), False
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if self.member_lookup:
+            found = members_named(term, prefix=self.member_lookup)
+        else:
+            found = name_matches(term)
+        for field in self.exact_search_fields:
+            found |= Q(**{field: term})
+        return queryset.filter(found), False
 
 
 @admin.register(User)
-class MedBookUserAdmin(UserAdmin):
+class MedBookUserAdmin(LargeTableAdmin, UserAdmin):
     list_display = ["username", "email", "first_name", "last_name", "is_staff", "is_active"]
 
 
@@ -25,26 +82,14 @@ class MemberLevelAdmin(SimpleHistoryAdmin):
         "discount_rate",
         "max_active_appointments",
         "points_multiplier",
+        "reschedules_per_booking",
+        "reschedules_per_month",
     ]
     ordering = ["level"]
 
 
-class PointsEntryInline(admin.TabularInline):
-    model = PointsEntry
-    fields = ["created_at", "delta", "balance_after", "reason", "note", "reference", "created_by"]
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
-    ordering = ["-created_at", "-id"]
-    show_change_link = False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[PointsEntry]:
-        return super().get_queryset(request).select_related("created_by")
-
-
 @admin.register(Member)
-class MemberAdmin(SimpleHistoryAdmin):
+class MemberAdmin(LargeTableAdmin, MemberNumberSearch, SimpleHistoryAdmin):
     """Members register through the portal or the front desk; here personal data stays masked."""
 
     list_display = [
@@ -57,8 +102,7 @@ class MemberAdmin(SimpleHistoryAdmin):
     ]
     list_filter = ["level", "gender", "registered_at"]
     list_select_related = ["level"]
-    search_fields = ["name"]
-    search_help_text = _("Search by name, or by the full mobile number.")
+    member_lookup = ""
     fields = [
         "name",
         "masked_phone",
@@ -69,9 +113,15 @@ class MemberAdmin(SimpleHistoryAdmin):
         "points_balance",
         "registered_at",
         "banned_until",
+        "recent_points",
     ]
-    readonly_fields = ["masked_phone", "masked_national_id", "points_balance", "registered_at"]
-    inlines = [PointsEntryInline]
+    readonly_fields = [
+        "masked_phone",
+        "masked_national_id",
+        "points_balance",
+        "registered_at",
+        "recent_points",
+    ]
 
     @admin.display(description=_("mobile number"))
     def masked_phone(self, obj: Member) -> str:
@@ -81,27 +131,104 @@ class MemberAdmin(SimpleHistoryAdmin):
     def masked_national_id(self, obj: Member) -> str:
         return obj.masked_national_id
 
+    @admin.display(description=_("points ledger"))
+    def recent_points(self, obj: Member) -> str:
+        """The latest lines and a link to the whole ledger, paginated: a member with years of
+        visits has thousands of lines, and the page rendered every one of them."""
+        if obj.pk is None:
+            return ""
+        return render_to_string(
+            "admin/members/recent_points.html",
+            {
+                "entries": latest_points(member=obj, limit=RECENT_POINTS),
+                "ledger_url": reverse("admin:members_pointsentry_changelist")
+                + f"?member__id__exact={obj.pk}",
+            },
+        )
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+
+@admin.register(Patient)
+class PatientAdmin(SimpleHistoryAdmin):
+    """Patients (就诊人) are added and corrected by their account (or the desk) through
+    members.patients, which checks IDs and keeps one ID to one patient: here they are read,
+    their numbers masked. A full ID number in the search box finds the patient through the
+    blind index; a mobile number finds the account's patients."""
+
+    list_display = [
+        "name",
+        "relation",
+        "member",
+        "id_type",
+        "masked_id_number",
+        "verified_at",
+        "created_at",
+        "removed_at",
+    ]
+    list_filter = ["relation", "id_type", "removed_at"]
+    list_select_related = ["member"]
+    search_fields = ["name", "member__name"]
+    search_help_text = _("Search by name, a full ID number, or the account's full mobile number.")
+    fields = [
+        "member",
+        "name",
+        "relation",
+        "id_type",
+        "masked_id_number",
+        "gender",
+        "birth_date",
+        "masked_phone",
+        "guardian_name",
+        "masked_guardian_id_number",
+        "verified_at",
+        "verified_by",
+        "created_at",
+        "removed_at",
+    ]
+    readonly_fields = fields
+
     def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Member], search_term: str
-    ) -> tuple[QuerySet[Member], bool]:
-        found = member_by_phone(search_term) if search_term.strip() else None
-        if found is not None:
-            return queryset.filter(pk=found.pk), False
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        search = MemberSearch.from_query(search_term)
+        if search.phone_index:
+            return queryset.filter(member__phone_index=search.phone_index), False
+        if search.national_id_index:
+            return queryset.filter(id_number_index=search.national_id_index), False
         return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description=_("ID number"))
+    def masked_id_number(self, obj: Patient) -> str:
+        return obj.masked_id_number
+
+    @admin.display(description=_("mobile number"))
+    def masked_phone(self, obj: Patient) -> str:
+        return mask_phone(obj.phone)
+
+    @admin.display(description=_("guardian's ID number"))
+    def masked_guardian_id_number(self, obj: Patient) -> str:
+        return mask_national_id(obj.guardian_id_number)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Patient | None = None) -> bool:
+        return False
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(admin.ModelAdmin):
+class PointsEntryAdmin(LargeTableAdmin, MemberNumberSearch, admin.ModelAdmin):
     """The ledger is append-only: readable here, written only by the points services."""
 
     list_display = ["created_at", "member", "delta", "balance_after", "reason", "reference"]
     list_filter = ["reason", "created_at"]
     list_select_related = ["member"]
-    search_fields = ["member__name", "reference"]
-    date_hierarchy = "created_at"
+    exact_search_fields = ("reference",)
+    search_help_text = _(
+        "Search by name, reference, or a member's full mobile number or ID number."
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -114,17 +241,84 @@ class PointsEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(LargeTableAdmin, MemberNumberSearch, admin.ModelAdmin):
     """In-app messages are written by the services; readable here for support."""
 
     list_display = ["created_at", "member", "kind", "title", "read_at"]
     list_filter = ["kind", "created_at"]
     list_select_related = ["member"]
-    search_fields = ["member__name", "title", "reference"]
-    date_hierarchy = "created_at"
+    exact_search_fields = ("reference",)
+    search_help_text = _(
+        "Search by name, reference, or a member's full mobile number or ID number."
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
+        return False
+
+
+@admin.register(Agreement)
+class AgreementAdmin(SimpleHistoryAdmin):
+    """The clinic's agreements. A new version is a new row (consents point at the version they
+    accepted); a published version is not edited, only superseded."""
+
+    list_display = ["kind", "version", "title", "published_at", "created_at"]
+    list_filter = ["kind"]
+    ordering = ["kind", "-published_at"]
+
+    def save_model(self, request: HttpRequest, obj: Agreement, form: object, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        forget_current_agreements()
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Agreement | None = None) -> list:
+        if obj is not None and obj.published_at is not None and obj.consents.exists():
+            return ["kind", "version", "title", "body", "published_at"]
+        return []
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    """Members' consents: evidence, read only."""
+
+    list_display = ["user", "kind", "version", "accepted_at"]
+    list_filter = ["kind", "version"]
+    raw_id_fields = ["user", "agreement"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(SendRecord)
+class SendRecordAdmin(LargeTableAdmin, admin.ModelAdmin):
+    """Every text and e-mail sent, one row per attempt, with the provider's answer and its
+    delivery receipt: read only, for support ("did the reminder go out?")."""
+
+    list_display = [
+        "started_at",
+        "channel",
+        "purpose",
+        "recipient",
+        "provider",
+        "status",
+        "error_code",
+        "seconds",
+        "reported_at",
+    ]
+    list_filter = ["status", "channel", "provider", "purpose", "started_at"]
+    search_fields = ["=provider_id"]
+    search_help_text = _("Search by the provider's id of the text (BizId, SerialNo).")
+    raw_id_fields = ["message"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -35,3 +35,20 @@ def member_required(view: View) -> View:
         return response
 
     return wrapped
+
+
+def sensitive_consent_required(view: View) -> View:
+    """Before a booking: a member who has not accepted the current consent to process sensitive
+    personal information (health data) is sent to that consent page, then back here. Put it
+    under ``member_required`` (it reads ``request.member``)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        from .consents import has_sensitive_consent
+        from .middleware import redirect_to_consent
+
+        if not has_sensitive_consent(user=request.user, session=request.session):
+            return redirect_to_consent(request, "members:consent_sensitive")
+        return view(request, *args, **kwargs)
+
+    return wrapped

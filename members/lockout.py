@@ -35,7 +35,7 @@ from medbook.audit import client_ip
 from medbook.backends import forget_user
 from medbook.personal_data import mask_phone, normalize_phone
 
-from . import codes
+from . import codes, sms
 from .models import Member
 from .selectors import member_by_phone
 from .sms import send_sms
@@ -130,6 +130,8 @@ def send_login_code(*, key: str, request: HttpRequest) -> bool:
                 "many times; if it was not you, do not share this code."
             )
             % {"code": code},
+            template=sms.LOGIN_CODE,
+            params={"code": code},
         )
     return True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -15,7 +16,10 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from medbook.fields import BlindIndexField, EncryptedTextField
-from medbook.personal_data import mask_national_id, mask_phone
+from medbook.i18n import local_name
+from medbook.personal_data import mask_name, mask_national_id, mask_phone
+
+from .message_templates import LEGACY, TEMPLATES, render
 
 PHONE_PURPOSE = "member.phone"
 NATIONAL_ID_PURPOSE = "member.national_id"
@@ -38,6 +42,9 @@ class MemberLevel(models.Model):
 
     level = models.PositiveSmallIntegerField(_("level"), unique=True)
     name = models.CharField(_("name"), max_length=32, unique=True)
+    name_en = models.CharField(
+        _("English name"), max_length=32, blank=True, db_default="", default=""
+    )
     min_points = models.PositiveIntegerField(_("points to reach"), default=0)
     booking_lead_hours = models.PositiveIntegerField(
         _("early booking (hours)"),
@@ -63,6 +70,18 @@ class MemberLevel(models.Model):
     points_multiplier = models.DecimalField(
         _("points multiplier"), max_digits=4, decimal_places=2, default=Decimal("1.00")
     )
+    reschedules_per_booking = models.PositiveSmallIntegerField(
+        _("moves per booking"),
+        default=1,
+        db_default=1,
+        help_text=_("How often a member may move one booking online (0: not at all)."),
+    )
+    reschedules_per_month = models.PositiveSmallIntegerField(
+        _("moves per month"),
+        null=True,
+        blank=True,
+        help_text=_("How many moves a member may make online in a calendar month (empty: any)."),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -80,7 +99,12 @@ class MemberLevel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.local_name
+
+    @property
+    def local_name(self) -> str:
+        """The name in the reader's language: the English name on English pages when set."""
+        return local_name(self.name, self.name_en)
 
     @property
     def discount_percent(self) -> int:
@@ -118,6 +142,14 @@ class Member(models.Model):
         _("gender"), max_length=16, choices=Gender.choices, default=Gender.UNDISCLOSED
     )
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    # Texts and e-mails are written in it; set from the language the member picks on the site.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        db_default=settings.LANGUAGE_CODE,
+    )
     level = models.ForeignKey(
         MemberLevel, on_delete=models.PROTECT, related_name="members", verbose_name=_("level")
     )
@@ -191,6 +223,12 @@ class Member(models.Model):
         return mask_phone(self.phone)
 
     @property
+    def audit_label(self) -> str:
+        """The operation log's name for the member: no name, as the log is kept (and cannot
+        be edited) after the member's personal data is erased."""
+        return f"#{self.pk} ({self.masked_phone})"
+
+    @property
     def masked_national_id(self) -> str:
         return mask_national_id(self.national_id)
 
@@ -200,6 +238,124 @@ class Member(models.Model):
 
     def is_banned(self, now: dt.datetime) -> bool:
         return self.banned_until is not None and self.banned_until > now
+
+
+class Relation(models.TextChoices):
+    """Who a patient is to the account holder (就诊人关系)."""
+
+    SELF = "self", pgettext_lazy("patient relation", "Self")
+    CHILD = "child", _("Child")
+    PARENT = "parent", _("Parent")
+    SPOUSE = "spouse", _("Spouse")
+    SIBLING = "sibling", _("Brother or sister")
+    OTHER = "other", _("Other relative")
+
+
+class IdType(models.TextChoices):
+    """The identity documents a patient may be registered with."""
+
+    RESIDENT = "resident", _("Resident ID card")
+    RESIDENCE_PERMIT = "residence_permit", _("Residence permit for Hong Kong, Macao and Taiwan")
+    HK_MACAO_PASS = "hk_macao_pass", _("Mainland travel permit for Hong Kong and Macao")
+    TAIWAN_PASS = "taiwan_pass", _("Mainland travel permit for Taiwan")
+    PASSPORT = "passport", _("Passport")
+    FOREIGN_PERMANENT = "foreign_permanent", _("Foreign permanent resident ID card")
+    NONE = "none", _("No ID yet (child, with a guardian)")
+
+
+class Patient(models.Model):
+    """A real person an account books for (就诊人): the holder (本人) and up to a few relatives.
+
+    The account holder pays and earns points; the per-person rules (one visit per department
+    a day, the level's cap, one slot per session) count the patient. An ID number belongs to
+    one patient record in the whole clinic (its blind index is unique; the same key as the
+    members' ID numbers, so the front desk finds either with one search). A child without an
+    ID is registered with birth date, sex and a guardian's ID. A removed patient is kept
+    (``removed_at``) for the appointments that name it."""
+
+    # An account deleted (only possible with no appointments: they protect both) takes its
+    # patients with it; a patient with appointments is protected by them.
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="patients", verbose_name=_("account")
+    )
+    name = models.CharField(_("name"), max_length=64)
+    relation = models.CharField(_("relation"), max_length=16, choices=Relation.choices)
+    id_type = models.CharField(
+        _("ID type"), max_length=24, choices=IdType.choices, default=IdType.RESIDENT
+    )
+    id_number = EncryptedTextField(
+        _("ID number"), purpose=NATIONAL_ID_PURPOSE, blank=True, default=""
+    )
+    id_number_index = BlindIndexField(
+        source="id_number", purpose=NATIONAL_ID_PURPOSE, null=True, blank=True
+    )
+    gender = models.CharField(
+        _("gender"), max_length=16, choices=Gender.choices, default=Gender.UNDISCLOSED
+    )
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    phone = EncryptedTextField(_("mobile number"), purpose=PHONE_PURPOSE, blank=True, default="")
+    # The desk finds a patient by their own number too (not unique: relatives may share one).
+    phone_index = BlindIndexField(source="phone", purpose=PHONE_PURPOSE, null=True, blank=True)
+    guardian_name = models.CharField(_("guardian's name"), max_length=64, blank=True)
+    guardian_id_number = EncryptedTextField(
+        _("guardian's ID number"), purpose=NATIONAL_ID_PURPOSE, blank=True, default=""
+    )
+    verified_at = models.DateTimeField(_("real name verified at"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verified by"),
+        help_text=_("Staff who checked the ID in person; empty when verified online."),
+    )
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+    removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["id_number_index", "phone_index"])
+
+    class Meta:
+        ordering = ["created_at", "id"]  # the holder (本人) comes first: added first
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number_index"],
+                condition=Q(id_number_index__isnull=False),
+                name="patient_id_number_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["member"], condition=Q(relation="self"), name="patient_one_self"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["name"], name="patient_name_idx"),
+            models.Index(fields=["phone_index"], name="patient_phone_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_relation_display()})"
+
+    @property
+    def is_self(self) -> bool:
+        return self.relation == Relation.SELF
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_national_id(self.id_number)
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
+
+    @property
+    def audit_label(self) -> str:
+        """The operation log's name for the patient: no name (the log outlives an erasure)."""
+        return f"#{self.pk} ({self.get_relation_display()})"
 
 
 class PointsReason(models.TextChoices):
@@ -262,6 +418,8 @@ class MessageKind(models.TextChoices):
     LEVEL_UP = "level_up", _("Membership level")
     POINTS = "points", _("Points")
     NO_SHOW = "no_show", _("Missed appointments")
+    RESCHEDULED = "rescheduled", _("Rescheduled")
+    WAITLIST = "waitlist", _("Waitlist")
 
 
 class Message(models.Model):
@@ -271,6 +429,11 @@ class Message(models.Model):
         Member, on_delete=models.CASCADE, related_name="messages", verbose_name=_("member")
     )
     kind = models.CharField(_("kind"), max_length=16, choices=MessageKind.choices)
+    # What the message says, rendered in the reader's language (members.message_templates);
+    # "legacy" messages are their stored title and body.
+    template = models.CharField(_("template"), max_length=48, default="legacy", db_default="legacy")
+    params = models.JSONField(_("parameters"), default=dict, db_default={}, blank=True)
+    # The text as written, in the clinic's default language (support, search, legacy rows).
     title = models.CharField(_("subject"), max_length=100)
     body = models.TextField(_("message"))
     reference = models.CharField(_("reference"), max_length=64, blank=True)
@@ -296,6 +459,22 @@ class Message(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def rendered(self) -> tuple[str, str]:
+        """Title and body in the active language."""
+        if self.template == LEGACY or self.template not in TEMPLATES:
+            return self.title, self.body
+        return render(self.template, self.params)
+
+    @property
+    def subject(self) -> str:
+        """The title in the reader's language."""
+        return self.rendered()[0]
+
+    @property
+    def text(self) -> str:
+        """The body in the reader's language."""
+        return self.rendered()[1]
+
     @property
     def appointment_id(self) -> int | None:
         """The appointment the message is about, from its reference."""
@@ -303,3 +482,15 @@ class Message(models.Model):
         if kind in {"appointment", "reminder"} and pk.isdigit():
             return int(pk)
         return None
+
+    @property
+    def session_id(self) -> int | None:
+        """The session a release reminder (放号提醒) is about, from its reference."""
+        kind, _sep, pk = self.reference.partition(":")
+        return int(pk) if kind == "release" and pk.isdigit() else None
+
+
+# The consent documents and members' consents (PIPL), and the send records and channel
+# preferences, live in their own modules.
+from .channel_models import Channel, ChannelPreferences, SendRecord, SendStatus  # noqa: E402, F401
+from .consent import Agreement, AgreementKind, Consent  # noqa: E402, F401

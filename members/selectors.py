@@ -6,9 +6,22 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
-from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Upper
 from django.http import Http404
 
 from medbook.crypto import blind_index
@@ -25,6 +38,7 @@ from .models import (
     Member,
     MemberLevel,
     Message,
+    Patient,
     PointsEntry,
     PointsReason,
 )
@@ -167,8 +181,13 @@ def membership(*, member: Member) -> Membership:
     return Membership(
         levels=levels,
         progress=level_progress(member=member, levels=levels),
-        ledger=member.points_entries.all(),
+        ledger=points_ledger(member=member),
     )
+
+
+def points_ledger(*, member: Member) -> QuerySet[PointsEntry]:
+    """The member's points ledger (积分流水), newest first."""
+    return member.points_entries.order_by("-created_at", "-id")
 
 
 def member_levels() -> list[MemberLevel]:
@@ -257,17 +276,66 @@ class MemberSearch:
         return asdict(self)
 
 
+# A part of a name this long or longer is looked up anywhere in the name through the trigram
+# index (pg_trgm: it needs three characters to pick rows); a shorter one is the name's beginning
+# (the surname, or surname and first given character) through the prefix index. Both indexes
+# are on UPPER(name), the expression Django's case-insensitive look-ups use (members 0014).
+NAME_CONTAINS_MIN = 3
+
+
+def name_matches(term: str, *, prefix: str = "") -> Q:
+    """Members (at ``prefix``, e.g. ``"member__"``) whose name contains ``term`` (three
+    characters or more) or starts with it (one or two): at 100k members an index look-up,
+    where a bare ``'%…%'`` reads every member."""
+    term = term.strip()
+    if len(term) >= NAME_CONTAINS_MIN:
+        return Q(**{f"{prefix}name__icontains": term})
+    return Q(**{f"{prefix}name__istartswith": term})
+
+
+class _EqualsAny(Func):
+    """``lhs = ANY(ARRAY(SELECT …))`` (PostgreSQL): the sub-select runs once, first."""
+
+    template = "%(expressions)s)"
+    arg_joiner = " = ANY("
+    output_field = BooleanField()
+
+
+def members_named(term: str, *, prefix: str = "member") -> Q:
+    """Rows (of a table with a member at ``prefix``) of the members :func:`name_matches` finds.
+    On PostgreSQL as ``= ANY(ARRAY(SELECT …))``: the members are looked up once through the
+    name indexes and the table through its member index; an ``IN (SELECT …)`` lets the planner
+    walk a big table newest first, looking up each row's member, until a page is found."""
+    ids = Member.objects.filter(name_matches(term)).order_by().values("pk")
+    if connection.vendor == "postgresql":
+        return Q(_EqualsAny(F(f"{prefix}__id"), ArraySubquery(ids)))
+    return Q(**{f"{prefix}__in": ids})
+
+
 def search_members(*, search: MemberSearch) -> QuerySet[Member]:
     """Staff search: a full mobile or ID number finds that member exactly (blind index; a part
-    of a number finds nothing), anything else searches names; optionally one level. No
-    criteria, no result."""
-    found = Member.objects.select_related("level").order_by("name", "pk")
-    if search.phone_index:
-        found = found.filter(phone_index=search.phone_index)
-    elif search.national_id_index:
-        found = found.filter(national_id_index=search.national_id_index)
+    of a number finds nothing; an ID number also finds the account one of whose patients
+    (就诊人) it is: the desk holds the child's or the parent's card), anything else searches
+    names; optionally one level. No criteria, no result."""
+    # Ordered by the expression the name indexes hold: ordered by ``name``, PostgreSQL walks
+    # the name index from "A" filtering every member until a page of matches turns up.
+    found = Member.objects.select_related("level").order_by(Upper("name"), "pk")
+    if search.phone_index:  # the account's number, or one of its patients' own
+        found = found.filter(
+            Q(phone_index=search.phone_index)
+            | Q(pk__in=Patient.objects.filter(phone_index=search.phone_index).values("member_id"))
+        )
+    elif search.national_id_index:  # the holder's own, or one of the account's patients'
+        found = found.filter(
+            Q(national_id_index=search.national_id_index)
+            | Q(
+                pk__in=Patient.objects.filter(id_number_index=search.national_id_index).values(
+                    "member_id"
+                )
+            )
+        )
     elif search.name:
-        found = found.filter(name__icontains=search.name)
+        found = found.filter(name_matches(search.name))
     if search.level is not None:
         found = found.filter(level__level=search.level)
     if not (search.shown or search.level is not None):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from medbook import audit, outbox
@@ -16,8 +18,9 @@ from medbook.errors import Forbidden, Invalid
 from medbook.models import Outcome
 from medbook.personal_data import normalize_phone, validate_national_id
 
-from . import codes
+from . import codes, message_templates, sms
 from .exceptions import NationalIdTaken, NoLevels, PhoneTaken, PointsRefused, WrongCode
+from .message_templates import LEGACY, localized
 from .models import (
     Gender,
     Member,
@@ -36,6 +39,7 @@ from .selectors import (
     qualifying_points,
 )
 from .sms import send_sms
+from .unverified import expire_unverified_signups
 
 
 def _valid(validator, value: str, *, field: str) -> str:
@@ -66,6 +70,7 @@ def register_member(
     national_id = (
         _valid(validate_national_id, national_id, field="national_id") if national_id else ""
     )
+    expire_unverified_signups(phone=phone, now=now)
     if member_by_phone(phone) is not None:
         raise PhoneTaken()
     level = MemberLevel.objects.order_by("level").first()
@@ -90,6 +95,9 @@ def register_member(
         if "national_id" in str(exc):
             raise NationalIdTaken() from exc
         raise PhoneTaken() from exc
+    from .patients import ensure_self_patient  # patients build on this module's members
+
+    ensure_self_patient(member=member)
     return member
 
 
@@ -128,6 +136,7 @@ def send_signup_code(*, phone: str) -> str:
     up with it), so the answer tells nobody who is a patient here. Rate limits are the
     caller's (the same allauth limit as the web's codes)."""
     phone = _valid(normalize_phone, phone, field="phone")
+    expire_unverified_signups(phone=phone)
     if member_by_phone(phone) is not None:
         send_sms(
             phone=phone,
@@ -135,6 +144,7 @@ def send_signup_code(*, phone: str) -> str:
                 "Someone tried to sign up with this number, which already has an account. "
                 "If that was you, log in or reset your password."
             ),
+            template=sms.ACCOUNT_EXISTS,
         )
         return phone
     code = codes.issue_code(purpose=SIGNUP_PURPOSE, subject=phone)
@@ -142,6 +152,8 @@ def send_signup_code(*, phone: str) -> str:
         phone=phone,
         body=_("Your verification code is %(code)s, valid for 10 minutes. Do not share it.")
         % {"code": code},
+        template=sms.VERIFICATION_CODE,
+        params={"code": code},
     )
     return phone
 
@@ -157,6 +169,60 @@ def register_member_by_code(
     if not codes.check_code(purpose=SIGNUP_PURPOSE, subject=phone, code=code):
         raise WrongCode()
     return register_member(name=name, phone=phone, password=password, phone_verified=True, now=now)
+
+
+# -- changing the number by texted code (the API's; the web's goes through allauth's change-phone
+# flow, which keeps its state in the browser's session) -------------------------------------------
+
+PHONE_CHANGE_PURPOSE = "phone-change"
+
+
+def send_phone_change_code(*, member: Member, phone: str) -> str:
+    """Text a code to ``phone``, the number ``member`` wants instead of theirs; the number does
+    not change until the code comes back (:func:`change_phone_by_code`). As on the web, a number
+    another account has gets the text the web sends it (someone tried to use it) and no code, and
+    the answer is the same, so it tells nobody whose number is registered. Returns ``phone`` in
+    E.164. Rate limits are the caller's (the web's: per login, per number, per address)."""
+    phone = _valid(normalize_phone, phone, field="phone")
+    if phone == member.phone:
+        raise Invalid(_("This is your number already."), field="phone")
+    other = member_by_phone(phone)
+    if other is not None:
+        send_sms(
+            phone=phone,
+            body=_(
+                "Someone tried to sign up with this number, which already has an account. "
+                "If that was you, log in or reset your password."
+            ),
+            template=sms.ACCOUNT_EXISTS,
+        )
+        return phone
+    code = codes.issue_code(purpose=PHONE_CHANGE_PURPOSE, subject=f"{member.pk}:{phone}")
+    send_sms(
+        phone=phone,
+        body=_("Your verification code is %(code)s, valid for 10 minutes. Do not share it.")
+        % {"code": code},
+        template=sms.VERIFICATION_CODE,
+        params={"code": code},
+    )
+    return phone
+
+
+@transaction.atomic
+def change_phone_by_code(
+    *, member: Member, phone: str, code: str, request: HttpRequest | None = None
+) -> Member:
+    """Make ``phone`` the member's confirmed number with the code texted to it for this member
+    (single use). Raises WrongCode (also for a number that got no code, such as another
+    account's) or PhoneTaken. Logged as ``member.phone_change``."""
+    phone = _valid(normalize_phone, phone, field="phone")
+    if not codes.check_code(
+        purpose=PHONE_CHANGE_PURPOSE, subject=f"{member.pk}:{phone}", code=code
+    ):
+        raise WrongCode()
+    set_verified_phone(member=member, phone=phone)
+    audit.record(actor=member.user, action="member.phone_change", target=member, request=request)
+    return member
 
 
 # -- password reset by texted code ----------------------------------------------------------------
@@ -179,6 +245,8 @@ def send_password_reset_code(*, phone: str) -> Member | None:
             "not ask for it, ignore this text."
         )
         % {"code": code},
+        template=sms.PASSWORD_RESET_CODE,
+        params={"code": code},
     )
     return member
 
@@ -280,23 +348,15 @@ def _apply_level_rule(
         return False  # points earned never lower a level
     member.level = by_rule
     member.save(update_fields=update_fields)
-    if by_rule.level > before.level:
-        title = _("You are now a %(level)s member") % {"level": by_rule.name}
-        body = _(
-            "With %(points)d points you have reached %(level)s. Your new privileges apply "
-            "from now on."
-        ) % {"points": points, "level": by_rule.name}
-    else:
-        title = _("Your membership level is now %(level)s") % {"level": by_rule.name}
-        body = _(
-            "Your points for the level are now %(points)d, so your level changed from "
-            "%(before)s to %(level)s."
-        ) % {"points": points, "before": before.name, "level": by_rule.name}
     send_message(
         member=member,
         kind=MessageKind.LEVEL_UP,
-        title=title,
-        body=body,
+        template="level.up" if by_rule.level > before.level else "level.changed",
+        params={
+            "points": points,
+            "level": localized(lambda: by_rule.local_name),
+            "before": localized(lambda: before.local_name),
+        },
         reference=reference,
         now=now,
     )
@@ -376,9 +436,8 @@ def adjust_points(*, member: Member, delta: int, note: str, by: User, request=No
     send_message(
         member=member,
         kind=MessageKind.POINTS,
-        title=_("Your points were adjusted: %(delta)+d") % {"delta": delta},
-        body=_("Reason: %(note)s. Your balance is now %(balance)d points.")
-        % {"note": note, "balance": entry.balance_after},
+        template="points.adjusted",
+        params={"delta": delta, "note": note, "balance": entry.balance_after},
         reference=f"points:{entry.pk}",
     )
     return entry
@@ -391,15 +450,30 @@ def send_message(
     *,
     member: Member,
     kind: MessageKind,
-    title: str,
-    body: str,
+    title: str = "",
+    body: str = "",
+    template: str = LEGACY,
+    params: dict[str, Any] | None = None,
     reference: str = "",
     now: dt.datetime | None = None,
 ) -> Message:
-    """Write an in-app message (站内信) to a member; its text/e-mail go out once committed."""
+    """Write an in-app message (站内信) to a member; its text/e-mail go out once committed.
+
+    Either ``template`` and ``params`` (members.message_templates: rendered in the reader's
+    language whenever it is read) or, for a plain-text message, ``title`` and ``body``.
+    """
+    params = params or {}
+    if template != LEGACY:
+        message_templates.check(template, params)
+        with translation.override(settings.LANGUAGE_CODE):
+            title, body = message_templates.render(template, params)
+    elif not title:
+        raise ValueError("a plain-text message needs a title")
     message = Message.objects.create(
         member=member,
         kind=kind,
+        template=template,
+        params=params,
         title=title[:100],
         body=body,
         reference=reference[:64],
@@ -409,6 +483,16 @@ def send_message(
     # Promised with the message (medbook.outbox): a broker outage never loses its delivery.
     outbox.enqueue(DELIVERY_TASK, message.pk)
     return message
+
+
+def set_language_preference(*, user: User, language: str) -> bool:
+    """The member ``user`` (staff: nothing) reads in ``language`` from now on: their texts and
+    e-mails are written in it. An unknown language changes nothing. True if it changed."""
+    if language not in dict(settings.LANGUAGES):
+        return False
+    return bool(
+        Member.objects.filter(user=user).exclude(language=language).update(language=language)
+    )
 
 
 @transaction.atomic
@@ -471,9 +555,12 @@ def change_level(
     send_message(
         member=member,
         kind=MessageKind.LEVEL_UP,
-        title=_("Your membership level is now %(level)s") % {"level": level.name},
-        body=_("The clinic changed your level from %(before)s to %(level)s. Reason: %(reason)s")
-        % {"before": before.name, "level": level.name, "reason": reason},
+        template="level.set_by_staff",
+        params={
+            "level": localized(lambda: level.local_name),
+            "before": localized(lambda: before.local_name),
+            "reason": reason,
+        },
     )
     return member
 
@@ -495,9 +582,8 @@ def lift_ban(
     send_message(
         member=member,
         kind=MessageKind.NO_SHOW,
-        title=_("You can book online again"),
-        body=_("The clinic lifted the pause on your online booking. Reason: %(reason)s")
-        % {"reason": reason},
+        template="ban.lifted",
+        params={"reason": reason},
         now=now,
     )
     return member

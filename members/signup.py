@@ -10,6 +10,8 @@ from allauth.core.exceptions import RateLimited
 from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest
 
+from .unverified import expire_unverified_signups
+
 
 class SignupForm(AllauthSignupForm):
     """Sign-up by mobile number.
@@ -20,6 +22,13 @@ class SignupForm(AllauthSignupForm):
 
     A sign-up whose code cannot be texted now (one was sent to the number moments ago) writes
     nothing and answers 429, instead of creating an account it cannot verify."""
+
+    def _clean_phone(self) -> None:
+        """An expired sign-up that never confirmed this number does not hold it: it goes
+        first, so the real owner's sign-up simply gets a code."""
+        if phone := self.cleaned_data.get("phone"):
+            expire_unverified_signups(phone=phone)
+        super()._clean_phone()
 
     def try_save(self, request: HttpRequest) -> tuple[Any, Any]:
         phone = self.cleaned_data.get("phone")

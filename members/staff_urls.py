@@ -13,6 +13,11 @@ urlpatterns = [
         name="staff_account_reset",
     ),
     path("members/", staff_views.members, name="members"),
+    path(
+        "members/<int:pk>/patients/add/",
+        staff_views.member_patient_add,
+        name="member_patient_add",
+    ),
     path("levels/", staff_views.levels, name="levels"),
     path("levels/<int:pk>/", staff_views.level_edit, name="level_edit"),
 ]

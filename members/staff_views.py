@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from medbook import refusals
+from medbook.paginator import CappedPaginator
 from medbook.staff import staff_required, stash_search, stashed_search
 
-from . import selectors, services
-from .forms import LevelEditForm, MemberSearchForm
+from . import patients, selectors, services
+from .forms import LevelEditForm, MemberSearchForm, PatientForm
 
 
 @require_http_methods(["GET", "POST"])
@@ -51,7 +52,9 @@ def members(request: HttpRequest) -> HttpResponse:
             "level": str(search.level) if search.level is not None else "",
         }
     )
-    page = Paginator(selectors.search_members(search=search), 20).get_page(request.GET.get("page"))
+    page = CappedPaginator(selectors.search_members(search=search), 20).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "staff/members.html",
@@ -98,3 +101,32 @@ def level_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {"form": form, "title": level.name, "back": reverse("staff:levels")},
         status=400 if form.errors else 200,
     )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required("members.add_patient")
+def member_patient_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """The desk adds a patient (就诊人) to a member's account — a relative who came with the
+    member and their ID — with the same rules as the member's own page (logged as the desk)."""
+    member = selectors.member_for_staff(pk=pk)
+    if member is None:
+        raise Http404("no such member")
+    form = PatientForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            with refusals.shown(request, form=form) as refusal:
+                patient = patients.add_patient(
+                    member=member, by=request.user, request=request, **form.details()
+                )
+            if not refusal:
+                messages.success(request, _("%(name)s was added.") % {"name": patient.name})
+                return redirect("staff:member", member.pk)
+            status = refusal.status
+    context = {
+        "form": form,
+        "title": _("Add a patient for %(name)s") % {"name": member.name},
+        "back": reverse("staff:member", args=[member.pk]),
+    }
+    return render(request, "staff/form.html", context, status=status)

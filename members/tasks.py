@@ -25,3 +25,14 @@ def deliver_pending_messages() -> int:
     if count:
         logger.info("Queued %d messages for delivery again", count)
     return count
+
+
+@shared_task
+def expire_unverified_signups() -> int:
+    """Delete sign-ups whose number was never confirmed, past their time (every 10 min)."""
+    from . import unverified
+
+    count = unverified.expire_unverified_signups()
+    if count:
+        logger.info("Deleted %d unconfirmed sign-ups", count)
+    return count

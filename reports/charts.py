@@ -411,13 +411,18 @@ def members_charts(dashboard: MembersDashboard) -> dict:
     downgrades per day and by from → to, points per day (issued and adjustments up, redemptions
     down) and the figures by level."""
     days = [row.label for row in dashboard.by_day]
+    # A day's sign-ups are a few against hundreds of active members: a line on its own axis.
     people = [
-        {"name": _("New members"), "data": [row.figures.signups for row in dashboard.by_day]},
         {"name": _("Active members"), "data": [row.figures.active for row in dashboard.by_day]},
+        {
+            "name": _("New members"),
+            "data": [row.figures.signups for row in dashboard.by_day],
+            "line": True,
+        },
     ]
     mix = [
         {
-            "name": level.name,
+            "name": level.local_name,
             "data": [point.counts[index] for point in dashboard.mix],
             "area": True,
             "stack": "mix",
@@ -480,8 +485,9 @@ def members_charts(dashboard: MembersDashboard) -> dict:
             "horizontal": False,
             "categories": _series_or_empty(days, people),
             "series": people,
-            "valueName": _("Number of members"),
-            "percentName": "",
+            "valueName": _("Active members"),
+            "percentName": _("New members"),
+            "lineMax": None,
             "emptyText": _("No new or active members in this period."),
         },
         "mix": {

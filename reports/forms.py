@@ -32,7 +32,7 @@ def preset_range(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
 
 class DoctorChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Doctor) -> str:
-        return f"{obj.name} · {obj.department.name}"
+        return f"{obj.local_name} · {obj.department.local_name}"
 
 
 class BookingFilterForm(forms.Form):

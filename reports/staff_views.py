@@ -25,13 +25,13 @@ PERMISSION = "reports.view_reports"
 
 
 @require_GET
-@staff_required(PERMISSION)
+@staff_required(PERMISSION, hidden_from_members=True)
 def index(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/index.html", {"dashboards": DASHBOARDS})
 
 
 @require_GET
-@staff_required(PERMISSION)
+@staff_required(PERMISSION, hidden_from_members=True)
 def dashboard(request: HttpRequest, *, slug: str) -> HttpResponse:
     """A dashboard for the period and filters in the query string (400 with the form's errors
     when they don't make sense)."""
@@ -67,7 +67,7 @@ def export_kinds(spec) -> list[tuple[str, str]]:
 
 
 @require_POST
-@staff_required(PERMISSION)
+@staff_required(PERMISSION, hidden_from_members=True)
 def export_new(request: HttpRequest) -> HttpResponse:
     """Ask for an export of a dashboard with the filters it showed (400, writing nothing,
     when they don't make sense). An HTMX request gets the export's progress in place; without
@@ -94,7 +94,7 @@ def export_new(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@staff_required(PERMISSION)
+@staff_required(PERMISSION, hidden_from_members=True)
 def export_list(request: HttpRequest) -> HttpResponse:
     """The login's recent exports; the list refreshes itself while one is on its way."""
     items = list(recent_exports(user=request.user))

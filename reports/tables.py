@@ -296,7 +296,7 @@ def members_tables(dashboard: MembersDashboard) -> dict[str, Table]:
             else _("Members by level at the end of the day"),
             columns=(
                 Column(_("Week ending") if dashboard.mix_weekly else _("Day"), Kind.TEXT),
-                *(Column(level.name) for level in dashboard.levels),
+                *(Column(level.local_name) for level in dashboard.levels),
                 Column(_("All members")),
             ),
             rows=[(point.day.isoformat(), *point.counts, point.total) for point in dashboard.mix],

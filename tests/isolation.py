@@ -93,6 +93,7 @@ GROUPS = {
         "tests/security/test_abuse_limits.py::test_failed_logins_from_two_processes",
         # gunicorn under a burst of 200 booking POSTs at once: it times what it measures.
         "tests/test_release_http_bench.py",
+        "tests/test_login_http_bench.py",  # gunicorn hashing passwords for the login bench
         "tests/portal/test_release_gate.py::test_members_rushing",
     ),
     # One var/ folder for the module: the first start migrates and seeds it, the others reuse it.

@@ -1,6 +1,7 @@
 """The shape of the code, checked on its source: apps depend on each other one way
-(medbook ← members ← appointments ← billing ← reports, demo on top), there is no import cycle,
-and views reach the database only through selectors and services.
+(medbook ← members ← identity ← appointments ← billing ← records ← reports ← privacy ← triage
+← interop, demo on top), there is no import cycle, and views reach the database only through
+selectors and services.
 
 Each rule is a function over source text, tried on a small violating example first, so that the
 check itself is known to fail when the rule is broken."""
@@ -15,7 +16,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Lower apps first: an app may import itself, medbook and the apps before it; nothing imports demo.
-LAYERS = ["medbook", "members", "appointments", "billing", "reports", "demo"]
+LAYERS = [
+    "medbook",
+    "members",
+    "identity",
+    "appointments",
+    "billing",
+    "records",
+    "reports",
+    "privacy",
+    "triage",
+    "interop",
+    "demo",
+]
 
 
 def project_modules() -> dict[str, Path]:

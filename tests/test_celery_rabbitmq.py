@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -164,3 +165,83 @@ def test_the_release_no_show_and_delivery_jobs_run_on_a_real_worker(worker, leve
     )
     worker("members.tasks.deliver_message", message.pk)
     eventually(lambda: Message.objects.get(pk=message.pk).texted_at is not None)
+
+
+def test_a_quorum_queue_runs_jobs_and_delays_a_countdown(live_server, levels) -> None:
+    """CELERY_QUEUE_TYPE=quorum: the worker declares its queue as a quorum queue, and a job sent
+    with a countdown (as a webhook's retry is) waits on the broker, then runs."""
+    db = settings.DATABASES["default"]
+    queue = f"test-quorum-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_BROKER_URL": BROKER,
+        "CELERY_QUEUE": queue,
+        "CELERY_QUEUE_TYPE": "quorum",
+        "MEDBOOK_PUBLIC_URL": live_server.url,
+        "PYTHONPATH": str(ROOT),
+    }
+    ended = ScheduleFactory(date=timezone.localdate() - dt.timedelta(days=1))
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "celery", "--quiet", "-A", "medbook", "worker"),
+            *("--pool=prefork", "--concurrency=1", "--loglevel=WARNING"),
+            *("--without-heartbeat", "--without-gossip", "--without-mingle"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        with Connection(BROKER, connect_timeout=5) as connection:
+            # Declared by the worker (a passive declaration finds it), as quorum: declaring
+            # it classic then is refused.
+            def refused(arguments: dict, passive: bool = False) -> str:
+                try:
+                    connection.channel().queue_declare(
+                        queue, passive=passive, durable=True, auto_delete=False, arguments=arguments
+                    )
+                except Exception as exc:
+                    connection.close()
+                    connection.ensure_connection(max_retries=3)
+                    return str(exc)
+                return ""
+
+            def declared_quorum() -> bool:
+                if refused({}, passive=True):
+                    return False  # not declared yet
+                return "x-queue-type" in refused({"x-queue-type": "classic"})
+
+            eventually(declared_quorum, timeout=60, every=1)
+            send = (
+                "import time, django; django.setup(); from medbook.celery import app; "
+                "app.send_task('appointments.tasks.finish_past_schedules', countdown=4); "
+                "print(time.time())"
+            )
+            sent = subprocess.run(
+                [sys.executable, "-c", send],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                timeout=60,
+                capture_output=True,
+                text=True,
+            )
+            sent_at = float(sent.stdout.strip().splitlines()[-1])
+            eventually(
+                lambda: Schedule.objects.filter(
+                    pk=ended.pk, status=ScheduleStatus.FINISHED
+                ).exists(),
+                timeout=60,
+                every=0.1,
+            )
+            # Not before its countdown (a classic worker would hold it; here the broker does).
+            assert time.time() - sent_at >= 3.5
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+        with Connection(BROKER, connect_timeout=5) as connection:
+            connection.default_channel.queue_delete(queue)
+    assert "Traceback" not in output, output

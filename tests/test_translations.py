@@ -24,8 +24,28 @@ def test_the_compiled_catalogue_matches_the_sources() -> None:
 
 
 ROOT = CATALOGUE.parents[2]
-SOURCES = ("medbook", "members", "appointments", "billing", "reports", "demo")
-GETTEXT = {"_", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy", "ngettext"}
+SOURCES = (
+    "medbook",
+    "members",
+    "identity",
+    "appointments",
+    "billing",
+    "reports",
+    "privacy",
+    "triage",
+    "interop",
+    "demo",
+)
+GETTEXT = {
+    "_",
+    "N_",
+    "gettext",
+    "gettext_lazy",
+    "gettext_noop",
+    "pgettext",
+    "pgettext_lazy",
+    "ngettext",
+}
 TEMPLATE_TAG = re.compile(r'{%\s*(?:translate|trans)\s+"([^"]+)"(?:\s+context\s+"([^"]+)")?')
 
 

@@ -8,6 +8,8 @@ import datetime as dt
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from medbook.api.inputs import QuerySerializer
+
 from ..choices import DoctorTitle, ScheduleStatus
 from ..selectors.booking import AvailabilityState
 
@@ -35,18 +37,22 @@ class DoctorSerializer(serializers.Serializer):
     )
 
 
-class DoctorFilterSerializer(serializers.Serializer):
+class DoctorFilterSerializer(QuerySerializer):
     department = serializers.SlugField(
-        max_length=32, required=False, help_text=_("A department's code.")
+        max_length=32,
+        required=False,
+        allow_blank=True,  # an app's "all departments"
+        help_text=_("A department's code."),
     )
     q = serializers.CharField(
         max_length=50,
         required=False,
+        allow_blank=True,  # an app's empty search box: every doctor
         help_text=_("Part of a doctor's name, department or specialties."),
     )
 
 
-class SessionFilterSerializer(serializers.Serializer):
+class SessionFilterSerializer(QuerySerializer):
     start = serializers.DateField(
         required=False, help_text=_("First day (clinic time); default today.")
     )

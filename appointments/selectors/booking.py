@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import (
     Min,
+    Q,
     QuerySet,
 )
 from django.utils import timezone
 
-from members.models import Member, MemberLevel, User
+from members.models import Member, MemberLevel, Patient, Relation, User
 
 from .. import exceptions as errors
 from ..choices import (
@@ -22,6 +23,7 @@ from ..choices import (
     UPCOMING_STATUSES,
     AppointmentStatus,
     ScheduleStatus,
+    WaitlistStatus,
 )
 from ..models import (
     Appointment,
@@ -36,10 +38,21 @@ def opens_at_for(*, schedule: Schedule, level: MemberLevel | None) -> dt.datetim
     return schedule.release_at - lead
 
 
-def upcoming_appointment_count(*, member: Member, now: dt.datetime) -> int:
-    """Appointments that still lie ahead of the member (the level's max_active_appointments)."""
+def _whose(member: Member, patient: Patient | None) -> Q:
+    """The appointments the per-person rules count: the patient's; without one, the account
+    holder's (rows from before patients, which name none, are the holder's)."""
+    if patient is not None:
+        return Q(patient=patient)
+    return Q(member=member) & (Q(patient__relation=Relation.SELF) | Q(patient__isnull=True))
+
+
+def upcoming_appointment_count(
+    *, member: Member, now: dt.datetime, patient: Patient | None = None
+) -> int:
+    """Appointments that still lie ahead of the patient (the level's max_active_appointments
+    counts each person the account books for)."""
     return Appointment.objects.filter(
-        member=member,
+        _whose(member, patient),
         status__in=UPCOMING_STATUSES,
         schedule__date__gte=timezone.localdate(now),
     ).count()
@@ -47,15 +60,19 @@ def upcoming_appointment_count(*, member: Member, now: dt.datetime) -> int:
 
 @dataclass(frozen=True)
 class MemberBookings:
-    """What a member holds right now, read once for a page that lists many schedules."""
+    """What a patient (or the member) holds right now, read once for a page that lists many
+    schedules."""
 
     schedule_ids: frozenset[int]  # schedules with an active appointment of the member
     upcoming: int  # upcoming appointments (against the level's max_active_appointments)
     department_days: frozenset[tuple[dt.date, int]]  # (date, department) already booked
 
 
-def member_bookings(*, member: Member, now: dt.datetime) -> MemberBookings:
-    held = Appointment.objects.filter(member=member, status__in=ACTIVE_STATUSES).filter(
+def member_bookings(
+    *, member: Member, now: dt.datetime, patient: Patient | None = None
+) -> MemberBookings:
+    """What ``patient`` of ``member`` holds (the account holder without one)."""
+    held = Appointment.objects.filter(_whose(member, patient), status__in=ACTIVE_STATUSES).filter(
         schedule__date__gte=timezone.localdate(now)
     )
     rows = list(
@@ -76,8 +93,13 @@ def booking_blocker(
     bookings: MemberBookings | None = None,
     staff_override: bool = False,
     seats: bool = True,
+    patient: Patient | None = None,
 ) -> errors.AppointmentError | None:
-    """Why ``member`` cannot book ``schedule`` at ``now``, or None when they can.
+    """Why ``member`` cannot book ``schedule`` for ``patient`` at ``now``, or None when they can.
+
+    The account's own limits (opening time for its level, a no-show ban) are the member's; one
+    slot per session, one visit per department a day and the level's cap count the patient
+    (the member's appointments when no patient is given). ``bookings`` must be the patient's.
 
     ``staff_override`` (staff booking with a reason) lifts the member's own limits: opening
     time, a no-show ban and the level's cap; never capacity, status or a double booking.
@@ -107,7 +129,9 @@ def booking_blocker(
     if bookings is not None:
         already = schedule.pk in bookings.schedule_ids
     else:
-        already = schedule.appointments.filter(member=member, status__in=ACTIVE_STATUSES).exists()
+        already = schedule.appointments.filter(
+            _whose(member, patient), status__in=ACTIVE_STATUSES
+        ).exists()
     if already:
         return errors.AlreadyBooked()
     if seats and schedule.remaining == 0:
@@ -119,7 +143,7 @@ def booking_blocker(
         else:
             same_day = (
                 Appointment.objects.filter(
-                    member=member,
+                    _whose(member, patient),
                     status__in=ACTIVE_STATUSES,
                     schedule__date=schedule.date,
                     schedule__doctor__department_id=department_id,
@@ -133,7 +157,7 @@ def booking_blocker(
     upcoming = (
         bookings.upcoming
         if bookings is not None
-        else upcoming_appointment_count(member=member, now=now)
+        else upcoming_appointment_count(member=member, now=now, patient=patient)
     )
     if upcoming >= limit and not staff_override:
         return errors.TierLimitReached(limit, member.level.name)
@@ -214,6 +238,11 @@ class Availability:
         return self.state == AvailabilityState.FULL
 
     @property
+    def can_wait(self) -> bool:
+        """Full, and nothing but that keeps the viewer from booking: the waitlist is open."""
+        return self.is_full and (self.blocker is None or isinstance(self.blocker, errors.SoldOut))
+
+    @property
     def is_not_open(self) -> bool:
         return self.state == AvailabilityState.NOT_OPEN
 
@@ -232,14 +261,18 @@ def schedule_availability(
     member: Member | None = None,
     now: dt.datetime | None = None,
     bookings: MemberBookings | None = None,
+    patient: Patient | None = None,
 ) -> Availability:
-    """Availability of ``schedule`` for ``member`` (or the public) at ``now``.
+    """Availability of ``schedule`` for ``patient`` of ``member`` (the holder when None; or the
+    public, without a member) at ``now``.
 
     The state describes the schedule (bookable, full, not yet open, suspended, past); the
     blocker also covers the member's own limits (already booked, banned, tier limit).
     """
     now = now or timezone.now()
-    blocker = booking_blocker(schedule=schedule, member=member, now=now, bookings=bookings)
+    blocker = booking_blocker(
+        schedule=schedule, member=member, now=now, bookings=bookings, patient=patient
+    )
     state = _STATE_OF_ERROR.get(type(blocker), AvailabilityState.BOOKABLE)
     if state == AvailabilityState.BOOKABLE and schedule.remaining == 0:
         state = AvailabilityState.FULL
@@ -269,9 +302,12 @@ def appointments_for_member(
     )
 
 
-def active_appointment_of(*, member: Member, schedule: Schedule) -> Appointment | None:
+def active_appointment_of(
+    *, member: Member, schedule: Schedule, patient: Patient | None = None
+) -> Appointment | None:
+    """The active appointment of ``schedule`` for ``patient`` (any of the member's without)."""
     return Appointment.objects.filter(
-        member=member, schedule=schedule, status__in=ACTIVE_STATUSES
+        _whose(member, patient), schedule=schedule, status__in=ACTIVE_STATUSES
     ).first()
 
 
@@ -318,7 +354,7 @@ class GateStock:
     """What the release gate needs to rebuild a session's stock, read from PostgreSQL."""
 
     remaining: int
-    recheck_at: dt.datetime | None  # when the earliest unpaid hold runs out
+    recheck_at: dt.datetime | None  # when the earliest unpaid hold or waitlist offer runs out
     ends_at: dt.datetime
 
 
@@ -331,10 +367,17 @@ def gate_stock(*, schedule_id: int) -> GateStock | None:
     earliest = schedule.appointments.filter(status=AppointmentStatus.PENDING_PAYMENT).aggregate(
         earliest=Min("created_at")
     )["earliest"]
+    ends = [earliest + dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES)] if earliest else []
+    if schedule.offered:
+        # A slot held for a waitlist offer may come back when the offer runs out.
+        ends.append(
+            schedule.waitlist_offers.filter(status=WaitlistStatus.OFFERED).aggregate(
+                ends=Min("offer_expires_at")
+            )["ends"]
+        )
+    ends = [end for end in ends if end is not None]
     return GateStock(
-        remaining=schedule.capacity - schedule.booked,
-        recheck_at=earliest + dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES)
-        if earliest
-        else None,
+        remaining=schedule.remaining,
+        recheck_at=min(ends) if ends else None,
         ends_at=schedule.ends_at,
     )

@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import (
+    Count,
+    Q,
     QuerySet,
 )
 
 from ..choices import (
     ScheduleStatus,
+    WaitlistStatus,
 )
 from ..models import (
     Department,
@@ -35,11 +38,21 @@ def departments_for_staff() -> QuerySet[Department]:
     return Department.objects.prefetch_related("doctors")
 
 
+def department_for_staff(*, code: str) -> Department | None:
+    """One department, active or not, by its code."""
+    return Department.objects.filter(code=code).first()
+
+
 def sessions_of_week(*, start: dt.date, department: str = "") -> QuerySet[Schedule]:
     """The sessions of the seven days from ``start`` (of one department, by its code, when
-    given), by date, department and doctor."""
+    given), by date, department and doctor; each with ``waiting``: members on its waitlist."""
     rows = (
         Schedule.objects.filter(date__gte=start, date__lt=start + dt.timedelta(days=7))
+        .annotate(
+            waiting=Count(
+                "waitlist_entries", filter=Q(waitlist_entries__status=WaitlistStatus.WAITING)
+            )
+        )
         .select_related("doctor__department")
         .order_by("date", "doctor__department__sort_order", "doctor__name", "start_time")
     )

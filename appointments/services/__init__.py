@@ -12,14 +12,21 @@ from .booking import (
 )
 from .clinic_day import (
     apply_no_show_rule,
-    call_next,
     check_in_patient,
     mark_no_show,
     may_run_queue,
     sweep_no_shows,
 )
+from .queue import call_next, recall_patient, skip_patient
 from .release_demand import backfill_sold_out_at, copy_release_demand
+from .release_reminders import (
+    MAX_WAITING_REMINDERS,
+    cancel_release_reminder,
+    send_release_reminders,
+    set_release_reminder,
+)
 from .reminders import send_visit_reminders
+from .reschedule import RESCHEDULED_REASON, Rescheduled, complete_move, reschedule_appointment
 from .scheduling import Generated, earliest_lead, generate_schedules, release_due_schedules
 from .setup import (
     add_department,
@@ -27,6 +34,7 @@ from .setup import (
     add_holiday,
     add_schedule_template,
     build_sessions,
+    change_department,
     change_doctor,
     change_release_rule,
     change_schedule,
@@ -35,9 +43,21 @@ from .setup import (
     remove_holiday,
     set_title_fee,
 )
+from .waitlist import (
+    close_waitlist_of_schedule,
+    expire_offer,
+    expire_offers_of_schedule,
+    join_doctor_waitlist,
+    join_waitlist,
+    leave_waitlist,
+    sweep_waitlist,
+)
 
 __all__ = [
+    "MAX_WAITING_REMINDERS",
+    "RESCHEDULED_REASON",
     "Generated",
+    "Rescheduled",
     "add_department",
     "add_doctor",
     "add_holiday",
@@ -48,25 +68,40 @@ __all__ = [
     "build_sessions",
     "call_next",
     "cancel_appointment",
+    "cancel_release_reminder",
+    "change_department",
     "change_doctor",
     "change_release_rule",
     "change_schedule",
     "check_in_appointment",
     "check_in_patient",
+    "close_waitlist_of_schedule",
     "complete_appointment",
+    "complete_move",
     "confirm_appointment",
     "copy_release_demand",
     "deactivate_schedule_template",
     "earliest_lead",
+    "expire_offer",
+    "expire_offers_of_schedule",
     "finish_past_schedules",
     "generate_schedules",
+    "join_doctor_waitlist",
+    "join_waitlist",
+    "leave_waitlist",
     "mark_no_show",
     "may_run_queue",
+    "recall_patient",
     "release_due_schedules",
     "release_now",
     "remove_holiday",
+    "reschedule_appointment",
+    "send_release_reminders",
     "send_visit_reminders",
+    "set_release_reminder",
     "set_title_fee",
+    "skip_patient",
     "sweep_no_shows",
+    "sweep_waitlist",
     "update_schedule",
 ]

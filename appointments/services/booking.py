@@ -1,12 +1,13 @@
 """Writes of the booking core: book and cancel, safe under any number of concurrent processes.
 
-Concurrency: a booking locks the member row, then takes its slot with one conditional update
-of the schedule row, which locks that row until commit (always in that order), so the member's
-own limits cannot be raced by the member booking two schedules at once and no schedule gives
-more slots than its capacity. The session's row is held only for the last few statements. A
-cancellation locks the schedule, then the appointment. On SQLite every transaction is
-IMMEDIATE, which serialises writers the same way. The database's partial unique constraints
-stay as the last line of defence.
+Concurrency: a booking locks the member row (FOR NO KEY UPDATE: rows that only point at the
+member, such as a message a cancellation writes, don't wait for it), then takes its slot with
+one conditional update of the schedule row, which locks that row until commit (always in that
+order), so the member's own limits cannot be raced by the member booking two schedules at once
+and no schedule gives more slots than its capacity. The session's row is held only for the last
+few statements. A cancellation locks the schedule, then the appointment. On SQLite every
+transaction is IMMEDIATE, which serialises writers the same way. The database's partial unique
+constraints stay as the last line of defence.
 
 A "sold out" hint in the cache lets the thousands of members who lose a popular release get
 their answer without queueing for the row lock. It is only ever a hint: it is set while the
@@ -19,55 +20,33 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, DateTimeField, F, Max, Min, Q, Value, When
+from django.db.models import Case, DateTimeField, F, Max, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from medbook import clinic
 from medbook.errors import Invalid
-from members.models import Member, User
+from members.models import Member, Patient, User
+from members.patients import self_patient
 
+from .. import catalogue_cache, gate, hooks
 from .. import exceptions as errors
-from .. import gate
 from ..choices import (
     ACTIVE_STATUSES,
     AppointmentStatus,
     Channel,
     ScheduleStatus,
 )
-from ..models import Appointment, Schedule
+from ..models import Appointment, Schedule, WaitlistEntry
 from ..selectors import booking_blocker, cancel_blocker, member_bookings
-
-
-def _sold_out_key(schedule_id: int) -> str:
-    return f"schedule:{schedule_id}:sold_out"
-
-
-def _clear_sold_out(schedule_id: int, user_id: int | None = None) -> None:
-    """A slot came back (or the capacity or status changed): the hint goes and the release
-    gate forgets its stock, which the next attempt rebuilds from the database, and the mark
-    of ``user_id``, whose appointment it was."""
-    cache.delete(_sold_out_key(schedule_id))
-    gate.forget(schedule_id=schedule_id, user_id=user_id)
-
-
-def _mark_sold_out(schedule: Schedule, now: dt.datetime) -> None:
-    """Set the hint (schedule locked and full); it lives no longer than the earliest unpaid hold
-    of the session, whose slot is free again the moment the hold runs out."""
-    seconds = settings.MEDBOOK_SOLD_OUT_CACHE_SECONDS
-    earliest = schedule.appointments.filter(status=AppointmentStatus.PENDING_PAYMENT).aggregate(
-        earliest=Min("created_at")
-    )["earliest"]
-    if earliest is not None:
-        hold_ends = earliest + dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES)
-        # The cache counts real seconds (``now`` may be a clock a test or a job set).
-        seconds = min(seconds, int((hold_ends - max(now, timezone.now())).total_seconds()))
-    if seconds > 0:
-        cache.set(_sold_out_key(schedule.pk), True, seconds)
+from . import waitlist
+from .stock import clear_sold_out as _clear_sold_out
+from .stock import mark_sold_out as _mark_sold_out
+from .stock import sold_out_key as _sold_out_key
 
 
 def _free_queue_number(schedule_id: int, capacity: int) -> tuple[int, int]:
@@ -95,7 +74,7 @@ def _one_slot_taken(now: dt.datetime) -> dict:
         "sold_out_at": Coalesce(
             F("sold_out_at"),
             Case(
-                When(booked__gte=F("capacity") - 1, then=Value(now)),
+                When(booked__gte=F("capacity") - F("offered") - 1, then=Value(now)),
                 default=None,
                 output_field=DateTimeField(),
             ),
@@ -112,9 +91,28 @@ def _take_slot(schedule: Schedule, now: dt.datetime) -> bool:
             pk=schedule.pk,
             updated_at=schedule.updated_at,
             status=ScheduleStatus.PUBLISHED,
-            booked__lt=F("capacity"),
+            booked__lt=F("capacity") - F("offered"),
         ).update(**_one_slot_taken(now))
     )
+
+
+def _take_offered_slot(schedule: Schedule, now: dt.datetime) -> None:
+    """The slot held for a waitlist offer becomes a booking (locks the session's row until
+    commit); :func:`waitlist.fulfil_offer` then checks that the offer was this member's."""
+    taken = Schedule.objects.filter(
+        pk=schedule.pk, status=ScheduleStatus.PUBLISHED, offered__gte=1
+    ).update(**_one_slot_taken(now), offered=F("offered") - 1)
+    if not taken:
+        raise errors.OfferGone()
+
+
+def _is_full(schedule: Schedule, booked: int) -> bool:
+    """Whether the session (its row locked) has no slot left for anyone, ``booked`` being its
+    count just written; the count held for offers is read again only when it may matter."""
+    if booked + schedule.offered < schedule.capacity:
+        return False
+    offered = Schedule.objects.filter(pk=schedule.pk).values_list("offered", flat=True).get()
+    return booked + offered >= schedule.capacity
 
 
 def book_appointment(
@@ -127,8 +125,16 @@ def book_appointment(
     override_reason: str = "",
     walk_in: bool = False,
     then: Callable[[Appointment], object] | None = None,
+    patient: Patient | None = None,
+    offer: WaitlistEntry | None = None,
 ) -> Appointment:
-    """Book the next free slot of ``schedule`` for ``member``.
+    """Book the next free slot of ``schedule`` for ``patient`` of ``member``'s account (the
+    holder when None; another account's patient or a removed one is refused). The member
+    pays and earns points; the per-person rules count the patient.
+
+    With ``offer`` (the member's waitlist entry offered a slot of ``schedule``, for its
+    patient) the slot held for the offer is taken instead of a free one, or
+    :class:`~appointments.exceptions.OfferGone` when it is no longer this member's.
 
     Returns the appointment: pending payment when the session has a fee, confirmed when it is
     free. Raises an :class:`~appointments.exceptions.AppointmentError` saying why not.
@@ -147,24 +153,38 @@ def book_appointment(
     override_reason = override_reason.strip()
     if override_reason and (by is None or not by.has_perm("appointments.override_booking_rules")):
         raise errors.NotAllowed()
-    if cache.get(_sold_out_key(schedule.pk)):
+    if offer is not None:
+        patient = offer.patient
+    elif cache.get(_sold_out_key(schedule.pk)):
         raise errors.SoldOutHint()
+    if patient is None:
+        patient = self_patient(member=member)
+    elif patient.member_id != member.pk or patient.removed_at is not None:
+        raise errors.NotYourPatient()
+    # 实名制 (the clinic's setting, cached): a walk-in is exempt — the desk has the person and
+    # their document at the counter.
+    if not walk_in and not patient.is_verified and clinic.booking_requires_verified_patient():
+        raise errors.PatientNotVerified()
     staff_override = bool(override_reason) or walk_in
     try:
         with transaction.atomic():
+            # NO KEY: a row that merely points at the member (a message, an order of another
+            # transaction that holds this session's row) never waits for this lock.
             member = (
-                Member.objects.select_for_update(of=("self",))
+                Member.objects.select_for_update(of=("self",), no_key=True)
                 .select_related("level")
                 .get(pk=member.pk)
             )
-            bookings = member_bookings(member=member, now=now)
-            rules = {"member": member, "now": now, "bookings": bookings}
+            bookings = member_bookings(member=member, now=now, patient=patient)
+            rules = {"member": member, "now": now, "bookings": bookings, "patient": patient}
             blocker = booking_blocker(
                 schedule=schedule, staff_override=staff_override, seats=False, **rules
             )
             if blocker is not None:
                 raise blocker
-            if not _take_slot(schedule, now):
+            if offer is not None:
+                _take_offered_slot(schedule, now)
+            elif not _take_slot(schedule, now):
                 schedule = (
                     Schedule.objects.select_for_update(of=("self",))
                     .select_related("doctor__department")
@@ -176,11 +196,13 @@ def book_appointment(
                         _mark_sold_out(schedule, now)
                     raise blocker
                 Schedule.objects.filter(pk=schedule.pk).update(**_one_slot_taken(now))
+            catalogue_cache.sessions_changed(doctor_ids=[schedule.doctor_id])
             number, held = _free_queue_number(schedule.pk, schedule.capacity)
             schedule.booked = held + 1  # the row is locked: the count just written
             free = schedule.fee == 0
             appointment = Appointment.objects.create(
                 member=member,
+                patient=patient,
                 schedule=schedule,
                 queue_number=number,
                 estimated_time=schedule.estimated_time(number),
@@ -191,13 +213,18 @@ def book_appointment(
                 confirmed_at=now if free else None,
                 staff_note=override_reason[:200],
             )
-            if schedule.booked >= schedule.capacity:
+            if offer is not None:
+                waitlist.fulfil_offer(entry=offer, appointment=appointment, now=now)
+            elif _is_full(schedule, schedule.booked):
                 _mark_sold_out(schedule, now)
+            hooks.appointment_event("booked", appointment, now=now)
+            if free:
+                hooks.appointment_event("confirmed", appointment, now=now)
             if then is not None:
                 then(appointment)
     except IntegrityError as exc:
         # Only reachable if a lock was bypassed: the constraints still say no.
-        if "one_active_per_member_schedule" in str(exc):
+        if "one_active_per_patient_schedule" in str(exc):
             raise errors.AlreadyBooked() from exc
         if "unique_active_queue_number" in str(exc) or "booked_lte_capacity" in str(exc):
             raise errors.SoldOut() from exc
@@ -208,7 +235,8 @@ def book_appointment(
 def cancel_appointment(
     *, appointment: Appointment, by: User | None, reason: str, now: dt.datetime | None = None
 ) -> Appointment:
-    """Cancel ``appointment`` on behalf of ``by`` and return its slot to the pool at once.
+    """Cancel ``appointment`` on behalf of ``by`` and return its slot to the pool at once, or,
+    when members wait for the session, hold it for the first of them (:mod:`.waitlist`).
 
     Members may cancel their own appointment until the cutoff before the session
     (``MEDBOOK_CANCEL_CUTOFF_HOURS``), later only if their level may cancel late; staff with
@@ -233,9 +261,12 @@ def cancel_appointment(
         appointment.cancel_reason = reason[:200]
         appointment.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
         Schedule.objects.filter(pk=schedule.pk).update(booked=F("booked") - 1)
+        catalogue_cache.sessions_changed(doctor_ids=[schedule.doctor_id])
         schedule.booked -= 1
-        user_id = appointment.member.user_id
-        transaction.on_commit(lambda: _clear_sold_out(schedule.pk, user_id))
+        waitlist.offer_freed_slot(schedule=schedule, now=now)
+        hooks.appointment_event("cancelled", appointment, now=now)
+        mark = gate.mark_of(user_id=appointment.member.user_id, patient_id=appointment.patient_id)
+        transaction.on_commit(lambda: _clear_sold_out(schedule.pk, mark))
     appointment.schedule = schedule
     return appointment
 
@@ -251,6 +282,7 @@ EDITABLE_SCHEDULE_FIELDS = frozenset(
         "capacity",
         "minutes_per_visit",
         "room",
+        "room_en",
         "fee",
         "status",
         "release_at",
@@ -279,13 +311,13 @@ def update_schedule(*, schedule: Schedule, changes: dict[str, object]) -> Schedu
             )["highest"]
             or 0
         )
-        if locked.capacity < max(locked.booked, highest):
+        if locked.capacity < max(locked.booked + locked.offered, highest):
             raise Invalid(
                 _(
                     "Capacity cannot be lower than %(n)d: that many slots are booked or "
                     "numbered already."
                 )
-                % {"n": max(locked.booked, highest)},
+                % {"n": max(locked.booked + locked.offered, highest)},
                 field="capacity",
             )
         try:
@@ -313,6 +345,7 @@ def confirm_appointment(*, appointment: Appointment, now: dt.datetime | None = N
         appointment.status = AppointmentStatus.CONFIRMED
         appointment.confirmed_at = now
         appointment.save(update_fields=["status", "confirmed_at"])
+        hooks.appointment_event("confirmed", appointment, now=now)
     return appointment
 
 
@@ -324,6 +357,7 @@ def _transition(
     stamp: str,
     action: str,
     now: dt.datetime | None,
+    also: dict[str, object] | None = None,
 ) -> Appointment:
     with transaction.atomic():
         appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
@@ -331,7 +365,10 @@ def _transition(
             raise errors.IllegalTransition(appointment.get_status_display(), action)
         appointment.status = target
         setattr(appointment, stamp, now or timezone.now())
-        appointment.save(update_fields=["status", stamp])
+        for field, value in (also or {}).items():
+            setattr(appointment, field, value)
+        appointment.save(update_fields=["status", stamp, *(also or {})])
+        hooks.appointment_event(target.value, appointment, now=now)
     return appointment
 
 
@@ -350,9 +387,17 @@ def check_in_appointment(
 
 
 def complete_appointment(
-    *, appointment: Appointment, now: dt.datetime | None = None
+    *, appointment: Appointment, now: dt.datetime | None = None, note: str = ""
 ) -> Appointment:
-    """The doctor finished the visit: checked in → completed (points: billing.complete_visit)."""
+    """The doctor finished the visit: checked in → completed, with the doctor's short visit
+    note (points: billing.complete_visit)."""
+    note = (note or "").strip()
+    limit = Appointment._meta.get_field("visit_note").max_length
+    if len(note) > limit:
+        raise Invalid(
+            _("The visit note is too long: at most %(n)d characters.") % {"n": limit},
+            field="note",
+        )
     return _transition(
         appointment=appointment,
         source=AppointmentStatus.CHECKED_IN,
@@ -360,6 +405,7 @@ def complete_appointment(
         stamp="completed_at",
         action=_("completed"),
         now=now,
+        also={"visit_note": note} if note else None,
     )
 
 
@@ -367,6 +413,9 @@ def finish_past_schedules(*, now: dt.datetime | None = None) -> int:
     """Mark published schedules whose session has ended as finished. Safe to run twice."""
     now = timezone.localtime(now or timezone.now())
     ended = Q(date__lt=now.date()) | Q(date=now.date(), end_time__lte=now.time())
-    return Schedule.objects.filter(ended, status=ScheduleStatus.PUBLISHED).update(
+    finished = Schedule.objects.filter(ended, status=ScheduleStatus.PUBLISHED).update(
         status=ScheduleStatus.FINISHED, updated_at=now
     )
+    if finished:
+        catalogue_cache.catalogue_changed()
+    return finished

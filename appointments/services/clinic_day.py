@@ -1,4 +1,4 @@
-"""Writes of the clinic day: calling patients, no-shows and the no-show ban."""
+"""Writes of the clinic day: check-in, no-shows and the no-show ban (calling: .queue)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import datetime as dt
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import formats, timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
+from medbook import audit
+from members.message_templates import moment
 from members.models import Member, MessageKind, User
 from members.services import send_message
 
+from .. import catalogue_cache, gate, hooks, selectors
 from .. import exceptions as errors
-from .. import selectors
 from ..choices import AppointmentStatus
 from ..models import Appointment, Schedule
 from .booking import _clear_sold_out, check_in_appointment
@@ -36,52 +37,34 @@ def check_in_patient(*, appointment: Appointment, now: dt.datetime | None = None
         raise
 
 
-def call_next(
-    *, schedule: Schedule, by: User, now: dt.datetime | None = None
-) -> Appointment | None:
-    """叫号: call the patient who checked in first and has not been called yet (None if nobody
-    is waiting)."""
-    if not may_run_queue(user=by, schedule=schedule):
-        raise errors.NotAllowed()
-    now = now or timezone.now()
-    with transaction.atomic():
-        waiting = (
-            Appointment.objects.select_for_update(skip_locked=True)
-            .filter(schedule=schedule, status=AppointmentStatus.CHECKED_IN, called_at__isnull=True)
-            .order_by("checked_in_at", "queue_number")
-            .first()
-        )
-        if waiting is None:
-            return None
-        waiting.called_at = now
-        waiting.save(update_fields=["called_at"])
-    return waiting
-
-
 def mark_no_show(
     *, appointment: Appointment, by: User | None, now: dt.datetime | None = None
 ) -> Appointment:
-    """The patient did not come: confirmed (or called but gone) → no_show. The slot leaves the
-    count, and the ban rule is applied at once."""
+    """The patient did not come (未到诊): confirmed, or checked in and called
+    MEDBOOK_NO_SHOW_AFTER_CALLS times without coming in (selectors.no_show_refusal) → no_show.
+    The slot leaves the count, and the ban rule is applied at once. Marked by staff, it is in
+    the operation log."""
     now = now or timezone.now()
     with transaction.atomic():
         schedule = Schedule.objects.select_for_update().get(pk=appointment.schedule_id)
         appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
         if by is not None and not may_run_queue(user=by, schedule=schedule):
             raise errors.NotAllowed()
-        if appointment.status not in (AppointmentStatus.CONFIRMED, AppointmentStatus.CHECKED_IN):
-            raise errors.IllegalTransition(appointment.get_status_display(), _("marked no-show"))
-        if now < schedule.starts_at:
-            raise errors.IllegalTransition(
-                appointment.get_status_display(), _("marked no-show before the session")
-            )
+        refusal = selectors.no_show_refusal(appointment=appointment, schedule=schedule, now=now)
+        if refusal is not None:
+            raise refusal
         appointment.status = AppointmentStatus.NO_SHOW
         appointment.no_show_at = now
         appointment.save(update_fields=["status", "no_show_at"])
         Schedule.objects.filter(pk=schedule.pk).update(booked=F("booked") - 1)
-        user_id = appointment.member.user_id
-        transaction.on_commit(lambda: _clear_sold_out(schedule.pk, user_id))
+        catalogue_cache.sessions_changed(doctor_ids=[schedule.doctor_id])
+        appointment.schedule = schedule
+        hooks.appointment_event("no_show", appointment, now=now)
+        mark = gate.mark_of(user_id=appointment.member.user_id, patient_id=appointment.patient_id)
+        transaction.on_commit(lambda: _clear_sold_out(schedule.pk, mark))
         apply_no_show_rule(member_id=appointment.member_id, now=now)
+        if by is not None:
+            audit.record(actor=by, action="appointment.no_show", target=appointment)
     return appointment
 
 
@@ -101,20 +84,14 @@ def apply_no_show_rule(*, member_id: int, now: dt.datetime) -> bool:
         return False
     member.banned_until = now + dt.timedelta(days=settings.MEDBOOK_NO_SHOW_BAN_DAYS)
     member.save(update_fields=["banned_until"])
-    until = formats.date_format(timezone.localtime(member.banned_until), "DATETIME_FORMAT")
     send_message(
         member=member,
         kind=MessageKind.NO_SHOW,
-        title=_("Online booking paused until %(until)s") % {"until": until},
-        body=_(
-            "You missed %(count)d appointments within %(days)d days, so online booking is paused "
-            "until %(until)s. Your existing appointments stay. If this is a mistake, please "
-            "contact the front desk."
-        )
-        % {
+        template="no_show.ban",
+        params={
             "count": settings.MEDBOOK_NO_SHOW_LIMIT,
             "days": settings.MEDBOOK_NO_SHOW_WINDOW_DAYS,
-            "until": until,
+            "until": moment(member.banned_until),
         },
         now=now,
     )
@@ -138,7 +115,7 @@ def sweep_no_shows(*, now: dt.datetime | None = None, limit: int = 2000) -> int:
     for pk, schedule_id in due:
         try:
             mark_no_show(appointment=Appointment(pk=pk, schedule_id=schedule_id), by=None, now=now)
-        except errors.IllegalTransition:
+        except (errors.IllegalTransition, errors.NoShowTooEarly):
             continue  # checked in or cancelled meanwhile
         marked += 1
     return marked

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from medbook.errors import Invalid
 from members.models import MemberLevel
 
-from .. import gate
+from .. import catalogue_cache, gate
 from ..choices import ScheduleStatus
 from ..models import Doctor, Holiday, ReleaseRule, Schedule, ScheduleTemplate
 from .booking import _sold_out_key
@@ -49,6 +49,7 @@ def session_from_template(
         capacity=template.capacity,
         minutes_per_visit=template.minutes_per_visit,
         room=template.room,
+        room_en=template.room_en,
         fee=template.fee if template.fee is not None else template.doctor.registration_fee,
         status=ScheduleStatus.DRAFT,
         release_at=rule.release_at(day),
@@ -102,6 +103,8 @@ def generate_schedules(
         before = Schedule.objects.count()
         Schedule.objects.bulk_create(new, ignore_conflicts=True)
         created = Schedule.objects.count() - before
+        if created:
+            catalogue_cache.sessions_changed(doctor_ids=[s.doctor_id for s in new])
     return Generated(
         created=created,
         existing=skipped_existing + len(new) - created,
@@ -129,6 +132,7 @@ def release_due_schedules(*, now: dt.datetime | None = None) -> int:
     published = Schedule.objects.filter(pk__in=ids, status=ScheduleStatus.DRAFT).update(
         status=ScheduleStatus.PUBLISHED, updated_at=now
     )
+    catalogue_cache.catalogue_changed()
     # Warm the cache: no stale "sold out" hint may answer the first bookers, and the release
     # gate holds each session's stock from the first attempt on.
     cache.delete_many([_sold_out_key(pk) for pk in ids])
@@ -142,7 +146,7 @@ def _preheat(ids: list[int], now: dt.datetime) -> None:
     for schedule in Schedule.objects.filter(pk__in=ids, status=ScheduleStatus.PUBLISHED):
         gate.preheat(
             schedule_id=schedule.pk,
-            remaining=schedule.capacity - schedule.booked,
+            remaining=schedule.remaining,
             ends_at=schedule.ends_at,
             now=now,
         )

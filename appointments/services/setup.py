@@ -16,12 +16,14 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from medbook import audit
 from medbook.errors import Invalid
 from members.models import User
 
+from ..exceptions import LoginHeldByAnotherDoctor
 from ..models import (
     Department,
     Doctor,
@@ -44,19 +46,32 @@ TEMPLATE_FIELDS = frozenset(
         "capacity",
         "minutes_per_visit",
         "room",
+        "room_en",
         "fee",
     }
 )
 DEPARTMENT_FIELDS = frozenset(
-    {"code", "name", "location", "description", "sort_order", "is_active"}
+    {
+        "code",
+        "name",
+        "name_en",
+        "aliases",
+        "location",
+        "location_en",
+        "description",
+        "sort_order",
+        "is_active",
+    }
 )
 DOCTOR_FIELDS = frozenset(
     {
         "name",
+        "name_en",
         "department",
         "title",
         "introduction",
         "specialties",
+        "specialties_en",
         "registration_fee",
         "is_active",
         "allows_extra_numbers",
@@ -216,6 +231,29 @@ def add_department(*, by: User, fields: Mapping[str, object]) -> Department:
 
 
 @transaction.atomic
+def change_department(
+    *, department: Department, by: User, fields: Mapping[str, object]
+) -> Department:
+    """Staff edit a department (names, aliases patients search for, place, order, active);
+    logged with what changed. Nothing changed, nothing written."""
+    wanted = _only(fields, DEPARTMENT_FIELDS - {"code"})
+    locked = Department.objects.select_for_update().get(pk=department.pk)
+    changed = {name: value for name, value in wanted.items() if getattr(locked, name) != value}
+    if not changed:
+        return locked
+    for name, value in changed.items():
+        setattr(locked, name, value)
+    _checked_save(locked, update_fields=list(changed))
+    audit.record(
+        actor=by,
+        action="department.change",
+        target=locked,
+        detail={name: _logged(value) for name, value in changed.items()},
+    )
+    return locked
+
+
+@transaction.atomic
 def set_title_fee(*, by: User, title: str, fee: Decimal) -> TitleFee:
     """The registration fee of a title (doctors of it take it unless theirs is set); logged
     with the fee before."""
@@ -242,24 +280,60 @@ def _with_title_fee(fields: dict[str, object]) -> dict[str, object]:
     return fields
 
 
+def _take_login(*, doctor: Doctor | None, login: User | None, move_login: bool, by: User) -> None:
+    """A login is one doctor's: when ``login`` is another doctor's, refuse naming that doctor,
+    or — ``move_login`` — unlink it from them (logged) so ``doctor`` can have it."""
+    if login is None:
+        return
+    holders = Doctor.objects.select_for_update().select_related("department").filter(user=login)
+    if doctor is not None and doctor.pk is not None:
+        holders = holders.exclude(pk=doctor.pk)
+    holder = holders.first()
+    if holder is None:
+        return
+    if not move_login:
+        raise LoginHeldByAnotherDoctor(holder.name, holder.department.name)
+    holder.user = None
+    holder.save(update_fields=["user"])
+    audit.record(
+        actor=by,
+        action="doctor.change",
+        target=holder,
+        reason=_("Login moved to %(doctor)s") % {"doctor": doctor.name if doctor else ""},
+        detail={"user": None},
+    )
+
+
 @transaction.atomic
-def add_doctor(*, by: User, fields: Mapping[str, object]) -> Doctor:
-    """A new doctor (a fee left at 0 is their title's); logged."""
+def add_doctor(*, by: User, fields: Mapping[str, object], move_login: bool = False) -> Doctor:
+    """A new doctor (a fee left at 0 is their title's); logged. A login another doctor has is
+    refused with that doctor's name, or moved over with ``move_login``."""
     doctor = Doctor(**_with_title_fee(_only(fields, DOCTOR_FIELDS)))
+    _take_login(doctor=doctor, login=doctor.user, move_login=move_login, by=by)
     _checked_save(doctor)
     audit.record(actor=by, action="doctor.add", target=doctor)
     return doctor
 
 
 @transaction.atomic
-def change_doctor(*, doctor: Doctor, by: User, fields: Mapping[str, object]) -> Doctor:
+def change_doctor(
+    *, doctor: Doctor, by: User, fields: Mapping[str, object], move_login: bool = False
+) -> Doctor:
     """Staff edit a doctor (a fee left at 0 is their title's); logged with what changed.
-    Nothing changed, nothing written."""
+    Nothing changed, nothing written. A login another doctor has is refused with that
+    doctor's name, or moved over with ``move_login``."""
     wanted = _with_title_fee(_only(fields, DOCTOR_FIELDS))
-    locked = Doctor.objects.select_for_update().get(pk=doctor.pk)
+    # This doctor and the one holding the wanted login, locked in primary-key order: two
+    # moves of logins between the same doctors never deadlock.
+    login = wanted.get("user")
+    mine = Q(pk=doctor.pk) | Q(user=login) if login is not None else Q(pk=doctor.pk)
+    rows = {row.pk: row for row in Doctor.objects.select_for_update().filter(mine).order_by("pk")}
+    locked = rows[doctor.pk]
     changed = {name: value for name, value in wanted.items() if getattr(locked, name) != value}
     if not changed:
         return locked
+    if "user" in changed:
+        _take_login(doctor=locked, login=changed["user"], move_login=move_login, by=by)
     for name, value in changed.items():
         setattr(locked, name, value)
     _checked_save(locked, update_fields=list(changed))

@@ -17,6 +17,8 @@ from .base import (
     InvalidNotification,
     PaymentGateway,
     PaymentNotice,
+    Prepay,
+    PrepayKind,
     StatementEntry,
 )
 from .counter import CounterGateway
@@ -75,6 +77,8 @@ __all__ = [
     "InvalidNotification",
     "PaymentGateway",
     "PaymentNotice",
+    "Prepay",
+    "PrepayKind",
     "StatementEntry",
     "configured_gateways",
     "get_gateway",

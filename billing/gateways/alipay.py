@@ -70,6 +70,13 @@ class AlipayGateway:
         )
         return f"{self.client._gateway}?{query}"
 
+    def app_pay_order_string(self, *, out_trade_no: str, amount: Decimal, subject: str) -> str:
+        """The signed order string of alipay.trade.app.pay, which the Alipay SDK of a mobile
+        app is handed to open the payment (signed here; nothing is sent to Alipay)."""
+        return self.client.api_alipay_trade_app_pay(
+            subject=subject, out_trade_no=out_trade_no, total_amount=f"{amount:.2f}"
+        )
+
     def parse_notification(self, *, body: bytes, headers: Mapping[str, str]) -> PaymentNotice:
         try:
             data = dict(

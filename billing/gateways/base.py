@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
@@ -39,6 +39,26 @@ class StatementEntry:
     reference: str  # the gateway's trade number, or its refund number
     out_trade_no: str
     amount: Decimal
+
+
+class PrepayKind:
+    """The kinds of prepay order (WeChat Pay) a client can open."""
+
+    NATIVE = "native"  # a QR code scanned with WeChat (web pages)
+    JSAPI = "jsapi"  # inside WeChat (official account page, mini program): needs the openid
+    APP = "app"  # a mobile app with the WeChat SDK
+
+
+@dataclass(frozen=True)
+class Prepay:
+    """A prepay order WeChat Pay placed: ``code_url`` (Native) or ``prepay_id`` with the signed
+    ``params`` the WeChat client is handed (JSAPI: WeixinJSBridge / wx.requestPayment; App:
+    the App SDK's PayReq)."""
+
+    kind: str
+    code_url: str = ""
+    prepay_id: str = ""
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,10 @@
 Notifications are verified (RSA-SHA256 over timestamp, nonce and body, with WeChat Pay's public
 key), checked for freshness, and their resource decrypted (AEAD_AES_256_GCM with the APIv3 key).
 Refunds are signed requests to /v3/refund/domestic/refunds whose answers are verified the same
-way. Settings: MEDBOOK_WECHAT_MCH_ID, MEDBOOK_WECHAT_APP_ID, MEDBOOK_WECHAT_PRIVATE_KEY,
+way. Online checkout places prepay orders (/v3/pay/transactions/{native,jsapi,app}): Native
+answers the code_url a QR code shows, JSAPI and App the prepay_id, which is handed to the WeChat
+client with parameters signed with the merchant key. Settings: MEDBOOK_WECHAT_MCH_ID,
+MEDBOOK_WECHAT_APP_ID, MEDBOOK_WECHAT_PRIVATE_KEY,
 MEDBOOK_WECHAT_CERT_SERIAL_NO, MEDBOOK_WECHAT_APIV3_KEY, MEDBOOK_WECHAT_PUBLIC_KEY,
 MEDBOOK_WECHAT_PUBLIC_KEY_ID (and MEDBOOK_WECHAT_GATEWAY_URL for a stand-in in tests).
 """
@@ -13,8 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+import uuid
 from collections.abc import Mapping
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import requests
 from wechatpayv3 import WeChatPay, WeChatPayType
@@ -27,11 +32,21 @@ from .base import (
     IgnoredNotification,
     InvalidNotification,
     PaymentNotice,
+    Prepay,
+    PrepayKind,
     StatementEntry,
 )
 from .bills import wechat_statement
 
 MAX_CLOCK_SKEW_SECONDS = 300
+BEIJING = ZoneInfo("Asia/Shanghai")  # time_expire is sent in Beijing time, with its offset
+
+
+_PAY_TYPES = {
+    PrepayKind.NATIVE: WeChatPayType.NATIVE,
+    PrepayKind.JSAPI: WeChatPayType.JSAPI,
+    PrepayKind.APP: WeChatPayType.APP,
+}
 
 
 class WechatPayGateway:
@@ -51,6 +66,8 @@ class WechatPayGateway:
         gateway_url: str = "https://api.mch.weixin.qq.com",
     ) -> None:
         self.public_key_id = public_key_id
+        self.mch_id = mch_id
+        self.app_id = app_id
         self.client = WeChatPay(
             wechatpay_type=WeChatPayType.NATIVE,
             mchid=mch_id,
@@ -64,6 +81,70 @@ class WechatPayGateway:
             timeout=(5, 15),
         )
         self.client._core._gate_way = gateway_url  # the SDK keeps its endpoint here
+
+    def prepay(
+        self,
+        *,
+        kind: str,
+        out_trade_no: str,
+        amount: Decimal,
+        description: str,
+        expires_at: dt.datetime,
+        payer_openid: str | None = None,
+    ) -> Prepay:
+        """Place a prepay order for ``kind`` (a PrepayKind): ``amount`` in fen, payable until
+        ``expires_at`` (time_expire), notified at the notify URL. Placing it again with the
+        same terms gives the same order. Raises GatewayError when WeChat Pay refuses or
+        cannot be reached, or its answer is not signed by it."""
+        if kind == PrepayKind.JSAPI and not payer_openid:
+            raise GatewayError("a JSAPI prepay needs the payer's openid")
+        try:
+            code, message = self.client.pay(
+                description=description[:127],
+                out_trade_no=out_trade_no,
+                amount={"total": money.to_cents(amount), "currency": "CNY"},
+                time_expire=expires_at.astimezone(BEIJING).isoformat(timespec="seconds"),
+                payer={"openid": payer_openid} if kind == PrepayKind.JSAPI else None,
+                pay_type=_PAY_TYPES[kind],
+            )
+        except (requests.RequestException, OSError) as exc:
+            raise GatewayError(f"wechat prepay failed: {exc}") from exc
+        except Exception as exc:
+            raise GatewayError(f"wechat prepay not verified: {exc}") from exc
+        if code != 200:
+            raise GatewayError(f"wechat prepay refused ({code}): {str(message)[:150]}")
+        try:
+            answer = json.loads(message)
+            if kind == PrepayKind.NATIVE:
+                return Prepay(kind=kind, code_url=str(answer["code_url"]))
+            prepay_id = str(answer["prepay_id"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GatewayError(f"wechat prepay answer incomplete: {exc}") from exc
+        return Prepay(kind=kind, prepay_id=prepay_id, params=self._client_params(kind, prepay_id))
+
+    def _client_params(self, kind: str, prepay_id: str) -> dict[str, str]:
+        """What the WeChat client is handed to pay ``prepay_id``, signed (RSA-SHA256, the
+        merchant key) over the documented lines, each ending in a newline."""
+        timestamp, nonce = str(int(time.time())), uuid.uuid4().hex
+        if kind == PrepayKind.JSAPI:
+            package = f"prepay_id={prepay_id}"
+            return {
+                "appId": self.app_id,
+                "timeStamp": timestamp,
+                "nonceStr": nonce,
+                "package": package,
+                "signType": "RSA",
+                "paySign": self.client.sign([self.app_id, timestamp, nonce, package]),
+            }
+        return {
+            "appid": self.app_id,
+            "partnerid": self.mch_id,
+            "prepayid": prepay_id,
+            "package": "Sign=WXPay",
+            "noncestr": nonce,
+            "timestamp": timestamp,
+            "sign": self.client.sign([self.app_id, timestamp, nonce, prepay_id]),
+        }
 
     def parse_notification(self, *, body: bytes, headers: Mapping[str, str]) -> PaymentNotice:
         lowered = {k.lower(): v for k, v in headers.items()}

@@ -3,6 +3,12 @@ settlement of the order), payments (applying payments and the gateways' notifica
 visits (points for a paid visit), and the clinic day's flows that move money (clinic: suspension,
 booking for a member, walk-ins, payment at the counter)."""
 
+from .booking_keys import (
+    KeyedAnswer,
+    place_booking_once,
+    replayed_booking,
+    request_fingerprint,
+)
 from .clinic import (
     Suspension,
     book_for_member,
@@ -13,12 +19,15 @@ from .clinic import (
 )
 from .orders import (
     EXPIRED_HOLD_REASON,
+    MOVE_ABANDONED_REASON,
+    abandon_top_up,
     cancel_booking,
     cancellation_refund,
     close_expired,
     expire_holds_of_schedule,
     expire_order,
     expire_unpaid_orders,
+    lock_booking_orders,
     new_out_trade_no,
     place_booking,
 )
@@ -35,23 +44,39 @@ from .payments import (
 from .refunds import (
     REFUND_TASK,
     REFUNDABLE_STATUSES,
+    booking_kept,
     carry_out_refund,
     complete_refund,
+    kept_amount,
     request_refund,
     return_stray_payment,
     stuck_refunds,
 )
+from .reschedule import (
+    RESCHEDULE_REFUND_REASON,
+    RescheduleOutcome,
+    finish_top_up,
+    reschedule_booking,
+)
 from .visits import complete_visit
+from .waitlist import accept_offer
 
 __all__ = [
     "ACCEPTED_OUTCOMES",
     "EXPIRED_HOLD_REASON",
+    "MOVE_ABANDONED_REASON",
     "NOTIFICATION_HEADERS",
     "REFUNDABLE_STATUSES",
     "REFUND_TASK",
+    "RESCHEDULE_REFUND_REASON",
+    "KeyedAnswer",
     "PaymentOutcome",
+    "RescheduleOutcome",
     "Suspension",
+    "abandon_top_up",
+    "accept_offer",
     "book_for_member",
+    "booking_kept",
     "cancel_booking",
     "cancellation_refund",
     "carry_out_refund",
@@ -63,14 +88,21 @@ __all__ = [
     "expire_holds_of_schedule",
     "expire_order",
     "expire_unpaid_orders",
+    "finish_top_up",
+    "kept_amount",
     "kept_headers",
+    "lock_booking_orders",
     "new_out_trade_no",
     "pay_at_counter",
     "place_booking",
+    "place_booking_once",
     "receive_notification",
     "register_walk_in",
     "register_walk_in_patient",
+    "replayed_booking",
+    "request_fingerprint",
     "request_refund",
+    "reschedule_booking",
     "return_stray_payment",
     "stored_body",
     "stuck_refunds",

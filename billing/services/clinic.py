@@ -20,14 +20,14 @@ from medbook import audit, money
 from medbook.errors import Invalid
 from members import selectors as member_selectors
 from members import services as member_services
-from members.models import Member, User
+from members.models import Member, Patient, User
 
 from .. import exceptions as errors
-from .. import notices
+from .. import hooks, notices
 from ..choices import Gateway, OrderStatus
 from ..models import Order
 from .orders import cancel_booking, place_booking
-from .payments import confirm_payment
+from .payments import PaymentOutcome, confirm_payment
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +73,8 @@ def suspend_schedule(
             locked.suspended_reason = reason[:200]
             locked.save(update_fields=["status", "suspended_reason", "updated_at"])
             audit.record(actor=by, action="schedule.suspend", target=locked, reason=reason)
+            appointment_services.close_waitlist_of_schedule(schedule=locked, now=now)
+            hooks.schedule_suspended(locked, now=now)
     alternative = appointment_selectors.alternative_schedule(schedule=locked, now=now)
     cancelled, refunded = 0, money.ZERO
     active = Appointment.objects.filter(
@@ -109,9 +111,10 @@ def book_for_member(
     channel: Channel = Channel.FRONT_DESK,
     override_reason: str = "",
     now: dt.datetime | None = None,
+    patient: Patient | None = None,
 ) -> Appointment:
-    """The front desk books for a member (phone call or at the counter): the member's own rules
-    apply unless staff with the permission give a reason."""
+    """The front desk books for a member's patient (the holder when None; phone call or at the
+    counter): the account's own rules apply unless staff with the permission give a reason."""
     if not by.has_perm("appointments.book_for_member"):
         raise booking_errors.NotAllowed()
     with transaction.atomic():
@@ -122,6 +125,7 @@ def book_for_member(
             now=now,
             by=by,
             override_reason=override_reason,
+            patient=patient,
         )
         audit.record(
             actor=by,
@@ -146,12 +150,15 @@ def pay_at_counter(*, order: Order, by: User, now: dt.datetime | None = None) ->
             raise errors.NotPayable()
         locked.gateway = Gateway.COUNTER
         locked.save(update_fields=["gateway"])
-        confirm_payment(
+        outcome = confirm_payment(
             out_trade_no=locked.out_trade_no,
             gateway_trade_no=f"CTR{locked.out_trade_no[2:]}",
             amount=locked.amount,
             paid_at=now,
         )
+        if outcome != PaymentOutcome.CONFIRMED:
+            # A move's difference whose booking was cancelled meanwhile: nothing to take.
+            raise errors.NotPayable()
         audit.record(
             actor=by,
             action="billing.counter_payment",
@@ -169,6 +176,7 @@ def register_walk_in(
     by: User,
     extra_number: bool = False,
     now: dt.datetime | None = None,
+    patient: Patient | None = None,
 ) -> Appointment:
     """A patient at the desk without an appointment (现场挂号), into a free slot of today's
     session, or — when the session is full and the doctor allows it — as an extra number (加号).
@@ -193,6 +201,7 @@ def register_walk_in(
             now=now,
             by=by,
             walk_in=True,
+            patient=patient,
         )
 
 

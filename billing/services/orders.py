@@ -19,9 +19,9 @@ from django.utils import timezone
 from appointments import exceptions as appointment_errors
 from appointments import services as appointment_services
 from appointments.choices import AppointmentStatus, Channel
-from appointments.models import Appointment, Schedule
-from medbook import audit, money
-from members.models import Member, User
+from appointments.models import Appointment, Schedule, WaitlistEntry
+from medbook import audit, metrics, money
+from members.models import Member, Patient, User
 
 from .. import notices
 from ..choices import OrderStatus
@@ -30,17 +30,22 @@ from .refunds import REFUNDABLE_STATUSES, request_refund
 
 __all__ = [
     "EXPIRED_HOLD_REASON",
+    "MOVE_ABANDONED_REASON",
+    "abandon_top_up",
     "cancel_booking",
     "cancellation_refund",
     "close_expired",
     "expire_holds_of_schedule",
     "expire_order",
     "expire_unpaid_orders",
+    "lock_booking_orders",
     "new_out_trade_no",
     "place_booking",
 ]
 
 EXPIRED_HOLD_REASON = "未在规定时间内支付，号源已释放"
+# The held new slot of a move whose booking was cancelled (or whose difference came too late).
+MOVE_ABANDONED_REASON = "改约未完成，号源已释放"
 
 
 def new_out_trade_no(now: dt.datetime) -> str:
@@ -57,8 +62,10 @@ def place_booking(
     by: User | None = None,
     override_reason: str = "",
     walk_in: bool = False,
+    patient: Patient | None = None,
 ) -> Appointment:
-    """Book a slot and, when the session has a fee, open the order that holds it.
+    """Book a slot for ``patient`` (the account holder when None) and, when the session has a
+    fee, open the order that holds it (the member pays).
 
     A free session is confirmed at once; a paid one stays pending until paid or until the hold
     (``MEDBOOK_HOLD_MINUTES``) runs out. A hold stops holding its slot the moment it runs out:
@@ -74,14 +81,28 @@ def place_booking(
         "by": by,
         "override_reason": override_reason,
         "walk_in": walk_in,
+        "patient": patient,
     }
+    try:
+        appointment = _place_or_retry(booking)
+    except appointment_errors.AppointmentError as exc:
+        metrics.count_booking(exc.code)
+        raise
+    metrics.count_booking("won")
+    return appointment
+
+
+def _place_or_retry(booking: dict) -> Appointment:
     try:
         return _place_booking(**booking)
     except appointment_errors.SoldOutHint:
         raise  # the hint never outlives the session's earliest hold
     except (appointment_errors.SoldOut, appointment_errors.AlreadyBooked):
-        # Full, or held by this member: an expired hold may be what stands in the way.
-        if not expire_holds_of_schedule(schedule_id=schedule.pk, now=now):
+        # Full, or held by this member: an expired hold (or waitlist offer, when nobody else
+        # waits) may be what stands in the way.
+        schedule_id, now = booking["schedule"].pk, booking["now"]
+        expired = expire_holds_of_schedule(schedule_id=schedule_id, now=now)
+        if not (expired or appointment_services.expire_offers_of_schedule(schedule_id, now=now)):
             raise
     return _place_booking(**booking)
 
@@ -95,6 +116,8 @@ def _place_booking(
     by: User | None,
     override_reason: str,
     walk_in: bool,
+    patient: Patient | None,
+    offer: WaitlistEntry | None = None,
 ) -> Appointment:
     def order_and_notice(appointment: Appointment) -> None:
         """In the booking's transaction: the order that holds a paid slot, the message."""
@@ -122,7 +145,9 @@ def _place_booking(
         by=by,
         override_reason=override_reason,
         walk_in=walk_in,
+        patient=patient,
         then=order_and_notice,
+        offer=offer,
     )
 
 
@@ -149,7 +174,10 @@ def close_expired(*, order: Order, now: dt.datetime) -> None:
     appointment = appointment_services.cancel_appointment(
         appointment=order.appointment, by=None, reason=EXPIRED_HOLD_REASON, now=now
     )
-    notices.hold_expired(appointment)
+    if order.top_up_of_id is not None:
+        notices.move_lapsed(appointment)  # the booking it would have moved stays
+    else:
+        notices.hold_expired(appointment)
 
 
 def expire_holds_of_schedule(*, schedule_id: int, now: dt.datetime) -> int:
@@ -182,13 +210,26 @@ def cancel_booking(
 ) -> Appointment:
     """Cancel an appointment under the booking core's rules and settle its order.
 
-    An unpaid order is closed; a paid one is refunded in full through its gateway. Raises the
+    An unpaid order is closed; a paid one is refunded in full through its gateway, with the
+    earlier order a paid top-up (a move to a dearer session) was paid on top of. A move of
+    this booking still awaiting its difference ends with it (its held slot freed). Raises the
     booking core's AppointmentError when the cancellation is not allowed, changing nothing.
     The refund requested is on ``appointment.refund_requested``. ``notify=False`` leaves the
     message to the caller (a suspension writes its own).
     """
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(appointment_id=appointment.pk).first()
+        orders = lock_booking_orders(appointment.pk)
+        order = orders[-1] if orders else None
+        top_ups = (
+            list(
+                Order.objects.select_for_update()
+                .filter(top_up_of=order, status=OrderStatus.UNPAID)
+                .select_related("appointment")
+                .order_by("pk")
+            )
+            if order is not None
+            else []
+        )
         appointment = appointment_services.cancel_appointment(
             appointment=appointment, by=by, reason=reason, now=now
         )
@@ -198,11 +239,15 @@ def cancel_booking(
             order.closed_at = appointment.cancelled_at
             order.save(update_fields=["status", "closed_at"])
         elif order is not None and order.status in REFUNDABLE_STATUSES:
-            amount = cancellation_refund(
-                order=order, appointment=appointment, by=by, now=appointment.cancelled_at
-            )
-            if amount > 0:
-                request_refund(order=order, reason=reason or "预约已取消", by=by, amount=amount)
+            for paid in orders:  # a paid top-up: the earlier order pays for this visit too
+                share = cancellation_refund(
+                    order=paid, appointment=appointment, by=by, now=appointment.cancelled_at
+                )
+                if share > 0:
+                    request_refund(order=paid, reason=reason or "预约已取消", by=by, amount=share)
+                amount += share
+        for top_up in top_ups:
+            abandon_top_up(order=top_up, now=appointment.cancelled_at)
         if notify:
             notices.cancelled(appointment, amount)
         if by is not None and by.pk != appointment.member.user_id:
@@ -231,3 +276,35 @@ def cancellation_refund(
     return money.refund_share(
         remaining=remaining, percent=settings.MEDBOOK_LATE_CANCEL_REFUND_PERCENT
     )
+
+
+def lock_booking_orders(appointment_id: int) -> list[Order]:
+    """The appointment's order and the earlier orders it tops up (after a move to a dearer
+    session), locked in id order, earliest first; [] when it has none."""
+    ids = []
+    row = Order.objects.filter(appointment_id=appointment_id).values_list("pk", "top_up_of_id")
+    found = row.first()
+    while found is not None:
+        ids.append(found[0])
+        found = (
+            Order.objects.filter(pk=found[1]).values_list("pk", "top_up_of_id").first()
+            if found[1]
+            else None
+        )
+    locked = {
+        order.pk: order
+        for order in Order.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    }
+    return [locked[pk] for pk in reversed(ids)]
+
+
+def abandon_top_up(*, order: Order, now: dt.datetime) -> None:
+    """End a move awaiting its difference (the top-up ``order`` locked): closed, its held
+    slot freed; the booking it would have moved stays as it is."""
+    order.status = OrderStatus.CLOSED
+    order.closed_at = now
+    order.save(update_fields=["status", "closed_at"])
+    if order.appointment.status == AppointmentStatus.PENDING_PAYMENT:
+        appointment_services.cancel_appointment(
+            appointment=order.appointment, by=None, reason=MOVE_ABANDONED_REASON, now=now
+        )

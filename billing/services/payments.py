@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from appointments import services as appointment_services
 from appointments.choices import AppointmentStatus
+from medbook import metrics
 
 from .. import exceptions as errors
-from .. import notices
+from .. import hooks, notices
 from ..choices import Gateway, NotificationOutcome, OrderStatus
 from ..gateways import (
     GatewayError,
@@ -27,6 +28,7 @@ from ..gateways import (
 from ..models import GatewayNotification, Order
 from .orders import close_expired
 from .refunds import return_stray_payment
+from .reschedule import finish_top_up
 
 __all__ = [
     "ACCEPTED_OUTCOMES",
@@ -63,6 +65,14 @@ def confirm_payment(
     paid_at = paid_at or timezone.now()
     now = now or paid_at
     with transaction.atomic():
+        tops_up = (
+            Order.objects.filter(out_trade_no=out_trade_no)
+            .values_list("top_up_of_id", flat=True)
+            .first()
+        )
+        if tops_up is not None:
+            # A top-up: the order it tops up first (the lock order of moves and cancellations).
+            Order.objects.select_for_update().filter(pk=tops_up).first()
         order = Order.objects.select_for_update().filter(out_trade_no=out_trade_no).first()
         if order is None:
             raise errors.UnknownOrder()
@@ -84,14 +94,19 @@ def confirm_payment(
             order.closed_at = paid_at
             order.save(update_fields=["status", "closed_at"])
             return PaymentOutcome.REFUND_DUE
+        if order.top_up_of_id is not None and not finish_top_up(order=order, now=paid_at):
+            # The difference of a move whose booking was cancelled meanwhile: it goes back.
+            return PaymentOutcome.REFUND_DUE
         order.status = OrderStatus.PAID
         order.paid_at = paid_at
         order.gateway_trade_no = gateway_trade_no
         order.save(update_fields=["status", "paid_at", "gateway_trade_no"])
-        appointment = appointment_services.confirm_appointment(
-            appointment=order.appointment, now=paid_at
-        )
-        notices.paid(appointment, order)
+        if order.top_up_of_id is None:
+            appointment = appointment_services.confirm_appointment(
+                appointment=order.appointment, now=paid_at
+            )
+            notices.paid(appointment, order)
+        hooks.payment_succeeded(order, now=now)
     return PaymentOutcome.CONFIRMED
 
 
@@ -148,6 +163,23 @@ def receive_notification(
     headers: dict[str, str],
     remote_addr: str | None = None,
     now: dt.datetime | None = None,
+) -> GatewayNotification:
+    """Store a gateway's notification raw, verify it, then apply it exactly once (counted by
+    gateway and outcome for /metrics)."""
+    notification = _receive_notification(
+        gateway=gateway, body=body, headers=headers, remote_addr=remote_addr, now=now
+    )
+    metrics.PAYMENT_NOTICES.labels(gateway.name, notification.outcome or "-").inc()
+    return notification
+
+
+def _receive_notification(
+    *,
+    gateway: PaymentGateway,
+    body: bytes,
+    headers: dict[str, str],
+    remote_addr: str | None,
+    now: dt.datetime | None,
 ) -> GatewayNotification:
     """Store a gateway's notification raw, verify it, then apply it exactly once.
 

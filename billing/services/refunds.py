@@ -10,11 +10,11 @@ from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from medbook import audit, money, outbox
+from medbook import audit, metrics, money, outbox
 from members.models import User
 
 from .. import exceptions as errors
-from .. import notices
+from .. import hooks, notices
 from ..choices import OrderStatus, RefundStatus
 from ..gateways import GatewayError, PaymentNotice, get_gateway
 from ..models import Order, Refund
@@ -22,8 +22,10 @@ from ..models import Order, Refund
 __all__ = [
     "REFUNDABLE_STATUSES",
     "REFUND_TASK",
+    "booking_kept",
     "carry_out_refund",
     "complete_refund",
+    "kept_amount",
     "request_refund",
     "return_stray_payment",
     "stuck_refunds",
@@ -120,6 +122,7 @@ def carry_out_refund(*, refund_id: int, now: dt.datetime | None = None) -> bool:
         )
     except GatewayError as exc:
         Refund.objects.filter(pk=refund.pk).update(last_error=str(exc)[:200])
+        metrics.REFUNDS.labels("failed").inc()
         raise
     complete_refund(refund_id=refund.pk, gateway_refund_no=refund_no, now=now)
     return True
@@ -140,7 +143,9 @@ def complete_refund(
         refund.gateway_refund_no = gateway_refund_no
         refund.completed_at = now
         refund.save(update_fields=["status", "gateway_refund_no", "completed_at"])
+        transaction.on_commit(metrics.REFUNDS.labels("succeeded").inc)
         if refund.stray_trade_no:
+            hooks.refund_succeeded(refund, order, now=now)
             return  # the order never took that money: its own totals stay as they are
         notices.refunded(refund)
         order.refunded_amount += refund.amount
@@ -151,6 +156,7 @@ def complete_refund(
         else:
             order.status = OrderStatus.PARTIALLY_REFUNDED
         order.save(update_fields=["refunded_amount", "status"])
+        hooks.refund_succeeded(refund, order, now=now)
 
 
 STUCK_REFUND_AFTER = dt.timedelta(minutes=1)  # never tried: its job was lost
@@ -166,3 +172,22 @@ def stuck_refunds(*, now: dt.datetime, limit: int = 500) -> list[int]:
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def kept_amount(order: Order) -> Decimal:
+    """What the member has paid for ``order`` and keeps paid: the amount less what is refunded
+    or on its way back (0 for an order not paid)."""
+    if order.status not in REFUNDABLE_STATUSES:
+        return money.ZERO
+    pending = (
+        order.refunds.filter(status=RefundStatus.REQUESTED, stray_trade_no="").aggregate(
+            total=Sum("amount")
+        )["total"]
+        or money.ZERO
+    )
+    return order.amount - order.refunded_amount - pending
+
+
+def booking_kept(orders: list[Order]) -> Decimal:
+    """What a booking paid with ``orders`` (its order and those it tops up) keeps paid."""
+    return sum((kept_amount(order) for order in orders), money.ZERO)

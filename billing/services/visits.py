@@ -13,14 +13,18 @@ from medbook import audit, money
 from members import services as member_services
 from members.models import Member, PointsReason, User
 
-from ..models import Order
+from .orders import lock_booking_orders
 from .refunds import REFUNDABLE_STATUSES
 
 __all__ = ["complete_visit"]
 
 
 def complete_visit(
-    *, appointment: Appointment, by: User | None = None, now: dt.datetime | None = None
+    *,
+    appointment: Appointment,
+    by: User | None = None,
+    now: dt.datetime | None = None,
+    note: str = "",
 ) -> Appointment:
     """Mark a checked-in visit completed and, if it was paid, award its points: one transaction.
 
@@ -30,15 +34,19 @@ def complete_visit(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(appointment_id=appointment.pk).first()
-        appointment = appointment_services.complete_appointment(appointment=appointment, now=now)
+        orders = lock_booking_orders(appointment.pk)  # with those a top-up was paid on top of
+        order = orders[-1] if orders else None
+        appointment = appointment_services.complete_appointment(
+            appointment=appointment, now=now, note=note
+        )
         if by is not None:
             audit.record(actor=by, action="appointment.complete", target=appointment)
         if order is None or order.status not in REFUNDABLE_STATUSES:
             return appointment
         member = Member.objects.select_related("level").get(pk=appointment.member_id)
         points = money.points_for(
-            paid=order.amount - order.refunded_amount, multiplier=member.level.points_multiplier
+            paid=sum((paid.amount - paid.refunded_amount for paid in orders), money.ZERO),
+            multiplier=member.level.points_multiplier,
         )
         if points > 0:
             member_services.add_points(

@@ -8,7 +8,10 @@ from .member import (
     appointment_list,
     appointment_pay,
     book,
+    waitlist_accept,
+    wechat_checkout,
 )
+from .reschedule import appointment_reschedule
 
 __all__ = [
     "appointment_calendar",
@@ -16,7 +19,10 @@ __all__ = [
     "appointment_detail",
     "appointment_list",
     "appointment_pay",
+    "appointment_reschedule",
     "book",
     "gateway_notify",
     "sandbox_cashier",
+    "waitlist_accept",
+    "wechat_checkout",
 ]

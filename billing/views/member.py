@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+
+import qrcode
+import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from appointments import exceptions as errors
 from appointments import gate
@@ -18,12 +24,14 @@ from appointments.choices import Channel
 from appointments.gate import Verdict
 from medbook import throttle
 from medbook.audit import client_ip
-from members.decorators import member_required
+from members import patients as patient_selectors
+from members.decorators import member_required, sensitive_consent_required
+from members.models import Patient
 
-from .. import selectors, services
+from .. import reschedule_selectors, selectors, services
 from ..calendar import appointment_ics
 from ..gateways import GatewayError
-from ..middleware import release_gated
+from ..middleware import attempt_patient, release_gated
 
 PAST_PAGE_SIZE = 20
 
@@ -31,14 +39,19 @@ PAST_PAGE_SIZE = 20
 @release_gated
 @require_http_methods(["GET", "POST"])
 @member_required
+@sensitive_consent_required
 def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
     """Confirm page (doctor, time, fee, discount, amount) and the booking itself. A POST comes
     here only when the release gate (billing.middleware) could not answer it."""
     member = request.member
     attempt = getattr(request, "release_gate", None)
     verdict = attempt.verdict if attempt is not None else Verdict.OFFLINE
+    gate_patient = attempt.patient if attempt is not None else attempt_patient(request)
     schedule = selectors.bookable_schedule(pk=schedule_id)
     now = timezone.now()
+    patients = patient_selectors.bookable_patients(member=member)
+    asked = (request.POST if request.method == "POST" else request.GET).get("patient", "")
+    patient = _chosen_patient(patients, asked)
     error, status = None, 200
     if verdict == Verdict.THROTTLED or (
         verdict == Verdict.OFFLINE and request.method == "POST" and not _booking_allowed(request)
@@ -47,15 +60,36 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
             _("Too many booking attempts in a short time. Please wait a minute and try again.")
         )
         status = 429
+    elif patient is None:
+        # Not one of the account's patients (another account's, removed, made up): nothing is
+        # booked; the page offers the account's own.
+        error, status = errors.NotYourPatient(), 400
+        patient = patients[0]
+        if request.method == "POST":
+            _settle(schedule_id, request.user.pk, verdict, {}, gate_patient)
+            if attempt is not None:
+                attempt.settled = True
+    elif (
+        request.method == "POST"
+        and not request.POST.get("accept_late")
+        and selectors.not_cancellable_online(schedule=schedule, member=member, now=now)
+    ):
+        # The page asked for a tick (the browser insists too); without it nothing is booked.
+        error, status = errors.LateBookingUnconfirmed(settings.MEDBOOK_CANCEL_CUTOFF_HOURS), 400
+        _settle(schedule_id, request.user.pk, verdict, {}, gate_patient)
+        if attempt is not None:
+            attempt.settled = True
     elif request.method == "POST":
         outcome: dict = {}
         try:
             appointment = services.place_booking(
-                member=member, schedule=schedule, channel=Channel.WEB, now=now
+                member=member, schedule=schedule, channel=Channel.WEB, now=now, patient=patient
             )
         except errors.AlreadyBooked:
             # Pressing "book" twice: the first press booked; show that booking.
-            existing = appointment_selectors.active_appointment_of(member=member, schedule=schedule)
+            existing = appointment_selectors.active_appointment_of(
+                member=member, schedule=schedule, patient=patient
+            )
             if existing is not None:
                 outcome = {"booked_id": existing.pk}
                 messages.info(request, _("You already have this appointment."))
@@ -73,28 +107,46 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
                 return redirect("billing:appointment_pay", appointment.pk)
             return redirect("billing:appointment_detail", appointment.pk)
         finally:
-            _settle(schedule_id, request.user.pk, verdict, outcome)
+            _settle(schedule_id, request.user.pk, verdict, outcome, gate_patient)
             if attempt is not None:
                 attempt.settled = True
         schedule = selectors.bookable_schedule(pk=schedule_id)  # as the refusal left it
-    preview = selectors.booking_preview(schedule=schedule, member=member, now=now)
+    preview = selectors.booking_preview(schedule=schedule, member=member, now=now, patient=patient)
     context = {
         "schedule": schedule,
         "member": member,
+        "patients": patients,
+        "patient": patient,
         "availability": preview.availability,
         "error": error or preview.error,
         "payable": preview.payable,
+        "late": preview.late,
+        "late_unconfirmed": isinstance(error, errors.LateBookingUnconfirmed),
         "hold_minutes": settings.MEDBOOK_HOLD_MINUTES,
         "cutoff_hours": settings.MEDBOOK_CANCEL_CUTOFF_HOURS,
+        "offer_minutes": settings.MEDBOOK_WAITLIST_OFFER_MINUTES,
+        "waiting": appointment_selectors.waiting_schedule_ids(member=member)
+        if preview.availability.can_wait
+        else frozenset(),
     }
     return render(request, "billing/book.html", context, status=status)
 
 
-def _settle(schedule_id: int, user_id: int, verdict: Verdict, outcome: dict) -> None:
+def _chosen_patient(patients: list[Patient], asked: str) -> Patient | None:
+    """The patient the page or the form names among the account's (the holder, first, when it
+    names none); None when it names one that is not theirs."""
+    if not asked:
+        return patients[0]
+    return next((p for p in patients if str(p.pk) == asked.strip()), None)
+
+
+def _settle(
+    schedule_id: int, user_id: int, verdict: Verdict, outcome: dict, patient: str = ""
+) -> None:
     """Tell the release gate what the database decided for an attempt it let through, and
     give it the session's stock when it had none."""
     if verdict == Verdict.GO:
-        gate.settle(schedule_id=schedule_id, user_id=user_id, **outcome)
+        gate.settle(schedule_id=schedule_id, user_id=user_id, patient=patient, **outcome)
     elif verdict == Verdict.UNKNOWN:
         stock = appointment_selectors.gate_stock(schedule_id=schedule_id)
         if stock is not None:
@@ -106,7 +158,12 @@ def _settle(schedule_id: int, user_id: int, verdict: Verdict, outcome: dict) -> 
                 recheck_at=stock.recheck_at,
             )
         if "booked_id" in outcome:
-            gate.settle(schedule_id=schedule_id, user_id=user_id, booked_id=outcome["booked_id"])
+            gate.settle(
+                schedule_id=schedule_id,
+                user_id=user_id,
+                patient=patient,
+                booked_id=outcome["booked_id"],
+            )
 
 
 def _booking_allowed(request: HttpRequest) -> bool:
@@ -145,10 +202,15 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
 def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The result page: queue number and time, status in words, pay or cancel from here."""
     appointment = selectors.member_appointment(member=request.member, pk=pk)
-    detail = selectors.appointment_view(
-        appointment=appointment, by=request.user, now=timezone.now()
-    )
-    context = {"appointment": appointment, "schedule": appointment.schedule, "detail": detail}
+    now = timezone.now()
+    detail = selectors.appointment_view(appointment=appointment, by=request.user, now=now)
+    moves = reschedule_selectors.reschedule_links(appointment=appointment, by=request.user, now=now)
+    context = {
+        "appointment": appointment,
+        "schedule": appointment.schedule,
+        "detail": detail,
+        "moves": moves,
+    }
     template = "billing/appointment_detail.html"
     if request.htmx:
         template = "billing/partials/_appointment_status.html"
@@ -172,6 +234,48 @@ def appointment_pay(request: HttpRequest, pk: int) -> HttpResponse:
             _("Online payment is not available right now. Please pay at the front desk."),
         )
         return redirect("billing:appointment_detail", appointment.pk)
+
+
+def qr_code_data_uri(text: str) -> str:
+    """``text`` as a QR code: an SVG drawn here, as a data: URI an <img> shows under the CSP."""
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=2)
+    return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
+
+
+@require_GET
+@member_required
+def wechat_checkout(request: HttpRequest, pk: int) -> HttpResponse:
+    """WeChat Pay by QR code (Native): the code, the amount and the time left; the page polls
+    (HTMX) until the payment arrives (then the appointment page) or the hold runs out."""
+    appointment = selectors.member_appointment(member=request.member, pk=pk)
+    checkout = selectors.wechat_checkout(
+        appointment=appointment, now=timezone.now(), with_code=not request.htmx
+    )
+    state = checkout.state
+    if state == selectors.CheckoutState.NOT_WECHAT:
+        return redirect("billing:appointment_pay", appointment.pk)
+    if state == selectors.CheckoutState.PAID:
+        if request.htmx:
+            return HttpResponseClientRedirect(
+                reverse("billing:appointment_detail", args=[appointment.pk])
+            )
+        return redirect("billing:appointment_detail", appointment.pk)
+    if request.htmx:
+        if state != selectors.CheckoutState.PAYABLE:
+            return HttpResponseClientRefresh()  # the page says what happened, without the code
+        return render(
+            request,
+            "billing/partials/_wechat_status.html",
+            {"appointment": appointment, "checkout": checkout},
+        )
+    context = {
+        "appointment": appointment,
+        "schedule": appointment.schedule,
+        "checkout": checkout,
+        "qr_code": qr_code_data_uri(checkout.code_url) if checkout.code_url else "",
+    }
+    status = 503 if state == selectors.CheckoutState.UNAVAILABLE else 200
+    return render(request, "billing/wechat_checkout.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -225,3 +329,20 @@ def appointment_calendar(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(appointment_ics(appointment), content_type="text/calendar")
     response["Content-Disposition"] = f'attachment; filename="medbook-{appointment.pk}.ics"'
     return response
+
+
+@require_POST
+@member_required
+@sensitive_consent_required
+def waitlist_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    """The member takes up the slot their waitlist place was offered: it is booked for the
+    place's patient and, for a paid session, on to the cashier within the usual hold. An offer
+    that ran out or passed on books nothing (409 with the reason); another member's is a 404."""
+    entry = appointment_selectors.waitlist_entry_of(member=request.member, pk=pk)
+    if entry is None or entry.offered_schedule is None:
+        raise Http404("no such offer")
+    appointment = services.accept_offer(member=request.member, entry=entry)
+    if selectors.payable_order(appointment, timezone.now()) is not None:
+        return redirect("billing:appointment_pay", appointment.pk)
+    messages.success(request, _("Booked from the waitlist."))
+    return redirect("billing:appointment_detail", appointment.pk)

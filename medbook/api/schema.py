@@ -31,11 +31,14 @@ class ErrorResponseSerializer(serializers.Serializer):
 
 
 ERROR_MEANINGS = {
-    400: "The input is not valid (see error.fields).",
+    400: "The input is not valid (see error.fields), or the request carries a control "
+    "character (such as a NUL byte) in its path or query, which no input accepts.",
     401: "No access token, or it is invalid, expired or revoked.",
     403: "This login may not do this (e.g. staff without two-factor authentication).",
     404: "No such thing for this login.",
     409: "The state of things does not allow it now (the service's refusal, error.code).",
+    415: "The request body is not JSON (send Content-Type: application/json).",
+    422: "The request contradicts an earlier one (e.g. an Idempotency-Key reused).",
     429: "Too many requests (Retry-After says when to try again).",
 }
 
@@ -46,9 +49,11 @@ class AutoSchema(SpectacularAutoSchema):
     A view may name more with ``error_statuses`` (e.g. 409 for a service that can refuse)."""
 
     def _error_statuses(self) -> set[int]:
-        statuses = {429}
-        if self.method in {"POST", "PUT", "PATCH"} or self._get_filter_parameters():
-            statuses.add(400)
+        # 400 everywhere: the input policy (medbook.middleware) refuses a control character in
+        # any path or query before a view runs, so even an operation without input can say 400.
+        statuses = {400, 429}
+        if self.method in {"POST", "PUT", "PATCH"} and self.get_request_serializer() is not None:
+            statuses.add(415)
         if not any(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             statuses |= {401, 403}
         if "{" in self.path:

@@ -34,6 +34,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from rest_framework_simplejwt import tokens as simplejwt
@@ -293,3 +294,17 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+# How long an ended API login (expired or revoked) is kept before the purge job deletes it.
+ENDED_LOGINS_KEPT = dt.timedelta(days=30)
+
+
+def purge_ended_logins(*, now: dt.datetime | None = None) -> int:
+    """Delete API logins that ended (their refresh token expired, or they were revoked) more
+    than ``ENDED_LOGINS_KEPT`` ago: no token of theirs can be used any more, so reuse detection
+    no longer needs them. Returns how many were deleted."""
+    cutoff = (now or timezone.now()) - ENDED_LOGINS_KEPT
+    ended = ApiTokenFamily.objects.filter(Q(expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff))
+    deleted, _ = ended.delete()
+    return deleted

@@ -341,7 +341,7 @@ def members_dashboard(*, filters: BookingFilters) -> MembersDashboard:
     for level in shown:
         figures = by_level.get(level.pk, MemberFigures())
         figures.members = at_level[level.pk]
-        level_rows.append(MemberRow(key=level.pk, label=level.name, figures=figures))
+        level_rows.append(MemberRow(key=level.pk, label=level.local_name, figures=figures))
 
     totals = MemberFigures(members=sum(at_level[level.pk] for level in shown))
     for row in by_day:
@@ -359,7 +359,7 @@ def members_dashboard(*, filters: BookingFilters) -> MembersDashboard:
     previous, previous_moves = _period_totals(
         previous_filters, rank, members_at_end=sum(before_previous.get(lv.pk, 0) for lv in shown)
     )
-    names = {level.pk: level.name for level in levels}
+    names = {level.pk: level.local_name for level in levels}
     moves = [
         LevelMove(
             from_label=names[pair[0]],

@@ -40,3 +40,27 @@ function tick() {
 }
 setInterval(tick, 1000);
 document.addEventListener("DOMContentLoaded", tick);
+
+// Today's board: the polled body keeps the sessions someone closed, and is not replaced while
+// someone works in it (a button, link or field in it has the keyboard's focus).
+const closedSessions = new Set();
+document.addEventListener("toggle", (event) => {
+  const details = event.target;
+  if (!(details instanceof HTMLDetailsElement) || !details.closest("[data-board-poll]")) return;
+  if (details.open) closedSessions.delete(details.id);
+  else closedSessions.add(details.id);
+}, true);
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const body = event.detail.elt;
+  const focused = document.activeElement;
+  if (body.matches && body.matches("[data-board-poll]") && body.contains(focused)
+      && focused.matches("input, select, textarea, button, a")) {
+    event.preventDefault();
+  }
+});
+document.addEventListener("htmx:afterSwap", () => {
+  closedSessions.forEach((id) => {
+    const details = document.getElementById(id);
+    if (details) details.open = false;
+  });
+});

@@ -54,6 +54,20 @@ def test_doctor_filters_refuse_bad_input(client, clinic) -> None:
     assert list(response.json()["error"]["fields"]) == ["department"]
 
 
+def test_an_empty_search_or_department_lists_every_doctor(client, clinic) -> None:
+    """An app's empty search box and its "all departments" (the schema allows both)."""
+    everyone = [d["name"] for d in call(client, "get", "doctors").json()]
+    empty = call(client, "get", "doctors", query={"q": "", "department": ""})
+    assert [d["name"] for d in empty.json()] == everyone
+
+
+@pytest.mark.parametrize("query", [{"days": ""}, {"start": ""}, {"days": "0"}, {"days": "1.5"}])
+def test_a_session_filter_sent_empty_is_checked_not_ignored(client, clinic, query) -> None:
+    response = _sessions(client, clinic["wang"], **query)
+    assert error(response) == (400, "invalid")
+    assert list(response.json()["error"]["fields"]) == list(query)
+
+
 def test_the_doctor_list_is_one_query(client, clinic, django_assert_num_queries) -> None:
     with django_assert_num_queries(1):
         assert call(client, "get", "doctors").status_code == 200

@@ -141,7 +141,15 @@ def test_a_staff_token_without_the_second_factor_is_refused(client, db) -> None:
 
 
 def _signup(client: Client, code: str, phone: str = "13912340000", **more: str):
-    body = {"name": "陈晓明", "phone": phone, "code": code, "password": PASSWORD, **more}
+    body = {
+        "name": "陈晓明",
+        "phone": phone,
+        "code": code,
+        "password": PASSWORD,
+        "accept_terms": True,
+        "accept_privacy": True,
+        **more,
+    }
     return call(client, "post", "auth_signup", body)
 
 

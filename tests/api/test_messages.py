@@ -77,6 +77,23 @@ def test_a_bad_cursor_or_filter_is_a_400(client, member, inbox) -> None:
     assert error(_list(client, access, unread="perhaps")) == (400, "invalid")
 
 
+@pytest.mark.parametrize("page_size", ["0", "101", "-1", "two", "1.5", "null", ""])
+def test_a_page_size_out_of_range_or_not_a_number_is_a_400(
+    client, member, inbox, page_size
+) -> None:
+    """Not silently the default page (found by the fuzzer)."""
+    response = _list(client, pair_for(member.user).access, page_size=page_size)
+    assert error(response) == (400, "invalid")
+    assert list(response.json()["error"]["fields"]) == ["page_size"]
+
+
+@pytest.mark.parametrize("unread", ["", "1", "0", "yes", "True"])
+def test_unread_is_true_or_false_as_the_schema_says(client, member, inbox, unread) -> None:
+    response = _list(client, pair_for(member.user).access, unread=unread)
+    assert error(response) == (400, "invalid")
+    assert list(response.json()["error"]["fields"]) == ["unread"]
+
+
 def test_the_message_list_is_few_queries(
     client, member, inbox, django_assert_max_num_queries
 ) -> None:

@@ -245,6 +245,16 @@ def test_logout_everywhere_ends_api_logins_and_web_sessions(client, patient) -> 
     assert web.get(reverse("members:profile")).status_code == 302  # sent to log in again
 
 
+@pytest.mark.parametrize("everywhere", [0, 1, "yes", "true", None])
+def test_logout_everywhere_is_a_json_boolean(client, patient, everywhere) -> None:
+    """Not 0/1 or "yes" (found by the fuzzer): refused, and nothing is logged out."""
+    this = pair_for(patient.user)
+    response = call(client, "post", "auth_logout", {"everywhere": everywhere}, token=this.access)
+    assert error(response) == (400, "invalid")
+    assert list(response.json()["error"]["fields"]) == ["everywhere"]
+    assert _me(client, this.access).status_code == 200
+
+
 def test_a_web_logout_ends_api_logins_too(client, patient) -> None:
     web = Client()
     web.post(reverse("account_login"), {"login": "13700003333", "password": PASSWORD})

@@ -11,10 +11,14 @@ from django.utils import timezone
 
 from appointments.choices import AppointmentStatus, Channel
 from appointments.models import Appointment, Schedule
-from members.models import MemberLevel
+from members.models import MemberLevel, Relation
+from members.patients import add_patient, self_patient
 from tests.appointments.factories import ScheduleFactory
+from tests.members.factories import resident_id
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
+
+CHILD_ID = resident_id("20180601", "123")
 
 
 def rejected(action) -> None:
@@ -22,9 +26,12 @@ def rejected(action) -> None:
         action()
 
 
-def appointment(member, schedule, number, status=AppointmentStatus.CONFIRMED) -> Appointment:
+def appointment(
+    member, schedule, number, status=AppointmentStatus.CONFIRMED, patient=None
+) -> Appointment:
     return Appointment.objects.create(
         member=member,
+        patient=patient or self_patient(member=member),
         schedule=schedule,
         queue_number=number,
         estimated_time=dt.time(8, 0),
@@ -71,10 +78,18 @@ def test_queue_numbers_start_at_one(member) -> None:
     rejected(lambda: appointment(member, ScheduleFactory(), 0))
 
 
-def test_one_active_appointment_per_member_and_schedule(member) -> None:
+def test_one_active_appointment_per_patient_and_schedule(member) -> None:
     schedule = ScheduleFactory()
     appointment(member, schedule, 1)
     rejected(lambda: appointment(member, schedule, 2))
+
+
+def test_an_account_may_hold_one_slot_of_a_session_for_each_of_its_patients(member) -> None:
+    schedule = ScheduleFactory()
+    child = add_patient(member=member, name="王小明", relation=Relation.CHILD, id_number=CHILD_ID)
+    appointment(member, schedule, 1)
+    assert appointment(member, schedule, 2, patient=child).patient == child
+    rejected(lambda: appointment(member, schedule, 3, patient=child))
 
 
 def test_a_cancelled_appointment_does_not_block_booking_again(member) -> None:

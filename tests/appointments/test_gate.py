@@ -208,3 +208,21 @@ def test_a_redis_failure_in_the_gate_opens_the_caches_breaker(monkeypatch) -> No
     assert not breaker.allows()
     breaker.retry_now()
     breaker.succeeded()
+
+
+def test_a_mark_per_patient_so_an_account_books_one_session_for_two_relatives() -> None:
+    """The holder's booking of a session does not answer the child's attempt "booked"."""
+    preheat(5)
+    assert gate.enter(schedule_id=SESSION, user_id=7, address="x", patient="11")[0] == Verdict.GO
+    gate.settle(schedule_id=SESSION, user_id=7, patient="11", booked_id=501)
+
+    assert gate.enter(schedule_id=SESSION, user_id=7, address="x", patient="11") == (
+        Verdict.BOOKED,
+        501,
+    )
+    assert gate.enter(schedule_id=SESSION, user_id=7, address="x", patient="12")[0] == Verdict.GO
+
+    # The appointment of patient 11 is cancelled: its marks go, the account may try again.
+    gate.forget(schedule_id=SESSION, marks=gate.mark_of(user_id=7, patient_id=11))
+    preheat(5)
+    assert gate.enter(schedule_id=SESSION, user_id=7, address="x", patient="11")[0] == Verdict.GO

@@ -23,7 +23,9 @@ from tests.appointments.invariants import assert_schedule_invariants
 from tests.appointments.test_concurrency import outcome, run_in_threads
 from tests.members.factories import MemberFactory
 
-BASE = dt.datetime(2026, 11, 30, 0, 0, tzinfo=dt.UTC)
+# Now, to the second: the sessions (ScheduleFactory) open a day before the present and start
+# three days after it, so every moment of these tests lies in their booking window.
+BASE = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def booking_at(member_id: int, schedule_id: int, now: dt.datetime):

@@ -4,114 +4,41 @@ Nothing reaches the internet."""
 
 from __future__ import annotations
 
-import base64
-import json
-import os
 import time
-import uuid
 from decimal import Decimal
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from appointments.choices import AppointmentStatus
 from billing import services
 from billing.choices import NotificationOutcome, OrderStatus, RefundStatus
-from billing.gateways import GatewayError, get_gateway
+from billing.gateways import GatewayError, PrepayKind, get_gateway
 from billing.models import GatewayNotification, Order
+from medbook import money
 from tests.billing.factories import unpaid_order
-from tests.billing.providers import (
-    Answer,
-    FakeProvider,
-    Request,
-    new_key,
-    new_keys,
-    private_pem,
-    public_pem,
-    serving,
-    sign,
-    use_gateway,
+from tests.billing.providers import new_key, private_pem, verify
+from tests.billing.wechat_pay import (
+    APIV3_KEY,
+    APP_ID,
+    MCH_ID,
+    NOTIFY_URL,
+    PUBLIC_KEY_ID,
+    beijing,
+    notification,
+    signed_headers,
 )
 
 pytestmark = [pytest.mark.core, pytest.mark.django_db]
 
-APIV3_KEY = "0123456789abcdefghijklmnopqrstuv"  # 32 characters, as WeChat Pay issues them
-PUBLIC_KEY_ID = "PUB_KEY_ID_0114232134912410000000000000"
-NOTIFY_URL = "/payments/notify/wechat/"
-
-
-def signed_headers(key, body: str, *, timestamp: int | None = None, serial=PUBLIC_KEY_ID) -> dict:
-    stamp, nonce = str(timestamp or int(time.time())), uuid.uuid4().hex
-    return {
-        "Wechatpay-Timestamp": stamp,
-        "Wechatpay-Nonce": nonce,
-        "Wechatpay-Signature": sign(key, f"{stamp}\n{nonce}\n{body}\n"),
-        "Wechatpay-Serial": serial,
-        "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
-    }
-
-
-@pytest.fixture(scope="module")
-def keys() -> dict[str, rsa.RSAPrivateKey]:
-    return new_keys("merchant", "wechat")
-
 
 @pytest.fixture
-def wechat(settings, keys):
-    return use_gateway(
-        settings,
-        "wechat",
-        MEDBOOK_WECHAT_MCH_ID="1900000109",
-        MEDBOOK_WECHAT_APP_ID="wxd678efh567hg6787",
-        MEDBOOK_WECHAT_PRIVATE_KEY=private_pem(keys["merchant"]),
-        MEDBOOK_WECHAT_CERT_SERIAL_NO="444F4864EA9B34415A1B2C3D4E5F60718293A4B5",
-        MEDBOOK_WECHAT_APIV3_KEY=APIV3_KEY,
-        MEDBOOK_WECHAT_PUBLIC_KEY=public_pem(keys["wechat"]),
-        MEDBOOK_WECHAT_PUBLIC_KEY_ID=PUBLIC_KEY_ID,
-    )
+def keys(wechat_keys):
+    return wechat_keys
 
 
 @pytest.fixture
 def order(wechat, member) -> Order:
     return unpaid_order(member)
-
-
-def notification(order: Order, *, key: str = APIV3_KEY, state: str = "SUCCESS") -> str:
-    transaction = {
-        "mchid": "1900000109",
-        "appid": "wxd678efh567hg6787",
-        "out_trade_no": order.out_trade_no,
-        "transaction_id": "4200000000202611240000000001",
-        "trade_type": "NATIVE",
-        "trade_state": state,
-        "trade_state_desc": "支付成功",
-        "bank_type": "OTHERS",
-        "success_time": "2026-11-24T10:15:01+08:00",
-        "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
-        "amount": {"total": 5000, "payer_total": 5000, "currency": "CNY", "payer_currency": "CNY"},
-    }
-    nonce = os.urandom(6).hex()  # 12 characters
-    ciphertext = AESGCM(key.encode()).encrypt(
-        nonce.encode(), json.dumps(transaction).encode(), b"transaction"
-    )
-    return json.dumps(
-        {
-            "id": "EV-2026112410150100000000000000",
-            "create_time": "2026-11-24T10:15:02+08:00",
-            "resource_type": "encrypt-resource",
-            "event_type": "TRANSACTION.SUCCESS",
-            "summary": "支付成功",
-            "resource": {
-                "original_type": "transaction",
-                "algorithm": "AEAD_AES_256_GCM",
-                "ciphertext": base64.b64encode(ciphertext).decode(),
-                "associated_data": "transaction",
-                "nonce": nonce,
-            },
-        },
-        ensure_ascii=False,
-    )
 
 
 def post(client, body: str, headers: dict):
@@ -161,65 +88,6 @@ def test_a_notice_that_is_not_a_success_is_acknowledged_only(client, keys, order
     assert post(client, body, signed_headers(keys["wechat"], body)).status_code == 204
     assert GatewayNotification.objects.get().outcome == NotificationOutcome.IGNORED
     assert Order.objects.get().status == OrderStatus.UNPAID
-
-
-class FakeWechatPay(FakeProvider):
-    """Answers POST /v3/refund/domestic/refunds and the order query as WeChat Pay does, with
-    signed responses. Records (path, JSON sent or None, Authorization); ``paid`` is
-    out_trade_no -> (transaction_id, total in cents) the query reports."""
-
-    def answer(self, request: Request) -> Answer:
-        if request.method == "GET":
-            return self.answer_query(request)
-        raw = request.body.decode()
-        self.requests.append((request.path, json.loads(raw), request.headers["Authorization"]))
-        sent = json.loads(raw)
-        return self.signed(
-            200,
-            json.dumps(
-                {
-                    "refund_id": "50000000382019052709732678859",
-                    "out_refund_no": sent["out_refund_no"],
-                    "transaction_id": sent["transaction_id"],
-                    "channel": "ORIGINAL",
-                    "status": "PROCESSING",
-                    "amount": {**sent["amount"], "payer_refund": sent["amount"]["refund"]},
-                }
-            ),
-        )
-
-    def answer_query(self, request: Request) -> Answer:
-        """GET /v3/pay/transactions/out-trade-no/<no>: a trade in ``paid`` or 404."""
-        self.requests.append((request.path, None, request.headers["Authorization"]))
-        out_trade_no = request.path.split("?")[0].rsplit("/", 1)[-1]
-        paid = self.paid.get(out_trade_no)
-        if paid is None:
-            return self.signed(
-                404, json.dumps({"code": "ORDER_NOT_EXIST", "message": "订单不存在"})
-            )
-        return self.signed(
-            200,
-            json.dumps(
-                {
-                    "out_trade_no": out_trade_no,
-                    "transaction_id": paid[0],
-                    "trade_state": "SUCCESS",
-                    "amount": {"total": paid[1], "currency": "CNY"},
-                    "success_time": "2026-11-24T10:15:00+08:00",
-                }
-            ),
-        )
-
-    def signed(self, status: int, body: str) -> Answer:
-        headers = signed_headers(self.keys["wechat"], body)
-        return Answer(body, status, {**headers, "Content-Type": "application/json"})
-
-
-@pytest.fixture
-def fake_wechat(keys, settings):
-    with serving(FakeWechatPay(keys)) as fake:
-        settings.MEDBOOK_WECHAT_GATEWAY_URL = fake.url
-        yield fake
 
 
 def test_a_refund_is_a_signed_request_with_a_verified_answer(
@@ -276,3 +144,91 @@ def test_wechat_pay_is_asked_whether_an_order_closed_unpaid_was_paid(
     )
     path = fake_wechat.requests[-1][0]
     assert path.startswith(f"/v3/pay/transactions/out-trade-no/{order.out_trade_no}")
+
+
+# -- prepay orders (online checkout) -----------------------------------------------------------
+
+
+def _prepay(gateway, order: Order, kind: str, openid: str | None = None):
+    return gateway.prepay(
+        kind=kind,
+        out_trade_no=order.out_trade_no,
+        amount=order.amount,
+        description="心血管内科 张医生 11-24",
+        expires_at=order.expires_at,
+        payer_openid=openid,
+    )
+
+
+def test_a_native_prepay_is_a_signed_request_and_gives_the_code_url(
+    fake_wechat, wechat, order
+) -> None:
+    prepay = _prepay(wechat, order, PrepayKind.NATIVE)
+
+    assert prepay.code_url == f"weixin://wxpay/bizpayurl?pr={order.out_trade_no[-7:]}"
+    [(path, sent, _)] = fake_wechat.requests  # the stand-in checked the merchant's signature
+    assert path == "/v3/pay/transactions/native"
+    assert sent == {
+        "notify_url": "http://127.0.0.1:8000/payments/notify/wechat/",
+        "description": "心血管内科 张医生 11-24",
+        "out_trade_no": order.out_trade_no,
+        "amount": {"total": money.to_cents(order.amount), "currency": "CNY"},
+        "time_expire": beijing(order.expires_at),
+        "appid": APP_ID,
+        "mchid": MCH_ID,
+    }
+
+
+def test_a_jsapi_prepay_gives_parameters_signed_with_the_merchant_key(
+    keys, fake_wechat, wechat, order
+) -> None:
+    prepay = _prepay(wechat, order, PrepayKind.JSAPI, openid="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+
+    [(path, sent, _)] = fake_wechat.requests
+    assert path == "/v3/pay/transactions/jsapi"
+    assert sent["payer"] == {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}
+    params = prepay.params
+    assert set(params) == {"appId", "timeStamp", "nonceStr", "package", "signType", "paySign"}
+    assert (params["appId"], params["package"], params["signType"]) == (
+        APP_ID,
+        f"prepay_id={prepay.prepay_id}",
+        "RSA",
+    )
+    signed = f"{APP_ID}\n{params['timeStamp']}\n{params['nonceStr']}\n{params['package']}\n"
+    assert verify(keys["merchant"], signed, params["paySign"])
+    assert not verify(new_key(), signed, params["paySign"])
+
+
+def test_an_app_prepay_gives_the_app_sdk_parameters_signed(
+    keys, fake_wechat, wechat, order
+) -> None:
+    prepay = _prepay(wechat, order, PrepayKind.APP)
+
+    assert fake_wechat.requests[0][0] == "/v3/pay/transactions/app"
+    params = prepay.params
+    assert params["prepayid"] == prepay.prepay_id and prepay.prepay_id.startswith("wx")
+    assert (params["appid"], params["partnerid"], params["package"]) == (
+        APP_ID,
+        MCH_ID,
+        "Sign=WXPay",
+    )
+    signed = f"{APP_ID}\n{params['timestamp']}\n{params['noncestr']}\n{params['prepayid']}\n"
+    assert verify(keys["merchant"], signed, params["sign"])
+
+
+def test_a_prepay_wechat_pay_refuses_or_does_not_sign_is_an_error(
+    settings, keys, fake_wechat, wechat, order
+) -> None:
+    with pytest.raises(GatewayError):
+        _prepay(wechat, order, PrepayKind.JSAPI)  # no openid: nothing is sent
+    assert fake_wechat.requests == fake_wechat.refused == []
+
+    settings.MEDBOOK_WECHAT_PRIVATE_KEY = private_pem(new_key())  # not the merchant's key
+    with pytest.raises(GatewayError, match="401"):
+        _prepay(get_gateway("wechat"), order, PrepayKind.NATIVE)
+    assert fake_wechat.refused == [("/v3/pay/transactions/native", "SIGN_ERROR")]
+
+    settings.MEDBOOK_WECHAT_PRIVATE_KEY = private_pem(keys["merchant"])
+    fake_wechat.keys = {**keys, "wechat": new_key()}  # answers signed by someone else
+    with pytest.raises(GatewayError, match="not verified"):
+        _prepay(get_gateway("wechat"), order, PrepayKind.NATIVE)

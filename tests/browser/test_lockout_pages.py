@@ -51,6 +51,8 @@ def test_a_second_sign_up_of_a_number_gets_the_wait_page(page, levels) -> None:
         page.get_by_label("手机号").fill("13900001111")
         page.locator("input[name=password1]").fill(PASSWORD)
         page.locator("input[name=password2]").fill(PASSWORD)
+        page.locator("input[name=accept_terms]").check()
+        page.locator("input[name=accept_privacy]").check()
         with page.expect_navigation() as navigation:
             page.get_by_role("button", name="注册并获取验证码").click()
     assert navigation.value.status == 429

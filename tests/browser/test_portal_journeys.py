@@ -68,6 +68,8 @@ def test_sign_up_book_pay_see_cancel_and_get_the_refund(
     page.get_by_label("手机号").fill("139 1234 5678")
     page.get_by_label("密码", exact=True).fill(PASSWORD)
     page.get_by_label("密码（重复）").fill(PASSWORD)
+    page.locator("input[name=accept_terms]").check()
+    page.locator("input[name=accept_privacy]").check()
     screenshot(page, "portal-01-signup")
     page.get_by_role("button", name="注册并获取验证码").click()
     page.wait_for_url("**/accounts/phone/verify/")

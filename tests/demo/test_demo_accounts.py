@@ -87,3 +87,48 @@ def test_the_console_logins_have_their_roles_and_the_doctor_their_queue(
         assert response.status_code == 302, username
         assert client.get(reverse(page)).status_code == 200, username
     assert User.objects.get(username="doctor").doctor.is_active
+
+
+def test_the_doctor_login_has_sessions_today_and_every_day_of_the_week(settings, tmp_path):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from appointments.models import Doctor, Schedule
+
+    settings.EMBEDDED = True
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", members=20, appointments=50, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("ensure_demo_accounts", stdout=out)
+
+    doctor = Doctor.objects.get(user__username="doctor")
+    today = timezone.localdate()
+    week = [today + dt.timedelta(days=n) for n in range(7)]
+    days = set(
+        Schedule.objects.filter(doctor=doctor, date__in=week, status="published").values_list(
+            "date", flat=True
+        )
+    )
+    assert today in days
+    assert {day for day in week if day.weekday() < 5} <= days
+    assert "doctor / " in out.getvalue() and doctor.name in out.getvalue()
+
+
+def test_the_doctor_login_moves_to_the_demo_doctor_from_another(settings, tmp_path):
+    from appointments.models import Doctor
+    from demo.data import DEMO_DOCTOR
+
+    settings.EMBEDDED = True
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", members=20, appointments=50, stdout=io.StringIO())
+    call_command("ensure_demo_accounts", stdout=io.StringIO())
+    login = User.objects.get(username="doctor")
+    Doctor.objects.filter(user=login).update(user=None)
+    Doctor.objects.exclude(name=DEMO_DOCTOR).filter(pk=Doctor.objects.order_by("pk")[0].pk).update(
+        user=login
+    )
+
+    call_command("ensure_demo_accounts", stdout=io.StringIO())
+
+    assert Doctor.objects.get(user=login).name == DEMO_DOCTOR

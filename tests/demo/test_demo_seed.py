@@ -73,7 +73,12 @@ def test_it_builds_a_believable_clinic(seeded) -> None:
         assert not schedule.appointments.exclude(status="cancelled").exists()
         reasons = set(schedule.appointments.values_list("cancel_reason", flat=True))
         assert f"停诊：{schedule.suspended_reason}" in reasons
-    assert Member.objects.count() == 60
+    # 60 members with a history, 20 who signed up lately (the members' report's new members)
+    assert Member.objects.count() == 80
+    recent = Member.objects.filter(registered_at__gte=timezone.now() - dt.timedelta(days=22))
+    assert recent.count() == 20
+    assert not recent.filter(appointments__isnull=False).exists()
+    assert {m.history.earliest().level.name for m in recent} == {"普通会员"}
 
 
 def test_appointments_cover_every_status_but_checked_in_which_needs_a_running_session(
@@ -87,6 +92,24 @@ def test_appointments_cover_every_status_but_checked_in_which_needs_a_running_se
 def test_a_popular_doctor_is_fully_booked(seeded) -> None:
     upcoming = Schedule.objects.filter(doctor__name="王建国", date__gt=timezone.localdate())
     assert upcoming.filter(booked=F("capacity")).exists()
+
+
+def test_members_wait_for_one_full_session_and_another_has_no_queue(seeded) -> None:
+    """候补: with two full sessions or more, three members wait for the last one; a full
+    session of 王建国 always has nobody in line, so a demo member who joins it is first."""
+    from appointments.models import WaitlistEntry
+
+    full = Schedule.objects.filter(
+        doctor__name="王建国", date__gt=timezone.localdate(), booked=F("capacity")
+    )
+    waited_for = set(WaitlistEntry.objects.values_list("schedule_id", flat=True))
+    assert full.exclude(pk__in=waited_for).exists()
+    assert len(waited_for) == (1 if full.count() >= 2 else 0)
+    for entry in WaitlistEntry.objects.select_related("schedule"):
+        assert entry.schedule.remaining == 0
+        assert not entry.schedule.appointments.filter(
+            status__in=ACTIVE_STATUSES, member_id=entry.member_id
+        ).exists()
 
 
 def test_running_it_twice_changes_nothing(seeded) -> None:

@@ -33,6 +33,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct horse battery"
 
 
+def first_traceback(log: str) -> str:
+    """The log around its first traceback (what failed, not the last lines of a long log)."""
+    at = log.find("Traceback")
+    return log[max(0, at - 1500) : at + 4000]
+
+
 def members(clinic, count: int) -> list[tuple[Browser, object]]:
     people = []
     for _ in range(count):
@@ -142,7 +148,7 @@ def test_postgresql_cut_mid_load_answers_503_fast_and_recovers(clinic) -> None:
     assert first_ok - healed < 2.0
     assert_bookings_whole()
     log = clinic.log("web")
-    assert "Traceback" not in log, log[-3000:]  # the error path itself once raised
+    assert "Traceback" not in log, first_traceback(log)  # the error path itself once raised
     assert log.count("PostgreSQL unavailable") <= 3 * 3, log[-2000:]
     print(
         f"PostgreSQL cut {SECONDS:.0f} s: {len(load.answers)} requests, by status "
@@ -193,12 +199,16 @@ def test_redis_down_keeps_logins_limits_and_bookings_right(clinic, fault, settin
     during = [secs for at, s, secs, _ in load.answers if started + 1 < at < ended]
     statuses = load.statuses()
     assert not [s for s in statuses if s >= 500 or s == 0], statuses
-    assert statistics.quantiles(during, n=20)[-1] < 1.0  # p95: no timeout paid per call
+    healthy = [secs for at, s, secs, _ in load.answers if at < started]
+    # p95: no timeout paid per call (0.5 s each, several per request without the breaker),
+    # over what this machine answers when all is well (a loaded CI machine is slower).
+    baseline = statistics.quantiles(healthy, n=20)[-1]
+    assert statistics.quantiles(during, n=20)[-1] < max(1.0, baseline + 1.0), baseline
     assert_bookings_whole()
     log = clinic.log("web")
     assert log.count("Redis unavailable") <= 3 * 2, log[-2000:]  # one line per worker and outage
     assert "Redis answers again" in log  # back on Redis without a restart
-    assert "Traceback" not in log, log[-3000:]
+    assert "Traceback" not in log, first_traceback(log)
     print(
         f"Redis {fault} {SECONDS:.0f} s: {len(load.answers)} requests {statuses}, p95 during "
         f"{statistics.quantiles(during, n=20)[-1]:.3f} s, login ok, limits held ({attempts})"

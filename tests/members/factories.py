@@ -6,7 +6,9 @@ from decimal import Decimal
 import factory
 from django.urls import reverse
 
+from medbook.personal_data import national_id_check_char
 from members.models import Member, MemberLevel, User
+from members.patients import ensure_self_patient
 
 # 166 is a prefix the demo seed never uses, so tests may seed and add members.
 _phone_numbers = itertools.count(16600000000)
@@ -41,6 +43,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 class MemberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Member
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"会员{n}")
@@ -50,6 +53,19 @@ class MemberFactory(factory.django.DjangoModelFactory):
         lambda: MemberLevel.objects.order_by("level").first() or MemberLevelFactory(level=1)
     )
 
+    @factory.post_generation
+    def holder(obj: Member, create: bool, extracted, **kwargs) -> None:
+        """Every account is its holder's patient (本人), as sign-up makes it."""
+        if create:
+            ensure_self_patient(member=obj)
+
+
+def resident_id(birth: str = "20180601", serial: str = "123", region: str = "110105") -> str:
+    """A valid resident ID number (GB 11643) for ``birth`` (YYYYMMDD); an odd ``serial``'s
+    last digit is a boy, even a girl."""
+    first = f"{region}{birth}{serial}"
+    return first + national_id_check_char(first)
+
 
 PASSWORD = "Kq7!medbook-2026"  # one the sign-up form accepts
 
@@ -58,7 +74,14 @@ def sign_up(client, phone: str = "13912345678", name: str = "陈晓明"):
     """Post the sign-up form as a newcomer does, with ``PASSWORD``."""
     return client.post(
         reverse("account_signup"),
-        {"name": name, "phone": phone, "password1": PASSWORD, "password2": PASSWORD},
+        {
+            "name": name,
+            "phone": phone,
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "accept_terms": "on",
+            "accept_privacy": "on",
+        },
     )
 
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from medbook.hashers import ClinicArgon2PasswordHasher
-from tests.members.factories import PASSWORD, MemberFactory
+from tests.members.factories import PASSWORD, MemberFactory, sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +57,28 @@ def test_passwords_are_argon2id_and_old_hashes_are_upgraded_on_login(levels, set
     assert response.status_code == 302
     member.user.refresh_from_db()
     assert member.user.password.startswith("argon2$argon2id$")
+
+
+def test_a_sign_up_hashes_once_and_its_code_confirmation_not_at_all(
+    levels, settings, sms_log
+) -> None:
+    """Sign-up speed (issue 16, point 8; bench/login.py): one hash for a new number and one
+    for a registered number (the same work, so the time tells nobody who is a member); the
+    code confirmation logs the member in without hashing again."""
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingArgon2"]
+    MemberFactory(phone="+8613800006666")
+    client = Client()
+    CountingArgon2.verified = 0
+    response = sign_up(client, phone="13800005555")
+    assert response["Location"] == reverse("account_verify_phone")
+    assert CountingArgon2.verified == 1
+
+    CountingArgon2.verified = 0
+    response = client.post(reverse("account_verify_phone"), {"code": sms_log.code()})
+    assert response.status_code == 302
+    assert CountingArgon2.verified == 0
+
+    CountingArgon2.verified = 0
+    response = sign_up(Client(), phone="13800006666")  # registered: no account, its owner texted
+    assert response["Location"] == reverse("account_verify_phone")
+    assert CountingArgon2.verified == 1

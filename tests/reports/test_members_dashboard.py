@@ -314,7 +314,9 @@ def test_the_page_shows_the_figures_and_the_chart_data(client, clinic, clinic_ad
     )
     assert [s["data"] for s in charts["mix"]["series"]][1] == [1, 2, 2, 3, 3, 3, 3]
     assert all(s["stack"] == "mix" and s["area"] for s in charts["mix"]["series"])
-    assert charts["people"]["series"][0]["data"] == [1, 1, 0, 0, 0, 0, 0]
+    new_members = charts["people"]["series"][1]
+    assert new_members["data"] == [1, 1, 0, 0, 0, 0, 0]
+    assert new_members["line"] and charts["people"]["lineMax"] is None  # its own axis
     assert charts["points"]["series"][2]["data"] == [0, 0, 0, 0, -200, 0, 0]
     assert charts["moves"]["categories"] == ["普通会员 → 银卡会员", "金卡会员 → 银卡会员"]
     assert "包括之后取消的预约" in page  # what "active" means, in the page's language

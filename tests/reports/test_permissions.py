@@ -1,7 +1,7 @@
 """Who may open the reports: clinic admins and finance (财务). Front desk and doctors get a 403;
-members get the console's answer to a member, a 403 as on every other console page (the
-permission matrix, tests/security); anonymous visitors are sent to the staff login. Finance
-sees the reports and nothing else of the console."""
+members are told the reports don't exist (404: unlike the rest of the console, where a member
+gets a 403, nothing tells a member what the clinic measures); anonymous visitors are sent to the
+staff login. Finance sees the reports and nothing else of the console."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ ROUTES = [
 ]
 EXPECTED = {
     "anonymous": "login",
-    "member": 403,
+    "member": 404,
     "front_desk": 403,
     "doctor": 403,
     "clinic_admin": 200,

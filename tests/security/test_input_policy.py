@@ -97,6 +97,13 @@ NAMES = [
     "points-delta",
     "points-reason",
     "unmask-reason",
+    "symptoms",
+    "example",
+    "chief_complaint",
+    "diagnosis_code",
+    "prescriptions",
+    "follow_up_on",
+    "patient",
 ]
 VALUES = st.one_of(
     st.text(max_size=12),

@@ -128,6 +128,7 @@ def test_it_reapplies_the_rule_when_a_threshold_changes(client, clinic_admin, le
             "discount_rate": level.discount_rate,
             "max_active_appointments": level.max_active_appointments,
             "points_multiplier": level.points_multiplier,
+            "reschedules_per_booking": level.reschedules_per_booking,
         },
     )
 

@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from appointments.models import Doctor
-from demo.data import DEMO_MEMBER_PASSWORD
+from demo.data import DEMO_DOCTOR, DEMO_MEMBER_PASSWORD
 from medbook.roles import CLINIC_ADMIN, DOCTOR, FINANCE, FRONT_DESK
 from members.models import Member, User
 
@@ -34,8 +34,15 @@ class Command(BaseCommand):
         "finance login of the embedded default, and print them with a demo member's login."
     )
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--local-cluster",
+            action="store_true",
+            help="the PostgreSQL of `dev.py cluster` on this machine: demo logins allowed there",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
-        if not settings.EMBEDDED:
+        if not settings.EMBEDDED and not options["local_cluster"]:
             raise CommandError(
                 "Demo accounts are for the embedded default only; in production use "
                 "'manage.py createsuperuser' and give staff their groups."
@@ -62,7 +69,12 @@ class Command(BaseCommand):
                 json.dump(credentials, fh)
             tmp.replace(path)
 
-        doctor = Doctor.objects.filter(is_active=True).order_by("pk").first()
+        # The demo doctor (sessions every day, so the queue has patients today); any other
+        # doctor when the demo data is not loaded.
+        doctor = (
+            Doctor.objects.filter(is_active=True, name=DEMO_DOCTOR).first()
+            or Doctor.objects.filter(is_active=True).order_by("pk").first()
+        )
         for username, (role, full_name) in STAFF.items():
             user = User.objects.filter(username=username).first()
             if user is None:

@@ -36,6 +36,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Model
 from django.utils import timezone
 
+from appointments import catalogue_cache
 from appointments.choices import (
     ACTIVE_STATUSES,
     UPCOMING_STATUSES,
@@ -53,6 +54,7 @@ from appointments.models import (
     Schedule,
     ScheduleTemplate,
     TitleFee,
+    WaitlistEntry,
 )
 from appointments.selectors import cancellation_cutoff, opens_at_for
 from appointments.services.release_demand import backfill_sold_out_at
@@ -60,14 +62,26 @@ from appointments.services.scheduling import session_from_template
 from billing.choices import Gateway, OrderStatus, RefundStatus
 from billing.models import Order, Refund, SandboxRefund, SandboxTrade
 from billing.services.orders import EXPIRED_HOLD_REASON
-from demo import data
+from demo import activity, agreements, data
 from demo.data import DEMO_MEMBER_PASSWORD
 from medbook import money
 from medbook.models import ClinicProfile
 from medbook.personal_data import national_id_check_char
 from medbook.roles import FRONT_DESK
-from members.models import Gender, Member, MemberLevel, PointsEntry, PointsReason, User
+from members.models import (
+    Agreement,
+    Gender,
+    IdType,
+    Member,
+    MemberLevel,
+    Patient,
+    PointsEntry,
+    PointsReason,
+    Relation,
+    User,
+)
 from members.selectors import NOT_QUALIFYING, level_by_rule
+from records.services import RecordText, amend_record, write_record
 from reports import services as report_services
 
 DEMO_USER_PREFIX = "demo-"
@@ -139,6 +153,7 @@ class AppointmentRow(NamedTuple):
     called_at: dt.datetime | None
     no_show_at: dt.datetime | None
     staff_note: str
+    patient_id: int
 
 
 ORDER_COLUMNS = (
@@ -182,6 +197,8 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[tuple
     Only for models without computed fields (no encryption, no blind index).
     """
     if connection.vendor == "postgresql":
+        from psycopg.types.json import Jsonb
+
         names = ", ".join(connection.ops.quote_name(column) for column in columns)
         with (
             connection.cursor() as cursor,
@@ -190,7 +207,7 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[tuple
             ) as copy,
         ):
             for row in rows:
-                copy.write_row(row)
+                copy.write_row(tuple(Jsonb(v) if isinstance(v, dict) else v for v in row))
         return
     objects = (model(**dict(zip(columns, row, strict=True))) for row in rows)
     while batch := list(itertools.islice(objects, BATCH)):
@@ -206,11 +223,37 @@ class DemoMember:
     upcoming: int = 0
 
 
+# Every member is the holder patient (本人) of their account: made from the members' rows in one
+# statement, the ID number copied as stored (patients' ID numbers use the members' key purpose),
+# as the migration that introduced patients did.
+HOLDERS_SQL = """
+    INSERT INTO members_patient (member_id, name, relation, id_type, id_number,
+        id_number_index, gender, birth_date, phone, guardian_name, guardian_id_number,
+        created_at)
+    SELECT m.id, m.name, 'self', 'resident', m.national_id, m.national_id_index,
+        m.gender, m.birth_date, '', '', '', m.registered_at
+    FROM members_member m
+    WHERE NOT EXISTS (
+        SELECT 1 FROM members_patient p WHERE p.member_id = m.id AND p.relation = 'self'
+    )
+"""
+# One demo family in this many gets a child, a parent, or both (就诊人 beyond the holder).
+FAMILY_EVERY = 12
+# The share of a family's bookings that are for a relative rather than the holder.
+FOR_RELATIVE_SHARE = 0.3
+CHILD_GIVEN = ["小明", "小红", "子涵", "梓轩", "一诺", "欣怡", "浩然", "雨萱", "若曦", "天佑"]
+
+
 class Command(BaseCommand):
     help = "Load the demo clinic (idempotent). Sizes are options, for benchmarks."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--members", type=int, default=500, help="demo members (500)")
+        parser.add_argument(
+            "--members",
+            type=int,
+            default=500,
+            help="demo members (500), plus one in 25 who signed up lately",
+        )
         parser.add_argument(
             "--appointments", type=int, default=3000, help="appointments to spread (3000)"
         )
@@ -232,6 +275,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.started = time.monotonic()
         self.rng = random.Random(options["seed"])
+        self.rng_seed = options["seed"]
         # What later versions of the demo added (who cancelled, suspensions after booking,
         # redemptions) is drawn from a second stream, so the first one's draws, and the demo's
         # appointments, stay as they were.
@@ -242,6 +286,7 @@ class Command(BaseCommand):
         self.hold = dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES)
         levels = self.levels = self.load_levels()
         self.load_clinic_rules()
+        agreements_new = self.load_agreements()
         doctors = self.load_departments_and_doctors()
         templates = self.load_templates(doctors)
         daily_slots = sum(t.capacity for t in templates) / 7 or 1
@@ -253,16 +298,66 @@ class Command(BaseCommand):
             self.say("Demo members are already loaded; members and appointments left as they are.")
         else:
             members = self.load_members(options["members"], levels, history_days)
+            self.load_patients(members)
             self.load_appointments(members, levels, options["appointments"])
             self.load_orders(members, levels)
             self.load_points(members, levels)
+            self.load_activity()
             self.load_no_show_pauses(members)
+            self.load_recent_members(options["members"], levels, history_days)
+            self.load_holders()  # the recent members' own patient records
+            self.load_visit_records()
             # Loaded in bulk, no booking took the last slot: when each session first sold out
             # is derived from its appointments, as the migration that added it did.
             self.say(f"Sessions sold out: {backfill_sold_out_at()}")
             self.load_release_demand()
+            self.say(f"Members on a waitlist: {self.load_waitlist()}")
+            self.analyze()
+        if agreements_new:
+            self.say(f"Demo members' consents: {self.load_consents()}")
         self.load_report_rollups()
+        catalogue_cache.catalogue_changed()  # rows written by COPY sent no signal
         self.say("Demo clinic ready.")
+
+    def load_agreements(self) -> bool:
+        """The first version of the clinic's 《用户协议》, 《隐私政策》 and sensitive-information
+        consent, published a year ago (the demo's members signed up under them). True when
+        they were added now."""
+        published = self.now - dt.timedelta(days=365)
+        added = False
+        for kind, title, body in agreements.AGREEMENTS:
+            _row, created = Agreement.objects.get_or_create(
+                kind=kind,
+                version=agreements.VERSION,
+                defaults={"title": title, "body": body, "published_at": published},
+            )
+            added = added or created
+        return added
+
+    def load_consents(self) -> int:
+        """Every demo member accepted the three documents when they signed up (one statement:
+        the 1M demo has three million of them)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO members_consent "
+                "(user_id, agreement_id, kind, version, accepted_at, ip) "
+                "SELECT m.user_id, a.id, a.kind, a.version, m.registered_at, NULL "
+                "FROM members_member m CROSS JOIN members_agreement a "
+                "WHERE a.version = %s "
+                "ON CONFLICT DO NOTHING",
+                [agreements.VERSION],
+            )
+            return cursor.rowcount
+
+    def load_activity(self) -> None:
+        """Messages, operation log and the appointments' history (demo/activity.py)."""
+        counts = activity.load_activity(
+            appointments=self.appointments, clerk_id=self.clerk_id, now=self.now, insert=insert_rows
+        )
+        self.say(
+            f"{counts.messages} messages, {counts.operations} operation-log rows, "
+            f"{counts.history} appointment history rows"
+        )
 
     def load_release_demand(self) -> None:
         """What the release gate would have counted: members turned away as sold out by the
@@ -280,6 +375,57 @@ class Command(BaseCommand):
         ]
         ReleaseDemand.objects.bulk_create(rows, batch_size=5000)
         self.say(f"Refusals 'sold out' of {len(rows)} sessions")
+
+    def load_waitlist(self, waiting: int = 3) -> int:
+        """候补: a few members wait for the last fully booked session that is open to the public
+        (王建国's sell out), the higher levels first in line. The earlier full sessions (at
+        least one) have nobody waiting, so a demo member who joins one is first for the slot a
+        cancellation frees."""
+        local = timezone.localtime(self.now)
+        full = [
+            schedule
+            for schedule in Schedule.objects.filter(
+                status=ScheduleStatus.PUBLISHED, release_at__lte=self.now, date__gt=local.date()
+            ).order_by("-date", "-start_time")
+            if schedule.remaining == 0
+        ]
+        if len(full) < 2:
+            return 0  # the one full session stays free of a queue for the demo's own member
+        schedule = full[0]
+        booked = set(
+            schedule.appointments.filter(status__in=ACTIVE_STATUSES).values_list(
+                "member_id", flat=True
+            )
+        )
+        holders = list(
+            Patient.objects.filter(relation=Relation.SELF)
+            .exclude(member_id__in=booked)
+            .order_by("pk")
+            .values_list("pk", "member_id")[:200]
+        )
+        chosen = self.more.sample(holders, min(waiting, len(holders)))
+        WaitlistEntry.objects.bulk_create(
+            WaitlistEntry(
+                member_id=member_id,
+                patient_id=patient_id,
+                doctor_id=schedule.doctor_id,
+                schedule=schedule,
+                date_from=schedule.date,
+                date_to=schedule.date,
+                joined_at=self.now - dt.timedelta(hours=self.more.randint(1, 48)),
+            )
+            for patient_id, member_id in chosen
+        )
+        return len(chosen)
+
+    def analyze(self) -> None:
+        """Fresh statistics for PostgreSQL's planner: without them, right after a bulk load, it
+        plans the rollups' correlated look-ups (a member's previous history row) as scans of
+        the whole table — a month of the 1M clinic's level changes took minutes, not 60 ms."""
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+            self.say("Planner statistics refreshed (ANALYZE)")
 
     def load_report_rollups(self) -> None:
         """The reports' daily figures of every demo day (the beat job keeps the recent ones)."""
@@ -301,17 +447,31 @@ class Command(BaseCommand):
 
     def load_levels(self) -> dict[int, MemberLevel]:
         levels = {}
-        for level, name, points, lead, late, rate, active, multiplier in data.LEVELS:
+        for (
+            level,
+            name,
+            points,
+            lead,
+            late,
+            rate,
+            active,
+            multiplier,
+            moves,
+            monthly,
+        ) in data.LEVELS:
             levels[level], _ = MemberLevel.objects.update_or_create(
                 level=level,
                 defaults={
                     "name": name,
+                    "name_en": data.LEVEL_NAMES_EN.get(level, ""),
                     "min_points": points,
                     "booking_lead_hours": lead,
                     "can_cancel_late": late,
                     "discount_rate": Decimal(rate),
                     "max_active_appointments": active,
                     "points_multiplier": Decimal(multiplier),
+                    "reschedules_per_booking": moves,
+                    "reschedules_per_month": monthly,
                 },
             )
         return levels
@@ -333,11 +493,15 @@ class Command(BaseCommand):
     def load_departments_and_doctors(self) -> list[Doctor]:
         doctors = []
         for order, (code, name, location, description, staff) in enumerate(data.DEPARTMENTS):
+            name_en, aliases = data.DEPARTMENT_NAMES[code]
             department, _ = Department.objects.update_or_create(
                 code=code,
                 defaults={
                     "name": name,
+                    "name_en": name_en,
+                    "aliases": aliases,
                     "location": location,
+                    "location_en": data.LOCATIONS_EN.get(location, ""),
                     "description": description,
                     "sort_order": order,
                 },
@@ -356,6 +520,8 @@ class Command(BaseCommand):
                         "title": title,
                         "registration_fee": Decimal(fee),
                         "specialties": specialties,
+                        "specialties_en": data.SPECIALTIES_EN.get(specialties, ""),
+                        "name_en": data.name_in_pinyin(doctor_name),
                         "introduction": introduction,
                         # Senior doctors see an extra patient at the desk's request (加号).
                         "allows_extra_numbers": title == data.CHIEF,
@@ -373,6 +539,8 @@ class Command(BaseCommand):
             slots = rng.sample([(d, s) for d in range(7) for s in ("morning", "afternoon")], count)
             if rng.random() < 0.2:
                 slots.append((rng.randint(0, 4), "evening"))
+            if doctor.name == data.DEMO_DOCTOR:  # the doctor login's: a queue every day
+                slots = [(d, s) for d in range(7) for s in ("morning", "afternoon")]
             for weekday, session in slots:
                 start, end = data.SESSIONS[session]
                 length = 210 if session != "evening" else 150
@@ -386,7 +554,8 @@ class Command(BaseCommand):
                         "end_time": dt.time.fromisoformat(end),
                         "capacity": capacity,
                         "minutes_per_visit": max(5, length // capacity),
-                        "room": rng.choice(data.ROOMS),
+                        "room": (room := rng.choice(data.ROOMS)),
+                        "room_en": data.ROOMS_EN[room],
                     },
                 )
                 templates.append(template)
@@ -437,8 +606,9 @@ class Command(BaseCommand):
         self, count: int, levels: dict[int, MemberLevel], history_days: int
     ) -> list[DemoMember]:
         rng = self.rng
-        password = make_password(DEMO_MEMBER_PASSWORD)
-        used_ids: set[str] = set()
+        # One hash for every demo member (hashing is the slow part of a bulk load).
+        password = self.password = make_password(DEMO_MEMBER_PASSWORD)
+        self.used_ids: set[str] = set()
         demo: list[DemoMember] = []
         # What each member's history rows repeat (the level and balance change with time).
         self.history_base: dict[int, dict[str, Any]] = {}
@@ -473,9 +643,7 @@ class Command(BaseCommand):
                             name=self.person_name(),
                             phone=f"+86{data.demo_phone(i)}",
                             phone_verified=True,
-                            national_id=self.national_id(birth, gender, used_ids)
-                            if i % 2 == 0
-                            else "",
+                            national_id=self.national_id(birth, gender) if i % 2 == 0 else "",
                             gender=gender,
                             birth_date=birth,
                             level=levels[level],
@@ -493,20 +661,181 @@ class Command(BaseCommand):
                 self.say(f"  members {len(demo)}/{count}")
         return demo
 
+    def load_recent_members(
+        self, count: int, levels: dict[int, MemberLevel], history_days: int
+    ) -> None:
+        """Members who signed up in the last weeks and have not booked yet (one in 25, at least
+        20), more of them lately: the members' report shows sign-ups every day. They join at
+        普通会员 with no points; their history starts at registration as a real sign-up's does."""
+        more = self.more
+        recent = max(20, count // 25)
+        window = min(history_days, 90)
+        first = levels[min(levels)]
+        registered_at = sorted(
+            self.now
+            - dt.timedelta(days=window * more.random() ** 1.5, minutes=more.randint(0, 600))
+            for _ in range(recent)
+        )
+        numbers = range(count, count + recent)
+        password = self.password
+        with transaction.atomic():
+            users = User.objects.bulk_create(
+                User(username=f"{DEMO_USER_PREFIX}{i:07d}", password=password, date_joined=at)
+                for i, at in zip(numbers, registered_at, strict=True)
+            )
+            members = []
+            for i, user, at in zip(numbers, users, registered_at, strict=True):
+                gender = more.choice([Gender.MALE, Gender.FEMALE])
+                birth = dt.date(1950, 1, 1) + dt.timedelta(days=more.randint(0, 365 * 55))
+                given = "".join(more.sample(data.GIVEN_CHARS, more.choice([1, 2, 2])))
+                members.append(
+                    Member(
+                        user=user,
+                        name=more.choice(data.SURNAMES) + given,
+                        phone=f"+86{data.demo_phone(i)}",
+                        phone_verified=True,
+                        national_id=self.national_id(birth, gender, more) if i % 2 == 0 else "",
+                        gender=gender,
+                        birth_date=birth,
+                        level=first,
+                        registered_at=at,
+                    )
+                )
+            Member.objects.bulk_create(members)
+            history = []
+            for member in members:
+                self.history_base[member.pk] = {
+                    name: getattr(member, name) for name in HISTORY_FIELDS
+                }
+                demo = DemoMember(member.pk, member.user_id, first.level, member.registered_at)
+                history.append(self.history_row(demo, member.registered_at, first.level, 0, "+"))
+            Member.history.model.objects.bulk_create(history, batch_size=BATCH)
+        self.say(f"{recent} members who signed up in the last {window} days")
+
     def person_name(self) -> str:
         given = "".join(self.rng.sample(data.GIVEN_CHARS, self.rng.choice([1, 2, 2])))
         return self.rng.choice(data.SURNAMES) + given
 
-    def national_id(self, birth: dt.date, gender: str, used: set[str]) -> str:
+    def national_id(self, birth: dt.date, gender: str, rng: random.Random | None = None) -> str:
+        rng = rng or self.rng
         while True:
-            sequence = self.rng.randint(0, 499) * 2 + (1 if gender == Gender.MALE else 0)
-            first17 = f"{self.rng.choice(data.ID_AREAS)}{birth:%Y%m%d}{sequence:03d}"
+            sequence = rng.randint(0, 499) * 2 + (1 if gender == Gender.MALE else 0)
+            first17 = f"{rng.choice(data.ID_AREAS)}{birth:%Y%m%d}{sequence:03d}"
             value = first17 + national_id_check_char(first17)
-            if value not in used:
-                used.add(value)
+            if value not in self.used_ids:
+                self.used_ids.add(value)
                 return value
 
     # -- appointments -------------------------------------------------------------------------
+
+    # -- patients (就诊人) ------------------------------------------------------------------------
+
+    def load_holders(self) -> dict[int, int]:
+        """Every member's own patient record (idempotent); member id -> its patient id."""
+        with connection.cursor() as cursor:
+            cursor.execute(HOLDERS_SQL)
+        return dict(Patient.objects.filter(relation=Relation.SELF).values_list("member_id", "pk"))
+
+    def load_patients(self, members: list[DemoMember]) -> None:
+        """The holders, and families: one member in ``FAMILY_EVERY`` also books for a child,
+        a parent or both (valid IDs from the seed's generator); one child is too young for an
+        ID and is registered with its guardian, the holder. The first demo member
+        (13800000000) has a child and a parent. Drawn from a stream of their own, so the
+        rest of the demo stays as it was."""
+        family = self.family_rng = random.Random(self.rng_seed + 2)
+        self.holder_of = self.load_holders()
+        self.relatives: dict[int, list[tuple[int, str]]] = {}
+        self.pediatric_departments = set(
+            Department.objects.filter(code="pediatrics").values_list("pk", flat=True)
+        )
+        relatives: list[Patient] = []
+        # The toddler's home: the first member after 13800000000 with an ID to be guardian.
+        toddler_home = next(
+            (i for i, m in enumerate(members[1:], 1) if self.history_base[m.pk]["national_id"]),
+            None,
+        )
+        for index, member in enumerate(members):
+            base = self.history_base[member.pk]
+            surname = base["name"][0]
+            holder_birth = base["birth_date"]
+            if index == 0:
+                kinds = ["child", "parent"]
+            elif index == toddler_home:
+                kinds = ["toddler"]
+            elif family.randrange(FAMILY_EVERY):
+                continue
+            else:
+                kinds = family.choice([["child"], ["parent"], ["child", "parent"]])
+            added = member.registered_at  # added with the account: before any booking
+            for kind in kinds:
+                if kind == "toddler":  # too young for an ID card: the holder is the guardian
+                    relatives.append(
+                        Patient(
+                            member_id=member.pk,
+                            name=surname + family.choice(CHILD_GIVEN),
+                            relation=Relation.CHILD,
+                            id_type=IdType.NONE,
+                            gender=family.choice([Gender.MALE, Gender.FEMALE]),
+                            birth_date=self.today - dt.timedelta(days=family.randint(400, 1000)),
+                            guardian_name=base["name"],
+                            guardian_id_number=base["national_id"],
+                            created_at=added,
+                        )
+                    )
+                    continue
+                if kind == "child":
+                    low = max(holder_birth.year + 22, self.today.year - 15)
+                    if index == 0:
+                        low = min(low, self.today.year - 8)  # 13800000000's 小明, whatever the seed
+                    if low > self.today.year - 1:
+                        continue  # a holder too young for a child
+                    year = family.randint(low, self.today.year - 1)
+                    gender = family.choice([Gender.MALE, Gender.FEMALE])
+                    birth = dt.date(year, family.randint(1, 12), family.randint(1, 28))
+                    name = surname + ("小明" if index == 0 else family.choice(CHILD_GIVEN))
+                    relation = Relation.CHILD
+                else:
+                    year = holder_birth.year - family.randint(22, 35)
+                    gender = family.choice([Gender.MALE, Gender.FEMALE])
+                    birth = dt.date(year, family.randint(1, 12), family.randint(1, 28))
+                    given = "".join(family.sample(data.GIVEN_CHARS, 2))
+                    name = (
+                        family.choice(data.SURNAMES) + given
+                        if gender == Gender.FEMALE
+                        else (surname + given)
+                    )
+                    relation = Relation.PARENT
+                relatives.append(
+                    Patient(
+                        member_id=member.pk,
+                        name=name,
+                        relation=relation,
+                        id_type=IdType.RESIDENT,
+                        id_number=self.national_id(birth, gender, family),
+                        gender=gender,
+                        birth_date=birth,
+                        created_at=added,
+                    )
+                )
+        with transaction.atomic():
+            Patient.objects.bulk_create(relatives, batch_size=BATCH)
+        for patient in relatives:
+            self.relatives.setdefault(patient.member_id, []).append((patient.pk, patient.relation))
+        self.say(
+            f"{len(self.holder_of)} holder patients, {len(relatives)} relatives in "
+            f"{len(self.relatives)} families"
+        )
+
+    def patient_for(self, member: DemoMember, schedule: Schedule) -> int:
+        """Who an appointment of ``member`` is for: the holder, or now and then a relative
+        (children to 儿科 only, adults elsewhere)."""
+        relatives = self.relatives.get(member.pk)
+        if relatives and self.family_rng.random() < FOR_RELATIVE_SHARE:
+            children = schedule.doctor.department_id in self.pediatric_departments
+            fitting = [pk for pk, relation in relatives if (relation == Relation.CHILD) == children]
+            if fitting:
+                return self.family_rng.choice(fitting)
+        return self.holder_of[member.pk]
 
     def load_appointments(
         self, members: list[DemoMember], levels: dict[int, MemberLevel], target: int
@@ -599,6 +928,48 @@ class Command(BaseCommand):
             statuses[row.status] += 1
         self.say(f"{len(rows)} appointments: " + ", ".join(f"{k} {v}" for k, v in statuses.items()))
 
+    def load_visit_records(self) -> None:
+        """The doctors' records (病历) of 13800000000's three latest completed visits, written
+        by the records service as at the visit (the latest one amended once), so the demo
+        member's health record has something to read and download."""
+        user = User.objects.get(username=f"{DEMO_USER_PREFIX}{0:07d}")
+        visits = (
+            Appointment.objects.filter(member__user=user, status=AppointmentStatus.COMPLETED)
+            .select_related("schedule__doctor")
+            .order_by("-schedule__date")[: len(data.DEMO_VISIT_RECORDS)]
+        )
+        clerk = User.objects.get(pk=self.load_clerk())
+        written = []
+        for appointment, (complaint, code, advice, prescriptions, follow_up_days) in zip(
+            visits, data.DEMO_VISIT_RECORDS, strict=False
+        ):
+            text = RecordText(
+                chief_complaint=complaint,
+                diagnosis_code=code,
+                advice=advice,
+                prescriptions=prescriptions,
+                follow_up_on=appointment.schedule.date + dt.timedelta(days=follow_up_days)
+                if follow_up_days
+                else None,
+            )
+            author = appointment.schedule.doctor.user or clerk
+            at = appointment.completed_at or self.now
+            written.append(
+                (write_record(appointment=appointment, text=text, by=author, now=at), text, author)
+            )
+        if written:
+            record, text, author = written[0]
+            amend_record(
+                record=record,
+                text=RecordText(
+                    **{**text.__dict__, "advice": text.advice + "；一周内避免剧烈运动"}
+                ),
+                reason="补充医嘱",
+                by=author,
+                now=record.created_at + dt.timedelta(hours=2),
+            )
+        self.say(f"Visit records of 13800000000: {len(written)}")
+
     def load_clerk(self) -> int:
         """The front-desk clerk who cancelled some past appointments for their patients."""
         username, full_name = data.HISTORY_CLERK
@@ -625,7 +996,8 @@ class Command(BaseCommand):
         by_schedule: dict[int, list[int]] = defaultdict(list)
         holding = set()  # sessions with a hold being paid right now: not these
         for index, row in enumerate(rows):
-            if row.status in ACTIVE_STATUSES:
+            # A no-show too: a suspended session's bookings were cancelled before it began.
+            if row.status in ACTIVE_STATUSES or row.status == AppointmentStatus.NO_SHOW:
                 by_schedule[row.schedule_id].append(index)
             if row.status == AppointmentStatus.PENDING_PAYMENT:
                 holding.add(row.schedule_id)
@@ -759,6 +1131,7 @@ class Command(BaseCommand):
             if status == AppointmentStatus.NO_SHOW
             else None,
             staff_note="",
+            patient_id=self.patient_for(member, schedule),
         )
 
     def cancellation(

@@ -1,0 +1,347 @@
+"""Time every Django admin list and change page and the staff console's lists over HTTP, on a
+10x demo clinic and on the 1M one side by side (issue 17, part 6).
+
+    nice -n 10 flock /tmp/bench.lock .venv/bin/python bench/admin_lists.py [--requests 20] \
+        [--reseed] [--sizes small,big] [--only TEXT]
+
+Heavy: run it under the machine's benchmark lock. Two databases of its own: ``SMALL`` (10x the
+demo: 5,000 members / 30,000 appointments) and ``BIG`` (100k members / 1M appointments); each
+is created, migrated and loaded with ``seed_demo`` the first time (or with ``--reseed``; the
+seed's time is printed), and migrated on every run (so new indexes apply). gunicorn serves
+MedBook with production settings (no DEBUG, HTTPS behind a trusted proxy header, Redis db 5)
+and its default workers; a superuser gets a real server-side staff session, with the member
+searches kept in it as the console's search form keeps them.
+
+Pages: every ModelAdmin's changelist and the change page of its newest row (the member with the
+longest ledger for members), a few filtered and searched changelists, and the console's lists:
+today's board, member search by name (surname prefix, a full name), mobile and ID number, the
+operation log (first page and a page deep in it), schedules, unpaid holds, a member's page and an
+appointment's page. Each page is requested 3 times to warm up, then ``--requests`` times one
+after the other; times are from send to the last byte read. Query counts come from the same
+pages rendered once in-process (Django's test client with the same session) with the queries
+captured. It prints one table: p50 / p95 at each size, the ratio of the p95s, and the query
+counts; it exits 1 on any answer but 200.
+
+Target (issue 17): every page under 200 ms p95 at 1M, within 1.2x of its 10x p95, with the same
+query count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+REDIS_URL = "redis://127.0.0.1:6379/5"
+VAR = ROOT / "var" / "bench-admin"
+SIZES = {
+    "small": ("medbook_admin_bench_10x", 5_000, 30_000),
+    "big": ("medbook_admin_bench", 100_000, 1_000_000),
+}
+
+# Run in ``manage.py shell`` on the database: the superuser's session (with the member searches
+# kept in it), the pages to time, and each page's status and query count rendered in-process.
+SETUP = r"""
+import json, time
+from urllib.parse import quote
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.cached_db import SessionStore
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import caches
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from appointments.models import Appointment
+from demo import data
+from medbook import middleware
+from medbook.models import OperationLog
+from medbook.staff import SEARCHES
+from members.models import Member, PointsEntry, User
+from members.selectors import MemberSearch
+
+user, _ = User.objects.get_or_create(username="bench-admin", defaults={"is_staff": True})
+user.is_staff = user.is_superuser = True
+user.save()
+if not Authenticator.objects.filter(user=user).exists():
+    TOTP.activate(user, generate_totp_secret())
+
+# Who to look for: a member of the middle of the list, by surname, full name, mobile and ID.
+with_id = Member.objects.exclude(national_id_index="").order_by("pk")
+probe = with_id[with_id.count() // 2]
+login = probe.user.username
+index = int(login.removeprefix("demo-")) if login.startswith("demo-") else 0
+searches = {
+    "surname": MemberSearch.from_query(probe.name[0]),
+    "full name": MemberSearch.from_query(probe.name),
+    "mobile": MemberSearch.from_query(data.demo_phone(index)),
+    "ID number": MemberSearch.from_query(probe.national_id),
+}
+now = int(time.time())
+s = SessionStore()
+s.update({SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
+  HASH_SESSION_KEY: user.get_session_auth_hash(), middleware.SESSION_KIND: "staff",
+  middleware.SESSION_STARTED: now, middleware.SESSION_SEEN: now,
+  middleware.SESSION_EPOCH: user.session_epoch,
+  SEARCHES: {f"bench{i}": {"kind": "members", "at": now + 3600, "data": search.as_dict()}
+             for i, search in enumerate(searches.values())}})
+s.create()
+
+pages = []
+for model, model_admin in admin.site._registry.items():
+    opts = model._meta
+    base = f"admin:{opts.app_label}_{opts.model_name}"
+    pages.append((f"admin {opts.app_label}.{opts.model_name} list", reverse(base + "_changelist")))
+    if model is Member:
+        top = PointsEntry.objects.values("member").annotate(n=Count("id")).order_by("-n").first()
+        pk = top["member"] if top else None
+    else:
+        pk = model._default_manager.order_by("-pk").values_list("pk", flat=True).first()
+    if pk is not None:
+        name = f"admin {opts.app_label}.{opts.model_name} change"
+        pages.append((name, reverse(base + "_change", args=[pk])))
+appointments = reverse("admin:appointments_appointment_changelist")
+orders = reverse("admin:billing_order_changelist")
+members = reverse("admin:members_member_changelist")
+heavy = PointsEntry.objects.values("member").annotate(n=Count("id")).order_by("-n").first()
+pages += [
+    ("admin appointments, confirmed", appointments + "?status__exact=confirmed"),
+    ("admin appointments, search surname", appointments + "?q=" + quote(probe.name[0])),
+    ("admin appointments, search full name", appointments + "?q=" + quote(probe.name)),
+    ("admin appointments, search mobile", appointments + "?q=" + data.demo_phone(index)),
+    ("admin orders, paid", orders + "?status__exact=paid"),
+    ("admin orders, search mobile", orders + "?q=" + data.demo_phone(index)),
+    ("admin members, search full name", members + "?q=" + quote(probe.name)),
+    ("admin points ledger of a member", reverse("admin:members_pointsentry_changelist")
+     + f"?member__id__exact={heavy['member'] if heavy else 0}"),
+]
+middle = OperationLog.objects.order_by("-created_at", "-pk")[OperationLog.objects.count() // 2]
+newest = Appointment.objects.order_by("-pk").first()
+pages += [
+    ("console today's board", reverse("staff:today")),
+    ("console member search: surname", reverse("staff:members") + "?search=bench0"),
+    ("console member search: full name", reverse("staff:members") + "?search=bench1"),
+    ("console member search: mobile", reverse("staff:members") + "?search=bench2"),
+    ("console member search: ID number", reverse("staff:members") + "?search=bench3"),
+    ("console operation log", reverse("staff:operation_log")),
+    ("console operation log, deep page", reverse("staff:operation_log")
+     + "?before=" + quote(f"{middle.created_at.isoformat()}_{middle.pk}")),
+    ("console operation log, one login", reverse("staff:operation_log") + "?actor=bench-admin"),
+    ("console schedules", reverse("staff:schedules")),
+    ("console unpaid holds", reverse("staff:unpaid_holds")),
+    ("console member page", reverse("staff:member", args=[heavy["member"] if heavy else probe.pk])),
+    ("console appointment page", reverse("staff:appointment", args=[newest.pk])),
+]
+
+client = Client(
+    raise_request_exception=False, HTTP_X_FORWARDED_PROTO="https", HTTP_HOST="127.0.0.1"
+)
+client.cookies[settings.SESSION_COOKIE_NAME] = s.session_key
+counted = []
+for name, url in pages:
+    # Cold caches (login, clinic details, session) for each count: the same at every size.
+    for cache in caches.all():
+        cache.clear()
+    ContentType.objects.clear_cache()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    counted.append([name, url, response.status_code, len(queries)])
+print("BENCH " + json.dumps({"session": s.session_key, "pages": counted}))
+"""
+
+
+def environment(database: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR", "TZ")}
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "medbook.settings",
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+            "REDIS_URL": REDIS_URL,
+            "CACHE_KEY_PREFIX": f"medbook-admin-bench-{database}",
+            "CELERY_QUEUE": "admin-bench",
+            "DJANGO_DEBUG": "false",
+            # Keys kept under var/bench-admin/ so that the seeded rows stay readable.
+            "MEDBOOK_DEV_SECRETS": "true",
+            "MEDBOOK_VAR_DIR": str(VAR),
+            "ALLOWED_HOSTS": HOST,
+            "MEDBOOK_TRUSTED_PROXIES": "127.0.0.1",
+            "STATIC_ROOT": str(VAR / "static"),
+        }
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str, capture: bool = False) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=capture,
+        text=True,
+    )
+    return done.stdout or ""
+
+
+def database_exists(database: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(f"host={HOST} user=postgres dbname=postgres") as conn:
+        row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
+    return row is not None
+
+
+def seed(env: dict[str, str], database: str, members: int, appointments: int) -> float:
+    import psycopg
+
+    with psycopg.connect(f"host={HOST} user=postgres dbname=postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{database}"')
+    manage(env, "migrate", "--noinput", "-v", "0")
+    began = time.monotonic()
+    manage(env, "seed_demo", "--members", str(members), "--appointments", str(appointments))
+    return time.monotonic() - began
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def get(base: str, path: str, session: str) -> tuple[int, float]:
+    request = urllib.request.Request(  # noqa: S310  (http://127.0.0.1:<port>, ours)
+        base + path,
+        headers={
+            "Host": HOST,
+            "X-Forwarded-Proto": "https",
+            "Cookie": f"__Host-sessionid={session}",
+        },
+    )
+    began = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        error.read()
+        status = error.code
+    return status, (time.perf_counter() - began) * 1000
+
+
+def pct(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def measure(size: str, args: argparse.Namespace) -> dict[str, dict]:
+    """{page: {url, status, queries, p50, p95, failures}} at one size."""
+    database, members, appointments = SIZES[size]
+    env = environment(database)
+    if args.reseed or not database_exists(database):
+        seconds = seed(env, database, members, appointments)
+        print(
+            f"{size}: seeded {members:,} members / {appointments:,} in {seconds:.0f} s", flush=True
+        )
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    out = manage(env, "shell", "-c", SETUP, capture=True)
+    setup = json.loads(next(x for x in out.splitlines() if x.startswith("BENCH "))[6:])
+    session = setup["session"]
+    port = free_port()
+    log = VAR / f"gunicorn-{size}.log"
+    results: dict[str, dict] = {}
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "python:medbook.gunicorn_conf",
+             "--bind", f"{HOST}:{port}", "medbook.wsgi"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    base = f"http://{HOST}:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                get(base, "/staff/login/", session)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit(f"gunicorn did not start: see {log}") from None
+                time.sleep(0.3)
+        for name, url, status, queries in setup["pages"]:
+            if args.only and not any(text in name for text in args.only):
+                continue
+            for _ in range(3):  # every worker compiles its templates first
+                get(base, url, session)
+            times, failures = [], 0
+            for _ in range(args.requests):
+                code, ms = get(base, url, session)
+                failures += code != 200
+                times.append(ms)
+            results[name] = {
+                "url": url,
+                "status": status,
+                "queries": queries,
+                "p50": pct(times, 0.5),
+                "p95": pct(times, 0.95),
+                "failures": failures,
+            }
+            print(
+                f"{size}: {name}: {pct(times, 0.5):.0f} / {pct(times, 0.95):.0f} ms, "
+                f"{queries} queries, HTTP {status}{f', {failures} failed' if failures else ''}",
+                flush=True,
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=20, help="per page (20)")
+    parser.add_argument("--reseed", action="store_true", help="drop and seed the databases again")
+    parser.add_argument("--sizes", default="small,big", help="small, big or both (small,big)")
+    parser.add_argument("--only", action="append", help="pages whose name contains this")
+    args = parser.parse_args()
+    VAR.mkdir(parents=True, exist_ok=True)
+    sizes = [size for size in args.sizes.split(",") if size in SIZES]
+    runs = {size: measure(size, args) for size in sizes}
+    names = list(dict.fromkeys(name for run in runs.values() for name in run))
+    header = " | ".join(f"{size} p50 / p95" for size in sizes)
+    print(f"\n| page | {header} | ratio of p95 | queries |")
+    print("|---|" + "---|" * len(sizes) + "---|---|")
+    failed = 0
+    for name in names:
+        cells, p95s, queries = [], [], []
+        for size in sizes:
+            row = runs[size].get(name)
+            if row is None:
+                cells.append("—")
+                continue
+            failed += row["failures"] + (row["status"] != 200)
+            cells.append(f"{row['p50']:.0f} / {row['p95']:.0f} ms")
+            p95s.append(row["p95"])
+            queries.append(str(row["queries"]))
+        ratio = f"{p95s[-1] / p95s[0]:.2f}×" if len(p95s) == 2 and p95s[0] else "—"
+        print(f"| {name} | " + " | ".join(cells) + f" | {ratio} | {' / '.join(queries)} |")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

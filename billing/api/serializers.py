@@ -1,0 +1,340 @@
+"""What the appointments API reads and answers (shapes only: the rules are the services')."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from appointments.choices import AppointmentStatus, Channel, DoctorTitle
+from appointments.models import Appointment
+from medbook.api.inputs import (
+    ClockTimeField,
+    JsonBooleanField,
+    QueryBooleanField,
+    QuerySerializer,
+)
+from members.models import Relation
+
+from ..choices import Gateway, OrderStatus, PaymentMethod
+from ..selectors import CancelRule, PaymentRequest, order_of, payable_order, refund_summary
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX = 255
+
+
+class BookSerializer(serializers.Serializer):
+    schedule = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text=_("The session to book: a session's id from a doctor's sessions."),
+    )
+    patient = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        required=False,
+        help_text=_(
+            "Who the appointment is for: one of the account's patients (their id from the "
+            "patients list). Absent: the account holder."
+        ),
+    )
+    accept_late = JsonBooleanField(
+        default=False,
+        help_text=_(
+            "Needed (true) when the session starts within the cancellation cutoff and the "
+            "member's level may not cancel late: the member accepts that the booking cannot be "
+            "cancelled online. Without it such a booking is refused (late_booking_unconfirmed)."
+        ),
+    )
+
+
+class AppointmentFilterSerializer(QuerySerializer):
+    status = serializers.ChoiceField(
+        choices=AppointmentStatus.choices,
+        required=False,
+        help_text=_("Only appointments in this status."),
+    )
+    upcoming = QueryBooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_(
+            "true: only appointments still ahead (awaiting payment, confirmed, checked in); "
+            "false: only past or ended ones; absent: all."
+        ),
+    )
+
+
+class PaySerializer(serializers.Serializer):
+    method = serializers.ChoiceField(
+        choices=PaymentMethod.choices,
+        help_text=_(
+            "How to pay. The order can be paid only through the gateway it was opened with "
+            "(the order's gateway): sandbox; alipay_page / alipay_app when it is an Alipay "
+            "order; wechat_native / wechat_jsapi (with openid) / wechat_app when it is a "
+            "WeChat Pay order."
+        ),
+    )
+    openid = serializers.RegexField(
+        r"^[A-Za-z0-9_-]{1,128}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "wechat_jsapi: the payer's openid under the app id MedBook pays with (from the "
+            "WeChat login of the official account or mini program); required there, ignored "
+            "otherwise."
+        ),
+    )
+
+
+class DoctorBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    title = serializers.ChoiceField(choices=DoctorTitle.choices)
+    title_label = serializers.CharField(source="get_title_display")
+
+
+class DepartmentBriefSerializer(serializers.Serializer):
+    code = serializers.SlugField()
+    name = serializers.CharField()
+
+
+class SessionBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    date = serializers.DateField()
+    session = serializers.CharField()
+    session_label = serializers.CharField(source="get_session_display")
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    room = serializers.CharField()
+    doctor = DoctorBriefSerializer()
+    department = DepartmentBriefSerializer(source="doctor.department")
+
+
+class OrderSerializer(serializers.Serializer):
+    out_trade_no = serializers.CharField()
+    gateway = serializers.ChoiceField(choices=Gateway.choices)
+    original_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    discount_rate = serializers.DecimalField(max_digits=3, decimal_places=2)
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    refunded_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
+    status = serializers.ChoiceField(choices=OrderStatus.choices)
+    status_label = serializers.CharField(source="get_status_display")
+    expires_at = serializers.DateTimeField(help_text=_("Pay before this, or the slot is released."))
+    paid_at = serializers.DateTimeField(allow_null=True)
+
+
+class RefundSummarySerializer(serializers.Serializer):
+    requested = serializers.DecimalField(
+        max_digits=10, decimal_places=2, help_text=_("On its way back to the member's account.")
+    )
+    refunded = serializers.DecimalField(
+        max_digits=10, decimal_places=2, help_text=_("Back on the member's account.")
+    )
+
+
+class PatientBriefSerializer(serializers.Serializer):
+    """Who the appointment is for (就诊人): the account holder or a relative."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    relation = serializers.ChoiceField(choices=Relation.choices)
+    relation_label = serializers.CharField(source="get_relation_display")
+
+
+class AppointmentSerializer(serializers.ModelSerializer):
+    """One of the member's appointments. Read with its order (the selectors do)."""
+
+    status = serializers.ChoiceField(choices=AppointmentStatus.choices)
+    status_label = serializers.CharField(source="get_status_display")
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    schedule = SessionBriefSerializer()
+    patient = PatientBriefSerializer(allow_null=True)
+    order = serializers.SerializerMethodField()
+    refunds = serializers.SerializerMethodField()
+    can_pay = serializers.SerializerMethodField(
+        help_text=_("Awaiting payment and the hold has not run out: POST …/pay/.")
+    )
+
+    estimated_time = ClockTimeField(
+        read_only=True, help_text=_("The estimated time of the visit, clinic time (HH:MM).")
+    )
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id",
+            "status",
+            "status_label",
+            "queue_number",
+            "estimated_time",
+            "channel",
+            "fee",
+            "created_at",
+            "confirmed_at",
+            "cancelled_at",
+            "cancel_reason",
+            "schedule",
+            "patient",
+            "order",
+            "refunds",
+            "can_pay",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OrderSerializer(allow_null=True))
+    def get_order(self, appointment: Appointment) -> dict | None:
+        order = order_of(appointment)
+        return OrderSerializer(order).data if order is not None else None
+
+    @extend_schema_field(RefundSummarySerializer(allow_null=True))
+    def get_refunds(self, appointment: Appointment) -> dict | None:
+        pending = getattr(appointment, "refund_pending", None)  # a list reads it with the rows
+        summary = refund_summary(order_of(appointment), pending=pending)
+        return RefundSummarySerializer(summary).data if summary is not None else None
+
+    def get_can_pay(self, appointment: Appointment) -> bool:
+        return payable_order(appointment, self.context["now"]) is not None
+
+
+class WechatJsapiParamsSerializer(serializers.Serializer):
+    """Handed unchanged to WeixinJSBridge.invoke("getBrandWCPayRequest", …) or
+    wx.requestPayment; paySign is RSA-SHA256 by the merchant key."""
+
+    appId = serializers.CharField()
+    timeStamp = serializers.CharField()
+    nonceStr = serializers.CharField()
+    package = serializers.CharField()  # "prepay_id=…"
+    signType = serializers.CharField()  # "RSA"
+    paySign = serializers.CharField()
+
+
+class WechatAppParamsSerializer(serializers.Serializer):
+    """Handed unchanged to the WeChat App SDK's PayReq; sign is RSA-SHA256 by the merchant
+    key."""
+
+    appid = serializers.CharField()
+    partnerid = serializers.CharField()
+    prepayid = serializers.CharField()
+    package = serializers.CharField()  # "Sign=WXPay"
+    noncestr = serializers.CharField()
+    timestamp = serializers.CharField()
+    sign = serializers.CharField()
+
+
+class PaymentSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    gateway = serializers.ChoiceField(choices=Gateway.choices, source="order.gateway")
+    out_trade_no = serializers.CharField(source="order.out_trade_no")
+    amount = serializers.DecimalField(max_digits=10, decimal_places=2, source="order.amount")
+    expires_at = serializers.DateTimeField(
+        source="order.expires_at", help_text=_("Pay before this, or the slot is released.")
+    )
+    url = serializers.CharField(
+        help_text=_(
+            "The page to open for payment (sandbox cashier, Alipay page pay); empty for alipay_app."
+        )
+    )
+    order_string = serializers.CharField(
+        help_text=_("alipay_app: the signed order string for the Alipay SDK; empty otherwise.")
+    )
+    code_url = serializers.CharField(
+        help_text=_("wechat_native: the weixin:// link to show as a QR code; empty otherwise.")
+    )
+    prepay_id = serializers.CharField(
+        help_text=_("wechat_jsapi, wechat_app: WeChat Pay's prepay order id; empty otherwise.")
+    )
+    jsapi = serializers.SerializerMethodField(
+        help_text=_("wechat_jsapi: the signed parameters for WeChat's payment call, or null.")
+    )
+    app = serializers.SerializerMethodField(
+        help_text=_("wechat_app: the signed parameters for the WeChat App SDK; null otherwise.")
+    )
+
+    @extend_schema_field(WechatJsapiParamsSerializer(allow_null=True))
+    def get_jsapi(self, payment: PaymentRequest) -> dict | None:
+        if payment.method != PaymentMethod.WECHAT_JSAPI:
+            return None
+        return WechatJsapiParamsSerializer(payment.params).data
+
+    @extend_schema_field(WechatAppParamsSerializer(allow_null=True))
+    def get_app(self, payment: PaymentRequest) -> dict | None:
+        if payment.method != PaymentMethod.WECHAT_APP:
+            return None
+        return WechatAppParamsSerializer(payment.params).data
+
+
+class CancelPreviewSerializer(serializers.Serializer):
+    can_cancel = serializers.BooleanField(source="allowed")
+    reason_code = serializers.CharField(
+        allow_null=True, help_text=_("Why it cannot be cancelled online now (a refusal's code).")
+    )
+    reason = serializers.CharField(help_text=_("The same, for people (empty when it can)."))
+    cutoff = serializers.DateTimeField(
+        help_text=_("Free cancellation until this time; later only for levels that may.")
+    )
+    late = serializers.BooleanField(help_text=_("Past the cutoff now."))
+    paid = serializers.DecimalField(max_digits=10, decimal_places=2)
+    refund = serializers.DecimalField(
+        max_digits=10, decimal_places=2, help_text=_("What cancelling now gives back.")
+    )
+    rule = serializers.ChoiceField(
+        choices=[
+            CancelRule.NOT_CANCELLABLE,
+            CancelRule.NOTHING_PAID,
+            CancelRule.FULL_REFUND,
+            CancelRule.LATE_SHARE,
+            CancelRule.REMAINDER,
+        ],
+        help_text=_("The refund rule that applies."),
+    )
+
+
+class CancelledSerializer(serializers.Serializer):
+    appointment = AppointmentSerializer()
+    refund = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        help_text=_("The refund started by this cancellation (0 when nothing was paid)."),
+    )
+
+
+class RescheduleSerializer(serializers.Serializer):
+    schedule = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text=_("The session to move to: another session of the same doctor."),
+    )
+    accept_late = JsonBooleanField(
+        default=False,
+        help_text=_(
+            "Needed (true) when the new session starts within the cancellation cutoff and the "
+            "member's level may not cancel late (late_booking_unconfirmed without it)."
+        ),
+    )
+
+
+class RescheduledSerializer(serializers.Serializer):
+    appointment = AppointmentSerializer(help_text=_("The new appointment."))
+    previous = serializers.IntegerField(
+        help_text=_(
+            "The id of the appointment it replaces (cancelled, or once the difference is paid)."
+        )
+    )
+    refund = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        help_text=_("The difference refunded when the new session costs less (else 0)."),
+    )
+    completed = serializers.BooleanField(
+        help_text=_(
+            "False when the new session costs more: the new appointment holds its slot until "
+            "the difference is paid (its order), and the previous one stays until then."
+        )
+    )
+    difference = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        help_text=_("The difference to pay when the new session costs more (else 0)."),
+    )

@@ -1,0 +1,69 @@
+"""WeChat Pay by QR code in a real browser (375 px, then 1280 px): the member presses "pay" on a
+WeChat order, sees the QR code of the stand-in's prepay order, the amount and the time left; when
+WeChat Pay's signed notification reaches the live server, the page moves on to the confirmed
+appointment by itself. Screenshots: test-results/screenshots/wechat-*.png."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+import requests
+
+from appointments.choices import AppointmentStatus
+from tests.appointments.factories import ScheduleFactory
+from tests.billing.factories import book
+from tests.billing.wechat_pay import NOTIFY_URL, notification, signed_headers
+from tests.browser.conftest import DESKTOP, PHONE, screenshot
+from tests.members.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "Kq7!medbook-2026"
+
+
+def test_a_member_pays_by_wechat_qr_and_the_page_moves_on(
+    page, live_server, wechat, fake_wechat, wechat_keys, levels
+) -> None:
+    member = MemberFactory(name="周芷若", level=levels["普通"])
+    member.user.set_password(PASSWORD)
+    member.user.save()
+    appointment = book(member, ScheduleFactory(fee=Decimal("60.00")))
+    page.goto(page.base_url + "/accounts/login/")
+    page.get_by_label("手机号").fill(member.phone[3:])
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(page.base_url + "/")
+
+    page.goto(page.base_url + f"/appointments/{appointment.pk}/")
+    page.click(f"a[href='/appointments/{appointment.pk}/pay/']")
+    page.wait_for_url(page.base_url + f"/appointments/{appointment.pk}/pay/wechat/")
+    qr = page.locator("img.wechat-qr")
+    qr.wait_for()
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    box = qr.bounding_box()
+    assert box["width"] >= 180 and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert page.locator(".wechat-amount").inner_text() == "¥60.00"
+    page.wait_for_function(
+        "document.querySelector('[data-countdown]').textContent.match(/^0:1\\d:\\d\\d$/)"
+    )
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= PHONE["width"], "the page scrolls sideways on a phone"
+    screenshot(page, "wechat-01-qr-375")
+    page.set_viewport_size(DESKTOP)
+    screenshot(page, "wechat-02-qr-1280")
+
+    body = notification(appointment.order)
+    answer = requests.post(
+        live_server.url + NOTIFY_URL,
+        data=body.encode(),
+        headers={**signed_headers(wechat_keys["wechat"], body), "Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert answer.status_code == 204
+
+    page.wait_for_url(page.base_url + f"/appointments/{appointment.pk}/", timeout=10_000)
+    page.wait_for_selector(".notice.ok")
+    screenshot(page, "wechat-03-paid")
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CONFIRMED

@@ -1,0 +1,158 @@
+"""No page mixes languages: an English page shows no Chinese and a Chinese page no English
+words, beyond a small allow-list (proper names without an English one, the language switch)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from appointments.models import Schedule
+from members.models import Message
+from tests.appointments.factories import DepartmentFactory, DoctorFactory, ScheduleFactory
+from tests.billing.factories import book
+
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+WORD = re.compile(r"[A-Za-z]{4,}")
+# Chinese that English pages may show: the switch to Chinese, the people's own names (the
+# member 张三 has no English name) and, in the console, the examples of a department's aliases
+# (what patients type to search for it: "心内, 心内科").
+HAN_ALLOWED = {"中文", "简体中文", "张三"}
+# English words Chinese pages may show: the product's name, the switch to English, the
+# doctor's own English name on their card.
+WORDS_ALLOWED = {"MedBook", "English"}
+TEXT = re.compile(r"<(script|style|svg)\b.*?</\1>|<[^>]+>", re.S)
+
+
+def visible_text(page: str) -> str:
+    return html.unescape(TEXT.sub(" ", page))
+
+
+def bilingual_session() -> Schedule:
+    """A paid session of a doctor whose department, specialties and room have English names."""
+    department = DepartmentFactory(
+        code="cardiology",
+        name="心血管内科",
+        name_en="Cardiology",
+        location="门诊楼3层A区",
+        location_en="Outpatient Building, 3F, Zone A",
+    )
+    doctor = DoctorFactory(
+        name="王建国",
+        name_en="Wang Jianguo",
+        department=department,
+        specialties="冠心病、高血压",
+        specialties_en="Coronary heart disease, hypertension",
+    )
+    return ScheduleFactory(
+        doctor=doctor,
+        room="3诊室",
+        room_en="Room 3",
+        fee=Decimal("50.00"),
+        date=timezone.localdate() + dt.timedelta(days=2),
+    )
+
+
+@pytest.fixture
+def clinic(member, levels):
+    for level, english in zip(
+        levels.values(), ["Standard", "Silver", "Gold", "Diamond"], strict=True
+    ):
+        level.name_en = english
+        level.save(update_fields=["name_en"])
+    schedule = bilingual_session()
+    doctor, department = schedule.doctor, schedule.doctor.department
+    appointment = book(member, schedule)
+    return {"doctor": doctor, "appointment": appointment, "department": department}
+
+
+def member_pages(clinic, member) -> list[str]:
+    message = Message.objects.filter(member=member).first()
+    return [
+        reverse("appointments:home"),
+        reverse("appointments:home") + "?department=cardiology",
+        reverse("appointments:doctor_detail", args=[clinic["doctor"].pk]),
+        reverse("billing:appointments"),
+        reverse("billing:appointment_detail", args=[clinic["appointment"].pk]),
+        reverse("members:messages"),
+        reverse("members:message_detail", args=[message.pk]),
+        reverse("members:membership"),
+    ]
+
+
+def _in(client, language: str) -> None:
+    client.post(reverse("set_language"), {"language": language, "next": "/"})
+
+
+def _offending(client, paths: list[str], find: re.Pattern, allowed: set[str]) -> dict:
+    found = {}
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        bad = set(find.findall(visible_text(response.content.decode()))) - allowed
+        if bad:
+            found[path] = sorted(bad)
+    return found
+
+
+def test_member_pages_in_english_show_no_chinese(client, member, clinic) -> None:
+    client.force_login(member.user)
+    _in(client, "en")
+    assert _offending(client, member_pages(clinic, member), HAN, HAN_ALLOWED) == {}
+
+
+def test_member_pages_in_chinese_show_no_english_words(client, member, clinic) -> None:
+    client.force_login(member.user)
+    _in(client, "zh-hans")
+    assert _offending(client, member_pages(clinic, member), WORD, WORDS_ALLOWED) == {}
+
+
+STAFF_PAGES = ["staff:today", "staff:doctors", "staff:schedules", "staff:members"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_staff_pages_speak_one_language(client, clinic_admin, member, clinic, language) -> None:
+    client.force_login(clinic_admin)
+    _in(client, language)
+    paths = [reverse(name) for name in STAFF_PAGES]
+    if language == "en":
+        assert _offending(client, paths, HAN, HAN_ALLOWED | {"心内", "心内科"}) == {}
+    else:
+        assert _offending(client, paths, WORD, WORDS_ALLOWED) == {}
+
+
+@pytest.mark.parametrize(
+    "language, script", [("zh-hans", HAN), ("en", re.compile(r"^[^\u3400-\u9fff]+$"))]
+)
+def test_djangos_password_rules_speak_the_pages_language(language, script) -> None:
+    """Django's own validation messages (password rules) come from its catalogue, translated."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    with translation.override(language):
+        with pytest.raises(ValidationError) as refused:
+            validate_password("1234")
+        messages = [str(message) for message in refused.value.messages]
+    assert len(messages) >= 2  # too short, entirely numeric (and too common)
+    for message in messages:
+        assert script.search(message), message
+
+
+def test_allauths_messages_come_translated() -> None:
+    """allauth's own refusals (wrong password, number taken …) are in its Chinese catalogue."""
+    from allauth.account.adapter import DefaultAccountAdapter
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        untranslated = [
+            key
+            for key, message in DefaultAccountAdapter.error_messages.items()
+            if not HAN.search(str(message))
+        ]
+    assert untranslated == []

@@ -1,0 +1,25 @@
+"""The demo member 13800000000 has the doctors' records of their latest completed visits."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from appointments.choices import AppointmentStatus
+from members.selectors import member_by_phone
+from records import selectors
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_member_reads_records_of_their_latest_visits() -> None:
+    call_command("seed_demo", members=40, appointments=300, stdout=io.StringIO())
+    member = member_by_phone("13800000000")
+    completed = member.appointments.filter(status=AppointmentStatus.COMPLETED).count()
+    views = selectors.member_records(member=member)
+    assert completed >= 1
+    assert len(views) == min(3, completed)
+    assert views[0].amended and views[0].current.amendment_reason == "补充医嘱"
+    assert all(v.record.appointment.member_id == member.pk for v in views)
