@@ -936,7 +936,7 @@ class Command(BaseCommand):
         visits = (
             Appointment.objects.filter(member__user=user, status=AppointmentStatus.COMPLETED)
             .select_related("schedule__doctor")
-            .order_by("-schedule__date")[: len(data.DEMO_VISIT_RECORDS)]
+            .order_by("-schedule__date", "-pk")[: len(data.DEMO_VISIT_RECORDS)]
         )
         clerk = User.objects.get(pk=self.load_clerk())
         written = []
@@ -958,7 +958,11 @@ class Command(BaseCommand):
                 (write_record(appointment=appointment, text=text, by=author, now=at), text, author)
             )
         if written:
-            record, text, author = written[0]
+            # The one the member sees first (newest visit, then latest written): two visits
+            # on the same day would otherwise leave the amendment on the second.
+            record, text, author = max(
+                written, key=lambda w: (w[0].appointment.schedule.date, w[0].created_at, w[0].pk)
+            )
             amend_record(
                 record=record,
                 text=RecordText(
