@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -27,6 +27,12 @@ from .selectors import MemberSearch, latest_points, members_named, name_matches
 # Lines of a member's ledger on their admin page; the whole ledger is the points entries' list
 # filtered to the member (paginated).
 RECENT_POINTS = 10
+
+# A name search over a table of a member's rows (appointments, orders …) needs this many
+# characters: a surname alone is ~1 % of the members, tens of thousands of rows at a million
+# appointments (0.3 s to read and sort), and no list anyone reads; two (surname and the first
+# given character) narrow it to a few dozen members.
+MEMBER_ROWS_NAME_MIN = 2
 
 
 class MemberNumberSearch:
@@ -57,6 +63,15 @@ class MemberNumberSearch:
         term = search_term.strip()
         if not term:
             return queryset, False
+        if self.member_lookup and len(term) < MEMBER_ROWS_NAME_MIN:
+            messages.warning(
+                request,
+                _(
+                    "Type at least two characters of the name (the surname and the first "
+                    "given character), or a full mobile or ID number."
+                ),
+            )
+            return queryset.none(), False
         if self.member_lookup:
             found = members_named(term, prefix=self.member_lookup)
         else:

@@ -25,6 +25,7 @@ from medbook.models import OperationLog
 from medbook.paginator import CappedPaginator
 from members.models import Member, Message
 from members.selectors import MemberSearch, name_matches, search_members
+from tests.appointments.factories import ScheduleFactory, book
 from tests.conftest import enable_totp
 from tests.members.factories import MemberFactory, UserFactory
 
@@ -279,3 +280,27 @@ def test_the_seed_writes_messages_the_operation_log_and_history(levels) -> None:
     out = io.StringIO()
     call_command("verify_audit_log", stdout=out)
     assert "intact" in out.getvalue()
+
+
+def test_the_operation_log_of_one_login_reads_that_logins_rows_by_its_id(
+    superuser, clinic_admin
+) -> None:
+    audit.record(actor=superuser, action="member.test1", target_label="1")
+    audit.record(actor=clinic_admin, action="member.test2", target_label="2")
+    rows = selectors.operation_log(actor=clinic_admin.username)
+    assert [row.action for row in rows] == ["member.test2"]
+    assert f'"actor_id" = {clinic_admin.pk}' in str(rows.query)  # the index's value, no join
+    assert not selectors.operation_log(actor="nobody-here").exists()
+
+
+def test_admin_asks_for_two_characters_of_a_name_on_a_members_rows(client, superuser) -> None:
+    appointment = book(MemberFactory(name="欧阳娜娜"), ScheduleFactory())
+    client.force_login(superuser)
+    changelist = reverse("admin:appointments_appointment_changelist")
+    surname = client.get(changelist, {"q": "欧"}).content.decode()
+    assert "至少两个字" in surname
+    assert f"/{appointment.pk}/change/" not in surname
+    two = client.get(changelist, {"q": "欧阳"}).content.decode()
+    assert f"/{appointment.pk}/change/" in two and "至少两个字" not in two
+    members = client.get(reverse("admin:members_member_changelist"), {"q": "欧"}).content.decode()
+    assert f"/{appointment.member_id}/change/" in members  # the members' own list: a surname
