@@ -91,6 +91,20 @@ class GatewayUnavailable(PaymentError):
         )
 
 
+class UnknownGateway(PaymentError):
+    """A payment method (gateway) that is not one a member may choose here."""
+
+    status = 400
+    code = "unknown_gateway"
+
+    def __init__(self, offered: list[str]) -> None:
+        super().__init__(
+            _("Choose one of the payment methods offered here: %(offered)s.")
+            % {"offered": ", ".join(offered)},
+            field="gateway",
+        )
+
+
 class OpenidRequired(PaymentError):
     """WeChat Pay inside WeChat (JSAPI) charges the WeChat user who pays: the app must say who."""
 

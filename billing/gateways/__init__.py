@@ -70,7 +70,22 @@ def get_gateway(name: str) -> PaymentGateway | None:
     return configured_gateways().get(name)
 
 
+ONLINE_GATEWAYS = ("sandbox", "alipay", "wechat")
+
+
+def member_gateways() -> list[str]:
+    """The gateways a member may pay an order through online, the clinic's own
+    (MEDBOOK_PAYMENT_GATEWAY) first, then Alipay and WeChat Pay when they are set up. The
+    sandbox is offered only when it is the clinic's gateway (a demo), never beside real ones."""
+    default = settings.MEDBOOK_PAYMENT_GATEWAY
+    gateways = configured_gateways()
+    return [default] + [
+        name for name in ONLINE_GATEWAYS if name not in (default, "sandbox") and name in gateways
+    ]
+
+
 __all__ = [
+    "ONLINE_GATEWAYS",
     "Acknowledgement",
     "GatewayError",
     "IgnoredNotification",
@@ -82,4 +97,5 @@ __all__ = [
     "StatementEntry",
     "configured_gateways",
     "get_gateway",
+    "member_gateways",
 ]
