@@ -110,9 +110,7 @@ def test_wechat_then_alipay_then_paid_at_alipay_is_paid_once(
     )
     assert order.appointment.status == AppointmentStatus.CONFIRMED
     assert not Refund.objects.exists()
-    switches = [
-        (h.gateway, h.history_change_reason) for h in order.history.order_by("history_id")
-    ]
+    switches = [(h.gateway, h.history_change_reason) for h in order.history.order_by("history_id")]
     assert switches[:2] == [("wechat", None), ("alipay", "member chose alipay (was wechat)")]
     log = OperationLog.objects.get(action="billing.choose_gateway")
     assert (log.actor_id, log.detail) == (member.user_id, {"from": "wechat", "to": "alipay"})
@@ -138,7 +136,7 @@ def test_paid_at_the_gateway_left_behind_still_pays_and_refunds_go_back_there(
     run_refunds()
     order.refresh_from_db()
     assert (order.status, order.refunded_amount) == (OrderStatus.REFUNDED, Decimal("60.00"))
-    [(path, sent, _)] = [r for r in fake_wechat.requests if r[0] == "/v3/refund/domestic/refunds"]
+    [(_, sent, _)] = [r for r in fake_wechat.requests if r[0] == "/v3/refund/domestic/refunds"]
     assert (sent["transaction_id"], sent["amount"]["refund"]) == (WECHAT_TRADE, 6000)
     assert not [r for r in cashier.requests if r[0] == "alipay.trade.refund"]
 
