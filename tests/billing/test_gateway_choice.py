@@ -318,3 +318,20 @@ def test_a_switch_racing_a_payment_never_loses_it(levels, both, wechat_keys, on_
         assert all(isinstance(r, errors.AlreadyPaid) for r in refusals)
         Order.objects.filter(pk=order.pk).update(gateway_trade_no=None)  # next round's notice
     assert not Refund.objects.exists()
+
+
+def test_who_may_choose(client, member, other_member, front_desk, doctor_user, clinic_admin, order):
+    anonymous = choose(client, order, "alipay")
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    client.force_login(other_member.user)
+    assert choose(client, order, "alipay").status_code == 404
+    assert client.get(pay_url(order)).status_code == 404
+    for staff in (front_desk, doctor_user, clinic_admin):
+        client.force_login(staff)
+        assert choose(client, order, "alipay").status_code == 403
+    order.refresh_from_db()
+    assert order.gateway == "wechat"
+    client.force_login(member.user)
+    assert choose(client, order, "alipay").status_code == 302
+    order.refresh_from_db()
+    assert order.gateway == "alipay"
