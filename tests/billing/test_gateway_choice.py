@@ -82,6 +82,8 @@ def test_the_pay_step_offers_both_with_a_hint(client, member, order) -> None:
     page = response.content.decode()
     assert 'value="wechat"' in page and 'value="alipay"' in page
     assert "微信支付" in page and "支付宝" in page and "扫一扫" in page and "¥60.00" in page
+    # The choice is posted here and sent on to Alipay's cashier: form-action allows it.
+    assert "form-action 'self' http://127.0.0.1:" in response["Content-Security-Policy"]
 
 
 def test_wechat_then_alipay_then_paid_at_alipay_is_paid_once(
@@ -335,3 +337,28 @@ def test_who_may_choose(client, member, other_member, front_desk, doctor_user, c
     assert choose(client, order, "alipay").status_code == 302
     order.refresh_from_db()
     assert order.gateway == "alipay"
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_choice_speaks_one_language(client, member, both, language) -> None:
+    from tests.i18n.test_mixed_scripts import (
+        HAN,
+        HAN_ALLOWED,
+        WORD,
+        WORDS_ALLOWED,
+        bilingual_session,
+        visible_text,
+    )
+
+    appointment = book(member, bilingual_session())
+    client.force_login(member.user)
+    client.post(reverse("set_language"), {"language": language, "next": "/"})
+
+    text = visible_text(client.get(pay_url(appointment.order)).content.decode())
+
+    if language == "en":
+        assert set(HAN.findall(text)) - HAN_ALLOWED == set()
+        assert "Scan a QR code with WeChat" in text and "Choose how to pay" in text
+    else:
+        assert set(WORD.findall(text)) - WORDS_ALLOWED == set()
+        assert "选择支付方式" in text
