@@ -6,6 +6,8 @@ from django.utils.translation import gettext as _
 
 from medbook.errors import DomainError
 
+from .choices import Gateway
+
 
 class PaymentError(DomainError):
     """Refusals of paying and refunding."""
@@ -100,7 +102,7 @@ class UnknownGateway(PaymentError):
     def __init__(self, offered: list[str]) -> None:
         super().__init__(
             _("Choose one of the payment methods offered here: %(offered)s.")
-            % {"offered": ", ".join(offered)},
+            % {"offered": " / ".join(str(Gateway(name).label) for name in offered)},
             field="gateway",
         )
 

@@ -258,7 +258,7 @@ def test_a_gateway_not_offered_is_a_400_and_writes_nothing(client, member, order
     response = choose(client, order, bad)
 
     assert response.status_code == 400
-    assert "wechat, alipay" in response.content.decode()
+    assert "微信支付 / 支付宝" in response.content.decode()
     order.refresh_from_db()
     assert order.gateway == "wechat" and order.history.count() == history
     assert not OperationLog.objects.filter(action="billing.choose_gateway").exists()
