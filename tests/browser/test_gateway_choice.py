@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 import requests
+from axe_playwright_python.sync_playwright import Axe
 
 from appointments.choices import AppointmentStatus
 from billing.choices import OrderStatus
@@ -23,6 +24,12 @@ from tests.members.factories import MemberFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "Kq7!medbook-2026"
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's findings on the page, as tests/browser/test_accessibility.py judges them."""
+    results = Axe().run(page)
+    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
 
 
 def no_sideways_scroll(page) -> None:
@@ -53,6 +60,7 @@ def test_a_member_picks_wechat_then_alipay_and_pays_once(
         box = button.bounding_box()
         assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     no_sideways_scroll(page)
+    assert axe_violations(page) == []
     screenshot(page, "paychoice-01-choose-375")
 
     wechat_button.click()
