@@ -253,7 +253,12 @@ def appointment_pay(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _pay_choice(
-    request: HttpRequest, appointment: Appointment, order: Order, *, error: str = "", status=200
+    request: HttpRequest,
+    appointment: Appointment,
+    order: Order,
+    *,
+    error: str = "",
+    status: int = 200,
 ) -> HttpResponse:
     choices = selectors.payment_choices(order)
     context = {
