@@ -6,6 +6,8 @@ from django.utils.translation import gettext as _
 
 from medbook.errors import DomainError
 
+from .choices import Gateway
+
 
 class PaymentError(DomainError):
     """Refusals of paying and refunding."""
@@ -88,6 +90,20 @@ class GatewayUnavailable(PaymentError):
                 "This payment method is not available for this appointment. Choose another one, "
                 "or pay at the front desk."
             )
+        )
+
+
+class UnknownGateway(PaymentError):
+    """A payment method (gateway) that is not one a member may choose here."""
+
+    status = 400
+    code = "unknown_gateway"
+
+    def __init__(self, offered: list[str]) -> None:
+        super().__init__(
+            _("Choose one of the payment methods offered here: %(offered)s.")
+            % {"offered": " / ".join(str(Gateway(name).label) for name in offered)},
+            field="gateway",
         )
 
 

@@ -159,7 +159,8 @@ class SandboxTrade(models.Model):
 
 
 class Refund(models.Model):
-    """Money going back for an order, requested once and carried out by the order's gateway."""
+    """Money going back for an order, requested once and carried out by the gateway that took
+    it (the order's, or ``gateway`` for a stray payment taken elsewhere)."""
 
     order = models.ForeignKey(
         Order, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("order")
@@ -176,6 +177,16 @@ class Refund(models.Model):
         max_length=64,
         blank=True,
         help_text=_("Set when the money returned is a payment the order never took (paid late)."),
+    )
+    # The gateway the money goes back through when it is not the order's: a stray payment
+    # taken by a gateway the member switched away from. Empty: the order's gateway.
+    gateway = models.CharField(
+        _("payment method"),
+        max_length=16,
+        choices=Gateway.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
     requested_by = models.ForeignKey(
         User,
@@ -207,6 +218,11 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return self.out_refund_no
+
+    @property
+    def through(self) -> str:
+        """The gateway that carries the refund out (the one that took the money)."""
+        return self.gateway or self.order.gateway
 
 
 class SandboxRefund(models.Model):

@@ -66,6 +66,12 @@ def payment_problems(
         .exclude(gateway=Gateway.COUNTER)
         .values_list("gateway", flat=True)
         .distinct()
+    ) | set(
+        # stray payments taken by a gateway the member switched away from
+        Refund.objects.filter(created_at__gte=since)
+        .exclude(gateway="")
+        .values_list("gateway", flat=True)
+        .distinct()
     )
     for name in sorted(used):
         gateway = get_gateway(name)
@@ -105,7 +111,9 @@ def payment_problems(
             if e.reference not in applied and e.reference not in returning
         ]
         done = Refund.objects.filter(
-            order__gateway=name, status=RefundStatus.SUCCEEDED, completed_at__gte=since
+            Q(gateway=name) | Q(gateway="", order__gateway=name),
+            status=RefundStatus.SUCCEEDED,
+            completed_at__gte=since,
         ).select_related("order__member")
         problems += [
             Problem(
@@ -125,7 +133,7 @@ def payment_problems(
     problems += [
         Problem(
             "refund_stuck",
-            r.order.gateway,
+            r.through,
             r.order.out_trade_no,
             r.out_refund_no,
             r.amount,

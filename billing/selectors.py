@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
 
 from appointments import exceptions as errors
 from appointments import selectors as appointment_selectors
@@ -36,7 +37,7 @@ from members.patients import member_patients, self_patient
 
 from . import exceptions as payment_errors
 from .choices import Gateway, OrderStatus, PaymentMethod, RefundStatus
-from .gateways import GatewayError, PrepayKind, get_gateway, sandbox
+from .gateways import GatewayError, PrepayKind, get_gateway, member_gateways, sandbox
 from .models import Order, SandboxTrade
 from .services import EXPIRED_HOLD_REASON, cancellation_refund
 
@@ -205,6 +206,37 @@ def _subject(order: Order) -> str:
 
 
 @dataclass(frozen=True)
+class PaymentChoice:
+    """One way to pay a member may choose on the pay step."""
+
+    gateway: str  # a Gateway
+    label: str
+    hint: str
+    current: bool  # the order's gateway now
+
+
+_CHOICE_HINTS = {
+    Gateway.ALIPAY: _lazy("Pay in the Alipay app or on Alipay's website."),
+    Gateway.WECHAT: _lazy("Scan a QR code with WeChat and pay there."),
+    Gateway.SANDBOX: _lazy("The demo cashier: no real money moves."),
+}
+
+
+def payment_choices(order: Order) -> list[PaymentChoice]:
+    """The ways the member may pay ``order`` online (the clinic's gateway first); a single one
+    means there is nothing to choose."""
+    return [
+        PaymentChoice(
+            gateway=name,
+            label=str(Gateway(name).label),
+            hint=str(_CHOICE_HINTS[name]),
+            current=name == order.gateway,
+        )
+        for name in member_gateways()
+    ]
+
+
+@dataclass(frozen=True)
 class PaymentRequest:
     """What an app needs to pay an order by one method: a page to open (``url``), the order
     string its gateway SDK takes (``order_string``), or a WeChat Pay prepay order: the QR
@@ -234,6 +266,23 @@ _PREPAY_KIND = {
     PaymentMethod.WECHAT_JSAPI: PrepayKind.JSAPI,
     PaymentMethod.WECHAT_APP: PrepayKind.APP,
 }
+
+
+def method_of_gateway(method: str, gateway: str) -> bool:
+    """Whether ``method`` (a PaymentMethod) pays through ``gateway``."""
+    return _METHOD_GATEWAY.get(method) == gateway
+
+
+_DEFAULT_METHOD = {
+    Gateway.SANDBOX: PaymentMethod.SANDBOX,
+    Gateway.ALIPAY: PaymentMethod.ALIPAY_PAGE,
+    Gateway.WECHAT: PaymentMethod.WECHAT_NATIVE,
+}
+
+
+def default_method(gateway: str) -> str:
+    """The web payment of ``gateway``: its cashier page (Alipay, the sandbox) or a QR code."""
+    return _DEFAULT_METHOD[gateway]
 
 
 def payment_request(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .choices import MismatchKind, RefundStatus
@@ -50,9 +51,9 @@ def medbook_records(*, gateway: str, start: dt.datetime, end: dt.datetime) -> li
                 doctor.department_id,
             )
         )
-    refunds = Refund.objects.filter(order__gateway=gateway).select_related(
-        "order__appointment__schedule__doctor"
-    )
+    refunds = Refund.objects.filter(
+        Q(gateway=gateway) | Q(gateway="", order__gateway=gateway)
+    ).select_related("order__appointment__schedule__doctor")
     # Money returned that the order never took was still received: it is a payment of its day.
     for refund in refunds.exclude(stray_trade_no="").filter(
         created_at__gte=start, created_at__lt=end

@@ -18,7 +18,8 @@ from tests.members.factories import MemberFactory
 
 # The WeChat Pay stand-in's fixtures (wechat_keys, wechat, fake_wechat), for every app's tests.
 # The read/write split's real streaming replica (streaming_replica, on_replica_cluster).
-pytest_plugins = ["tests.billing.wechat_pay", "tests.replica"]
+# Alipay set up beside the clinic's gateway (alipay_keys, alipay_also, alipay_cashier).
+pytest_plugins = ["tests.billing.wechat_pay", "tests.replica", "tests.billing.alipay_pay"]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -17,7 +17,16 @@ from medbook.api.inputs import (
 from members.models import Relation
 
 from ..choices import Gateway, OrderStatus, PaymentMethod
-from ..selectors import CancelRule, PaymentRequest, order_of, payable_order, refund_summary
+from ..gateways import member_gateways
+from ..selectors import (
+    CancelRule,
+    PaymentRequest,
+    default_method,
+    method_of_gateway,
+    order_of,
+    payable_order,
+    refund_summary,
+)
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX = 255
@@ -66,15 +75,49 @@ class AppointmentFilterSerializer(QuerySerializer):
 
 
 class PaySerializer(serializers.Serializer):
-    method = serializers.ChoiceField(
-        choices=PaymentMethod.choices,
+    gateway = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
         help_text=_(
-            "How to pay. The order can be paid only through the gateway it was opened with "
-            "(the order's gateway): sandbox; alipay_page / alipay_app when it is an Alipay "
-            "order; wechat_native / wechat_jsapi (with openid) / wechat_app when it is a "
-            "WeChat Pay order."
+            "Optional: the gateway to pay through, one of those the clinic offers members "
+            "(alipay, wechat; sandbox in a demo). The unpaid order is switched to it first: "
+            "a payment already made at the gateway it leaves is still applied, and a second "
+            "payment is refunded automatically. Absent: the order's own gateway."
         ),
     )
+    method = serializers.ChoiceField(
+        choices=PaymentMethod.choices,
+        required=False,
+        help_text=_(
+            "How to pay, through the order's gateway (after the switch, when gateway is "
+            "sent): sandbox; alipay_page / alipay_app for Alipay; wechat_native / "
+            "wechat_jsapi (with openid) / wechat_app for WeChat Pay. Optional with gateway "
+            "(then alipay_page, wechat_native or sandbox); required without it."
+        ),
+    )
+
+    def validate_gateway(self, value: str) -> str:
+        offered = member_gateways()
+        if value and value not in offered:
+            raise serializers.ValidationError(
+                _("Choose one of the payment methods offered here: %(offered)s.")
+                % {"offered": ", ".join(offered)}
+            )
+        return value
+
+    def validate(self, data: dict) -> dict:
+        gateway, method = data["gateway"], data.get("method")
+        if not gateway and not method:
+            raise serializers.ValidationError({"method": [_("This field is required.")]})
+        if not method:
+            data["method"] = default_method(gateway)
+        elif gateway and not method_of_gateway(method, gateway):
+            raise serializers.ValidationError(
+                {"method": [_("This is not a way to pay through the gateway chosen.")]}
+            )
+        return data
+
     openid = serializers.RegexField(
         r"^[A-Za-z0-9_-]{1,128}$",
         required=False,

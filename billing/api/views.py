@@ -30,7 +30,9 @@ from members import patients as patient_selectors
 from members.api.permissions import IsMember
 from members.consents import require_sensitive_consent
 
+from .. import exceptions as payment_errors
 from .. import reschedule_selectors, selectors, services
+from ..choices import PaymentMethod
 from .serializers import (
     IDEMPOTENCY_HEADER,
     IDEMPOTENCY_KEY_MAX,
@@ -263,7 +265,11 @@ class AppointmentPayView(APIView):
             "WeixinJSBridge / wx.requestPayment, wechat_app the signed app parameters for "
             "the WeChat App SDK; each runs out with the hold (expires_at). Nothing is charged "
             "here: the payment is applied when the gateway notifies MedBook; poll GET "
-            "…/<id>/ for the status. Refusals: openid_required (400: wechat_jsapi without "
+            "…/<id>/ for the status. With gateway (alipay or wechat, where both are set up) "
+            "the member chooses how to pay: the unpaid order switches to that gateway first "
+            "(a payment at the one it leaves still counts; a second payment is refunded "
+            "automatically). Refusals: invalid (400: a gateway not offered here, a method "
+            "not of that gateway, neither sent); openid_required (400: wechat_jsapi without "
             "openid); already_paid, hold_expired, cancelled, nothing_to_pay (a free "
             "session), gateway_unavailable (the method is not the order's gateway, is not "
             "set up here, or the gateway cannot be reached now) (409)."
@@ -273,11 +279,19 @@ class AppointmentPayView(APIView):
         data = PaySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appointment = selectors.member_appointment(member=request.member, pk=pk)
+        now = timezone.now()
+        gateway, method = data.validated_data["gateway"], data.validated_data["method"]
+        if method == PaymentMethod.WECHAT_JSAPI and not data.validated_data["openid"]:
+            raise payment_errors.OpenidRequired()  # before the switch: bad input writes nothing
+        order = selectors.order_of(appointment)
+        if gateway and order is not None and order.gateway != gateway:
+            services.choose_gateway(order=order, gateway=gateway, by=request.user, now=now)
+            appointment = selectors.member_appointment(member=request.member, pk=pk)
         payment = selectors.payment_request(
             appointment=appointment,
-            method=data.validated_data["method"],
+            method=method,
             openid=data.validated_data["openid"],
-            now=timezone.now(),
+            now=now,
         )
         body = PaymentSerializer(payment).data
         if body["url"]:

@@ -4,6 +4,7 @@ its settings are given."""
 from __future__ import annotations
 
 from functools import cache
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -70,7 +71,33 @@ def get_gateway(name: str) -> PaymentGateway | None:
     return configured_gateways().get(name)
 
 
+ONLINE_GATEWAYS = ("sandbox", "alipay", "wechat")
+
+
+def cashier_origins(names: list[str]) -> list[str]:
+    """The origins of the gateways' own cashier pages among ``names`` (Alipay's page pay),
+    which a form on MedBook's pay step is sent on to (the sandbox's and WeChat Pay's QR page
+    are MedBook's own)."""
+    origins = []
+    if "alipay" in names:
+        url = urlsplit(settings.MEDBOOK_ALIPAY_GATEWAY_URL)
+        origins.append(f"{url.scheme}://{url.netloc}")
+    return origins
+
+
+def member_gateways() -> list[str]:
+    """The gateways a member may pay an order through online, the clinic's own
+    (MEDBOOK_PAYMENT_GATEWAY) first, then Alipay and WeChat Pay when they are set up. The
+    sandbox is offered only when it is the clinic's gateway (a demo), never beside real ones."""
+    default = settings.MEDBOOK_PAYMENT_GATEWAY
+    gateways = configured_gateways()
+    return [default] + [
+        name for name in ONLINE_GATEWAYS if name not in (default, "sandbox") and name in gateways
+    ]
+
+
 __all__ = [
+    "ONLINE_GATEWAYS",
     "Acknowledgement",
     "GatewayError",
     "IgnoredNotification",
@@ -80,6 +107,8 @@ __all__ = [
     "Prepay",
     "PrepayKind",
     "StatementEntry",
+    "cashier_origins",
     "configured_gateways",
     "get_gateway",
+    "member_gateways",
 ]

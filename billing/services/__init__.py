@@ -17,6 +17,7 @@ from .clinic import (
     register_walk_in_patient,
     suspend_schedule,
 )
+from .gateway_choice import choose_gateway, offered_gateways
 from .orders import (
     EXPIRED_HOLD_REASON,
     MOVE_ABANDONED_REASON,
@@ -81,6 +82,7 @@ __all__ = [
     "cancellation_refund",
     "carry_out_refund",
     "check_closed_orders_with_gateways",
+    "choose_gateway",
     "close_expired",
     "complete_refund",
     "complete_visit",
@@ -93,6 +95,7 @@ __all__ = [
     "kept_headers",
     "lock_booking_orders",
     "new_out_trade_no",
+    "offered_gateways",
     "pay_at_counter",
     "place_booking",
     "place_booking_once",

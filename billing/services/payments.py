@@ -26,6 +26,7 @@ from ..gateways import (
     get_gateway,
 )
 from ..models import GatewayNotification, Order
+from .gateway_choice import offered_gateways
 from .orders import close_expired
 from .refunds import return_stray_payment
 from .reschedule import finish_top_up
@@ -55,12 +56,15 @@ def confirm_payment(
     amount: Decimal,
     paid_at: dt.datetime | None = None,
     now: dt.datetime | None = None,
+    gateway: str | None = None,
 ) -> PaymentOutcome:
     """Apply a verified payment to its order exactly once and confirm the appointment.
 
     A payment that reaches MedBook (``now``: by default when it was paid) after the order's
-    hold expired closes the hold and is refunded. Raises UnknownOrder or AmountMismatch (and
-    writes nothing) when the payment does not fit.
+    hold expired closes the hold and is refunded. ``gateway``: the gateway that took the money
+    (None: the order's); after the member switched gateways (gateway_choice) it may be the one
+    left behind, which becomes the order's, so refunds go back the way the money came. Raises
+    UnknownOrder or AmountMismatch (and writes nothing) when the payment does not fit.
     """
     paid_at = paid_at or timezone.now()
     now = now or paid_at
@@ -100,7 +104,11 @@ def confirm_payment(
         order.status = OrderStatus.PAID
         order.paid_at = paid_at
         order.gateway_trade_no = gateway_trade_no
-        order.save(update_fields=["status", "paid_at", "gateway_trade_no"])
+        fields = ["status", "paid_at", "gateway_trade_no"]
+        if gateway is not None and gateway != order.gateway:
+            order.gateway = gateway  # paid through the gateway the member switched away from
+            fields.append("gateway")
+        order.save(update_fields=fields)
         if order.top_up_of_id is None:
             appointment = appointment_services.confirm_appointment(
                 appointment=order.appointment, now=paid_at
@@ -221,10 +229,11 @@ def _receive_notification(
             amount=notice.amount,
             paid_at=notice.paid_at,
             now=now or timezone.now(),
+            gateway=gateway.name,
         )
         notification.outcome = _OUTCOME_OF_PAYMENT[outcome]
         if outcome == PaymentOutcome.REFUND_DUE:
-            return_stray_payment(notice=notice)
+            return_stray_payment(notice=notice, gateway=gateway.name)
     except errors.AmountMismatch as exc:
         notification.outcome = NotificationOutcome.AMOUNT_MISMATCH
         notification.detail = exc.message
@@ -251,23 +260,33 @@ def check_closed_orders_with_gateways(*, now: dt.datetime, limit: int = 200) -> 
     ).exclude(gateway=Gateway.COUNTER)
     checked = 0
     for order in due.order_by("closed_at")[:limit]:
-        gateway = get_gateway(order.gateway)
-        if gateway is None:
+        # Every gateway the member could have paid it through (they may have switched).
+        if not all(_check_closed(order, name, now) for name in offered_gateways(order)):
             continue
-        try:
-            notice = gateway.query_payment(out_trade_no=order.out_trade_no)
-        except GatewayError:
-            continue
-        if notice is not None:
-            outcome = confirm_payment(
-                out_trade_no=notice.out_trade_no,
-                gateway_trade_no=notice.gateway_trade_no,
-                amount=notice.amount,
-                paid_at=notice.paid_at,
-                now=now,
-            )
-            if outcome == PaymentOutcome.REFUND_DUE:
-                return_stray_payment(notice=notice)
         Order.objects.filter(pk=order.pk).update(gateway_checked_at=now)
         checked += 1
     return checked
+
+
+def _check_closed(order: Order, name: str, now: dt.datetime) -> bool:
+    """Ask gateway ``name`` about the closed ``order``; money it took is returned. False when
+    it cannot answer now (or is not set up here any more)."""
+    gateway = get_gateway(name)
+    if gateway is None or name == Gateway.COUNTER:
+        return name == Gateway.COUNTER
+    try:
+        notice = gateway.query_payment(out_trade_no=order.out_trade_no)
+    except GatewayError:
+        return False
+    if notice is not None:
+        outcome = confirm_payment(
+            out_trade_no=notice.out_trade_no,
+            gateway_trade_no=notice.gateway_trade_no,
+            amount=notice.amount,
+            paid_at=notice.paid_at,
+            now=now,
+            gateway=name,
+        )
+        if outcome == PaymentOutcome.REFUND_DUE:
+            return_stray_payment(notice=notice, gateway=name)
+    return True

@@ -84,8 +84,9 @@ def request_refund(
     return refund
 
 
-def return_stray_payment(*, notice: PaymentNotice) -> Refund:
-    """Send back a payment the order could not take (paid after closing, or paid twice). Once."""
+def return_stray_payment(*, notice: PaymentNotice, gateway: str = "") -> Refund:
+    """Send back a payment the order could not take (paid after closing, or paid twice). Once.
+    ``gateway``: the one that took it ("": the order's), which it goes back through."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(out_trade_no=notice.out_trade_no)
         existing = order.refunds.filter(stray_trade_no=notice.gateway_trade_no).first()
@@ -97,6 +98,7 @@ def return_stray_payment(*, notice: PaymentNotice) -> Refund:
             amount=notice.amount,
             reason="订单已关闭或已支付，退回重复/逾期付款",
             stray_trade_no=notice.gateway_trade_no,
+            gateway=gateway,
         )
         _enqueue_refund(refund)
     return refund
@@ -109,9 +111,10 @@ def carry_out_refund(*, refund_id: int, now: dt.datetime | None = None) -> bool:
     if refund.status != RefundStatus.REQUESTED:
         return True
     Refund.objects.filter(pk=refund.pk).update(attempts=F("attempts") + 1, last_attempt_at=now)
-    gateway = get_gateway(refund.order.gateway)
+    name = refund.gateway or refund.order.gateway  # the gateway that took the money
+    gateway = get_gateway(name)
     if gateway is None:
-        raise GatewayError(f"gateway {refund.order.gateway!r} is not available")
+        raise GatewayError(f"gateway {name!r} is not available")
     try:
         refund_no = gateway.refund(
             out_trade_no=refund.order.out_trade_no,

@@ -22,16 +22,19 @@ from appointments import gate
 from appointments import selectors as appointment_selectors
 from appointments.choices import Channel
 from appointments.gate import Verdict
+from appointments.models import Appointment
 from medbook import throttle
 from medbook.audit import client_ip
 from members import patients as patient_selectors
 from members.decorators import member_required, sensitive_consent_required
 from members.models import Patient
 
+from .. import exceptions as payment_errors
 from .. import reschedule_selectors, selectors, services
 from ..calendar import appointment_ics
-from ..gateways import GatewayError
+from ..gateways import GatewayError, cashier_origins
 from ..middleware import attempt_patient, release_gated
+from ..models import Order
 
 PAST_PAGE_SIZE = 20
 
@@ -217,15 +220,66 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, context)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @member_required
 def appointment_pay(request: HttpRequest, pk: int) -> HttpResponse:
-    """Send the member to the gateway's cashier while the hold lasts."""
+    """The pay step: with one online gateway, straight to its cashier; with more (Alipay and
+    WeChat Pay), the member chooses one (POST ``gateway``), which the order is paid through
+    from then on, and goes to its cashier."""
     appointment = selectors.member_appointment(member=request.member, pk=pk)
-    order = selectors.payable_order(appointment, timezone.now())
+    now = timezone.now()
+    order = selectors.payable_order(appointment, now)
+    if request.method == "POST":
+        if order is None:
+            order = selectors.order_of(appointment)
+        try:
+            if order is None:
+                raise payment_errors.NothingToPay()
+            order = services.choose_gateway(
+                order=order, gateway=request.POST.get("gateway", ""), by=request.user, now=now
+            )
+        except payment_errors.UnknownGateway as exc:
+            return _pay_choice(request, appointment, order, error=exc.message, status=400)
+        except payment_errors.PaymentError as exc:
+            messages.error(request, exc.message)
+            return redirect("billing:appointment_detail", appointment.pk)
+        return _to_cashier(request, appointment, order)
     if order is None:
         messages.info(request, _("There is nothing to pay for this appointment."))
         return redirect("billing:appointment_detail", appointment.pk)
+    if len(selectors.payment_choices(order)) > 1:
+        return _pay_choice(request, appointment, order)
+    return _to_cashier(request, appointment, order)
+
+
+def _pay_choice(
+    request: HttpRequest,
+    appointment: Appointment,
+    order: Order,
+    *,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    choices = selectors.payment_choices(order)
+    context = {
+        "appointment": appointment,
+        "schedule": appointment.schedule,
+        "order": order,
+        "choices": choices,
+        "error": error,
+    }
+    response = render(request, "billing/appointment_pay.html", context, status=status)
+    origins = cashier_origins([choice.gateway for choice in choices])
+    if origins:
+        # The choice is posted here and sent on to the gateway's cashier (Alipay): the browser
+        # follows that redirect only when form-action allows the cashier's origin.
+        response["Content-Security-Policy"] = settings.MEDBOOK_CSP.replace(
+            "form-action 'self'", "form-action 'self' " + " ".join(origins)
+        )
+    return response
+
+
+def _to_cashier(request: HttpRequest, appointment: Appointment, order: Order) -> HttpResponse:
     try:
         return redirect(selectors.checkout_url(order))
     except GatewayError:
@@ -273,6 +327,8 @@ def wechat_checkout(request: HttpRequest, pk: int) -> HttpResponse:
         "schedule": appointment.schedule,
         "checkout": checkout,
         "qr_code": qr_code_data_uri(checkout.code_url) if checkout.code_url else "",
+        "can_choose": state == selectors.CheckoutState.PAYABLE
+        and len(selectors.payment_choices(checkout.order)) > 1,
     }
     status = 503 if state == selectors.CheckoutState.UNAVAILABLE else 200
     return render(request, "billing/wechat_checkout.html", context, status=status)

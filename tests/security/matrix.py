@@ -84,7 +84,11 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
     "appointments:waitlist_leave": [("post", "waitlist_offer", {}, OWN_POST)],
     "billing:waitlist_accept": [("post", "waitlist_offer", {}, OWN_POST)],
     "billing:appointment_detail": [("get", "a_future", {}, OWN_PAGE)],
-    "billing:appointment_pay": [("get", "a_future", {}, OWN_POST)],
+    "billing:appointment_pay": [
+        ("get", "a_future", {}, OWN_POST),
+        # The member's choice of gateway: only the sandbox here, so nothing to switch.
+        ("post", "a_future", {"gateway": "sandbox"}, OWN_POST),
+    ],
     # A's order pays through the sandbox here: sent on to its cashier (the QR page with a
     # WeChat order: tests/portal/test_wechat_checkout.py).
     "billing:wechat_checkout": [("get", "a_future", {}, OWN_POST)],
@@ -375,6 +379,7 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
     "api:appointment": [("get", "a_future", {}, API_OWN)],
     "api:appointment_pay": [
         ("post", "a_future", {"method": "sandbox"}, API_OWN),
+        ("post", "a_future", {"gateway": "sandbox"}, API_OWN),
         ("get", "a_future", {}, [401, 405, 405, 403, 403, 403, 403]),
     ],
     "api:appointment_cancel": [
