@@ -499,7 +499,7 @@ class InsuranceClaim(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("year"))
     total = models.DecimalField(_("charge"), max_digits=10, decimal_places=2)
-    fund = models.DecimalField(_("fund (统筹)"), max_digits=10, decimal_places=2)
+    fund = models.DecimalField(_("fund (pooled)"), max_digits=10, decimal_places=2)
     personal = models.DecimalField(_("personal account"), max_digits=10, decimal_places=2)
     self_pay = models.DecimalField(_("self-pay"), max_digits=10, decimal_places=2)
     deductible_applied = models.DecimalField(
