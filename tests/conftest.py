@@ -18,7 +18,7 @@ from tests.members.factories import MemberFactory
 
 # The WeChat Pay stand-in's fixtures (wechat_keys, wechat, fake_wechat), for every app's tests.
 # The read/write split's real streaming replica (streaming_replica, on_replica_cluster).
-pytest_plugins = ["tests.billing.wechat_pay", "tests.replica"]
+pytest_plugins = ["tests.billing.wechat_pay", "tests.billing.provincial_standin", "tests.replica"]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

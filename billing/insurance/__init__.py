@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from .base import (
     ClaimRequest,
     InsuranceRefused,
@@ -15,8 +17,18 @@ from .sandbox import SandboxInsurer
 
 
 def get_insurer(name: str) -> Insurer | None:
+    """The adapter of insurer ``name``; None when it is not configured here."""
     if name == "sandbox":
         return SandboxInsurer()
+    if name == "provincial" and settings.MEDBOOK_INSURANCE_PROVINCIAL_URL:
+        from .provincial import ProvincialInsurer
+
+        return ProvincialInsurer(
+            base_url=settings.MEDBOOK_INSURANCE_PROVINCIAL_URL,
+            app_id=settings.MEDBOOK_INSURANCE_PROVINCIAL_APP_ID,
+            secret=settings.MEDBOOK_INSURANCE_PROVINCIAL_SECRET,
+            timeout=settings.MEDBOOK_INSURANCE_PROVINCIAL_TIMEOUT,
+        )
     return None
 
 

@@ -124,4 +124,5 @@ class Insurer(Protocol):
         parts: Split,
         deductible: Decimal,
         when: dt.datetime,
+        reverse_no: str = "",
     ) -> str: ...

@@ -100,6 +100,7 @@ class SandboxInsurer:
         parts: Split,
         deductible: Decimal,
         when: dt.datetime,
+        reverse_no: str = "",
     ) -> str:
         with transaction.atomic():
             usage = InsuranceUsage.objects.select_for_update().get(patient_id=patient_id, year=year)

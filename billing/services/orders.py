@@ -128,7 +128,7 @@ def _place_booking(
             order = Order.objects.create(
                 appointment=appointment,
                 member=appointment.member,
-                out_trade_no=new_out_trade_no(now),
+                out_trade_no=out_trade_no,
                 gateway=settings.MEDBOOK_PAYMENT_GATEWAY,
                 original_amount=appointment.fee,
                 discount_rate=rate,
@@ -137,43 +137,37 @@ def _place_booking(
                 expires_at=now + dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES),
             )
             # An insured patient: the insurer settles its parts, the member pays the rest.
-            insurance.settle_order(order=order, appointment=appointment, now=now)
+            insurance.settle_order(
+                order=order, appointment=appointment, now=now, presettled=presettled
+            )
         notices.booked(appointment, order)
 
-    with transaction.atomic():
-        appointment = appointment_services.book_appointment(
-            member=member,
-            schedule=schedule,
-            channel=channel,
-            now=now,
-            by=by,
-            override_reason=override_reason,
-            walk_in=walk_in,
-            patient=patient,
-            then=order_and_notice,
-            offer=offer,
-        )
-        _pay_by_insurer(appointment, now)
-    return appointment
-
-
-def _pay_by_insurer(appointment: Appointment, now: dt.datetime) -> None:
-    """An insured visit with nothing left for the member to pay is paid by the insurer now."""
-    order = Order.objects.filter(
-        appointment=appointment, status=OrderStatus.UNPAID, amount=0
-    ).first()
-    claim = insurance.claim_of(order) if order is not None else None
-    if claim is None:
-        return
-    from .payments import confirm_payment  # payments builds on this module
-
-    confirm_payment(
-        out_trade_no=order.out_trade_no,
-        gateway_trade_no=f"{insurance.INSURER_TRADE_PREFIX}{claim.reference}",
-        amount=order.amount,
-        paid_at=now,
-        now=now,
+    out_trade_no = new_out_trade_no(now)
+    # A remote insurer settles before the transaction (never the network inside one) and
+    # is given everything back if the booking fails.
+    presettled = insurance.presettle(
+        member=member, schedule=schedule, patient=patient, out_trade_no=out_trade_no, now=now
     )
+    try:
+        with transaction.atomic():
+            appointment = appointment_services.book_appointment(
+                member=member,
+                schedule=schedule,
+                channel=channel,
+                now=now,
+                by=by,
+                override_reason=override_reason,
+                walk_in=walk_in,
+                patient=patient,
+                then=order_and_notice,
+                offer=offer,
+            )
+            insurance.pay_by_insurer(appointment=appointment, now=now)
+    except BaseException:
+        if presettled is not None:
+            insurance.undo_presettle(presettled, now=now)
+        raise
+    return appointment
 
 
 def expire_order(*, order_id: int, now: dt.datetime | None = None) -> bool:
