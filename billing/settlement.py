@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from .choices import MismatchKind, RefundStatus
 from .gateways import GatewayError, PaymentGateway, StatementEntry, configured_gateways
+from .insurance.base import INSURER_TRADE_PREFIX
 from .models import Order, Refund, Settlement, SettlementLine, SettlementMismatch
 
 ZERO = Decimal("0.00")
@@ -38,9 +39,14 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 def medbook_records(*, gateway: str, start: dt.datetime, end: dt.datetime) -> list[Record]:
     records = []
-    orders = Order.objects.filter(
-        gateway=gateway, paid_at__gte=start, paid_at__lt=end, gateway_trade_no__isnull=False
-    ).select_related("appointment__schedule__doctor")
+    orders = (
+        Order.objects.filter(
+            gateway=gateway, paid_at__gte=start, paid_at__lt=end, gateway_trade_no__isnull=False
+        )
+        # Paid in full by medical insurance: no money went through the gateway.
+        .exclude(gateway_trade_no__startswith=INSURER_TRADE_PREFIX)
+        .select_related("appointment__schedule__doctor")
+    )
     for order in orders:
         doctor = order.appointment.schedule.doctor
         records.append(

@@ -17,6 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from appointments.exceptions import AppointmentError
 from medbook import money
 
+# The "gateway transaction" of an order the insurer paid in full (no gateway involved).
+INSURER_TRADE_PREFIX = "INS"
+
 
 class InsuranceUnavailable(AppointmentError):
     """The insurer could not be asked (down, too slow, or it answered nonsense)."""

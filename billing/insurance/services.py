@@ -28,7 +28,14 @@ from .. import hooks, notices
 from ..choices import OrderStatus
 from ..models import InsuranceClaim, Order
 from . import get_insurer
-from .base import ClaimRequest, InsuranceRefused, InsuranceUnavailable, Settled, Split
+from .base import (
+    INSURER_TRADE_PREFIX,
+    ClaimRequest,
+    InsuranceRefused,
+    InsuranceUnavailable,
+    Settled,
+    Split,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +57,6 @@ __all__ = [
     "undo_presettle",
     "unreversed",
 ]
-
-# The "gateway transaction" of an order the insurer paid in full (no gateway involved).
-INSURER_TRADE_PREFIX = "INS"
 
 
 def claim_of(order: Order) -> InsuranceClaim | None:

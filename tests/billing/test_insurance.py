@@ -259,3 +259,16 @@ def test_proportional_parts_add_up_exactly(parts, permille) -> None:
     shares = money.proportional_parts(parts=tuple(parts), amount=amount)
     assert sum(shares, money.ZERO) == amount
     assert all(0 <= s <= p for s, p in zip(shares, parts, strict=True))
+
+
+def test_a_visit_paid_by_the_insurer_is_no_mismatch_in_the_gateways_settlement(member) -> None:
+    from billing.gateways import get_gateway
+    from billing.settlement import settle_day
+
+    plan(ratio="1.00")
+    insure(member)
+    _book(member)
+
+    settled = settle_day(day=timezone.localdate(), gateway=get_gateway("sandbox"))
+
+    assert (settled.payments_count, settled.mismatch_count) == (0, 0)
