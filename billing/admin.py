@@ -13,6 +13,7 @@ from .models import (
     InsuranceClaim,
     InsurancePlan,
     InsuranceRatio,
+    InsuranceSettlement,
     InsuranceUsage,
     Order,
     Refund,
@@ -256,6 +257,33 @@ class InsuranceUsageAdmin(admin.ModelAdmin):
     list_display = ["patient", "year", "deductible_used", "fund_used"]
     list_filter = ["year"]
     list_select_related = ["patient"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(InsuranceSettlement)
+class InsuranceSettlementAdmin(admin.ModelAdmin):
+    """Read-only: each insurer's day, recomputed by the daily settlement job."""
+
+    list_display = [
+        "day",
+        "insurer",
+        "claims_count",
+        "total",
+        "fund",
+        "personal",
+        "self_pay",
+        "reversed_fund",
+        "reversed_personal",
+    ]
+    list_filter = ["insurer", "day"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -546,3 +546,44 @@ class InsuranceClaim(models.Model):
     @property
     def insured(self) -> Decimal:
         return self.fund + self.personal
+
+
+class InsuranceSettlement(models.Model):
+    """One insurer's part of one clinic day (医保日结): the insured visits settled that day,
+    split into the fund's, the personal accounts' and the members' own parts, and how much of
+    the insurer's parts has been given back since (refunds, holds that ran out)."""
+
+    day = models.DateField(_("day"))
+    insurer = models.CharField(_("insurer"), max_length=16, choices=InsurerChoice.choices)
+    claims_count = models.PositiveIntegerField(_("insured visits"), default=0)
+    total = models.DecimalField(_("charges"), max_digits=12, decimal_places=2, default=0)
+    fund = models.DecimalField(_("fund (pooled)"), max_digits=12, decimal_places=2, default=0)
+    personal = models.DecimalField(
+        _("personal account"), max_digits=12, decimal_places=2, default=0
+    )
+    self_pay = models.DecimalField(_("self-pay"), max_digits=12, decimal_places=2, default=0)
+    reversed_fund = models.DecimalField(
+        _("fund reversed"), max_digits=12, decimal_places=2, default=0
+    )
+    reversed_personal = models.DecimalField(
+        _("personal account reversed"), max_digits=12, decimal_places=2, default=0
+    )
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-day", "insurer"]
+        verbose_name = _("daily medical insurance settlement")
+        verbose_name_plural = _("daily medical insurance settlements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "insurer"], name="insurancesettlement_day_insurer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.get_insurer_display()}"
+
+    @property
+    def insurer_owes(self) -> Decimal:
+        """What the insurer owes the clinic for the day's visits, net of reversals."""
+        return self.fund + self.personal - self.reversed_fund - self.reversed_personal

@@ -53,6 +53,21 @@ class InsuranceRefused(AppointmentError):
         self.detail = detail
 
 
+class InsuredVisitNotMovable(AppointmentError):
+    """A visit settled with medical insurance is not moved: its settlement names the session."""
+
+    code = "insured_visit_not_movable"
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "A visit settled with medical insurance cannot be moved. Please cancel it "
+                "(every part is given back) and book the other session."
+            )
+        )
+
+
 @dataclass(frozen=True)
 class Split:
     """A charge split between payers; the parts are non-negative cents adding up to ``total``."""

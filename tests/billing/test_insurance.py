@@ -272,3 +272,51 @@ def test_a_visit_paid_by_the_insurer_is_no_mismatch_in_the_gateways_settlement(m
     settled = settle_day(day=timezone.localdate(), gateway=get_gateway("sandbox"))
 
     assert (settled.payments_count, settled.mismatch_count) == (0, 0)
+
+
+def test_the_daily_settlement_shows_the_split_per_insurer(member, other_member) -> None:
+    from billing.models import InsuranceSettlement
+    from billing.settlement import settle_all
+
+    plan(ratio="0.70", personal="0.50")
+    insure(member)
+    insure(other_member)
+    kept = _book(member)
+    cancelled = _book(other_member)
+    _pay(kept.order)
+    _pay(cancelled.order)
+    services.cancel_booking(appointment=cancelled, by=other_member.user, reason="有事")
+    _book(member, fee="50.00")  # insured too, not paid yet: settled all the same
+
+    settle_all(day=timezone.localdate())
+
+    row = InsuranceSettlement.objects.get(day=timezone.localdate(), insurer="sandbox")
+    assert (row.claims_count, row.total, row.fund, row.personal, row.self_pay) == (
+        3,
+        D("250.00"),
+        D("175.00"),
+        D("37.50"),
+        D("37.50"),
+    )
+    assert (row.reversed_fund, row.reversed_personal) == (D("70.00"), D("15.00"))
+    assert row.insurer_owes == D("127.50")
+
+
+def test_an_insured_visit_is_not_moved(member) -> None:
+    from billing.insurance.base import InsuredVisitNotMovable
+
+    plan()
+    insure(member)
+    appointment = _book(member)
+    _pay(appointment.order)
+    other = ScheduleFactory(
+        fee=D("100.00"),
+        doctor=appointment.schedule.doctor,
+        date=appointment.schedule.date + dt.timedelta(days=1),
+    )
+
+    with pytest.raises(InsuredVisitNotMovable):
+        services.reschedule_booking(appointment=appointment, schedule=other, by=member.user)
+
+    appointment.refresh_from_db()
+    assert appointment.schedule_id != other.pk
