@@ -320,3 +320,18 @@ def test_an_insured_visit_is_not_moved(member) -> None:
 
     appointment.refresh_from_db()
     assert appointment.schedule_id != other.pk
+
+
+def test_the_revenue_rollup_counts_the_insurers_parts_as_no_discount(member) -> None:
+    from reports import services as report_services
+    from reports.models import DailyRevenueStat
+
+    plan(ratio="0.70", personal="0.50")
+    insure(member)
+    _pay(_book(member).order)
+    today = timezone.localdate()
+
+    report_services.rebuild_rollups(start=today, end=today)
+
+    stat = DailyRevenueStat.objects.get(date=today)
+    assert (stat.paid, stat.discount) == (D("15.00"), D("0.00"))  # the level's factor is 1
