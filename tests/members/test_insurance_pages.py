@@ -63,10 +63,10 @@ def test_it_adds_a_card_stored_encrypted_and_shown_masked(logged_in, member) -> 
 def test_an_invalid_card_number_is_a_400_with_its_message(logged_in, member) -> None:
     patient = self_patient(member=member)
 
-    response = logged_in.post(_url(patient), _form(card_number="12#4"), HTTP_ACCEPT_LANGUAGE="en")
+    response = logged_in.post(_url(patient), _form(card_number="12#4"))
 
     assert response.status_code == 400
-    assert "8 to 20 letters and digits" in response.content.decode()
+    assert "医保卡号由 8 到 20 位字母和数字组成" in response.content.decode()
     assert not InsuranceCard.objects.exists()
 
 
