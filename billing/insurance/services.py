@@ -327,3 +327,31 @@ def pay_by_insurer(*, appointment: Appointment, now: dt.datetime) -> bool:
     notices.paid(confirmed, order)
     hooks.payment_succeeded(order, now=now)
     return True
+
+
+def booking_quote(
+    *, member: Member, schedule: Schedule, patient: Patient, now: dt.datetime
+) -> Split | None:
+    """What booking ``schedule`` for ``patient`` would split into, for the booking page: the
+    sandbox insurer's quote (no network on a page view: a remote insurer's split is known at
+    booking). None when the patient is not insured, the session is free, or it cannot say."""
+    card = insurance_card_of(patient)
+    if card is None or schedule.fee <= 0:
+        return None
+    insurer = get_insurer(card.insurer)
+    if insurer is None or not insurer.in_database:
+        return None
+    amount = money.payable(fee=schedule.fee, discount_rate=member.level.discount_rate)
+    request = _claim_request(
+        out_trade_no="",
+        patient=patient,
+        card=card,
+        amount=amount,
+        level_id=member.level_id,
+        department_id=schedule.doctor.department_id,
+        now=now,
+    )
+    try:
+        return insurer.quote(claim=request)
+    except (InsuranceRefused, InsuranceUnavailable):
+        return None

@@ -31,6 +31,7 @@ from members.models import Patient
 from .. import reschedule_selectors, selectors, services
 from ..calendar import appointment_ics
 from ..gateways import GatewayError
+from ..insurance import services as insurance
 from ..middleware import attempt_patient, release_gated
 
 PAST_PAGE_SIZE = 20
@@ -120,6 +121,9 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
         "availability": preview.availability,
         "error": error or preview.error,
         "payable": preview.payable,
+        "insurance_quote": insurance.booking_quote(
+            member=member, schedule=schedule, patient=patient, now=now
+        ),
         "late": preview.late,
         "late_unconfirmed": isinstance(error, errors.LateBookingUnconfirmed),
         "hold_minutes": settings.MEDBOOK_HOLD_MINUTES,

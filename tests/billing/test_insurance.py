@@ -335,3 +335,14 @@ def test_the_revenue_rollup_counts_the_insurers_parts_as_no_discount(member) -> 
 
     stat = DailyRevenueStat.objects.get(date=today)
     assert (stat.paid, stat.discount) == (D("15.00"), D("0.00"))  # the level's factor is 1
+
+
+def test_the_booking_page_shows_the_expected_split(client, member) -> None:
+    plan(ratio="0.70", personal="0.50")
+    insure(member)
+    schedule = ScheduleFactory(fee=D("100.00"))
+    client.force_login(member.user)
+
+    html = client.get(f"/book/{schedule.pk}/").content.decode()
+
+    assert "医保统筹支付 ¥70.00，个人账户 ¥15.00，您需支付 ¥15.00。" in html
