@@ -346,3 +346,27 @@ def test_the_booking_page_shows_the_expected_split(client, member) -> None:
     html = client.get(f"/book/{schedule.pk}/").content.decode()
 
     assert "医保统筹支付 ¥70.00，个人账户 ¥15.00，您需支付 ¥15.00。" in html
+
+
+def test_admin_shows_the_plans_cards_and_settlements_with_the_number_masked(client, member) -> None:
+    from tests.conftest import enable_totp
+    from tests.members.factories import UserFactory
+
+    plan()
+    insure(member, number="BJ1234567890")
+    _book(member)
+    superuser = UserFactory(username="insurance-admin", is_staff=True, is_superuser=True)
+    enable_totp(superuser)
+    client.force_login(superuser)
+
+    for page in (
+        "/admin/billing/insuranceplan/",
+        "/admin/billing/insuranceclaim/",
+        "/admin/billing/insurancesettlement/",
+        "/admin/billing/insuranceusage/",
+        "/admin/members/insurancecard/",
+    ):
+        response = client.get(page)
+        assert response.status_code == 200, page
+        assert "BJ1234567890" not in response.content.decode()
+    assert "BJ******7890" in client.get("/admin/members/insurancecard/").content.decode()
