@@ -10,6 +10,11 @@ from members.admin import MemberNumberSearch
 
 from .models import (
     GatewayNotification,
+    InsuranceClaim,
+    InsurancePlan,
+    InsuranceRatio,
+    InsuranceSettlement,
+    InsuranceUsage,
     Order,
     Refund,
     SandboxRefund,
@@ -194,3 +199,97 @@ class SettlementAdmin(ReadOnlyAdmin):
     @admin.display(description=_("net"))
     def net_total(self, obj: Settlement) -> Decimal:
         return obj.net_total
+
+
+class InsuranceRatioInline(admin.TabularInline):
+    model = InsuranceRatio
+    extra = 0
+
+
+@admin.register(InsurancePlan)
+class InsurancePlanAdmin(SimpleHistoryAdmin):
+    """The sandbox insurer's rules: editable here; a visit is split by the rules in force when
+    it is booked."""
+
+    list_display = [
+        "insurance_type",
+        "ratio",
+        "deductible",
+        "annual_cap",
+        "personal_account_ratio",
+        "active",
+    ]
+    inlines = [InsuranceRatioInline]
+
+
+@admin.register(InsuranceClaim)
+class InsuranceClaimAdmin(SimpleHistoryAdmin):
+    """Read-only: settled and reversed only through the billing services."""
+
+    list_display = [
+        "reference",
+        "order",
+        "insurer",
+        "total",
+        "fund",
+        "personal",
+        "self_pay",
+        "settled_at",
+    ]
+    list_filter = ["insurer", "settled_at"]
+    list_select_related = ["order"]
+    search_fields = ["reference", "order__out_trade_no"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(InsuranceUsage)
+class InsuranceUsageAdmin(admin.ModelAdmin):
+    """Read-only: each patient's use of the sandbox insurer's yearly deductible and cap."""
+
+    list_display = ["patient", "year", "deductible_used", "fund_used"]
+    list_filter = ["year"]
+    list_select_related = ["patient"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(InsuranceSettlement)
+class InsuranceSettlementAdmin(admin.ModelAdmin):
+    """Read-only: each insurer's day, recomputed by the daily settlement job."""
+
+    list_display = [
+        "day",
+        "insurer",
+        "claims_count",
+        "total",
+        "fund",
+        "personal",
+        "self_pay",
+        "reversed_fund",
+        "reversed_personal",
+    ]
+    list_filter = ["insurer", "day"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from appointments.models import Appointment, Department, Doctor
-from members.models import Member, User
+from members.models import InsuranceType, InsurerChoice, Member, MemberLevel, Patient, User
 
 from .choices import Gateway, MismatchKind, NotificationOutcome, OrderStatus, RefundStatus
 
@@ -370,3 +370,236 @@ class BookingKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class InsurancePlan(models.Model):
+    """The sandbox insurer's rules for one type of insurance (医保报销规则), edited in admin:
+    the share of a visit the fund pays (统筹, by member level and department, most specific
+    first), the deductible each patient pays themselves each year before the fund pays (起付线),
+    the most the fund pays for one patient a year (年度封顶), and the share of the rest the
+    patient's personal account pays (个人账户)."""
+
+    insurance_type = models.CharField(
+        _("insurance type"), max_length=16, choices=InsuranceType.choices, unique=True
+    )
+    ratio = models.DecimalField(
+        _("reimbursement ratio"),
+        max_digits=3,
+        decimal_places=2,
+        help_text=_("The share the fund pays, 0 to 1, unless a rule below says otherwise."),
+    )
+    deductible = models.DecimalField(
+        _("yearly deductible"), max_digits=10, decimal_places=2, default=Decimal("0.00")
+    )
+    annual_cap = models.DecimalField(_("yearly fund cap"), max_digits=12, decimal_places=2)
+    personal_account_ratio = models.DecimalField(
+        _("personal account share"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        help_text=_("The share of what the fund does not pay that the personal account pays."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["insurance_type"]
+        verbose_name = _("medical insurance plan")
+        verbose_name_plural = _("medical insurance plans")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ratio__gte=0) & Q(ratio__lte=1), name="insuranceplan_ratio_0_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(personal_account_ratio__gte=0) & Q(personal_account_ratio__lte=1),
+                name="insuranceplan_personal_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(deductible__gte=0) & Q(annual_cap__gte=0),
+                name="insuranceplan_amounts_gte_0",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_insurance_type_display()
+
+
+class InsuranceRatio(models.Model):
+    """A plan's reimbursement ratio for a member level, a department, or both."""
+
+    plan = models.ForeignKey(
+        InsurancePlan, on_delete=models.CASCADE, related_name="ratios", verbose_name=_("plan")
+    )
+    level = models.ForeignKey(
+        MemberLevel,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("member level"),
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("department"),
+    )
+    ratio = models.DecimalField(_("reimbursement ratio"), max_digits=3, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("reimbursement ratio")
+        verbose_name_plural = _("reimbursement ratios")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ratio__gte=0) & Q(ratio__lte=1), name="insuranceratio_0_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__isnull=False) | Q(department__isnull=False),
+                name="insuranceratio_level_or_department",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "level", "department"],
+                name="insuranceratio_unique",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.level or ''} {self.department or ''} {self.ratio}"
+
+
+class InsuranceUsage(models.Model):
+    """What one patient has used of the sandbox insurer's yearly limits: the deductible paid
+    and the fund paid. Locked while a visit is settled, so two visits at once never pass the
+    cap together."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="+", verbose_name=_("patient")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    deductible_used = models.DecimalField(
+        _("deductible paid"), max_digits=10, decimal_places=2, default=Decimal("0.00")
+    )
+    fund_used = models.DecimalField(
+        _("fund paid"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+
+    class Meta:
+        verbose_name = _("medical insurance usage")
+        verbose_name_plural = _("medical insurance usage")
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "year"], name="insuranceusage_patient_year"),
+            models.CheckConstraint(
+                condition=Q(deductible_used__gte=0) & Q(fund_used__gte=0),
+                name="insuranceusage_gte_0",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} {self.year}"
+
+
+class InsuranceClaim(models.Model):
+    """How an insured visit's order was split (医保结算): the fund (统筹), the personal account
+    (个人账户) and the member's own payment (自付, the order's amount, through the gateway);
+    the parts add up to the charge. Refunds reverse the parts in the same proportions."""
+
+    order = models.OneToOneField(
+        Order, on_delete=models.PROTECT, related_name="insurance_claim", verbose_name=_("order")
+    )
+    insurer = models.CharField(_("insurer"), max_length=16, choices=InsurerChoice.choices)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="+", verbose_name=_("patient")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    total = models.DecimalField(_("charge"), max_digits=10, decimal_places=2)
+    fund = models.DecimalField(_("fund (pooled)"), max_digits=10, decimal_places=2)
+    personal = models.DecimalField(_("personal account"), max_digits=10, decimal_places=2)
+    self_pay = models.DecimalField(_("self-pay"), max_digits=10, decimal_places=2)
+    deductible_applied = models.DecimalField(
+        _("deductible applied"), max_digits=10, decimal_places=2, default=Decimal("0.00")
+    )
+    reference = models.CharField(_("insurer settlement reference"), max_length=64, unique=True)
+    reversed_fund = models.DecimalField(
+        _("fund reversed"), max_digits=10, decimal_places=2, default=Decimal("0.00")
+    )
+    reversed_personal = models.DecimalField(
+        _("personal account reversed"), max_digits=10, decimal_places=2, default=Decimal("0.00")
+    )
+    reversed_self_pay = models.DecimalField(
+        _("self-pay refunded"), max_digits=10, decimal_places=2, default=Decimal("0.00")
+    )
+    settled_at = models.DateTimeField(_("settled at"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-settled_at"]
+        verbose_name = _("medical insurance settlement")
+        verbose_name_plural = _("medical insurance settlements")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total=F("fund") + F("personal") + F("self_pay")),
+                name="insuranceclaim_parts_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(fund__gte=0) & Q(personal__gte=0) & Q(self_pay__gte=0),
+                name="insuranceclaim_parts_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(reversed_fund__gte=0, reversed_fund__lte=F("fund"))
+                & Q(reversed_personal__gte=0, reversed_personal__lte=F("personal"))
+                & Q(reversed_self_pay__gte=0, reversed_self_pay__lte=F("self_pay")),
+                name="insuranceclaim_reversals_within_parts",
+            ),
+        ]
+        indexes = [models.Index(fields=["settled_at"], name="insuranceclaim_settled_idx")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def insured(self) -> Decimal:
+        return self.fund + self.personal
+
+
+class InsuranceSettlement(models.Model):
+    """One insurer's part of one clinic day (医保日结): the insured visits settled that day,
+    split into the fund's, the personal accounts' and the members' own parts, and how much of
+    the insurer's parts has been given back since (refunds, holds that ran out)."""
+
+    day = models.DateField(_("day"))
+    insurer = models.CharField(_("insurer"), max_length=16, choices=InsurerChoice.choices)
+    claims_count = models.PositiveIntegerField(_("insured visits"), default=0)
+    total = models.DecimalField(_("charges"), max_digits=12, decimal_places=2, default=0)
+    fund = models.DecimalField(_("fund (pooled)"), max_digits=12, decimal_places=2, default=0)
+    personal = models.DecimalField(
+        _("personal account"), max_digits=12, decimal_places=2, default=0
+    )
+    self_pay = models.DecimalField(_("self-pay"), max_digits=12, decimal_places=2, default=0)
+    reversed_fund = models.DecimalField(
+        _("fund reversed"), max_digits=12, decimal_places=2, default=0
+    )
+    reversed_personal = models.DecimalField(
+        _("personal account reversed"), max_digits=12, decimal_places=2, default=0
+    )
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-day", "insurer"]
+        verbose_name = _("daily medical insurance settlement")
+        verbose_name_plural = _("daily medical insurance settlements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "insurer"], name="insurancesettlement_day_insurer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.get_insurer_display()}"
+
+    @property
+    def insurer_owes(self) -> Decimal:
+        """What the insurer owes the clinic for the day's visits, net of reversals."""
+        return self.fund + self.personal - self.reversed_fund - self.reversed_personal

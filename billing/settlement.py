@@ -10,12 +10,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from .choices import MismatchKind, RefundStatus
 from .gateways import GatewayError, PaymentGateway, StatementEntry, configured_gateways
-from .models import Order, Refund, Settlement, SettlementLine, SettlementMismatch
+from .insurance.base import INSURER_TRADE_PREFIX
+from .models import (
+    InsuranceClaim,
+    InsuranceSettlement,
+    Order,
+    Refund,
+    Settlement,
+    SettlementLine,
+    SettlementMismatch,
+)
 
 ZERO = Decimal("0.00")
 logger = logging.getLogger(__name__)
@@ -39,9 +48,14 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 def medbook_records(*, gateway: str, start: dt.datetime, end: dt.datetime) -> list[Record]:
     records = []
-    orders = Order.objects.filter(
-        gateway=gateway, paid_at__gte=start, paid_at__lt=end, gateway_trade_no__isnull=False
-    ).select_related("appointment__schedule__doctor")
+    orders = (
+        Order.objects.filter(
+            gateway=gateway, paid_at__gte=start, paid_at__lt=end, gateway_trade_no__isnull=False
+        )
+        # Paid in full by medical insurance: no money went through the gateway.
+        .exclude(gateway_trade_no__startswith=INSURER_TRADE_PREFIX)
+        .select_related("appointment__schedule__doctor")
+    )
     for order in orders:
         doctor = order.appointment.schedule.doctor
         records.append(
@@ -150,9 +164,40 @@ def settle_day(
     return settlement
 
 
+def settle_insurers(*, day: dt.date, now: dt.datetime | None = None) -> list[InsuranceSettlement]:
+    """Compute (or recompute) every insurer's settlement row for ``day``: the split of the
+    insured visits settled that day, per insurer, and what of it went back since."""
+    start, end = day_bounds(day)
+    sums = (
+        InsuranceClaim.objects.filter(settled_at__gte=start, settled_at__lt=end)
+        .values("insurer")
+        .annotate(
+            claims_count=Count("pk"),
+            total=Sum("total"),
+            fund=Sum("fund"),
+            personal=Sum("personal"),
+            self_pay=Sum("self_pay"),
+            reversed_fund=Sum("reversed_fund"),
+            reversed_personal=Sum("reversed_personal"),
+        )
+        .order_by("insurer")
+    )
+    rows = []
+    with transaction.atomic():
+        InsuranceSettlement.objects.filter(day=day).delete()
+        for row in sums:
+            rows.append(
+                InsuranceSettlement.objects.create(
+                    day=day, computed_at=now or timezone.now(), **row
+                )
+            )
+    return rows
+
+
 def settle_all(*, day: dt.date, now: dt.datetime | None = None) -> list[Settlement]:
     """Settle every configured gateway; one whose statement is unavailable is logged and skipped
-    (and settled when the job runs again for that day)."""
+    (and settled when the job runs again for that day). The insurers' rows are recomputed too."""
+    settle_insurers(day=day, now=now)
     settled = []
     for gateway in configured_gateways().values():
         try:

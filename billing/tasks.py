@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from . import services, settlement
 from .gateways import GatewayError, sandbox
+from .insurance import InsuranceUnavailable
+from .insurance import services as insurance_services
 
 logger = logging.getLogger(__name__)
 
@@ -84,3 +86,19 @@ def purge_booking_keys() -> int:
     from .services.booking_keys import purge_booking_keys as purge
 
     return purge()
+
+
+@shared_task(
+    autoretry_for=(InsuranceUnavailable, *TRANSIENT),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    max_retries=20,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def reverse_insurance(claim_id: int, fund: str, personal: str, reverse_no: str) -> str:
+    """Give a remote insurer back its parts of a refunded or released visit (idempotent at
+    the insurer by ``reverse_no``)."""
+    return insurance_services.carry_out_reversal(
+        claim_id=claim_id, fund=fund, personal=personal, reverse_no=reverse_no
+    )

@@ -712,6 +712,19 @@ MEDBOOK_CANCEL_CUTOFF_HOURS = env_int("MEDBOOK_CANCEL_CUTOFF_HOURS", 24)
 MEDBOOK_ONE_VISIT_PER_DEPARTMENT_DAY = env_bool("MEDBOOK_ONE_VISIT_PER_DEPARTMENT_DAY", True)
 # Patients (就诊人) an account may hold, the holder included.
 MEDBOOK_MAX_PATIENTS = env_int("MEDBOOK_MAX_PATIENTS", 5)
+# Medical insurance (医保, billing.insurance): the sandbox insurer is always there (its rules
+# are InsurancePlan rows in admin); the provincial mobile-payment API joins when its URL, app
+# id and secret are given. A call that takes longer than the timeout (seconds) is refused.
+MEDBOOK_INSURANCE_PROVINCIAL_URL = env("MEDBOOK_INSURANCE_PROVINCIAL_URL", "") or ""
+MEDBOOK_INSURANCE_PROVINCIAL_APP_ID = env("MEDBOOK_INSURANCE_PROVINCIAL_APP_ID", "") or ""
+MEDBOOK_INSURANCE_PROVINCIAL_SECRET = env("MEDBOOK_INSURANCE_PROVINCIAL_SECRET", "") or ""
+MEDBOOK_INSURANCE_PROVINCIAL_TIMEOUT = env_int("MEDBOOK_INSURANCE_PROVINCIAL_TIMEOUT", 8)
+if MEDBOOK_INSURANCE_PROVINCIAL_URL and not (
+    MEDBOOK_INSURANCE_PROVINCIAL_APP_ID and MEDBOOK_INSURANCE_PROVINCIAL_SECRET
+):
+    raise ImproperlyConfigured(
+        "MEDBOOK_INSURANCE_PROVINCIAL_URL needs MEDBOOK_INSURANCE_PROVINCIAL_APP_ID and _SECRET."
+    )
 MEDBOOK_BOOKING_RATE_MEMBER = env("MEDBOOK_BOOKING_RATE_MEMBER", "10/60") or "10/60"
 MEDBOOK_BOOKING_RATE_IP = env("MEDBOOK_BOOKING_RATE_IP", "60/60") or "60/60"
 # Payment notifications accepted per sending address (a gateway retries what is refused).

@@ -14,6 +14,7 @@ from .consents import forget_current_agreements
 from .models import (
     Agreement,
     Consent,
+    InsuranceCard,
     Member,
     MemberLevel,
     Message,
@@ -331,6 +332,29 @@ class SendRecordAdmin(LargeTableAdmin, admin.ModelAdmin):
     search_fields = ["=provider_id"]
     search_help_text = _("Search by the provider's id of the text (BizId, SerialNo).")
     raw_id_fields = ["message"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(InsuranceCard)
+class InsuranceCardAdmin(SimpleHistoryAdmin):
+    """Patients' medical insurance cards, read here with the number masked; the member changes
+    them on their patients page (members.insurance checks the number and keeps one card to one
+    patient)."""
+
+    list_display = ["patient", "insurance_type", "insurer", "region", "masked_number", "created_at"]
+    list_filter = ["insurance_type", "insurer"]
+    list_select_related = ["patient"]
+    fields = ["patient", "insurance_type", "insurer", "region", "masked_number", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("card number"))
+    def masked_number(self, obj: InsuranceCard) -> str:
+        return obj.masked_card_number
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

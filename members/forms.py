@@ -13,7 +13,16 @@ from django.utils.translation import gettext_lazy as _
 from medbook.personal_data import mask_national_id, mask_phone
 
 from .adapter import PhoneNumberField
-from .models import Gender, IdType, MemberLevel, Patient, Relation, User
+from .models import (
+    Gender,
+    IdType,
+    InsuranceType,
+    InsurerChoice,
+    MemberLevel,
+    Patient,
+    Relation,
+    User,
+)
 
 
 class SignupDetailsForm(forms.Form):
@@ -286,3 +295,42 @@ class ChannelPreferencesForm(forms.Form):
         return {
             name: data[name] if name in self.fields else getattr(current, name) for name in names
         }
+
+
+class InsuranceCardForm(forms.Form):
+    """A patient's medical insurance card as the member enters it. Only the shapes: the card
+    number's rules and uniqueness are members.insurance'. Editing, the number is left empty
+    to keep the one on file (it is never shown in full)."""
+
+    insurance_type = forms.ChoiceField(label=_("Insurance type"), choices=InsuranceType.choices)
+    insurer = forms.ChoiceField(
+        label=_("Insurer"), choices=InsurerChoice.choices, initial=InsurerChoice.SANDBOX
+    )
+    region = forms.CharField(
+        label=_("Insured region"),
+        max_length=32,
+        help_text=_("The city or province where the insurance is held, for example 北京市."),
+    )
+    card_number = forms.CharField(
+        label=_("Card number"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+
+    def __init__(self, *args: Any, card: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if card is not None:
+            self.initial.update(
+                {
+                    "insurance_type": card.insurance_type,
+                    "insurer": card.insurer,
+                    "region": card.region,
+                }
+            )
+            self.fields["card_number"].help_text = _(
+                "On file: %(number)s. Leave empty to keep it."
+            ) % {"number": card.masked_card_number}
+
+    def details(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in self.fields}

@@ -494,3 +494,62 @@ class Message(models.Model):
 # preferences, live in their own modules.
 from .channel_models import Channel, ChannelPreferences, SendRecord, SendStatus  # noqa: E402, F401
 from .consent import Agreement, AgreementKind, Consent  # noqa: E402, F401
+
+INSURANCE_CARD_PURPOSE = "patient.insurance_card"
+
+
+class InsuranceType(models.TextChoices):
+    """The kinds of basic medical insurance (基本医疗保险) a patient may hold."""
+
+    EMPLOYEE = "employee", _("Employee basic medical insurance")  # 职工医保
+    RESIDENT = "resident", _("Urban and rural resident medical insurance")  # 居民医保
+    RETIRED = "retired", _("Retired employee medical insurance")  # 离退休职工医保
+    OTHER_REGION = "other_region", _("Medical insurance of another region")  # 异地医保
+
+
+class InsurerChoice(models.TextChoices):
+    """Which insurer (医保经办) settles the card: the codes of billing's insurer adapters."""
+
+    SANDBOX = "sandbox", _("Medical insurance (test)")
+    PROVINCIAL = "provincial", _("Provincial medical insurance mobile payment")
+
+
+class InsuranceCard(models.Model):
+    """A patient's medical insurance card (医保卡): the type, the insurer and region that
+    settle it, and the card number (encrypted; its blind index is unique, so one card belongs
+    to one patient). Removing the card deletes the row (its history keeps no number)."""
+
+    patient = models.OneToOneField(
+        Patient,
+        on_delete=models.CASCADE,
+        related_name="insurance_card",
+        verbose_name=_("patient"),
+    )
+    insurance_type = models.CharField(
+        _("insurance type"), max_length=16, choices=InsuranceType.choices
+    )
+    insurer = models.CharField(_("insurer"), max_length=16, choices=InsurerChoice.choices)
+    region = models.CharField(_("insured region"), max_length=32)
+    card_number = EncryptedTextField(_("card number"), purpose=INSURANCE_CARD_PURPOSE)
+    card_number_index = BlindIndexField(source="card_number", purpose=INSURANCE_CARD_PURPOSE)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+    history = HistoricalRecords(excluded_fields=["card_number", "card_number_index"])
+
+    class Meta:
+        verbose_name = _("medical insurance card")
+        verbose_name_plural = _("medical insurance cards")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["card_number_index"], name="insurancecard_number_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_insurance_type_display()} {self.masked_card_number}"
+
+    @property
+    def masked_card_number(self) -> str:
+        number = self.card_number or ""
+        if len(number) <= 6:
+            return "*" * len(number)
+        return f"{number[:2]}{'*' * (len(number) - 6)}{number[-4:]}"

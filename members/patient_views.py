@@ -15,9 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from medbook import refusals
 
-from . import patients
+from . import insurance, patients
 from .decorators import member_required
-from .forms import PatientForm
+from .forms import InsuranceCardForm, PatientForm
 
 
 @require_GET
@@ -25,7 +25,7 @@ from .forms import PatientForm
 def patient_list(request: HttpRequest) -> HttpResponse:
     member = request.member
     patients.self_patient(member=member)  # an account from before patients gets its holder
-    listed = list(patients.member_patients(member=member))
+    listed = list(patients.member_patients(member=member).select_related("insurance_card"))
     return render(
         request,
         "members/patients.html",
@@ -98,3 +98,34 @@ def patient_remove(request: HttpRequest, pk: int) -> HttpResponse:
             status=refusal.status,
         )
     return render(request, "members/patient_remove.html", {"patient": patient})
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def patient_insurance(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add, change or remove a patient's medical insurance card (医保)."""
+    patient = patients.member_patient(member=request.member, pk=pk)
+    card = insurance.insurance_card_of(patient)
+    form = InsuranceCardForm(request.POST or None, card=card)
+    status = 200
+    if request.method == "POST":
+        if request.POST.get("remove"):
+            insurance.remove_insurance_card(patient=patient, by=request.user, request=request)
+            messages.success(request, _("The medical insurance card was removed."))
+            return redirect("members:patients")
+        status = 400
+        if form.is_valid():
+            with refusals.shown(request, form=form) as refusal:
+                insurance.save_insurance_card(
+                    patient=patient, by=request.user, request=request, **form.details()
+                )
+            if not refusal:
+                messages.success(request, _("The medical insurance card was saved."))
+                return redirect("members:patients")
+            status = refusal.status
+    return render(
+        request,
+        "members/patient_insurance.html",
+        {"form": form, "patient": patient, "card": card},
+        status=status,
+    )

@@ -11,6 +11,11 @@ urlpatterns = [
     path("profile/patients/add/", patient_views.patient_add, name="patient_add"),
     path("profile/patients/<int:pk>/edit/", patient_views.patient_edit, name="patient_edit"),
     path("profile/patients/<int:pk>/remove/", patient_views.patient_remove, name="patient_remove"),
+    path(
+        "profile/patients/<int:pk>/insurance/",
+        patient_views.patient_insurance,
+        name="patient_insurance",
+    ),
     path("profile/notifications/", channel_views.channel_preferences, name="channels"),
     path("sms/receipts/<slug:provider>/", channel_views.sms_receipt, name="sms_receipt"),
     path("messages/", views.message_list, name="messages"),

@@ -290,7 +290,8 @@ def _zero_amount() -> Value:
 
 def _payment_rows(start: dt.date, end: dt.date) -> QuerySet:
     """One row per order paid on the clinic days ``start``..``end`` (by ``paid_at``): its
-    amount, and the discount its level gave (fee − amount paid)."""
+    amount, and the discount its level gave (fee − what the visit was charged: the amount paid,
+    or for an insured visit its whole charge, the medical insurance's parts being no discount)."""
     lower, upper = money_window(start, end)
     return (
         Order.objects.filter(paid_at__gte=lower, paid_at__lt=upper)
@@ -299,7 +300,10 @@ def _payment_rows(start: dt.date, end: dt.date) -> QuerySet:
             **_money_grain("appointment__", "paid_at"),
             r_payments=Value(1, output_field=IntegerField()),
             r_paid=ExpressionWrapper(F("amount"), output_field=AMOUNT),
-            r_discount=ExpressionWrapper(F("original_amount") - F("amount"), output_field=AMOUNT),
+            r_discount=ExpressionWrapper(
+                F("original_amount") - Coalesce(F("insurance_claim__total"), F("amount")),
+                output_field=AMOUNT,
+            ),
             r_refunds=Value(0, output_field=IntegerField()),
             r_refunded=_zero_amount(),
         )

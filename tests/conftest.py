@@ -19,7 +19,13 @@ from tests.members.factories import MemberFactory
 # The WeChat Pay stand-in's fixtures (wechat_keys, wechat, fake_wechat), for every app's tests.
 # The read/write split's real streaming replica (streaming_replica, on_replica_cluster).
 # Alipay set up beside the clinic's gateway (alipay_keys, alipay_also, alipay_cashier).
-pytest_plugins = ["tests.billing.wechat_pay", "tests.replica", "tests.billing.alipay_pay"]
+# The provincial insurer's stand-in (provincial_standin).
+pytest_plugins = [
+    "tests.billing.wechat_pay",
+    "tests.billing.provincial_standin",
+    "tests.replica",
+    "tests.billing.alipay_pay",
+]
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

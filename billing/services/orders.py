@@ -25,8 +25,9 @@ from members.models import Member, Patient, User
 
 from .. import notices
 from ..choices import OrderStatus
+from ..insurance import services as insurance
 from ..models import Order
-from .refunds import REFUNDABLE_STATUSES, request_refund
+from .refunds import REFUNDABLE_STATUSES, kept_amount, request_refund
 
 __all__ = [
     "EXPIRED_HOLD_REASON",
@@ -127,7 +128,7 @@ def _place_booking(
             order = Order.objects.create(
                 appointment=appointment,
                 member=appointment.member,
-                out_trade_no=new_out_trade_no(now),
+                out_trade_no=out_trade_no,
                 gateway=settings.MEDBOOK_PAYMENT_GATEWAY,
                 original_amount=appointment.fee,
                 discount_rate=rate,
@@ -135,20 +136,38 @@ def _place_booking(
                 created_at=now,
                 expires_at=now + dt.timedelta(minutes=settings.MEDBOOK_HOLD_MINUTES),
             )
+            # An insured patient: the insurer settles its parts, the member pays the rest.
+            insurance.settle_order(
+                order=order, appointment=appointment, now=now, presettled=presettled
+            )
         notices.booked(appointment, order)
 
-    return appointment_services.book_appointment(
-        member=member,
-        schedule=schedule,
-        channel=channel,
-        now=now,
-        by=by,
-        override_reason=override_reason,
-        walk_in=walk_in,
-        patient=patient,
-        then=order_and_notice,
-        offer=offer,
+    out_trade_no = new_out_trade_no(now)
+    # A remote insurer settles before the transaction (never the network inside one) and
+    # is given everything back if the booking fails.
+    presettled = insurance.presettle(
+        member=member, schedule=schedule, patient=patient, out_trade_no=out_trade_no, now=now
     )
+    try:
+        with transaction.atomic():
+            appointment = appointment_services.book_appointment(
+                member=member,
+                schedule=schedule,
+                channel=channel,
+                now=now,
+                by=by,
+                override_reason=override_reason,
+                walk_in=walk_in,
+                patient=patient,
+                then=order_and_notice,
+                offer=offer,
+            )
+            insurance.pay_by_insurer(appointment=appointment, now=now)
+    except BaseException:
+        if presettled is not None:
+            insurance.undo_presettle(presettled, now=now)
+        raise
+    return appointment
 
 
 def expire_order(*, order_id: int, now: dt.datetime | None = None) -> bool:
@@ -171,6 +190,7 @@ def close_expired(*, order: Order, now: dt.datetime) -> None:
     order.status = OrderStatus.CLOSED
     order.closed_at = now
     order.save(update_fields=["status", "closed_at"])
+    insurance.release_claim(order=order, now=now)
     appointment = appointment_services.cancel_appointment(
         appointment=order.appointment, by=None, reason=EXPIRED_HOLD_REASON, now=now
     )
@@ -238,11 +258,24 @@ def cancel_booking(
             order.status = OrderStatus.CLOSED
             order.closed_at = appointment.cancelled_at
             order.save(update_fields=["status", "closed_at"])
+            insurance.release_claim(order=order, now=appointment.cancelled_at)
         elif order is not None and order.status in REFUNDABLE_STATUSES:
             for paid in orders:  # a paid top-up: the earlier order pays for this visit too
                 share = cancellation_refund(
                     order=paid, appointment=appointment, by=by, now=appointment.cancelled_at
                 )
+                claim = insurance.claim_of(paid)
+                if claim is not None:
+                    # Insured: each payer's part goes back alike; the member's through the
+                    # gateway (never more than is left of what they paid).
+                    share = insurance.reverse_claim(
+                        order=paid,
+                        amount=_cancellation_charge(
+                            order=paid, appointment=appointment, by=by, now=appointment.cancelled_at
+                        ),
+                        now=appointment.cancelled_at,
+                    ).self_pay
+                    share = min(share, kept_amount(paid))
                 if share > 0:
                     request_refund(order=paid, reason=reason or "预约已取消", by=by, amount=share)
                 amount += share
@@ -263,8 +296,26 @@ def cancellation_refund(
 ) -> Decimal:
     """What cancelling at ``now`` gives back: all that is left, except a member's own late
     cancellation (a privilege of higher levels), which gets ``MEDBOOK_LATE_CANCEL_REFUND_PERCENT``
-    of it, rounded down to the cent. Also shown to the member before they cancel."""
-    remaining = order.amount - order.refunded_amount
+    of it, rounded down to the cent. Also shown to the member before they cancel. An insured
+    visit gives back the member's own part of that share of the charge (the insurer's parts go
+    back to the insurer)."""
+    claim = insurance.claim_of(order)
+    if claim is not None:
+        charge = _cancellation_charge(order=order, appointment=appointment, by=by, now=now)
+        return insurance.refund_split(claim=claim, amount=charge).self_pay
+    return _cancellation_charge(order=order, appointment=appointment, by=by, now=now)
+
+
+def _cancellation_charge(
+    *, order: Order, appointment: Appointment, by: User | None, now: dt.datetime
+) -> Decimal:
+    """The share of the order's charge (for an insured visit: of all its payers' parts) that
+    cancelling at ``now`` gives back."""
+    claim = insurance.claim_of(order)
+    if claim is not None:
+        remaining = insurance.unreversed(claim).total
+    else:
+        remaining = order.amount - order.refunded_amount
     if order.status not in REFUNDABLE_STATUSES:
         return money.ZERO
     cutoff = appointment.schedule.starts_at - dt.timedelta(

@@ -51,6 +51,8 @@ from members.models import User
 from .. import exceptions as errors
 from .. import notices
 from ..choices import Gateway, OrderStatus
+from ..insurance import services as insurance
+from ..insurance.base import InsuredVisitNotMovable
 from ..models import Order
 from .orders import abandon_top_up, close_expired, lock_booking_orders, new_out_trade_no
 from .refunds import REFUNDABLE_STATUSES, booking_kept, kept_amount, request_refund
@@ -97,6 +99,8 @@ def reschedule_booking(
     settled: dict[str, object] = {}
     with transaction.atomic():
         orders = lock_booking_orders(appointment.pk)
+        if any(insurance.claim_of(paid) for paid in orders):
+            raise InsuredVisitNotMovable()
         order = orders[-1] if orders else None
         if order is not None:
             _close_expired_top_ups(order, now)

@@ -33,6 +33,7 @@ from .. import exceptions as payment_errors
 from .. import reschedule_selectors, selectors, services
 from ..calendar import appointment_ics
 from ..gateways import GatewayError, cashier_origins
+from ..insurance import services as insurance
 from ..middleware import attempt_patient, release_gated
 from ..models import Order
 
@@ -123,6 +124,9 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
         "availability": preview.availability,
         "error": error or preview.error,
         "payable": preview.payable,
+        "insurance_quote": insurance.booking_quote(
+            member=member, schedule=schedule, patient=patient, now=now
+        ),
         "late": preview.late,
         "late_unconfirmed": isinstance(error, errors.LateBookingUnconfirmed),
         "hold_minutes": settings.MEDBOOK_HOLD_MINUTES,

@@ -60,7 +60,7 @@ from appointments.selectors import cancellation_cutoff, opens_at_for
 from appointments.services.release_demand import backfill_sold_out_at
 from appointments.services.scheduling import session_from_template
 from billing.choices import Gateway, OrderStatus, RefundStatus
-from billing.models import Order, Refund, SandboxRefund, SandboxTrade
+from billing.models import InsurancePlan, Order, Refund, SandboxRefund, SandboxTrade
 from billing.services.orders import EXPIRED_HOLD_REASON
 from demo import activity, agreements, data
 from demo.data import DEMO_MEMBER_PASSWORD
@@ -72,6 +72,9 @@ from members.models import (
     Agreement,
     Gender,
     IdType,
+    InsuranceCard,
+    InsuranceType,
+    InsurerChoice,
     Member,
     MemberLevel,
     Patient,
@@ -315,9 +318,48 @@ class Command(BaseCommand):
             self.analyze()
         if agreements_new:
             self.say(f"Demo members' consents: {self.load_consents()}")
+        self.load_insurance()
         self.load_report_rollups()
         catalogue_cache.catalogue_changed()  # rows written by COPY sent no signal
         self.say("Demo clinic ready.")
+
+    def load_insurance(self) -> None:
+        """The sandbox insurer's plans (职工医保 70 %, half the rest from the personal account;
+        居民医保 50 % after a 100 yuan yearly deductible), and insurance cards for the first
+        demo member (13800000000) and their family, and for one holder in seven. Idempotent."""
+        plans = {
+            InsuranceType.EMPLOYEE: ("0.70", "0.00", "3000.00", "0.50"),
+            InsuranceType.RESIDENT: ("0.50", "100.00", "1500.00", "0.00"),
+        }
+        for kind, (ratio, deductible, cap, personal) in plans.items():
+            InsurancePlan.objects.get_or_create(
+                insurance_type=kind,
+                defaults={
+                    "ratio": Decimal(ratio),
+                    "deductible": Decimal(deductible),
+                    "annual_cap": Decimal(cap),
+                    "personal_account_ratio": Decimal(personal),
+                },
+            )
+        first = Member.objects.filter(user__username=f"{DEMO_USER_PREFIX}{0:07d}").first()
+        insured = list(Patient.objects.filter(member=first)) if first else []
+        holders = Patient.objects.filter(relation=Relation.SELF).order_by("pk")
+        insured += [p for p in holders.only("pk", "member_id", "relation") if p.pk % 7 == 0]
+        cards = [
+            InsuranceCard(
+                patient_id=patient.pk,
+                insurance_type=InsuranceType.EMPLOYEE
+                if patient.relation == Relation.SELF
+                else InsuranceType.RESIDENT,
+                insurer=InsurerChoice.SANDBOX,
+                region="北京市",
+                card_number=f"BJ{patient.pk:010d}",
+                created_at=self.now,
+            )
+            for patient in insured
+        ]
+        InsuranceCard.objects.bulk_create(cards, batch_size=BATCH, ignore_conflicts=True)
+        self.say(f"Patients with a medical insurance card: {InsuranceCard.objects.count()}")
 
     def load_agreements(self) -> bool:
         """The first version of the clinic's 《用户协议》, 《隐私政策》 and sensitive-information
