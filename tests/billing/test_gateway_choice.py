@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlparse
 import pytest
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from appointments.choices import AppointmentStatus
 from billing import exceptions as errors
@@ -244,8 +244,13 @@ def test_switching_is_refused_once_the_order_is_settled(
 
     client.force_login(member.user)
     response = choose(client, order, "alipay")
-    assert response["Location"] == reverse("billing:appointment_detail", args=[order.pk])
-    assert refusal().message in [m.message for m in response.wsgi_request._messages]
+    assert response["Location"] == reverse(
+        "billing:appointment_detail", args=[order.appointment_id]
+    )
+    # In the request's language (another test may have left a different one active here).
+    with translation.override(response.wsgi_request.LANGUAGE_CODE):
+        expected = str(refusal().message)
+    assert expected in [str(m.message) for m in response.wsgi_request._messages]
     order.refresh_from_db()
     assert order.gateway == "wechat" and order.history.count() == history
 

@@ -133,6 +133,11 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
         ("get", "patient", {}, OWN_PAGE),
         ("post", "patient", {}, [L, 400, 404, 403, 403, 403, 403]),  # nothing entered
     ],
+    # The patient's medical-insurance card: nothing entered is bad input
+    "members:patient_insurance": [
+        ("get", "patient", {}, OWN_PAGE),
+        ("post", "patient", {}, [L, 400, 404, 403, 403, 403, 403]),
+    ],
     "members:patient_remove": [
         ("get", "patient", {}, OWN_PAGE),
         ("post", "patient", {}, OWN_POST),
