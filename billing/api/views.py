@@ -216,10 +216,16 @@ class AppointmentListView(generics.GenericAPIView):
                     channel=Channel.API,
                     now=now,
                     patient=patient,
+                    slot=data.validated_data.get("slot"),
                 )
             )
         appointment = services.place_booking(
-            member=member, schedule=schedule, channel=Channel.API, now=now, patient=patient
+            member=member,
+            schedule=schedule,
+            channel=Channel.API,
+            now=now,
+            patient=patient,
+            slot=data.validated_data.get("slot"),
         )
         code, body = answer(appointment)
         return _no_store(Response(body, status=code, headers=_location(body)))
