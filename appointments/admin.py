@@ -40,6 +40,7 @@ class ScheduleTemplateAdmin(SimpleHistoryAdmin):
         "end_time",
         "capacity",
         "minutes_per_visit",
+        "slot_minutes",
         "room",
         "is_active",
     ]

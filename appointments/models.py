@@ -36,7 +36,7 @@ from .choices import (
 )
 from .search import search_keys as keys_for
 from .search import split_aliases
-from .slots import slot_of_number, time_in_slot
+from .slots import Slot, slot_of_number, time_in_slot
 
 
 def _with_search_keys(kwargs: dict, sources: set[str]) -> None:
@@ -494,6 +494,12 @@ class Appointment(models.Model):
     @property
     def status_tone(self) -> str:
         return STATUS_TONES[self.status]
+
+    @property
+    def time_slot(self) -> Slot | None:
+        """The time slot (分时段) of the session this appointment's number lies in (None when
+        the session is not split)."""
+        return slot_of_number(self.schedule, self.queue_number)
 
     # Who is seen (就诊人), for every page and message that names them. A row from before
     # patients (``patient`` still empty) names the account holder. Load with

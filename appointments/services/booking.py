@@ -303,6 +303,7 @@ EDITABLE_SCHEDULE_FIELDS = frozenset(
         "end_time",
         "capacity",
         "minutes_per_visit",
+        "slot_minutes",
         "room",
         "room_en",
         "fee",
