@@ -110,6 +110,8 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
         except errors.SoldOut as exc:
             outcome = {"sold_out": True}
             error, status = exc, 409
+        except errors.NoSuchSlot as exc:
+            error, status = exc, 400
         except errors.AppointmentError as exc:
             error, status = exc, 409
         else:
