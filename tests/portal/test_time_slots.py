@@ -132,3 +132,19 @@ def test_the_api_refuses_a_bad_slot_with_a_400_and_writes_nothing(
     assert error(response) == (400, code)
     assert "slot" in response.json()["error"]["fields"]
     assert not Appointment.objects.filter(member=member).exists()
+
+
+def test_the_api_lists_a_sessions_slots_for_the_app_to_choose_from(client, session) -> None:
+    plain = ScheduleFactory(doctor=session.doctor, date=session.date + dt.timedelta(days=1))
+    response = call(client, "get", "doctor_sessions", args=[session.doctor_id])
+
+    rows = {row["id"]: row for row in response.json()}
+    assert rows[session.pk]["slot_minutes"] == 30
+    assert rows[session.pk]["slots"][0] == {
+        "index": 0,
+        "start": "08:00",
+        "end": "08:30",
+        "places": 2,
+    }
+    assert len(rows[session.pk]["slots"]) == 4
+    assert rows[plain.pk]["slot_minutes"] == 0 and rows[plain.pk]["slots"] == []
