@@ -354,3 +354,55 @@ class BookForMemberForm(forms.Form):
         required=False,
         help_text=_("One of the member's patients (就诊人); empty: the member."),
     )
+
+
+class ScheduleAdminForm(SlotMinutesMixin, forms.ModelForm):
+    """Django admin's session form: ``slot_minutes`` as in the console."""
+
+    class Meta:
+        model = Schedule
+        fields = [
+            "doctor",
+            "date",
+            "session",
+            "start_time",
+            "end_time",
+            "capacity",
+            "minutes_per_visit",
+            "slot_minutes",
+            "room",
+            "room_en",
+            "fee",
+            "status",
+            "release_at",
+            "suspended_reason",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._optional_slot_minutes()
+
+
+class TemplateAdminForm(SlotMinutesMixin, forms.ModelForm):
+    """Django admin's weekly template form: ``slot_minutes`` as in the console."""
+
+    class Meta:
+        model = ScheduleTemplate
+        fields = [
+            "doctor",
+            "weekday",
+            "session",
+            "start_time",
+            "end_time",
+            "capacity",
+            "minutes_per_visit",
+            "slot_minutes",
+            "room",
+            "room_en",
+            "fee",
+            "is_active",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._optional_slot_minutes()

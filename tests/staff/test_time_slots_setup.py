@@ -12,6 +12,7 @@ from django.utils import timezone
 from appointments.choices import ScheduleStatus
 from appointments.models import ScheduleTemplate
 from tests.appointments.factories import DoctorFactory, ScheduleFactory
+from tests.conftest import enable_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +125,35 @@ def test_anonymous_visitors_cannot_change_the_slots(client) -> None:
     schedule.refresh_from_db()
     assert schedule.slot_minutes == 0
     assert dt.time(8, 0) == schedule.start_time
+
+
+def test_django_admin_edits_a_sessions_slots(client, django_user_model) -> None:
+    schedule = ScheduleFactory(capacity=10)
+    admin_user = django_user_model.objects.create_superuser("root-slots", "r@example.com", "x")
+    enable_totp(admin_user)
+    client.force_login(admin_user)
+    url = reverse("admin:appointments_schedule_change", args=[schedule.pk])
+    released = timezone.localtime(schedule.release_at)
+    form = {
+        "doctor": schedule.doctor_id,
+        "date": schedule.date.isoformat(),
+        "session": schedule.session,
+        "start_time": "08:00",
+        "end_time": "11:30",
+        "capacity": 10,
+        "minutes_per_visit": 15,
+        "slot_minutes": 30,
+        "room": "",
+        "fee": "50.00",
+        "status": "published",
+        "release_at_0": released.date().isoformat(),
+        "release_at_1": released.strftime("%H:%M:%S"),
+        "suspended_reason": "",
+    }
+
+    assert 'name="slot_minutes"' in client.get(url).content.decode()
+    response = client.post(url, form)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    schedule.refresh_from_db()
+    assert schedule.slot_minutes == 30
