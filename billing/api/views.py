@@ -54,6 +54,8 @@ KEY_PATTERN = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")
 BOOK_REFUSALS = (
     "Refusals (error.code): sold_out, not_yet_open, already_booked, tier_limit, banned, "
     "one_per_department_day, suspended, unavailable, past (409, the booking page's own); "
+    "slot_full (409: the chosen time slot has no place left, others may); no_such_slot (400: "
+    "not one of the session's slots); "
     "late_booking_unconfirmed (400: send accept_late); invalid with field patient (400: not "
     "one of the account's patients); not_found (404: no session with that id open to "
     "booking); idempotency_key_reused (422); "
