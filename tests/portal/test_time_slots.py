@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from appointments.models import Appointment, Schedule
 from tests.api.helpers import call, error, pair_for
@@ -148,3 +149,22 @@ def test_the_api_lists_a_sessions_slots_for_the_app_to_choose_from(client, sessi
     }
     assert len(rows[session.pk]["slots"]) == 4
     assert rows[plain.pk]["slot_minutes"] == 0 and rows[plain.pk]["slots"] == []
+
+
+def test_a_slot_held_by_an_unpaid_order_past_its_hold_is_freed_for_the_chooser(
+    client, signed_in
+) -> None:
+    schedule = ScheduleFactory(
+        start_time=dt.time(8, 0), end_time=dt.time(10, 0), slot_minutes=30, capacity=8
+    )
+    half_an_hour_ago = timezone.now() - dt.timedelta(minutes=30)
+    lapsed = book(MemberFactory(), schedule, now=half_an_hour_ago)  # the expiry job never ran
+    book(MemberFactory(), schedule)
+
+    response = client.post(reverse("billing:book", args=[schedule.pk]), {"slot": "0"})
+
+    assert response.status_code == 302
+    mine = Appointment.objects.get(member=signed_in)
+    assert mine.queue_number == lapsed.queue_number == 1
+    lapsed.refresh_from_db()
+    assert lapsed.status == "cancelled"
