@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from .models import Schedule
+
+class Session(Protocol):
+    """What slots are cut from (a Schedule; this module imports no model)."""
+
+    start_time: dt.time
+    end_time: dt.time
+    capacity: int
+    slot_minutes: int
 
 
 def slot_ranges(*, capacity: int, count: int) -> list[range]:
@@ -54,7 +60,7 @@ def _time(minutes: int) -> dt.time:
     return dt.time(minutes // 60, minutes % 60)
 
 
-def slots_of(schedule: Schedule) -> list[Slot]:
+def slots_of(schedule: Session) -> list[Slot]:
     """The slots of ``schedule`` that hold at least one number (none when it is not split)."""
     length = schedule.slot_minutes or 0
     if length < 1 or not schedule.start_time or not schedule.end_time:
@@ -76,7 +82,7 @@ def slots_of(schedule: Schedule) -> list[Slot]:
     ]
 
 
-def slot_of_number(schedule: Schedule, number: int) -> Slot | None:
+def slot_of_number(schedule: Session, number: int) -> Slot | None:
     """The slot ``number`` lies in (None: the session is not split, or a number beyond its
     slots such as a walk-in's extra one)."""
     return next((slot for slot in slots_of(schedule) if number in slot.numbers), None)
