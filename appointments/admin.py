@@ -8,6 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from medbook.paginator import LargeTableAdmin
 from members.admin import MemberNumberSearch
 
+from .forms import ScheduleAdminForm, TemplateAdminForm
 from .models import Appointment, Department, Doctor, ReleaseReminder, Schedule, ScheduleTemplate
 from .services import update_schedule
 
@@ -32,6 +33,7 @@ class DoctorAdmin(SimpleHistoryAdmin):
 
 @admin.register(ScheduleTemplate)
 class ScheduleTemplateAdmin(SimpleHistoryAdmin):
+    form = TemplateAdminForm
     list_display = [
         "doctor",
         "weekday",
@@ -40,6 +42,7 @@ class ScheduleTemplateAdmin(SimpleHistoryAdmin):
         "end_time",
         "capacity",
         "minutes_per_visit",
+        "slot_minutes",
         "room",
         "is_active",
     ]
@@ -68,6 +71,7 @@ class ScheduleAdmin(LargeTableAdmin, SimpleHistoryAdmin):
     search_fields = ["doctor__name", "room"]
     ordering = ["-date", "start_time"]
     autocomplete_fields = ["doctor"]
+    form = ScheduleAdminForm
     readonly_fields = ["booked", "created_at", "updated_at"]
     exclude = ["template"]
 

@@ -31,6 +31,25 @@ class SoldOutHint(SoldOut):
     """Sold out, as the cached hint says: no unpaid hold of the session has expired yet."""
 
 
+class SlotFull(AppointmentError):
+    """The chosen time slot (分时段) has no place left; other slots of the session may."""
+
+    code = "slot_full"
+
+    def __init__(self) -> None:
+        super().__init__(_("This time slot is full. Please choose another one."))
+
+
+class NoSuchSlot(AppointmentError):
+    """The chosen time slot is not one of the session's (or the session is not split)."""
+
+    code = "no_such_slot"
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__(_("Please choose one of the session's time slots."), field="slot")
+
+
 class NotYetOpen(AppointmentError):
     code = "not_yet_open"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -43,7 +44,24 @@ class DateStripForm(forms.Form):
         return day
 
 
-class ScheduleForm(forms.ModelForm):
+class SlotMinutesMixin:
+    """``slot_minutes`` (分时段) may be left out or empty: the session is not split."""
+
+    def _optional_slot_minutes(self) -> None:
+        if self.is_bound and "slot_minutes" not in self.data:
+            # Left out (an older form, a script): unchanged, not reset.
+            self.data = self.data.copy()
+            self.data["slot_minutes"] = self.initial.get("slot_minutes", 0)
+        field = self.fields["slot_minutes"]
+        field.required = False
+        field.widget.attrs.update(min=0, max=240)
+        field.validators.append(MaxValueValidator(240))
+
+    def clean_slot_minutes(self) -> int:
+        return self.cleaned_data.get("slot_minutes") or 0
+
+
+class ScheduleForm(SlotMinutesMixin, forms.ModelForm):
     """What staff may change on one session; ``booked`` is never here."""
 
     class Meta:
@@ -53,6 +71,7 @@ class ScheduleForm(forms.ModelForm):
             "end_time",
             "capacity",
             "minutes_per_visit",
+            "slot_minutes",
             "room",
             "room_en",
             "fee",
@@ -69,6 +88,7 @@ class ScheduleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self._optional_slot_minutes()
         # Suspending goes through its own form (it cancels and refunds); finishing is the job's.
         self.fields["status"].choices = [
             (ScheduleStatus.DRAFT, ScheduleStatus.DRAFT.label),
@@ -79,7 +99,7 @@ class ScheduleForm(forms.ModelForm):
             self.fields["status"].choices = ScheduleStatus.choices
 
 
-class TemplateForm(forms.ModelForm):
+class TemplateForm(SlotMinutesMixin, forms.ModelForm):
     class Meta:
         model = ScheduleTemplate
         fields = [
@@ -90,6 +110,7 @@ class TemplateForm(forms.ModelForm):
             "end_time",
             "capacity",
             "minutes_per_visit",
+            "slot_minutes",
             "room",
             "room_en",
             "fee",
@@ -98,6 +119,7 @@ class TemplateForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self._optional_slot_minutes()
         self.fields["doctor"].queryset = Doctor.objects.filter(is_active=True).select_related(
             "department"
         )
@@ -332,3 +354,55 @@ class BookForMemberForm(forms.Form):
         required=False,
         help_text=_("One of the member's patients (就诊人); empty: the member."),
     )
+
+
+class ScheduleAdminForm(SlotMinutesMixin, forms.ModelForm):
+    """Django admin's session form: ``slot_minutes`` as in the console."""
+
+    class Meta:
+        model = Schedule
+        fields = [
+            "doctor",
+            "date",
+            "session",
+            "start_time",
+            "end_time",
+            "capacity",
+            "minutes_per_visit",
+            "slot_minutes",
+            "room",
+            "room_en",
+            "fee",
+            "status",
+            "release_at",
+            "suspended_reason",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._optional_slot_minutes()
+
+
+class TemplateAdminForm(SlotMinutesMixin, forms.ModelForm):
+    """Django admin's weekly template form: ``slot_minutes`` as in the console."""
+
+    class Meta:
+        model = ScheduleTemplate
+        fields = [
+            "doctor",
+            "weekday",
+            "session",
+            "start_time",
+            "end_time",
+            "capacity",
+            "minutes_per_visit",
+            "slot_minutes",
+            "room",
+            "room_en",
+            "fee",
+            "is_active",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._optional_slot_minutes()

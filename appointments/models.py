@@ -36,6 +36,7 @@ from .choices import (
 )
 from .search import search_keys as keys_for
 from .search import split_aliases
+from .slots import Slot, slot_of_number, time_in_slot
 
 
 def _with_search_keys(kwargs: dict, sources: set[str]) -> None:
@@ -176,6 +177,15 @@ class ScheduleTemplate(models.Model):
     end_time = models.TimeField(_("ends"))
     capacity = models.PositiveSmallIntegerField(_("slots"), default=10)
     minutes_per_visit = models.PositiveSmallIntegerField(_("minutes per visit"), default=15)
+    slot_minutes = models.PositiveSmallIntegerField(
+        _("time slot minutes"),
+        default=0,
+        db_default=0,
+        help_text=_(
+            "Split the session into time slots of this many minutes, each with its share of "
+            "the places; members choose one. 0: not split."
+        ),
+    )
     room = models.CharField(_("room"), max_length=32, blank=True)
     room_en = models.CharField(
         _("room (English)"), max_length=32, blank=True, db_default="", default=""
@@ -234,6 +244,15 @@ class Schedule(models.Model):
         _("held for waitlist"), default=0, db_default=0, editable=False
     )
     minutes_per_visit = models.PositiveSmallIntegerField(_("minutes per visit"), default=15)
+    slot_minutes = models.PositiveSmallIntegerField(
+        _("time slot minutes"),
+        default=0,
+        db_default=0,
+        help_text=_(
+            "Split the session into time slots of this many minutes, each with its share of "
+            "the places; members choose one. 0: not split."
+        ),
+    )
     room = models.CharField(_("room"), max_length=32, blank=True)
     room_en = models.CharField(
         _("room (English)"), max_length=32, blank=True, db_default="", default=""
@@ -340,7 +359,17 @@ class Schedule(models.Model):
     def status_tone(self) -> str:
         return STATUS_TONES[self.status]
 
+    @property
+    def is_split(self) -> bool:
+        """Whether the session is split into time slots (分时段) that members choose from."""
+        return self.slot_minutes > 0
+
     def estimated_time(self, queue_number: int) -> dt.time:
+        """When ``queue_number`` is expected: inside its time slot when the session is split,
+        else one visit's length after the number before it."""
+        slot = slot_of_number(self, queue_number)
+        if slot is not None:
+            return time_in_slot(slot, queue_number)
         start = dt.datetime.combine(self.date, self.start_time)
         return (start + dt.timedelta(minutes=self.minutes_per_visit * (queue_number - 1))).time()
 
@@ -465,6 +494,12 @@ class Appointment(models.Model):
     @property
     def status_tone(self) -> str:
         return STATUS_TONES[self.status]
+
+    @property
+    def time_slot(self) -> Slot | None:
+        """The time slot (分时段) of the session this appointment's number lies in (None when
+        the session is not split)."""
+        return slot_of_number(self.schedule, self.queue_number)
 
     # Who is seen (就诊人), for every page and message that names them. A row from before
     # patients (``patient`` still empty) names the account holder. Load with

@@ -8,7 +8,7 @@ import datetime as dt
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from medbook.api.inputs import QuerySerializer
+from medbook.api.inputs import ClockTimeField, QuerySerializer
 
 from ..choices import DoctorTitle, ScheduleStatus
 from ..selectors.booking import AvailabilityState
@@ -90,6 +90,13 @@ class AvailabilitySerializer(serializers.Serializer):
     reason = serializers.CharField(help_text=_("The same, for people."))
 
 
+class SlotSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text=_("What a booking sends as its slot."))
+    start = ClockTimeField()
+    end = ClockTimeField()
+    places = serializers.IntegerField(help_text=_("How many places the slot holds in all."))
+
+
 class SessionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     date = serializers.DateField()
@@ -98,6 +105,16 @@ class SessionSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     minutes_per_visit = serializers.IntegerField()
+    slot_minutes = serializers.IntegerField(
+        help_text=_("The length of the session's time slots (分时段); 0: not split.")
+    )
+    slots = SlotSerializer(
+        many=True,
+        help_text=_(
+            "The session's time slots, earliest first (empty when it is not split): book one "
+            "with its index."
+        ),
+    )
     room = serializers.CharField()
     fee = serializers.DecimalField(max_digits=8, decimal_places=2)
     status = serializers.ChoiceField(choices=ScheduleStatus.choices)

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import selectors
+from ..slots import slots_of
 from .serializers import (
     DepartmentSerializer,
     DoctorFilterSerializer,
@@ -115,6 +116,11 @@ def _session(schedule: Any, availability: Any) -> dict[str, Any]:
         "starts_at": schedule.starts_at,
         "ends_at": schedule.ends_at,
         "minutes_per_visit": schedule.minutes_per_visit,
+        "slot_minutes": schedule.slot_minutes,
+        "slots": [
+            {"index": slot.index, "start": slot.start, "end": slot.end, "places": slot.size}
+            for slot in slots_of(schedule)
+        ],
         "room": schedule.room,
         "fee": schedule.fee,
         "status": schedule.status,

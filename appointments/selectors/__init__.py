@@ -6,6 +6,7 @@ from .booking import (
     AvailabilityState,
     GateStock,
     MemberBookings,
+    SlotChoice,
     active_appointment_of,
     alternative_schedule,
     appointments_for_member,
@@ -18,6 +19,7 @@ from .booking import (
     member_bookings,
     opens_at_for,
     schedule_availability,
+    slot_choices,
     upcoming_appointment_count,
 )
 from .catalogue import (
@@ -132,6 +134,7 @@ __all__ = [
     "ReminderRow",
     "RescheduleTarget",
     "ScheduleActions",
+    "SlotChoice",
     "StaffActions",
     "StaffRow",
     "StripDay",
@@ -201,6 +204,7 @@ __all__ = [
     "search_doctors",
     "sessions_of_week",
     "sessions_run_by",
+    "slot_choices",
     "spoken_call",
     "staff_actions",
     "staff_today",

@@ -29,6 +29,7 @@ from ..models import (
     Appointment,
     Schedule,
 )
+from ..slots import slots_of
 from .catalogue import open_schedules
 
 
@@ -381,3 +382,35 @@ def gate_stock(*, schedule_id: int) -> GateStock | None:
         recheck_at=min(ends) if ends else None,
         ends_at=schedule.ends_at,
     )
+
+
+@dataclass(frozen=True)
+class SlotChoice:
+    """A time slot of a split session as a member chooses it: its times and free places."""
+
+    index: int
+    start: dt.time
+    end: dt.time
+    free: int
+
+
+def slot_choices(*, schedule: Schedule) -> list[SlotChoice]:
+    """The time slots (分时段) of ``schedule`` with their free places, earliest first; empty
+    when the session is not split (one query when it is, none otherwise)."""
+    slots = slots_of(schedule)
+    if not slots:
+        return []
+    taken = set(
+        Appointment.objects.filter(schedule_id=schedule.pk, status__in=ACTIVE_STATUSES).values_list(
+            "queue_number", flat=True
+        )
+    )
+    return [
+        SlotChoice(
+            index=slot.index,
+            start=slot.start,
+            end=slot.end,
+            free=sum(1 for number in slot.numbers if number not in taken),
+        )
+        for slot in slots
+    ]

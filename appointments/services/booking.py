@@ -43,24 +43,36 @@ from ..choices import (
 )
 from ..models import Appointment, Schedule, WaitlistEntry
 from ..selectors import booking_blocker, cancel_blocker, member_bookings
+from ..slots import Slot, slots_of
 from . import waitlist
 from .stock import clear_sold_out as _clear_sold_out
 from .stock import mark_sold_out as _mark_sold_out
 from .stock import sold_out_key as _sold_out_key
 
 
-def _free_queue_number(schedule_id: int, capacity: int) -> tuple[int, int]:
-    """The lowest number in 1..capacity that no active appointment holds, and how many are
-    held (the schedule's row is locked by the caller)."""
+def _free_queue_number(
+    schedule_id: int, capacity: int, within: range | None = None
+) -> tuple[int, int]:
+    """The lowest number in 1..capacity (in ``within``: a chosen time slot's numbers) that no
+    active appointment holds, and how many are held (the schedule's row is locked by the
+    caller). Without ``within`` that is also the earliest time slot with a free place."""
     taken = set(
         Appointment.objects.filter(schedule_id=schedule_id, status__in=ACTIVE_STATUSES).values_list(
             "queue_number", flat=True
         )
     )
-    for number in range(1, capacity + 1):
+    for number in range(1, capacity + 1) if within is None else within:
         if number not in taken:
             return number, len(taken)
-    raise errors.SoldOut()
+    raise errors.SoldOut() if within is None else errors.SlotFull()
+
+
+def _chosen_slot(schedule: Schedule, index: int) -> Slot:
+    """The time slot ``index`` of ``schedule``, or NoSuchSlot (not split, out of range)."""
+    slot = next((s for s in slots_of(schedule) if s.index == index), None)
+    if slot is None:
+        raise errors.NoSuchSlot()
+    return slot
 
 
 def _one_slot_taken(now: dt.datetime) -> dict:
@@ -127,10 +139,16 @@ def book_appointment(
     then: Callable[[Appointment], object] | None = None,
     patient: Patient | None = None,
     offer: WaitlistEntry | None = None,
+    slot: int | None = None,
 ) -> Appointment:
     """Book the next free slot of ``schedule`` for ``patient`` of ``member``'s account (the
     holder when None; another account's patient or a removed one is refused). The member
     pays and earns points; the per-person rules count the patient.
+
+    A session split into time slots (分时段) takes the number from the chosen ``slot`` (its
+    index in :func:`~appointments.slots.slots_of`): :class:`~appointments.exceptions.SlotFull`
+    when it has none left while the session has, NoSuchSlot when there is no such slot.
+    Without a choice (front desk, walk-ins, waitlist offers) the earliest slot with a place.
 
     With ``offer`` (the member's waitlist entry offered a slot of ``schedule``, for its
     patient) the slot held for the offer is taken instead of a free one, or
@@ -153,8 +171,11 @@ def book_appointment(
     override_reason = override_reason.strip()
     if override_reason and (by is None or not by.has_perm("appointments.override_booking_rules")):
         raise errors.NotAllowed()
+    if slot is not None and offer is None:
+        _chosen_slot(schedule, slot)  # bad input: refused before anything is read or written
     if offer is not None:
         patient = offer.patient
+        slot = None
     elif cache.get(_sold_out_key(schedule.pk)):
         raise errors.SoldOutHint()
     if patient is None:
@@ -197,7 +218,8 @@ def book_appointment(
                     raise blocker
                 Schedule.objects.filter(pk=schedule.pk).update(**_one_slot_taken(now))
             catalogue_cache.sessions_changed(doctor_ids=[schedule.doctor_id])
-            number, held = _free_queue_number(schedule.pk, schedule.capacity)
+            within = None if slot is None else _chosen_slot(schedule, slot).numbers
+            number, held = _free_queue_number(schedule.pk, schedule.capacity, within)
             schedule.booked = held + 1  # the row is locked: the count just written
             free = schedule.fee == 0
             appointment = Appointment.objects.create(
@@ -281,6 +303,7 @@ EDITABLE_SCHEDULE_FIELDS = frozenset(
         "end_time",
         "capacity",
         "minutes_per_visit",
+        "slot_minutes",
         "room",
         "room_en",
         "fee",

@@ -48,6 +48,7 @@ def session_from_template(
         end_time=template.end_time,
         capacity=template.capacity,
         minutes_per_visit=template.minutes_per_visit,
+        slot_minutes=template.slot_minutes,
         room=template.room,
         room_en=template.room_en,
         fee=template.fee if template.fee is not None else template.doctor.registration_fee,

@@ -45,6 +45,7 @@ TEMPLATE_FIELDS = frozenset(
         "end_time",
         "capacity",
         "minutes_per_visit",
+        "slot_minutes",
         "room",
         "room_en",
         "fee",

@@ -47,6 +47,15 @@ class BookSerializer(serializers.Serializer):
             "patients list). Absent: the account holder."
         ),
     )
+    slot = serializers.IntegerField(
+        min_value=0,
+        max_value=1000,
+        required=False,
+        help_text=_(
+            "For a session split into time slots: the chosen slot's index (from the session's "
+            "slots). Absent: the earliest slot with a free place."
+        ),
+    )
     accept_late = JsonBooleanField(
         default=False,
         help_text=_(

@@ -56,6 +56,8 @@ KEY_PATTERN = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")
 BOOK_REFUSALS = (
     "Refusals (error.code): sold_out, not_yet_open, already_booked, tier_limit, banned, "
     "one_per_department_day, suspended, unavailable, past (409, the booking page's own); "
+    "slot_full (409: the chosen time slot has no place left, others may); no_such_slot (400: "
+    "not one of the session's slots); "
     "late_booking_unconfirmed (400: send accept_late); invalid with field patient (400: not "
     "one of the account's patients); not_found (404: no session with that id open to "
     "booking); idempotency_key_reused (422); "
@@ -218,10 +220,16 @@ class AppointmentListView(generics.GenericAPIView):
                     channel=Channel.API,
                     now=now,
                     patient=patient,
+                    slot=data.validated_data.get("slot"),
                 )
             )
         appointment = services.place_booking(
-            member=member, schedule=schedule, channel=Channel.API, now=now, patient=patient
+            member=member,
+            schedule=schedule,
+            channel=Channel.API,
+            now=now,
+            patient=patient,
+            slot=data.validated_data.get("slot"),
         )
         code, body = answer(appointment)
         return _no_store(Response(body, status=code, headers=_location(body)))

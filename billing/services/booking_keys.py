@@ -82,6 +82,7 @@ def place_booking_once(
     channel: Channel = Channel.API,
     now: dt.datetime | None = None,
     patient: Patient | None = None,
+    slot: int | None = None,
 ) -> KeyedAnswer:
     """Book ``schedule`` for ``member`` once per ``key`` (:func:`orders.place_booking`'s rules
     and refusals), or replay what the key answered before. ``answer`` renders the response of a
@@ -100,7 +101,12 @@ def place_booking_once(
             row = None  # the key committed meanwhile (the other request waited for is done)
         if row is not None:
             appointment = place_booking(
-                member=member, schedule=schedule, channel=channel, now=now, patient=patient
+                member=member,
+                schedule=schedule,
+                channel=channel,
+                now=now,
+                patient=patient,
+                slot=slot,
             )
             status, body = answer(appointment)
             row.appointment = appointment

@@ -64,9 +64,11 @@ def place_booking(
     override_reason: str = "",
     walk_in: bool = False,
     patient: Patient | None = None,
+    slot: int | None = None,
 ) -> Appointment:
     """Book a slot for ``patient`` (the account holder when None) and, when the session has a
-    fee, open the order that holds it (the member pays).
+    fee, open the order that holds it (the member pays). ``slot``: the chosen time slot of a
+    split session (分时段); None takes the earliest with a place.
 
     A free session is confirmed at once; a paid one stays pending until paid or until the hold
     (``MEDBOOK_HOLD_MINUTES``) runs out. A hold stops holding its slot the moment it runs out:
@@ -83,6 +85,7 @@ def place_booking(
         "override_reason": override_reason,
         "walk_in": walk_in,
         "patient": patient,
+        "slot": slot,
     }
     try:
         appointment = _place_or_retry(booking)
@@ -98,7 +101,11 @@ def _place_or_retry(booking: dict) -> Appointment:
         return _place_booking(**booking)
     except appointment_errors.SoldOutHint:
         raise  # the hint never outlives the session's earliest hold
-    except (appointment_errors.SoldOut, appointment_errors.AlreadyBooked):
+    except (
+        appointment_errors.SoldOut,
+        appointment_errors.SlotFull,
+        appointment_errors.AlreadyBooked,
+    ):
         # Full, or held by this member: an expired hold (or waitlist offer, when nobody else
         # waits) may be what stands in the way.
         schedule_id, now = booking["schedule"].pk, booking["now"]
@@ -119,6 +126,7 @@ def _place_booking(
     walk_in: bool,
     patient: Patient | None,
     offer: WaitlistEntry | None = None,
+    slot: int | None = None,
 ) -> Appointment:
     def order_and_notice(appointment: Appointment) -> None:
         """In the booking's transaction: the order that holds a paid slot, the message."""
@@ -161,6 +169,7 @@ def _place_booking(
                 patient=patient,
                 then=order_and_notice,
                 offer=offer,
+                slot=slot,
             )
             insurance.pay_by_insurer(appointment=appointment, now=now)
     except BaseException:

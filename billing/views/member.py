@@ -56,6 +56,7 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
     patients = patient_selectors.bookable_patients(member=member)
     asked = (request.POST if request.method == "POST" else request.GET).get("patient", "")
     patient = _chosen_patient(patients, asked)
+    slot, slot_ok = _chosen_slot(request)
     error, status = None, 200
     if verdict == Verdict.THROTTLED or (
         verdict == Verdict.OFFLINE and request.method == "POST" and not _booking_allowed(request)
@@ -73,6 +74,12 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
             _settle(schedule_id, request.user.pk, verdict, {}, gate_patient)
             if attempt is not None:
                 attempt.settled = True
+    elif not slot_ok:
+        # Not a slot number at all: nothing is booked; the page offers the session's slots.
+        error, status = errors.NoSuchSlot(), 400
+        _settle(schedule_id, request.user.pk, verdict, {}, gate_patient)
+        if attempt is not None:
+            attempt.settled = True
     elif (
         request.method == "POST"
         and not request.POST.get("accept_late")
@@ -87,7 +94,12 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
         outcome: dict = {}
         try:
             appointment = services.place_booking(
-                member=member, schedule=schedule, channel=Channel.WEB, now=now, patient=patient
+                member=member,
+                schedule=schedule,
+                channel=Channel.WEB,
+                now=now,
+                patient=patient,
+                slot=slot,
             )
         except errors.AlreadyBooked:
             # Pressing "book" twice: the first press booked; show that booking.
@@ -102,6 +114,8 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
         except errors.SoldOut as exc:
             outcome = {"sold_out": True}
             error, status = exc, 409
+        except errors.NoSuchSlot as exc:
+            error, status = exc, 400
         except errors.AppointmentError as exc:
             error, status = exc, 409
         else:
@@ -116,7 +130,11 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
                 attempt.settled = True
         schedule = selectors.bookable_schedule(pk=schedule_id)  # as the refusal left it
     preview = selectors.booking_preview(schedule=schedule, member=member, now=now, patient=patient)
+    slots = appointment_selectors.slot_choices(schedule=schedule)
     context = {
+        "slots": slots,
+        "chosen_slot": _preselected_slot(slots, slot),
+        "slot_refused": isinstance(error, (errors.SlotFull, errors.NoSuchSlot)),
         "schedule": schedule,
         "member": member,
         "patients": patients,
@@ -145,6 +163,26 @@ def _chosen_patient(patients: list[Patient], asked: str) -> Patient | None:
     if not asked:
         return patients[0]
     return next((p for p in patients if str(p.pk) == asked.strip()), None)
+
+
+def _chosen_slot(request: HttpRequest) -> tuple[int | None, bool]:
+    """The time slot a booking form chose (None: none chose, the earliest free is taken) and
+    whether what it sent was a slot number at all."""
+    asked = request.POST.get("slot", "").strip() if request.method == "POST" else ""
+    if not asked:
+        return None, True
+    if asked.isdigit() and len(asked) <= 4:
+        return int(asked), True
+    return None, False
+
+
+def _preselected_slot(slots: list, asked: int | None) -> int | None:
+    """The slot the form shows chosen: the one asked for while it has a place, else the
+    earliest with a place."""
+    free = [choice.index for choice in slots if choice.free]
+    if asked in free:
+        return asked
+    return free[0] if free else None
 
 
 def _settle(

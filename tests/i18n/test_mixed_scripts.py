@@ -16,6 +16,7 @@ from appointments.models import Schedule
 from members.models import Message
 from tests.appointments.factories import DepartmentFactory, DoctorFactory, ScheduleFactory
 from tests.billing.factories import book
+from tests.members.factories import MemberFactory
 
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 WORD = re.compile(r"[A-Za-z]{4,}")
@@ -68,7 +69,33 @@ def clinic(member, levels):
     schedule = bilingual_session()
     doctor, department = schedule.doctor, schedule.doctor.department
     appointment = book(member, schedule)
-    return {"doctor": doctor, "appointment": appointment, "department": department}
+    # A session in 30-minute time slots (分时段): the doctor's page marks it, the confirm page
+    # lists its slots, the ticket names its slot.
+    split = ScheduleFactory(
+        doctor=doctor,
+        fee=Decimal("50.00"),
+        date=timezone.localdate() + dt.timedelta(days=3),
+        start_time=dt.time(8, 0),
+        end_time=dt.time(10, 0),
+        slot_minutes=30,
+        capacity=4,
+    )
+    book(MemberFactory(level=levels["普通"]), split)
+    member.level = levels["金卡"]  # room for a third upcoming appointment
+    member.save(update_fields=["level"])
+    in_slot = book(
+        member,
+        ScheduleFactory(
+            doctor=doctor, date=timezone.localdate() + dt.timedelta(days=4), slot_minutes=30
+        ),
+    )
+    return {
+        "doctor": doctor,
+        "appointment": appointment,
+        "department": department,
+        "split": split,
+        "in_slot": in_slot,
+    }
 
 
 def member_pages(clinic, member) -> list[str]:
@@ -79,6 +106,8 @@ def member_pages(clinic, member) -> list[str]:
         reverse("appointments:doctor_detail", args=[clinic["doctor"].pk]),
         reverse("billing:appointments"),
         reverse("billing:appointment_detail", args=[clinic["appointment"].pk]),
+        reverse("billing:book", args=[clinic["split"].pk]),
+        reverse("billing:appointment_detail", args=[clinic["in_slot"].pk]),
         reverse("members:messages"),
         reverse("members:message_detail", args=[message.pk]),
         reverse("members:membership"),
