@@ -115,7 +115,7 @@ def _session(schedule: Any, availability: Any) -> dict[str, Any]:
         "starts_at": schedule.starts_at,
         "ends_at": schedule.ends_at,
         "minutes_per_visit": schedule.minutes_per_visit,
-        "room": schedule.room,
+        "room": schedule.local_room,
         "fee": schedule.fee,
         "status": schedule.status,
         "availability": {
