@@ -53,10 +53,10 @@ class WaitlistAcceptView(APIView):
             "Take up the offer: the held slot is booked (channel api) for the place's patient. "
             "A session with a fee is then held unpaid for the usual hold window — pay it with "
             "POST /api/v1/appointments/{id}/pay/ (can_pay) — a free one is confirmed at once. "
-            "Accepting twice books once: the second is refused (offer_gone) and the place "
-            "names the appointment. Refusals: offer_gone (409: no slot is held for this place "
-            "now — it ran out, passed on, was never offered, or was taken already), the "
-            "booking rules' (banned, tier_limit: 409); sensitive_consent_required (403: "
+            "Accepting twice books once: the second is refused (already_booked) and the "
+            "place names the appointment. Refusals: offer_gone (409: no slot is held for this place "
+            "now — it ran out, passed on, or was never offered), the booking rules' "
+            "(already_booked, banned, tier_limit: 409); sensitive_consent_required (403: "
             "accept it with POST /api/v1/consents/ first); throttled (429)."
         ),
     )
