@@ -54,8 +54,8 @@ class WaitlistAcceptView(APIView):
             "A session with a fee is then held unpaid for the usual hold window — pay it with "
             "POST /api/v1/appointments/{id}/pay/ (can_pay) — a free one is confirmed at once. "
             "Accepting twice books once: the second is refused (already_booked) and the "
-            "place names the appointment. Refusals: offer_gone (409: no slot is held for this place "
-            "now — it ran out, passed on, or was never offered), the booking rules' "
+            "place names the appointment. Refusals: offer_gone (409: no slot is held for this "
+            "place now — it ran out, passed on, or was never offered), the booking rules' "
             "(already_booked, banned, tier_limit: 409); sensitive_consent_required (403: "
             "accept it with POST /api/v1/consents/ first); throttled (429)."
         ),
