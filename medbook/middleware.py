@@ -29,7 +29,8 @@ class ClinicLanguageMiddleware:
     China shows Chinese to everyone by default, and the language switch (a cookie) changes it.
     The API (``/api/``, and FHIR's ``/fhir/``) is the exception: an app has no language
     switch, so there the request's Accept-Language chooses (zh-hans or en; Chinese when it
-    names neither).
+    names neither); a member's request sent without one is answered in the member's saved
+    language (members.api.permissions.IsMember).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -47,7 +48,10 @@ class ClinicLanguageMiddleware:
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
         patch_vary_headers(response, ["Accept-Language" if api else "Cookie"])
-        response.headers.setdefault("Content-Language", language)
+        # An API view may answer in a member's saved language (members.api.permissions).
+        response.headers.setdefault(
+            "Content-Language", translation.get_language() if api else language
+        )
         return response
 
     def _accepted(self, header: str) -> str:

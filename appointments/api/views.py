@@ -121,7 +121,7 @@ def _session(schedule: Any, availability: Any) -> dict[str, Any]:
             {"index": slot.index, "start": slot.start, "end": slot.end, "places": slot.size}
             for slot in slots_of(schedule)
         ],
-        "room": schedule.room,
+        "room": schedule.local_room,
         "fee": schedule.fee,
         "status": schedule.status,
         "availability": {

@@ -80,7 +80,13 @@ from .floor import (
     spoken_call,
     waiting_in_order,
 )
-from .reminders import ReminderRow, reminded_schedule_ids, reminder_of, reminders_for_member
+from .reminders import (
+    ReminderRow,
+    reminded_schedule_ids,
+    reminder_of,
+    reminder_row_of,
+    reminders_for_member,
+)
 from .reschedule import (
     RESCHEDULABLE_STATUSES,
     RescheduleTarget,
@@ -114,6 +120,7 @@ from .waitlist import (
     waiting_schedule_ids,
     waitlist_entry_of,
     waitlist_for_member,
+    waitlist_row_of,
 )
 
 __all__ = [
@@ -191,6 +198,7 @@ __all__ = [
     "release_rule",
     "reminded_schedule_ids",
     "reminder_of",
+    "reminder_row_of",
     "reminders_for_member",
     "reschedule_blocker",
     "reschedule_targets",
@@ -222,6 +230,7 @@ __all__ = [
     "waiting_schedule_ids",
     "waitlist_entry_of",
     "waitlist_for_member",
+    "waitlist_row_of",
     "walk_in_sessions",
     "with_is_suspended",
 ]

@@ -31,7 +31,7 @@ class ReminderRow:
     """A reminder as the member's list shows it, with when it goes out at their level now."""
 
     reminder: ReleaseReminder
-    due_at: dt.datetime
+    due_at: dt.datetime | None  # None once closed
 
     @property
     def schedule(self) -> Schedule:
@@ -43,7 +43,7 @@ def reminders_for_member(*, member: Member) -> tuple[list[ReminderRow], list[Rel
     current level) and their latest closed ones. Two queries."""
     related = ("schedule__doctor__department",)
     mine = ReleaseReminder.objects.filter(member=member).select_related(*related)
-    waiting = [
+    waiting: list[ReminderRow] = [
         ReminderRow(
             reminder=reminder,
             due_at=opens_at_for(schedule=reminder.schedule, level=member.level),
@@ -60,3 +60,19 @@ def reminders_for_member(*, member: Member) -> tuple[list[ReminderRow], list[Rel
 def reminder_of(*, member: Member, pk: int) -> ReleaseReminder | None:
     """``member``'s own reminder ``pk`` (None for another member's: their ids tell nothing)."""
     return ReleaseReminder.objects.filter(member=member, pk=pk).first()
+
+
+def reminder_row_of(*, member: Member, pk: int) -> ReminderRow | None:
+    """``member``'s own reminder ``pk`` as their list shows it, with when it goes out while it
+    waits (None for another member's). One query."""
+    reminder = (
+        ReleaseReminder.objects.filter(member=member, pk=pk)
+        .select_related("schedule__doctor__department")
+        .first()
+    )
+    if reminder is None:
+        return None
+    due_at = None
+    if reminder.status == ReminderStatus.WAITING:
+        due_at = opens_at_for(schedule=reminder.schedule, level=member.level)
+    return ReminderRow(reminder=reminder, due_at=due_at)

@@ -15,6 +15,14 @@ from ..choices import WAITLIST_OPEN, WaitlistStatus
 from ..models import Schedule, WaitlistEntry
 
 CLOSED_SHOWN = 10
+# What the member's list shows of each entry (the API names the session's doctor too).
+MEMBER_LIST_RELATED = (
+    "member__level",
+    "patient",
+    "doctor__department",
+    "schedule__doctor__department",
+    "offered_schedule__doctor__department",
+)
 
 
 @dataclass(frozen=True)
@@ -73,13 +81,7 @@ def position_of(entry: WaitlistEntry) -> int:
 def waitlist_for_member(*, member: Member) -> tuple[list[WaitlistRow], list[WaitlistEntry]]:
     """``member``'s open places (offers first, then by day) with their position, and their
     latest closed ones. One query per open place (at most MEDBOOK_WAITLIST_MAX_ENTRIES) + 2."""
-    mine = WaitlistEntry.objects.filter(member=member).select_related(
-        "member__level",
-        "patient",
-        "doctor__department",
-        "schedule",
-        "offered_schedule__doctor__department",
-    )
+    mine = WaitlistEntry.objects.filter(member=member).select_related(*MEMBER_LIST_RELATED)
     rows = [
         WaitlistRow(entry=entry, position=None if entry.is_offered else position_of(entry))
         for entry in mine.filter(status__in=WAITLIST_OPEN)
@@ -89,6 +91,20 @@ def waitlist_for_member(*, member: Member) -> tuple[list[WaitlistRow], list[Wait
         mine.exclude(status__in=WAITLIST_OPEN).order_by("-closed_at", "-pk")[:CLOSED_SHOWN]
     )
     return rows, closed
+
+
+def waitlist_row_of(*, member: Member, pk: int) -> WaitlistRow | None:
+    """``member``'s own entry ``pk`` as their list shows it, with its position while it waits
+    (None for another member's). Two queries (one when not waiting)."""
+    entry = (
+        WaitlistEntry.objects.filter(member=member, pk=pk)
+        .select_related(*MEMBER_LIST_RELATED)
+        .first()
+    )
+    if entry is None:
+        return None
+    waiting = entry.status == WaitlistStatus.WAITING
+    return WaitlistRow(entry=entry, position=position_of(entry) if waiting else None)
 
 
 def waitlist_entry_of(*, member: Member, pk: int) -> WaitlistEntry | None:

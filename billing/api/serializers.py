@@ -9,6 +9,7 @@ from rest_framework import serializers
 from appointments.choices import AppointmentStatus, Channel, DoctorTitle
 from appointments.models import Appointment
 from medbook.api.inputs import (
+    LOCAL_NAME_HELP,
     ClockTimeField,
     JsonBooleanField,
     QueryBooleanField,
@@ -18,6 +19,7 @@ from members.models import Relation
 
 from ..choices import Gateway, OrderStatus, PaymentMethod
 from ..gateways import member_gateways
+from ..reschedule_selectors import MoveOption, ReschedulePage
 from ..selectors import (
     CancelRule,
     PaymentRequest,
@@ -142,14 +144,14 @@ class PaySerializer(serializers.Serializer):
 
 class DoctorBriefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = serializers.CharField(source="local_name", help_text=LOCAL_NAME_HELP)
     title = serializers.ChoiceField(choices=DoctorTitle.choices)
     title_label = serializers.CharField(source="get_title_display")
 
 
 class DepartmentBriefSerializer(serializers.Serializer):
     code = serializers.SlugField()
-    name = serializers.CharField()
+    name = serializers.CharField(source="local_name", help_text=LOCAL_NAME_HELP)
 
 
 class SessionBriefSerializer(serializers.Serializer):
@@ -159,7 +161,7 @@ class SessionBriefSerializer(serializers.Serializer):
     session_label = serializers.CharField(source="get_session_display")
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
-    room = serializers.CharField()
+    room = serializers.CharField(source="local_room", help_text=LOCAL_NAME_HELP)
     doctor = DoctorBriefSerializer()
     department = DepartmentBriefSerializer(source="doctor.department")
 
@@ -390,3 +392,81 @@ class RescheduledSerializer(serializers.Serializer):
         decimal_places=2,
         help_text=_("The difference to pay when the new session costs more (else 0)."),
     )
+
+
+# 改约: the sessions a booking may move to (billing/api/moves.py)
+
+
+class MoveOptionSerializer(serializers.Serializer):
+    """A session the appointment could move to, and what moving there means for the money."""
+
+    session = SessionBriefSerializer(source="schedule")
+    fee = serializers.DecimalField(max_digits=8, decimal_places=2, source="schedule.fee")
+    other_doctor = serializers.BooleanField(
+        source="target.other_doctor",
+        help_text=_("Another doctor of the department (where the clinic allows it)."),
+    )
+    remaining = serializers.IntegerField(source="target.availability.remaining")
+    due = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        help_text=_("What the new session costs the member (their level's price)."),
+    )
+    refund = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        help_text=_("Given back when the new session costs less than was paid (else 0)."),
+    )
+    extra = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        help_text=_(
+            "The difference to pay when it costs more than was paid (else 0): the move then "
+            "holds the new slot with a top-up order until it is paid."
+        ),
+    )
+    late = serializers.BooleanField(
+        help_text=_("Once moved, it could not be cancelled online (send accept_late true to move).")
+    )
+    can_move = serializers.BooleanField()
+    reason_code = serializers.SerializerMethodField(
+        help_text=_("Why it cannot move there now (a refusal's code), or null.")
+    )
+    reason = serializers.SerializerMethodField(help_text=_("The same, for people."))
+
+    def get_reason_code(self, option: MoveOption) -> str | None:
+        return option.blocker.code if option.blocker is not None else None
+
+    def get_reason(self, option: MoveOption) -> str:
+        return str(option.blocker.message) if option.blocker is not None else ""
+
+
+class RescheduleOptionsSerializer(serializers.Serializer):
+    can_move = serializers.BooleanField(
+        help_text=_("It may move now, and at least one session is open to it.")
+    )
+    reason_code = serializers.SerializerMethodField(
+        help_text=_("Why it cannot move at all now (a refusal's code), or null.")
+    )
+    reason = serializers.SerializerMethodField(help_text=_("The same, for people."))
+    moves = serializers.IntegerField(help_text=_("Times this booking has been moved already."))
+    limit = serializers.IntegerField(help_text=_("Times the member's level may move a booking."))
+    monthly = serializers.IntegerField(
+        allow_null=True, help_text=_("Moves the level allows a month (null: no monthly limit).")
+    )
+    cutoff = serializers.DateTimeField(help_text=_("Moves are possible until this time."))
+    paid = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        help_text=_("What the member has paid for the booking (0 for an unpaid hold)."),
+    )
+    is_hold = serializers.BooleanField(
+        help_text=_("An unpaid hold: it moves with its deadline, at the new session's price.")
+    )
+    options = MoveOptionSerializer(many=True, help_text=_("Soonest first."))
+
+    def get_reason_code(self, page: ReschedulePage) -> str | None:
+        return page.blocker.code if page.blocker is not None else None
+
+    def get_reason(self, page: ReschedulePage) -> str:
+        return str(page.blocker.message) if page.blocker is not None else ""

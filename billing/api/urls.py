@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import moves, views, waitlist
 
 urlpatterns = [
     path("appointments/", views.AppointmentListView.as_view(), name="appointments"),
@@ -15,5 +15,13 @@ urlpatterns = [
         "appointments/<int:pk>/reschedule/",
         views.AppointmentRescheduleView.as_view(),
         name="appointment_reschedule",
+    ),
+    path(
+        "appointments/<int:pk>/reschedule/options/",
+        moves.RescheduleOptionsView.as_view(),
+        name="appointment_reschedule_options",
+    ),
+    path(
+        "waitlist/<int:pk>/accept/", waitlist.WaitlistAcceptView.as_view(), name="waitlist_accept"
     ),
 ]

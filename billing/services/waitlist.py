@@ -17,7 +17,11 @@ __all__ = ["accept_offer"]
 
 
 def accept_offer(
-    *, member: Member, entry: WaitlistEntry, now: dt.datetime | None = None
+    *,
+    member: Member,
+    entry: WaitlistEntry,
+    now: dt.datetime | None = None,
+    channel: Channel = Channel.WEB,
 ) -> Appointment:
     """Book the slot held for ``member``'s offered waitlist ``entry`` (looked up by the caller,
     scoped to the member) for its patient.
@@ -32,7 +36,7 @@ def accept_offer(
     return _place_booking(
         member=member,
         schedule=entry.offered_schedule,
-        channel=Channel.WEB,
+        channel=channel,
         now=now,
         by=None,
         override_reason="",

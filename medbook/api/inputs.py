@@ -6,11 +6,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-__all__ = ["ClockTimeField", "JsonBooleanField", "QueryBooleanField", "QuerySerializer"]
+__all__ = [
+    "LOCAL_NAME_HELP",
+    "ClockTimeField",
+    "JsonBooleanField",
+    "QueryBooleanField",
+    "QuerySerializer",
+]
+
+# A name kept in Chinese and English (departments, doctors, specialties, rooms, levels).
+LOCAL_NAME_HELP = _(
+    "In the request's language: the English name when the request is in English and one is "
+    "set, else the Chinese name."
+)
 
 
 class JsonBooleanField(serializers.BooleanField):

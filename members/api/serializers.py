@@ -6,7 +6,12 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from medbook.api.inputs import JsonBooleanField, QueryBooleanField, QuerySerializer
+from medbook.api.inputs import (
+    LOCAL_NAME_HELP,
+    JsonBooleanField,
+    QueryBooleanField,
+    QuerySerializer,
+)
 from medbook.personal_data import mask_national_id, mask_phone
 
 from ..consent import AgreementKind
@@ -100,7 +105,7 @@ class SignupSerializer(serializers.Serializer):
 
 class LevelSerializer(serializers.Serializer):
     level = serializers.IntegerField()
-    name = serializers.CharField()
+    name = serializers.CharField(source="local_name", help_text=LOCAL_NAME_HELP)
     discount_rate = serializers.DecimalField(max_digits=4, decimal_places=2)
 
 
@@ -177,7 +182,7 @@ class PrivilegesSerializer(serializers.Serializer):
     """A level and what it gives, as the membership page lists it."""
 
     level = serializers.IntegerField()
-    name = serializers.CharField()
+    name = serializers.CharField(help_text=LOCAL_NAME_HELP)
     min_points = serializers.IntegerField(help_text=_("Points that reach this level."))
     discount_rate = serializers.DecimalField(
         max_digits=4,

@@ -277,7 +277,7 @@ class MeView(APIView):
 def _privileges(level: MemberLevel) -> dict:
     return {
         "level": level.level,
-        "name": level.name,
+        "name": level.local_name,
         "min_points": level.min_points,
         "discount_rate": level.discount_rate,
         "discount_percent": level.discount_percent,

@@ -395,6 +395,27 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
         ("post", "a_future", {"schedule": "open_schedule"}, [401, 400, 404, 403, 403, 403, 403]),
         ("get", "a_future", {}, [401, 405, 405, 403, 403, 403, 403]),
     ],
+    "api:appointment_reschedule_options": [("get", "a_future", {}, API_OWN)],
+    # 候补: A joins a sold-out session's waitlist for their child (B may not name A's child:
+    # 400), lists it, takes up the offer held for the child or leaves; B's tries are 404s.
+    "api:waitlist": [
+        ("get", None, {}, API_MEMBER),
+        (
+            "post",
+            None,
+            {"schedule": "full_schedule", "patient": "patient"},
+            [401, 201, 400, 403, 403, 403, 403],
+        ),
+    ],
+    "api:waitlist_leave": [("post", "waitlist_offer", {}, API_OWN)],
+    "api:waitlist_accept": [("post", "waitlist_offer", {}, [401, 201, 404, 403, 403, 403, 403])],
+    # 放号提醒: A's reminder of the later session is there already (200, the same one); B sets
+    # theirs (201); A cancels theirs.
+    "api:reminders": [
+        ("get", None, {}, API_MEMBER),
+        ("post", None, {"schedule": "later_schedule"}, [401, 200, 201, 403, 403, 403, 403]),
+    ],
+    "api:reminder_cancel": [("post", "reminder", {}, API_OWN)],
     # FHIR R4 (/fhir/): the API's tokens (the CapabilityStatement is public), errors as
     # OperationOutcomes. A member reads their account, the desk and admins everything, the
     # doctor their own sessions' patients: A's child (``patient``) is not among them (404).
