@@ -157,3 +157,18 @@ def test_an_english_export_names_them_in_english(
     assert not [name for name in ("内科", "王医生", "普通会员", "金卡会员") if name in text]
     chinese = _export(clinic_admin, clinic, language="zh-hans", kind=kind)
     assert "内科" in chinese and "王医生" in chinese and "Dr Wang Wei" not in chinese
+
+
+def test_a_paused_members_level_is_named_in_the_readers_language(clinic) -> None:
+    from django.utils import translation
+
+    from members.models import Member
+    from reports.selectors import BookingFilters, noshows_dashboard
+
+    gold = Member.objects.filter(level=clinic["levels"]["金卡"])
+    gold.update(banned_until=dt.datetime(2026, 3, 5, 9, tzinfo=SHANGHAI))  # no history row
+    filters = BookingFilters(dt.date(2026, 3, 2), dt.date(2026, 3, 8))
+    for language, name in (("en", "Gold"), ("zh-hans", "金卡会员")):
+        with translation.override(language):
+            board = noshows_dashboard(filters=filters, today=dt.date(2026, 3, 9))
+        assert [pause.level_name for pause in board.pauses] == [name]
