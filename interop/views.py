@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from appointments.selectors.readable import Reader, reader_for
 from medbook import audit
+from records import services as record_services
 
 from .resources import TYPES, Context, ResourceType
 from .responses import (
@@ -63,6 +64,13 @@ class FhirView(APIView):
                 action="fhir.unmask",
                 target_label="Patient",
                 detail={"patients": context.unmasked},
+                request=request._request,
+            )
+        if context.records:  # visit records read by staff, as the record pages log them
+            record_services.log_staff_reads(
+                record_ids=context.records,
+                by=request.user,
+                through="fhir",
                 request=request._request,
             )
         return Response(body, headers={"Cache-Control": "no-store"})

@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce, Upper
 from django.http import Http404
 
 from medbook.crypto import blind_index
+from medbook.i18n import local_name
 from medbook.personal_data import (
     mask_national_id,
     mask_phone,
@@ -423,7 +424,7 @@ def no_show_pauses(*, start: dt.datetime, end: dt.datetime) -> list[NoShowPause]
     members = {
         row["id"]: row
         for row in Member.objects.filter(id__in={key[0] for key in started}).values(
-            "id", "name", "level__name"
+            "id", "name", "level__name", "level__name_en"
         )
     }
     pauses = []
@@ -432,7 +433,9 @@ def no_show_pauses(*, start: dt.datetime, end: dt.datetime) -> list[NoShowPause]
         pause = NoShowPause(
             member_id=member_id,
             masked_name=mask_name(members[member_id]["name"]),
-            level_name=members[member_id]["level__name"],
+            level_name=local_name(
+                members[member_id]["level__name"], members[member_id]["level__name_en"]
+            ),
             started_at=at,
             until=until,
             lifted_at=lifted,

@@ -5,13 +5,15 @@ admins: any), the current version and the amended ones before it."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from appointments import selectors as appointment_selectors
 from appointments.models import Appointment
+from appointments.selectors.readable import Reader
 from members.models import Member, Patient, User
 
 from .models import RecordVersion, VisitRecord
@@ -115,3 +117,60 @@ def records_for_export(*, member: Member) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+def readable_records(
+    *,
+    reader: Reader,
+    ids: Iterable[int] | None = None,
+    patient_ids: Iterable[int] | None = None,
+    appointment_ids: Iterable[int] | None = None,
+    codes: Iterable[str] | None = None,
+    recorded_from: dt.datetime | None = None,
+    recorded_before: dt.datetime | None = None,
+) -> QuerySet[VisitRecord]:
+    """The records ``reader`` (an integration's login: interop's FHIR Condition) may read,
+    oldest first, each with its versions newest first (``current_version``). Scoped as the
+    record pages are: a member their account's patients', the desk and admins any, a doctor
+    their own sessions'; anyone else none. ``codes``: whose current diagnosis is one of these
+    ICD-10 codes — the codes are encrypted, so this decrypts the current code of every record
+    the other filters leave (narrow it by patient or date where you can)."""
+    found = _records().order_by("created_at", "pk")
+    user = reader.user
+    if reader.member is not None:
+        found = found.filter(patient__member=reader.member)
+    elif reader.everything and user.has_perm("records.view_any_visit_record"):
+        pass
+    elif reader.reads_patients and user.has_perm("records.write_visit_record"):
+        found = found.filter(appointment__schedule__doctor__user_id=user.pk)
+    else:
+        found = found.none()
+    if ids is not None:
+        found = found.filter(pk__in=list(ids))
+    if patient_ids is not None:
+        found = found.filter(patient_id__in=list(patient_ids))
+    if appointment_ids is not None:
+        found = found.filter(appointment_id__in=list(appointment_ids))
+    if recorded_from is not None:
+        found = found.filter(created_at__gte=recorded_from)
+    if recorded_before is not None:
+        found = found.filter(created_at__lt=recorded_before)
+    if codes is not None:
+        wanted = {code.strip().upper() for code in codes}
+        newer = RecordVersion.objects.filter(
+            record=OuterRef("record"), number__gt=OuterRef("number")
+        )
+        current = (
+            RecordVersion.objects.filter(record__in=found.values("pk"))
+            .exclude(Exists(newer))
+            .values_list("record_id", "diagnosis_code")
+        )
+        found = found.filter(
+            pk__in=[pk for pk, code in current.iterator() if code.strip().upper() in wanted]
+        )
+    return found
+
+
+def current_version(record: VisitRecord) -> RecordVersion:
+    """The record's current version (the newest), from the versions a selector fetched."""
+    return _view(record).current

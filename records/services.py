@@ -196,3 +196,17 @@ def log_staff_view(
 ) -> None:
     """A staff login read the record (``what``: page, pdf or form): in the operation log."""
     audit.record(actor=by, action=f"visit_record.view_{what}", target=record, request=request)
+
+
+def log_staff_reads(
+    *, record_ids: list[int], by: User, through: str, request: HttpRequest | None = None
+) -> None:
+    """A staff login read these records through an integration (``through``: fhir): one
+    operation-log row naming them by id."""
+    audit.record(
+        actor=by,
+        action=f"visit_record.view_{through}",
+        target_label="VisitRecord",
+        detail={"records": record_ids},
+        request=request,
+    )

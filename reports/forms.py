@@ -142,12 +142,13 @@ class BookingFilterForm(forms.Form):
         }
 
     def names(self) -> dict[str, str]:
-        """What the chosen department, doctor, level and channel are called."""
+        """What the chosen department, doctor and level are called, in the request's language
+        (an export's, which is written in it)."""
         data = self.cleaned_data
         names = {
-            "department": data["department"].name if data.get("department") else "",
-            "doctor": data["doctor"].name if data.get("doctor") else "",
-            "level": data["level"].name if data.get("level") else "",
+            "department": data["department"].local_name if data.get("department") else "",
+            "doctor": data["doctor"].local_name if data.get("doctor") else "",
+            "level": data["level"].local_name if data.get("level") else "",
         }
         return {key: value for key, value in names.items() if value}
 

@@ -1,9 +1,10 @@
-"""MedBook's FHIR R4 resource types, by name. Adding one (Condition, once the visit records
-hold diagnoses) is a module with a :class:`~.base.ResourceType` subclass and a line here."""
+"""MedBook's FHIR R4 resource types, by name. Adding one is a module with a
+:class:`~.base.ResourceType` subclass and a line here."""
 
 from __future__ import annotations
 
 from .base import Context, Param, ResourceType
+from .conditions import ConditionType
 from .people import PatientType, PractitionerType
 from .scheduling import ScheduleType, SlotType
 from .visits import AppointmentType, EncounterType
@@ -19,5 +20,6 @@ TYPES: dict[str, ResourceType] = {
         SlotType(),
         AppointmentType(),
         EncounterType(),
+        ConditionType(),
     )
 }

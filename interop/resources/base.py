@@ -1,9 +1,8 @@
 """What every FHIR resource type of MedBook is: a name, the search parameters it serves, how
 a login reads one by id, searches, and how one record becomes the resource's JSON.
 
-A new type (Condition, for the diagnoses of a visit) is one subclass in its own module, added
-to :data:`interop.resources.TYPES`: the views, the Bundle, the CapabilityStatement and the
-errors come with it."""
+A new type is one subclass in its own module, added to :data:`interop.resources.TYPES`: the
+views, the Bundle, the CapabilityStatement and the errors come with it."""
 
 from __future__ import annotations
 
@@ -32,10 +31,12 @@ class Param:
 
 @dataclass
 class Context:
-    """One request's: who reads, and the patients shown unmasked (the view logs them)."""
+    """One request's: who reads, the patients shown unmasked and the visit records a staff
+    login read (the view logs them)."""
 
     reader: Reader
     unmasked: list[int] = field(default_factory=list)
+    records: list[int] = field(default_factory=list)
 
 
 class ResourceType(ABC):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from appointments.choices import AppointmentStatus, Channel, Session
 from appointments.models import Appointment
+from medbook.i18n import local_name
 from medbook.personal_data import mask_phone
 from members.models import MemberLevel
 from members.selectors import mask_name
@@ -109,7 +110,9 @@ FIELDS = (
     "schedule__start_time",
     "queue_number",
     "schedule__doctor__department__name",
+    "schedule__doctor__department__name_en",
     "schedule__doctor__name",
+    "schedule__doctor__name_en",
     "member__name",
     "member__phone",
     "level_at",
@@ -133,7 +136,10 @@ def appointment_rows(
     """The list of ``filters`` a window of days at a time (a list of rows per window), in the
     order of :func:`appointment_columns`. ``masked``: names as 张** and mobile numbers as
     138****1234 (staff who may not see personal data in full)."""
-    levels = dict(MemberLevel.objects.values_list("pk", "name"))
+    levels = {
+        pk: local_name(name, name_en)
+        for pk, name, name_en in MemberLevel.objects.values_list("pk", "name", "name_en")
+    }
     sessions = {value: str(label) for value, label in Session.choices}
     channels = {value: str(label) for value, label in Channel.choices}
     statuses = {value: str(label) for value, label in AppointmentStatus.choices}
@@ -155,7 +161,9 @@ def appointment_rows(
             start,
             number,
             department,
+            department_en,
             doctor,
+            doctor_en,
             name,
             phone,
             level,
@@ -172,8 +180,8 @@ def appointment_rows(
                     sessions.get(session, session),
                     start.strftime("%H:%M"),
                     number,
-                    department,
-                    doctor,
+                    local_name(department, department_en),
+                    local_name(doctor, doctor_en),
                     mask_name(name) if masked else name,
                     mask_phone(phone) if masked else _national(phone),
                     levels.get(level, ""),

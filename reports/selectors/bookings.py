@@ -15,6 +15,7 @@ from django.db.models import QuerySet, Sum
 
 from appointments.choices import Session
 from appointments.models import Department, Doctor
+from medbook.i18n import local_name
 from members.models import MemberLevel
 
 from ..models import DailyBookingStat, DailySessionStat, RollupState
@@ -52,8 +53,10 @@ class BookingFilters:
         )
 
 
-# What a breakdown by department groups by: its id, name and place in the clinic's list.
-DEPARTMENT = ["department", "department__name", "department__sort_order"]
+# What a breakdown by department groups by: its id, name, place in the clinic's list and
+# English name; by doctor: id, name and English name (the label is the reader's: local_name).
+DEPARTMENT = ["department", "department__name", "department__sort_order", "department__name_en"]
+DOCTOR = ["doctor", "doctor__name", "doctor__name_en"]
 
 
 def day_rows(filters: BookingFilters, found: dict, row: type, empty: Callable[[], object]) -> list:
@@ -71,8 +74,8 @@ def day_rows(filters: BookingFilters, found: dict, row: type, empty: Callable[[]
 def department_rows(found: dict, row: type) -> list:
     """One ``row`` per department, in the clinic's order, from figures grouped by DEPARTMENT."""
     return [
-        row(key=pk, label=name, figures=figures)
-        for (pk, name, _order), figures in sorted(
+        row(key=pk, label=local_name(name, name_en), figures=figures)
+        for (pk, name, _order, name_en), figures in sorted(
             found.items(), key=lambda item: (item[0][2], item[0][1])
         )
     ]
@@ -239,9 +242,12 @@ def bookings_dashboard(*, filters: BookingFilters) -> BookingsDashboard:
 
     by_department = department_rows(_grouped(filters, DEPARTMENT), Row)
 
-    by_doc = _grouped(filters, ["doctor", "doctor__name"])
+    by_doc = _grouped(filters, DOCTOR)
     by_doctor = sorted(
-        (Row(key=pk, label=name, figures=figures) for (pk, name), figures in by_doc.items()),
+        (
+            Row(key=pk, label=local_name(name, name_en), figures=figures)
+            for (pk, name, name_en), figures in by_doc.items()
+        ),
         key=lambda row: (-row.figures.booked, -row.figures.capacity, row.label),
     )
 

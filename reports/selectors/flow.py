@@ -14,8 +14,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from medbook.i18n import local_name
+
 from ..models import DailyFlowStat, RollupState
-from .bookings import DEPARTMENT, BookingFilters, day_rows, department_rows
+from .bookings import DEPARTMENT, DOCTOR, BookingFilters, day_rows, department_rows
 from .releases import minutes
 
 SUMS = ("arrived", "waited", "wait_us", "seen", "visit_us", "completed")
@@ -113,9 +115,12 @@ def flow_dashboard(*, filters: BookingFilters) -> FlowDashboard:
     department, doctor and hour of the day. Six small queries on the flow rollup."""
     by_day = day_rows(filters, _grouped(filters, ["date"]), FlowRow, FlowFigures)
     by_department = department_rows(_grouped(filters, DEPARTMENT), FlowRow)
-    doctors = _grouped(filters, ["doctor", "doctor__name"])
+    doctors = _grouped(filters, DOCTOR)
     by_doctor = sorted(
-        (FlowRow(key=pk, label=name, figures=f) for (pk, name), f in doctors.items()),
+        (
+            FlowRow(key=pk, label=local_name(name, name_en), figures=f)
+            for (pk, name, name_en), f in doctors.items()
+        ),
         key=lambda row: (-row.figures.completed, row.label),
     )
     hours = _grouped(filters, ["hour"])

@@ -15,11 +15,20 @@ from dataclasses import dataclass, field
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from medbook.i18n import local_name
 from members.selectors import NoShowPause, no_show_pauses
 
 from ..choices import Canceller, LeadTime
 from ..models import RollupState
-from .bookings import DEPARTMENT, BookingFilters, booking_rows, day_rows, department_rows, percent
+from .bookings import (
+    DEPARTMENT,
+    DOCTOR,
+    BookingFilters,
+    booking_rows,
+    day_rows,
+    department_rows,
+    percent,
+)
 
 # Who cancelled -> the rollup column that counts them.
 CANCELLERS = {
@@ -131,15 +140,20 @@ def noshows_dashboard(*, filters: BookingFilters, today: dt.date) -> NoShowsDash
     of the period and four for those of the one before."""
     by_day = day_rows(filters, _grouped(filters, today, ["date"]), RateRow, NoShowFigures)
     by_department = department_rows(_grouped(filters, today, DEPARTMENT), RateRow)
-    doctors = _grouped(filters, today, ["doctor", "doctor__name"])
+    doctors = _grouped(filters, today, DOCTOR)
     by_doctor = sorted(
-        (RateRow(key=pk, label=name, figures=f) for (pk, name), f in doctors.items()),
+        (
+            RateRow(key=pk, label=local_name(name, name_en), figures=f)
+            for (pk, name, name_en), f in doctors.items()
+        ),
         key=lambda row: (-row.figures.made, row.label),
     )
-    levels = _grouped(filters, today, ["level", "level__name", "level__level"])
+    levels = _grouped(filters, today, ["level", "level__name", "level__level", "level__name_en"])
     by_level = [
-        RateRow(key=pk, label=name, figures=figures)
-        for (pk, name, _rank), figures in sorted(levels.items(), key=lambda item: item[0][2])
+        RateRow(key=pk, label=local_name(name, name_en), figures=figures)
+        for (pk, name, _rank, name_en), figures in sorted(
+            levels.items(), key=lambda item: item[0][2]
+        )
     ]
     leads = _grouped(filters, today, ["lead_time"])
     by_lead_time = [

@@ -17,10 +17,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import QuerySet, Sum
 
 from appointments.choices import Session
+from medbook.i18n import local_name
 
 from ..choices import SellOut
 from ..models import DailyReleaseStat, RollupState
-from .bookings import DEPARTMENT, BookingFilters, day_rows, department_rows, percent
+from .bookings import DEPARTMENT, DOCTOR, BookingFilters, day_rows, department_rows, percent
 
 BUCKETS = SellOut.columns()
 COUNTS = ("released", "capacity", "sold_out", "sold_out_after_us", "refused", "sessions_refusing")
@@ -139,9 +140,12 @@ def releases_dashboard(*, filters: BookingFilters) -> ReleasesDashboard:
     department, doctor and session. Six small queries on the release rollup."""
     by_day = day_rows(filters, _grouped(filters, ["date"]), ReleaseRow, ReleaseFigures)
     by_department = department_rows(_grouped(filters, DEPARTMENT), ReleaseRow)
-    doctors = _grouped(filters, ["doctor", "doctor__name"])
+    doctors = _grouped(filters, DOCTOR)
     by_doctor = sorted(
-        (ReleaseRow(key=pk, label=name, figures=f) for (pk, name), f in doctors.items()),
+        (
+            ReleaseRow(key=pk, label=local_name(name, name_en), figures=f)
+            for (pk, name, name_en), f in doctors.items()
+        ),
         key=lambda row: (-row.figures.refused, -row.figures.sold_out, row.label),
     )
     sessions = _grouped(filters, ["session"])

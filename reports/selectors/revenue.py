@@ -23,6 +23,7 @@ from django.db.models import Count, QuerySet, Sum
 
 from appointments.models import Department, Doctor
 from billing.choices import Gateway
+from medbook.i18n import local_name
 from members.models import MemberLevel
 
 from ..models import DailyPayerStat, DailyRevenueStat, RollupState
@@ -191,10 +192,15 @@ def revenue_dashboard(*, filters: BookingFilters) -> RevenueDashboard:
     ]
     department_names = Department.objects.filter(pk__in=departments).order_by("sort_order", "name")
     by_department = [
-        MoneyRow(key=pk, label=name, money=departments[pk])
-        for pk, name in department_names.values_list("pk", "name")
+        MoneyRow(key=pk, label=local_name(name, name_en), money=departments[pk])
+        for pk, name, name_en in department_names.values_list("pk", "name", "name_en")
     ]
-    doctor_names = dict(Doctor.objects.filter(pk__in=doctors).values_list("pk", "name"))
+    doctor_names = {
+        pk: local_name(name, name_en)
+        for pk, name, name_en in Doctor.objects.filter(pk__in=doctors).values_list(
+            "pk", "name", "name_en"
+        )
+    }
     by_doctor = sorted(
         (MoneyRow(key=pk, label=doctor_names[pk], money=m) for pk, m in doctors.items()),
         key=lambda row: (-row.money.paid, -row.money.refunded, row.label),
@@ -202,8 +208,13 @@ def revenue_dashboard(*, filters: BookingFilters) -> RevenueDashboard:
     payers, payers_by_level = _payers(filters)
     level_names = MemberLevel.objects.filter(pk__in=levels).order_by("level")
     by_level = [
-        LevelRow(key=pk, label=name, money=levels[pk], payers=payers_by_level.get(pk, 0))
-        for pk, name in level_names.values_list("pk", "name")
+        LevelRow(
+            key=pk,
+            label=local_name(name, name_en),
+            money=levels[pk],
+            payers=payers_by_level.get(pk, 0),
+        )
+        for pk, name, name_en in level_names.values_list("pk", "name", "name_en")
     ]
     previous_filters = filters.previous()
     state = RollupState.objects.filter(pk=1).values_list("refreshed_at", flat=True).first()

@@ -1,7 +1,8 @@
 """Issue 19 (part 2): the FHIR R4 read API. Every resource MedBook answers is parsed with the
 FHIR models of fhir.resources (its ``R4B`` package: the R4 family's models; 8.x has no 4.0.1
 package of its own, and R4B's Patient, Practitioner, Schedule, Slot, Appointment, Encounter,
-Bundle, OperationOutcome and CapabilityStatement are R4's), so each is known to be valid FHIR.
+Condition, Bundle, OperationOutcome and CapabilityStatement are R4's), so each is known to be
+valid FHIR.
 Who reads what is the API's rule: a member their own account, the desk and admins everything,
 a doctor their own sessions' patients; bad searches are a 400 OperationOutcome."""
 
@@ -124,6 +125,7 @@ def test_it_publishes_a_capability_statement_to_anyone(client) -> None:
         "Slot",
         "Appointment",
         "Encounter",
+        "Condition",
     }
     assert {"date", "patient", "practitioner", "status"} <= served["Appointment"]
 

@@ -425,6 +425,7 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
         ("get", "fhir_appointments", {}, FHIR_READ),
         ("get", "fhir_encounters", {}, FHIR_READ),
         ("get", "fhir_practitioners", {}, FHIR_READ),
+        ("get", "fhir_conditions", {}, FHIR_READ),
         ("post", "fhir_patients", {}, [401, 405, 405, 405, 405, 405, 405]),
     ],
     "fhir:read": [
@@ -433,6 +434,7 @@ MATRIX: dict[str, list[tuple[str, str | None, dict, list]]] = {
         ("get", "fhir_appointment", {}, [401, 200, 404, 200, 200, 200, 200]),
         ("get", "fhir_encounter", {}, [401, 200, 404, 200, 200, 200, 200]),
         ("get", "fhir_other_appointment", {}, [401, 200, 404, 200, 404, 200, 200]),
+        ("get", "fhir_condition", {}, [401, 200, 404, 200, 200, 200, 200]),
         ("get", "fhir_practitioner", {}, FHIR_READ),
         ("get", "fhir_schedule", {}, FHIR_READ),
         ("get", "fhir_slot", {}, FHIR_READ),

@@ -188,11 +188,13 @@ def fhir_objects(world: dict) -> dict:
         "fhir_appointments": "Appointment",
         "fhir_encounters": "Encounter",
         "fhir_practitioners": "Practitioner",
+        "fhir_conditions": "Condition",
         "fhir_patient": ("Patient", world["patient"]),
         "fhir_patient_today": ("Patient", today.patient_id),
         "fhir_appointment": ("Appointment", world["a_today"]),
         "fhir_encounter": ("Encounter", world["a_today"]),  # checked in: a visit under way
         "fhir_other_appointment": ("Appointment", world["a_future"]),  # another doctor's
+        "fhir_condition": ("Condition", world["visit_record"]),  # A's patient, the doctor's
         "fhir_practitioner": ("Practitioner", world["doctor"]),
         "fhir_schedule": ("Schedule", world["today_schedule"]),
         "fhir_slot": ("Slot", f"{world['today_schedule']}-1"),
