@@ -226,7 +226,11 @@ def test_the_split_is_shown_in_words_on_the_cashier_and_the_appointment(client, 
     detail = client.get(f"/appointments/{appointment.pk}/", follow=True)
 
     assert sentence in cashier.content.decode()
-    assert sentence in detail.content.decode()
+    page = detail.content.decode()
+    assert sentence in page
+    # The summary names the member's share as such, not as a member discount.
+    assert "医保结算后您需支付</dt><dd>¥15.00" in page
+    assert "会员优惠后" not in page
 
 
 cents = st.integers(min_value=0, max_value=10_000_00).map(money.from_cents)
