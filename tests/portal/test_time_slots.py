@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment, Schedule
+from billing.gateways import sandbox
 from tests.api.helpers import call, error, pair_for
 from tests.appointments.factories import ScheduleFactory
 from tests.billing.factories import book
@@ -68,6 +69,9 @@ def test_booking_a_chosen_slot_puts_its_time_on_the_ticket(client, signed_in, se
     assert appointment.queue_number == 7 and appointment.estimated_time == dt.time(9, 30)
     ticket = client.get(reverse("billing:appointment_detail", args=[appointment.pk]))
     assert "09:30–10:00" in ticket.content.decode()
+    # The cashier names the slot, not the whole session.
+    cashier = client.get(sandbox.checkout_url(appointment.order)).content.decode()
+    assert "09:30–10:00" in cashier and "08:00–10:00" not in cashier
 
 
 def test_a_full_slot_is_refused_and_the_page_offers_the_others(client, signed_in, session) -> None:
