@@ -501,6 +501,10 @@ class InsuranceUsage(models.Model):
         return f"{self.patient_id} {self.year}"
 
 
+# The parts of a claim, which add up to its total.
+CLAIM_PARTS = F("fund") + F("personal") + F("self_pay")
+
+
 class InsuranceClaim(models.Model):
     """How an insured visit's order was split (医保结算): the fund (统筹), the personal account
     (个人账户) and the member's own payment (自付, the order's amount, through the gateway);
@@ -540,7 +544,10 @@ class InsuranceClaim(models.Model):
         verbose_name_plural = _("medical insurance settlements")
         constraints = [
             models.CheckConstraint(
-                condition=Q(total=F("fund") + F("personal") + F("self_pay")),
+                # Within half a cent, not equal: SQLite keeps decimals as floating point, where
+                # 33.25 + 7.12 + 7.13 is not 47.50 (PostgreSQL's numeric is exact either way).
+                condition=Q(total__gte=CLAIM_PARTS - Decimal("0.005"))
+                & Q(total__lte=CLAIM_PARTS + Decimal("0.005")),
                 name="insuranceclaim_parts_add_up",
             ),
             models.CheckConstraint(

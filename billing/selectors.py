@@ -78,7 +78,10 @@ def member_appointment(*, member: Member, pk: int) -> Appointment:
     """One of the member's own appointments; anyone else's is a 404, so ids tell nothing."""
     appointment = (
         Appointment.objects.select_related(
-            "schedule__doctor__department", "member__level", "order", "patient"
+            "schedule__doctor__department",
+            "member__level",
+            "order__insurance_claim",
+            "patient",
         )
         .filter(pk=pk, member=member)
         .first()

@@ -18,6 +18,7 @@ NOT_NEGATIVE = _("Amounts cannot be negative.")
 COUNTED = _("These figures are counted already.")
 TIMES = _("The end time must be after the start time.")
 SLOTS = _("A session needs at least one slot of at least one minute.")
+RATIO = _("The reimbursement ratio must be between 0 and 1.")
 
 MESSAGES = {
     # medbook
@@ -82,6 +83,25 @@ MESSAGES = {
     "settlement_day_gateway": _("This day is settled already for this payment channel."),
     "settlementline_doctor": COUNTED,
     "bookingkey_member_key": _("This booking request was received already."),
+    "insurancecard_number_unique": _("This insurance card is registered already."),
+    "insuranceplan_ratio_0_1": RATIO,
+    "insuranceplan_personal_0_1": _("The personal account's share must be between 0 and 1."),
+    "insuranceplan_amounts_gte_0": NOT_NEGATIVE,
+    "insuranceratio_0_1": RATIO,
+    "insuranceratio_level_or_department": _(
+        "A reimbursement rule needs a member level, a department or both."
+    ),
+    "insuranceratio_unique": _("This plan has a rule for this level and department already."),
+    "insuranceusage_gte_0": NOT_NEGATIVE,
+    "insuranceusage_patient_year": COUNTED,
+    "insuranceclaim_parts_add_up": _(
+        "The parts of an insurance settlement must add up to the charge."
+    ),
+    "insuranceclaim_parts_gte_0": NOT_NEGATIVE,
+    "insuranceclaim_reversals_within_parts": _(
+        "What is given back cannot exceed what the insurance settled."
+    ),
+    "insurancesettlement_day_insurer": _("This day is settled already for this insurer."),
     # reports
     "dailysessionstat_unique_grain": COUNTED,
     "dailybookingstat_unique_grain": COUNTED,

@@ -64,7 +64,7 @@ def test_an_admin_builds_a_week_from_a_template_and_releases_it(page, clinic) ->
     form = page.locator("form", has=page.locator("input[value=template]"))
     form.get_by_label("医生").select_option(str(doctor.pk))
     form.get_by_label("星期").select_option("0")  # Monday
-    form.get_by_label("时段").select_option("morning")
+    form.get_by_label("时段", exact=True).select_option("morning")
     form.get_by_label("开始").fill("08:00")
     form.get_by_label("结束").fill("11:30")
     form.get_by_label("号源数").fill("12")

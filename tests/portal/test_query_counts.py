@@ -23,7 +23,10 @@ LIMITS = {
     "search": 5,
     "doctor": 8,  # +1: the member's release reminders (已设提醒)
     "doctor_htmx": 8,
-    "book": 7,  # +1: the account's patients, to choose who the visit is for
+    # +1: the account's patients, to choose who the visit is for; +1 the patient's medical
+    # insurance card, and for an insured patient +2: the insurer's plan and the year's use (the
+    # split the booking would make)
+    "book": 10,
     "appointments": 6,
     "appointments_past": 6,
     "appointment": 8,  # +1 for the refund summary when the order was paid
