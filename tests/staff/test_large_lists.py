@@ -145,11 +145,8 @@ def test_a_filtered_list_under_the_cap_is_counted_exactly(levels) -> None:
     assert paginator.total_label == "1"
 
 
-def test_a_whole_big_table_is_estimated_from_the_statistics_not_counted(
-    levels, on_postgres
-) -> None:
-    if not on_postgres:
-        pytest.skip("the planner's statistics are PostgreSQL's")
+@pytest.mark.postgres  # the planner's statistics are PostgreSQL's
+def test_a_whole_big_table_is_estimated_from_the_statistics_not_counted(levels) -> None:
     member = MemberFactory()
     Message.objects.bulk_create(
         Message(member=member, kind="points", title="t", body="b") for _ in range(30)
