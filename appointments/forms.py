@@ -164,6 +164,7 @@ class DoctorForm(forms.ModelForm):
             "department",
             "title",
             "introduction",
+            "introduction_en",
             "specialties",
             "specialties_en",
             "registration_fee",
@@ -171,7 +172,10 @@ class DoctorForm(forms.ModelForm):
             "allows_extra_numbers",
             "user",
         ]
-        widgets = {"introduction": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "introduction": forms.Textarea(attrs={"rows": 3}),
+            "introduction_en": forms.Textarea(attrs={"rows": 3}),
+        }
 
     move_login = forms.BooleanField(
         label=_("Move the login to this doctor"),
@@ -251,7 +255,7 @@ class CheckInLookupForm(forms.Form):
             .order_by("doctor__department__sort_order", "start_time")
         )
         self.fields["schedule"].label_from_instance = lambda s: (
-            f"{s.doctor.department.name} · {s.doctor.name} · {s.start_time:%H:%M}"
+            f"{s.doctor.department.local_name} · {s.doctor.local_name} · {s.start_time:%H:%M}"
         )
 
     def clean(self) -> dict:
@@ -321,7 +325,7 @@ class QuickCheckInForm(forms.Form):
             .order_by("doctor__department__sort_order", "start_time")
         )
         self.fields["schedule"].label_from_instance = lambda s: (
-            f"{s.doctor.department.name} · {s.doctor.name} · {s.start_time:%H:%M}"
+            f"{s.doctor.department.local_name} · {s.doctor.local_name} · {s.start_time:%H:%M}"
         )
 
 

@@ -109,6 +109,9 @@ class Doctor(models.Model):
     )
     title = models.CharField(_("title"), max_length=24, choices=DoctorTitle.choices)
     introduction = models.TextField(_("introduction"), blank=True)
+    introduction_en = models.TextField(
+        _("introduction (English)"), blank=True, db_default="", default=""
+    )
     specialties = models.CharField(_("specialties"), max_length=200, blank=True)
     specialties_en = models.CharField(
         _("specialties (English)"), max_length=200, blank=True, db_default="", default=""
@@ -163,6 +166,10 @@ class Doctor(models.Model):
     @property
     def local_specialties(self) -> str:
         return local_name(self.specialties, self.specialties_en)
+
+    @property
+    def local_introduction(self) -> str:
+        return local_name(self.introduction, self.introduction_en)
 
 
 class ScheduleTemplate(models.Model):
@@ -322,7 +329,7 @@ class Schedule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.doctor.name} {self.date:%Y-%m-%d} {self.start_time:%H:%M}"
+        return f"{self.doctor.local_name} {self.date:%Y-%m-%d} {self.start_time:%H:%M}"
 
     def clean(self) -> None:
         if self.start_time and self.end_time and self.end_time <= self.start_time:

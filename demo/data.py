@@ -41,15 +41,24 @@ HOLIDAYS = [
     (dt.date(2027, 5, 1), "劳动节"),
 ]
 YEARS_BY_TITLE = {CHIEF: (25, 35), ASSOCIATE: (15, 24), ATTENDING: (8, 14), RESIDENT: (3, 6)}
-EDUCATION = [
-    "医学博士，硕士研究生导师",
-    "医学博士，曾在美国梅奥诊所访问学习",
-    "医学硕士",
-    "毕业于北京协和医学院",
-    "毕业于复旦大学上海医学院",
-    "毕业于中山大学中山医学院",
-    "毕业于四川大学华西临床医学院",
+EDUCATION = [  # (Chinese, English)
+    ("医学博士，硕士研究生导师", "MD, PhD, supervisor of master's students"),
+    ("医学博士，曾在美国梅奥诊所访问学习", "MD, PhD, visiting scholar at the Mayo Clinic"),
+    ("医学硕士", "Master of Medicine"),
+    ("毕业于北京协和医学院", "graduate of Peking Union Medical College"),
+    ("毕业于复旦大学上海医学院", "graduate of Fudan University Shanghai Medical College"),
+    ("毕业于中山大学中山医学院", "graduate of Sun Yat-sen University Zhongshan School of Medicine"),
+    (
+        "毕业于四川大学华西临床医学院",
+        "graduate of West China School of Medicine, Sichuan University",
+    ),
 ]
+TITLE_LABEL_EN = {
+    CHIEF: "Chief physician",
+    ASSOCIATE: "Associate chief physician",
+    ATTENDING: "Attending physician",
+    RESIDENT: "Resident physician",
+}
 
 # code: (English name, the short names patients search for) — search matches these too.
 DEPARTMENT_NAMES = {
@@ -264,6 +273,9 @@ CLINIC = {
     "address": "上海市徐汇区宜山路 700 号 B 座 1–3 层",
     "phone": "021-6000 1234",
     "hours": "周一至周日 08:00–17:30（法定节假日以通知为准）",
+    "name_en": "MedBook Members' Clinic",
+    "address_en": "Floors 1–3, Building B, 700 Yishan Road, Xuhui District, Shanghai",
+    "hours_en": "Daily 08:00–17:30 (public holidays as announced)",
 }
 
 # English names (shown on English pages; the Chinese ones stay the source).

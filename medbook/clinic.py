@@ -10,11 +10,21 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from . import audit
+from .i18n import local_name
 from .models import ClinicProfile
 
-CACHE_KEY = "clinic-profile:v2"
+CACHE_KEY = "clinic-profile:v3"
 CACHE_SECONDS = 300
-FIELDS = ("name", "address", "phone", "hours", "booking_requires_verified_patient")
+# Shown in the reader's language: the English one on English pages when it is filled in.
+BILINGUAL = ("name", "address", "hours")
+FIELDS = (
+    "name",
+    "address",
+    "phone",
+    "hours",
+    *(f"{field}_en" for field in BILINGUAL),
+    "booking_requires_verified_patient",
+)
 DEFAULTS: dict[str, str | bool] = {
     **dict.fromkeys(FIELDS, ""),
     "booking_requires_verified_patient": False,
@@ -29,6 +39,16 @@ def clinic_profile() -> dict[str, str | bool]:
         found = row or dict(DEFAULTS)
         cache.set(CACHE_KEY, found, CACHE_SECONDS)
     return found
+
+
+def local_clinic() -> dict[str, str | bool]:
+    """The clinic's details as the reader should see them: name, address and hours in the
+    active language (the Chinese ones where no English is given)."""
+    profile = clinic_profile()
+    return {
+        **profile,
+        **{field: local_name(profile[field], profile[f"{field}_en"]) for field in BILINGUAL},
+    }
 
 
 def booking_requires_verified_patient() -> bool:
@@ -54,4 +74,4 @@ def update_clinic_profile(
 
 def context(request: HttpRequest) -> dict[str, object]:
     """Template context: ``clinic`` for the footer, the ticket and the refusal pages."""
-    return {"clinic": clinic_profile()}
+    return {"clinic": local_clinic()}

@@ -16,7 +16,16 @@ __all__ = ["ClinicProfileForm", "OperationLogFilter", "WebhookSubscriptionForm"]
 class ClinicProfileForm(forms.ModelForm):
     class Meta:
         model = ClinicProfile
-        fields = ["name", "address", "phone", "hours", "booking_requires_verified_patient"]
+        fields = [
+            "name",
+            "name_en",
+            "address",
+            "address_en",
+            "phone",
+            "hours",
+            "hours_en",
+            "booking_requires_verified_patient",
+        ]
 
 
 class OperationLogFilter:

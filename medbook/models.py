@@ -144,6 +144,21 @@ class ClinicProfile(models.Model):
         blank=True,
         help_text=_("As patients should read them, e.g. 周一至周日 08:00–17:30"),
     )
+    # The same in English, for pages read in English (blank: the Chinese one is shown).
+    name_en = models.CharField(
+        _("clinic name (English)"), max_length=64, blank=True, db_default="", default=""
+    )
+    address_en = models.CharField(
+        _("address (English)"), max_length=200, blank=True, db_default="", default=""
+    )
+    hours_en = models.CharField(
+        _("opening hours (English)"),
+        max_length=200,
+        blank=True,
+        db_default="",
+        default="",
+        help_text=_("e.g. Daily 08:00–17:30"),
+    )
     # 实名制: only a patient whose real name is verified (identity) may be booked for.
     booking_requires_verified_patient = models.BooleanField(
         _("booking requires a verified patient"),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from appointments import selectors as appointment_selectors
 from appointments.choices import AppointmentStatus
 from medbook import refusals
-from medbook.clinic import clinic_profile
+from medbook.clinic import local_clinic
 from medbook.staff import staff_required
 
 from . import icd10, pdf, selectors, services
@@ -131,7 +131,7 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
 def record_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     view = _readable(request, pk, "pdf")
     response = HttpResponse(
-        pdf.render_pdf(view=view, clinic=clinic_profile()), content_type="application/pdf"
+        pdf.render_pdf(view=view, clinic=local_clinic()), content_type="application/pdf"
     )
     response["Content-Disposition"] = f'inline; filename="{pdf.filename(view)}"'
     return response

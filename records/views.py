@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from medbook.clinic import clinic_profile
+from medbook.clinic import local_clinic
 from members import patients
 from members.decorators import member_required
 
@@ -49,7 +49,7 @@ def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def record_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     view = _own(request, pk)
     response = HttpResponse(
-        pdf.render_pdf(view=view, clinic=clinic_profile()), content_type="application/pdf"
+        pdf.render_pdf(view=view, clinic=local_clinic()), content_type="application/pdf"
     )
     response["Content-Disposition"] = f'attachment; filename="{pdf.filename(view)}"'
     return response

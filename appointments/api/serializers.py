@@ -33,7 +33,7 @@ class DoctorSerializer(serializers.Serializer):
     title_label = serializers.CharField(source="get_title_display")
     department = DepartmentSerializer()
     specialties = serializers.CharField(source="local_specialties", help_text=LOCAL_NAME_HELP)
-    introduction = serializers.CharField()
+    introduction = serializers.CharField(source="local_introduction", help_text=LOCAL_NAME_HELP)
     registration_fee = serializers.DecimalField(max_digits=8, decimal_places=2)
     next_open = serializers.DateField(
         allow_null=True, help_text=_("The date of the next session with slots left, if any.")

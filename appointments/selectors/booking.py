@@ -161,7 +161,7 @@ def booking_blocker(
         else upcoming_appointment_count(member=member, now=now, patient=patient)
     )
     if upcoming >= limit and not staff_override:
-        return errors.TierLimitReached(limit, member.level.name)
+        return errors.TierLimitReached(limit, member.level.local_name)
     return None
 
 

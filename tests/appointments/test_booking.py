@@ -112,6 +112,17 @@ def test_it_refuses_more_upcoming_appointments_than_the_level_allows(member) -> 
         book(member, ScheduleFactory())
 
 
+def test_the_limit_names_the_level_in_the_readers_language(member) -> None:
+    member.level.name_en = "Standard"
+    member.level.save(update_fields=["name_en"])
+    book(member, ScheduleFactory())
+    book(member, ScheduleFactory())
+
+    with translation.override("en"), pytest.raises(errors.TierLimitReached) as refusal:
+        book(member, ScheduleFactory())
+    assert "As a Standard member" in str(refusal.value)
+
+
 def test_a_cancelled_appointment_no_longer_counts_towards_the_limit(member, cancel) -> None:
     first = book(member, ScheduleFactory())
     book(member, ScheduleFactory())

@@ -9,14 +9,21 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Schedule
+from appointments.services import join_waitlist
+from medbook.clinic import CACHE_KEY
+from medbook.models import ClinicProfile
+from medbook.roles import DOCTOR
 from members.models import Message
 from tests.appointments.factories import DepartmentFactory, DoctorFactory, ScheduleFactory
 from tests.billing.factories import book
+from tests.conftest import staff_user
 from tests.members.factories import MemberFactory
+from tests.records.factories import written
 
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 WORD = re.compile(r"[A-Za-z]{4,}")
@@ -49,6 +56,8 @@ def bilingual_session() -> Schedule:
         department=department,
         specialties="冠心病、高血压",
         specialties_en="Coronary heart disease, hypertension",
+        introduction="主任医师，从事心血管内科临床工作26年。",
+        introduction_en="Chief physician; 26 years in cardiology.",
     )
     return ScheduleFactory(
         doctor=doctor,
@@ -89,6 +98,30 @@ def clinic(member, levels):
             doctor=doctor, date=timezone.localdate() + dt.timedelta(days=4), slot_minutes=30
         ),
     )
+    # A sold-out session the member waits for (候补), a visit record by this doctor, the
+    # clinic's details in both languages (every page's footer).
+    full = ScheduleFactory(
+        doctor=doctor,
+        capacity=1,
+        fee=Decimal("50.00"),
+        date=timezone.localdate() + dt.timedelta(days=5),
+    )
+    book(MemberFactory(level=levels["普通"]), full)
+    join_waitlist(member=member, schedule=full)
+    doctor.user = staff_user("wang", DOCTOR)
+    doctor.save(update_fields=["user"])
+    written(member, doctor.user)
+    ClinicProfile.objects.create(
+        pk=1,
+        name="康宁会员诊所",
+        name_en="Kangning Clinic",
+        address="上海市徐汇区宜山路 700 号",
+        address_en="700 Yishan Road, Shanghai",
+        phone="021-6000 1234",
+        hours="周一至周日 08:00–17:30",
+        hours_en="Daily 08:00–17:30",
+    )
+    cache.delete(CACHE_KEY)
     return {
         "doctor": doctor,
         "appointment": appointment,
@@ -111,6 +144,8 @@ def member_pages(clinic, member) -> list[str]:
         reverse("members:messages"),
         reverse("members:message_detail", args=[message.pk]),
         reverse("members:membership"),
+        reverse("appointments:waitlist"),
+        reverse("records:list"),
     ]
 
 

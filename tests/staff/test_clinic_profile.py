@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 
 from medbook.clinic import CACHE_KEY, clinic_profile
@@ -63,3 +65,21 @@ def test_front_desk_may_not_change_them(client, front_desk) -> None:
     client.force_login(front_desk)
     assert client.post(reverse("staff:clinic"), DETAILS).status_code == 403
     assert not ClinicProfile.objects.exists()
+
+
+def test_english_pages_show_the_english_details_and_fall_back_to_the_chinese(
+    client, clinic_admin, django_capture_on_commit_callbacks
+) -> None:
+    english = {"name_en": "Kangning Clinic", "hours_en": "Daily 08:00–17:30"}
+    client.force_login(clinic_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(reverse("staff:clinic"), {**DETAILS, **english}).status_code == 302
+    visitor = Client()
+    visitor.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the language switch's choice
+
+    page = visitor.get(reverse("appointments:home")).content.decode()
+    assert "Kangning Clinic" in page and "Daily 08:00–17:30" in page
+    assert "康宁会员诊所" not in page and "周一至周日" not in page
+    assert DETAILS["address"] in page  # no English address given: the Chinese one
+    chinese = Client().get(reverse("appointments:home"))
+    assert "康宁会员诊所" in chinese.content.decode()

@@ -532,6 +532,9 @@ class Command(BaseCommand):
         """放号 7 days ahead at 08:00, the fee of each title, the public holidays ahead, the
         clinic's contact details."""
         ClinicProfile.objects.get_or_create(pk=1, defaults=data.CLINIC)
+        # A demo seeded before the English details existed gets them (only where none is set).
+        english = {key: value for key, value in data.CLINIC.items() if key.endswith("_en")}
+        ClinicProfile.objects.filter(pk=1, name_en="", address_en="", hours_en="").update(**english)
         ReleaseRule.objects.get_or_create(
             pk=1,
             defaults={"days_ahead": data.RELEASE_DAYS_AHEAD, "release_time": data.RELEASE_TIME},
@@ -561,9 +564,16 @@ class Command(BaseCommand):
             for doctor_name, title, fee, specialties in staff:
                 low, high = data.YEARS_BY_TITLE[title]
                 rng = random.Random(f"{doctor_name}{title}")
+                education, education_en = rng.choice(data.EDUCATION)
+                years = rng.randint(low, high)
                 introduction = (
-                    f"{data.TITLE_LABEL[title]}，{rng.choice(data.EDUCATION)}，"
-                    f"从事{name}临床工作{rng.randint(low, high)}年。擅长{specialties}。"
+                    f"{data.TITLE_LABEL[title]}，{education}，"
+                    f"从事{name}临床工作{years}年。擅长{specialties}。"
+                )
+                specialties_en = data.SPECIALTIES_EN.get(specialties, "")
+                introduction_en = (
+                    f"{data.TITLE_LABEL_EN[title]}, {education_en}; {years} years in {name_en}."
+                    + (f" Specialties: {specialties_en}." if specialties_en else "")
                 )
                 doctor, _ = Doctor.objects.update_or_create(
                     name=doctor_name,
@@ -572,9 +582,10 @@ class Command(BaseCommand):
                         "title": title,
                         "registration_fee": Decimal(fee),
                         "specialties": specialties,
-                        "specialties_en": data.SPECIALTIES_EN.get(specialties, ""),
+                        "specialties_en": specialties_en,
                         "name_en": data.name_in_pinyin(doctor_name),
                         "introduction": introduction,
+                        "introduction_en": introduction_en,
                         # Senior doctors see an extra patient at the desk's request (加号).
                         "allows_extra_numbers": title == data.CHIEF,
                     },
