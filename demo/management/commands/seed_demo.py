@@ -1404,7 +1404,7 @@ class Command(BaseCommand):
                     )
                     entry = (delta, PointsReason.VISIT, "", f"appointment:{payload.id}")
                 elif kind == PointsReason.MIGRATION:
-                    entry = (payload, PointsReason.MIGRATION, "会员权益迁移", "")
+                    entry = (payload, PointsReason.MIGRATION, "", "")  # the reason says it
                 elif kind == "adjust":
                     entry = (50, PointsReason.ADJUSTMENT, rng.choice(data.ADJUSTMENT_NOTES), "")
                 else:
