@@ -387,7 +387,7 @@ def _money_table(key: str, title: str, heading: str, rows: list[MoneyRow]) -> Ta
 
 def revenue_tables(dashboard: RevenueDashboard) -> dict[str, Table]:
     """收入: money by day, gateway, department and doctor; discount cost and net per paying
-    member by level."""
+    member by level; the insurers' split."""
     levels = dashboard.by_level
     tables = [
         _money_table("by_day", _("Paid, refunded and net per day"), _("Day"), dashboard.by_day),
@@ -433,6 +433,34 @@ def revenue_tables(dashboard: RevenueDashboard) -> dict[str, Table]:
                 else []
             ),
             empty=_("No orders paid in this period."),
+        ),
+        Table(
+            key="by_insurer",
+            title=_("Medical insurance by insurer"),
+            columns=(
+                Column(_("Insurer"), Kind.TEXT),
+                Column(_("Insured visits")),
+                Column(_("Charges (¥)"), Kind.MONEY),
+                Column(_("Fund (¥)"), Kind.MONEY),
+                Column(_("Personal account (¥)"), Kind.MONEY),
+                Column(_("Self-pay (¥)"), Kind.MONEY),
+                Column(_("Reversed by refunds (¥)"), Kind.MONEY),
+                Column(_("Due from the insurer (¥)"), Kind.MONEY),
+            ),
+            rows=[
+                (
+                    row.label,
+                    row.visits,
+                    row.total,
+                    row.fund,
+                    row.personal,
+                    row.self_pay,
+                    row.reversed_fund + row.reversed_personal,
+                    row.insurer_net,
+                )
+                for row in dashboard.by_insurer
+            ],
+            empty=_("No insured visits were settled in this period."),
         ),
     ]
     return {table.key: table for table in tables}

@@ -24,7 +24,14 @@ from .members import (
 )
 from .noshows import NoShowFigures, NoShowsDashboard, RateRow, noshows_dashboard
 from .releases import ReleaseFigures, ReleaseRow, ReleasesDashboard, releases_dashboard
-from .revenue import LevelRow, Money, MoneyRow, RevenueDashboard, revenue_dashboard
+from .revenue import (
+    InsurerRow,
+    LevelRow,
+    Money,
+    MoneyRow,
+    RevenueDashboard,
+    revenue_dashboard,
+)
 
 __all__ = [
     "OUTCOMES",
@@ -36,6 +43,7 @@ __all__ = [
     "FlowDashboard",
     "FlowFigures",
     "FlowRow",
+    "InsurerRow",
     "LevelMove",
     "LevelRow",
     "MemberFigures",

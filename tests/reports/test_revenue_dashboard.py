@@ -14,7 +14,10 @@ from django.urls import reverse
 
 from appointments.choices import Channel
 from billing.choices import Gateway, RefundStatus
+from billing.models import InsuranceClaim, Order
 from billing.services.orders import EXPIRED_HOLD_REASON
+from members.models import InsurerChoice
+from members.patients import self_patient
 from reports import services
 from reports.selectors import BookingFilters, revenue_dashboard
 from reports.tables import show
@@ -193,8 +196,60 @@ def test_the_filters_apply_to_the_appointment_behind_the_order(clinic) -> None:
     assert money(gold.previous) == (1, D("45.00"), 0, D("0"), D("45.00"))
 
 
-def test_the_selector_reads_in_nine_queries(clinic, django_assert_num_queries) -> None:
-    with django_assert_num_queries(9):
+def claim(paid, insurer: str, *, fund: str, personal: str, settled_at, reversed_: str = "0"):
+    """An insured visit's split of ``paid`` (its amount is the self-pay share), settled with
+    ``insurer`` at ``settled_at``; ``reversed_``: of the fund, given back by a refund."""
+    return InsuranceClaim.objects.create(
+        order=paid,
+        insurer=insurer,
+        patient=self_patient(member=paid.member),
+        year=settled_at.year,
+        total=paid.amount + D(fund) + D(personal),
+        fund=D(fund),
+        personal=D(personal),
+        self_pay=paid.amount,
+        reference=f"INS-{paid.pk}",
+        settled_at=settled_at,
+        reversed_fund=D(reversed_),
+    )
+
+
+def test_the_insurers_split_of_the_insured_visits_settled_in_the_period(clinic) -> None:
+    o4, o6 = Order.objects.get(amount=D("45.00"), refunds__amount=D("45.00")), clinic["o6"]
+    claim(o6, InsurerChoice.SANDBOX, fund="140.00", personal="10.00", settled_at=sh(4, 9, 2))
+    claim(
+        o4,
+        InsurerChoice.SANDBOX,
+        fund="100.00",
+        personal="0",
+        settled_at=sh(3, 10, 3),
+        reversed_="100.00",
+    )
+    o9 = Order.objects.get(paid_at=sh(25, 8, 1, month=2))  # settled the week before
+    claim(o9, InsurerChoice.SANDBOX, fund="80.00", personal="0", settled_at=sh(25, 8, 1, month=2))
+
+    (row,) = board().by_insurer
+    assert (row.key, row.visits, row.total) == ("sandbox", 2, D("345.00"))
+    assert (row.fund, row.personal, row.self_pay) == (D("240.00"), D("10.00"), D("95.00"))
+    assert row.insurer_net == D("150.00")  # 240 + 10 − the 100 reversed
+    # The filters narrow it like the rest: o4 is 金卡's (at B), o6 普通's (at B).
+    (gold,) = board(level=clinic["levels"]["金卡"]).by_insurer
+    assert (gold.visits, gold.fund) == (1, D("100.00"))
+    assert board(department=clinic["children"]).by_insurer == []
+
+
+def test_the_insurers_table_is_on_the_page(client, clinic, clinic_admin) -> None:
+    claim(clinic["o6"], InsurerChoice.SANDBOX, fund="140.00", personal="10.00", settled_at=sh(4, 9))
+    client.force_login(clinic_admin)
+    page = client.get(
+        reverse("staff:reports_revenue"),
+        {"range": "custom", "start": "2026-03-02", "end": "2026-03-08"},
+    ).content.decode()
+    assert 'id="h-by-insurer"' in page and "150.00" in page
+
+
+def test_the_selector_reads_in_ten_queries(clinic, django_assert_num_queries) -> None:
+    with django_assert_num_queries(10):
         revenue_dashboard(filters=BookingFilters(dt.date(2025, 3, 9), dt.date(2026, 3, 8)))
 
 
