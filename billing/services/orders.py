@@ -277,14 +277,19 @@ def cancel_booking(
                 if claim is not None:
                     # Insured: each payer's part goes back alike; the member's through the
                     # gateway (never more than is left of what they paid).
+                    charge = _cancellation_charge(
+                        order=paid, appointment=appointment, by=by, now=appointment.cancelled_at
+                    )
+                    whole = charge == insurance.unreversed(claim).total
                     share = insurance.reverse_claim(
-                        order=paid,
-                        amount=_cancellation_charge(
-                            order=paid, appointment=appointment, by=by, now=appointment.cancelled_at
-                        ),
-                        now=appointment.cancelled_at,
+                        order=paid, amount=charge, now=appointment.cancelled_at
                     ).self_pay
                     share = min(share, kept_amount(paid))
+                    if whole and paid.amount == 0:
+                        # The insurer paid it all: with its parts given back, nothing is left
+                        # paid on the order.
+                        paid.status = OrderStatus.REFUNDED
+                        paid.save(update_fields=["status"])
                 if share > 0:
                     request_refund(order=paid, reason=reason or "预约已取消", by=by, amount=share)
                 amount += share

@@ -374,3 +374,21 @@ def test_admin_shows_the_plans_cards_and_settlements_with_the_number_masked(clie
         assert response.status_code == 200, page
         assert "BJ1234567890" not in response.content.decode()
     assert "BJ******7890" in client.get("/admin/members/insurancecard/").content.decode()
+
+
+def test_cancelling_a_visit_the_insurer_paid_in_full_gives_the_insurer_everything_back(
+    member,
+) -> None:
+    plan(ratio="1.00")
+    patient = insure(member)
+    appointment = _book(member)
+
+    cancelled = services.cancel_booking(appointment=appointment, by=member.user, reason="有事")
+    run_refunds()
+
+    assert cancelled.refund_requested == D("0.00")  # nothing of the member's to send back
+    claim = InsuranceClaim.objects.get(order=appointment.order)
+    assert (claim.reversed_fund, claim.reversed_personal) == (claim.fund, claim.personal)
+    assert InsuranceUsage.objects.get(patient=patient).fund_used == D("0.00")
+    order = Order.objects.get(pk=appointment.order.pk)
+    assert order.status == OrderStatus.REFUNDED  # not "paid": its whole charge went back
