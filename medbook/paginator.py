@@ -21,6 +21,7 @@ from functools import cached_property
 from math import ceil
 from typing import Any
 
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q, QuerySet
@@ -116,14 +117,33 @@ def _estimated_count(rows: QuerySet, cap: int) -> tuple[int, bool]:
     return int(total), bool(estimated)
 
 
+class RowLinksChangeList(ChangeList):
+    """A changelist whose rows link to their change pages with the list's filters already in
+    the link (``?_changelist_filters=…``, what the admin adds to each row). The admin adds them
+    per row through ``add_preserved_filters``, which resolves each row's URL against the whole
+    URLconf (~2 ms a row here): a filtered or searched page of 100 rows spent 200 ms on it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.row_filters, self.preserved_filters = self.preserved_filters, ""
+
+    def url_for_result(self, result) -> str:
+        url = super().url_for_result(result)
+        return f"{url}?{self.row_filters}" if self.row_filters else url
+
+
 class LargeTableAdmin:
     """A ModelAdmin mixin for big tables: the capped paginator, no full count of the table
-    (``show_full_result_count``), and no ``date_hierarchy`` (it reads the dates of every row
-    in the list on each view; the date filters do the same job from a fixed list)."""
+    (``show_full_result_count``), no ``date_hierarchy`` (it reads the dates of every row in
+    the list on each view; the date filters do the same job from a fixed list), and row links
+    made without a URL resolve per row (:class:`RowLinksChangeList`)."""
 
     paginator = CappedPaginator
     show_full_result_count = False
     date_hierarchy = None
+
+    def get_changelist(self, request: HttpRequest, **kwargs) -> type[ChangeList]:
+        return RowLinksChangeList
 
 
 class ExactSearch:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -217,6 +218,38 @@ def test_admin_finds_appointments_by_part_of_a_members_name(client, superuser, l
         rows = re.search(r"<tbody>(.*?)</tbody>", page, re.S).group(1)
         assert "欧阳明华" in rows and "李雷" not in rows, term
         assert f"/appointment/{mine.appointment.pk}/" in rows
+
+
+def test_a_filtered_lists_rows_keep_the_filters_without_a_url_resolve_per_row(
+    client, superuser, levels
+) -> None:
+    from django.contrib.admin.templatetags import admin_urls
+
+    from tests.billing.factories import paid_order
+
+    for _ in range(5):
+        paid_order(MemberFactory(name="欧阳明华"))
+    client.force_login(superuser)
+    resolve = admin_urls.resolve
+    calls = []
+
+    def counted(path, *args):
+        calls.append(path)
+        return resolve(path, *args)
+
+    admin_urls.resolve = counted
+    try:
+        page = client.get(
+            reverse("admin:appointments_appointment_changelist"), {"q": "欧阳"}
+        ).content.decode()
+    finally:
+        admin_urls.resolve = resolve
+    rows = re.findall(r'<th class="field-[^"]*"><a href="([^"]+)"', page)
+    assert len(rows) == 5
+    # Each row's link brings the user back to the searched list, as the admin's own would.
+    back = urlencode({"_changelist_filters": urlencode({"q": "欧阳"})})
+    assert all(link.endswith(f"/change/?{back}") for link in rows), rows
+    assert not [path for path in calls if "/change/" in path]  # none resolved per row
 
 
 def test_the_admin_member_page_shows_the_latest_points_and_links_the_whole_ledger(
