@@ -29,7 +29,8 @@ from members.models import User
 
 from . import exceptions as payment_errors
 from .choices import OrderStatus
-from .models import Order
+from .insurance.base import InsuredVisitNotMovable
+from .models import InsuranceClaim, Order
 from .selectors import not_cancellable_online, order_of
 from .services import booking_kept
 
@@ -94,6 +95,29 @@ class ReschedulePage:
         return any(option.late and option.can_move for option in self.options)
 
 
+def _insured(appointment: Appointment) -> bool:
+    """Whether the booking was settled with medical insurance (its claim read with the order
+    when the caller selected it)."""
+    order = order_of(appointment)
+    if order is None:
+        return False
+    try:
+        return order.insurance_claim is not None
+    except InsuranceClaim.DoesNotExist:
+        return False
+
+
+def _move_blocker(
+    *, appointment: Appointment, by: User, now: dt.datetime, moves: int
+) -> booking_errors.AppointmentError | None:
+    """Why ``by`` cannot move ``appointment`` now: the booking core's rules, then billing's
+    (a visit settled with the insurer names its session and is not moved)."""
+    blocker = reschedule_blocker(appointment=appointment, by=by, now=now, moves=moves)
+    if blocker is None and _insured(appointment):
+        return InsuredVisitNotMovable()
+    return blocker
+
+
 def booking_orders(order: Order | None) -> list[Order]:
     """``order`` and the earlier orders it tops up (a move to a dearer session), earliest
     first."""
@@ -145,7 +169,7 @@ def reschedule_page(*, appointment: Appointment, by: User, now: dt.datetime) -> 
     may move, and to where, each session with the money it means."""
     for_member = by.pk != appointment.member.user_id
     moves = moves_so_far(appointment)
-    blocker = reschedule_blocker(appointment=appointment, by=by, now=now, moves=moves)
+    blocker = _move_blocker(appointment=appointment, by=by, now=now, moves=moves)
     order = order_of(appointment)
     options = []
     if blocker is None:
@@ -233,7 +257,7 @@ def reschedule_links(*, appointment: Appointment, by: User, now: dt.datetime) ->
         moved_from=came.from_appointment if done else None,
         moved_to=went.to_appointment if went is not None else None,
         moves=moves,
-        blocker=reschedule_blocker(appointment=appointment, by=by, now=now, moves=moves),
+        blocker=_move_blocker(appointment=appointment, by=by, now=now, moves=moves),
         awaiting_to=awaiting.to_appointment if awaiting is not None else None,
         awaiting_from=(
             came.from_appointment

@@ -167,7 +167,7 @@ class MemberAdmin(LargeTableAdmin, MemberNumberSearch, SimpleHistoryAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(LargeTableAdmin, SimpleHistoryAdmin):
     """Patients (就诊人) are added and corrected by their account (or the desk) through
     members.patients, which checks IDs and keeps one ID to one patient: here they are read,
     their numbers masked. A full ID number in the search box finds the patient through the
@@ -184,6 +184,7 @@ class PatientAdmin(SimpleHistoryAdmin):
         "removed_at",
     ]
     list_filter = ["relation", "id_type", "removed_at"]
+    ordering = ["-created_at", "-id"]  # newest first, from patient_created_idx
     list_select_related = ["member"]
     search_fields = ["name", "member__name"]
     search_help_text = _("Search by name, a full ID number, or the account's full mobile number.")
@@ -295,10 +296,11 @@ class AgreementAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(LargeTableAdmin, admin.ModelAdmin):
     """Members' consents: evidence, read only."""
 
     list_display = ["user", "kind", "version", "accepted_at"]
+    list_select_related = ["user"]
     list_filter = ["kind", "version"]
     raw_id_fields = ["user", "agreement"]
 
@@ -341,7 +343,7 @@ class SendRecordAdmin(LargeTableAdmin, admin.ModelAdmin):
 
 
 @admin.register(InsuranceCard)
-class InsuranceCardAdmin(SimpleHistoryAdmin):
+class InsuranceCardAdmin(LargeTableAdmin, SimpleHistoryAdmin):
     """Patients' medical insurance cards, read here with the number masked; the member changes
     them on their patients page (members.insurance checks the number and keeps one card to one
     patient)."""

@@ -331,6 +331,7 @@ class Patient(models.Model):
         indexes = [
             models.Index(fields=["name"], name="patient_name_idx"),
             models.Index(fields=["phone_index"], name="patient_phone_idx"),
+            models.Index(fields=["created_at", "id"], name="patient_created_idx"),
         ]
 
     def __str__(self) -> str:

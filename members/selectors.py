@@ -313,6 +313,13 @@ def members_named(term: str, *, prefix: str = "member") -> Q:
     return Q(**{f"{prefix}__in": ids})
 
 
+def _members_or_patients(members: Q, patients: Q) -> QuerySet:
+    """The ids of the members ``members`` matches and of the accounts whose patients
+    ``patients`` matches, each through its own index."""
+    own = Member.objects.filter(members).order_by().values("pk")
+    return own.union(Patient.objects.filter(patients).order_by().values("member_id"))
+
+
 def search_members(*, search: MemberSearch) -> QuerySet[Member]:
     """Staff search: a full mobile or ID number finds that member exactly (blind index; a part
     of a number finds nothing; an ID number also finds the account one of whose patients
@@ -321,18 +328,19 @@ def search_members(*, search: MemberSearch) -> QuerySet[Member]:
     # Ordered by the expression the name indexes hold: ordered by ``name``, PostgreSQL walks
     # the name index from "A" filtering every member until a page of matches turns up.
     found = Member.objects.select_related("level").order_by(Upper("name"), "pk")
-    if search.phone_index:  # the account's number, or one of its patients' own
+    # The member's own number, or one of its patients': the two indexed look-ups as one UNION
+    # (an OR of the two made PostgreSQL read every member: 40 ms at 100k members, 1 ms so).
+    if search.phone_index:
         found = found.filter(
-            Q(phone_index=search.phone_index)
-            | Q(pk__in=Patient.objects.filter(phone_index=search.phone_index).values("member_id"))
+            pk__in=_members_or_patients(
+                Q(phone_index=search.phone_index), Q(phone_index=search.phone_index)
+            )
         )
-    elif search.national_id_index:  # the holder's own, or one of the account's patients'
+    elif search.national_id_index:
         found = found.filter(
-            Q(national_id_index=search.national_id_index)
-            | Q(
-                pk__in=Patient.objects.filter(id_number_index=search.national_id_index).values(
-                    "member_id"
-                )
+            pk__in=_members_or_patients(
+                Q(national_id_index=search.national_id_index),
+                Q(id_number_index=search.national_id_index),
             )
         )
     elif search.name:

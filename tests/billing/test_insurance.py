@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -324,6 +325,28 @@ def test_an_insured_visit_is_not_moved(member) -> None:
 
     appointment.refresh_from_db()
     assert appointment.schedule_id != other.pk
+
+
+def test_an_insured_visits_pages_say_it_is_not_moved_before_the_member_tries(
+    client, member
+) -> None:
+    plan()
+    insure(member)
+    appointment = _book(member)
+    _pay(appointment.order)
+    ScheduleFactory(
+        fee=D("100.00"),
+        doctor=appointment.schedule.doctor,
+        date=appointment.schedule.date + dt.timedelta(days=1),
+    )
+    client.force_login(member.user)
+
+    detail = client.get(reverse("billing:appointment_detail", args=[appointment.pk]))
+    move = reverse("billing:appointment_reschedule", args=[appointment.pk])
+    assert move not in detail.content.decode()  # no 改约 button
+    page = client.get(move).content.decode()
+    assert "已用医保结算的就诊不能改约" in page
+    assert 'name="schedule"' not in page  # no session offered to pick
 
 
 def test_the_revenue_rollup_counts_the_insurers_parts_as_no_discount(member) -> None:
