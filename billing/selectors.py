@@ -68,7 +68,7 @@ def member_appointment_list(
         filter=Q(order__refunds__status=RefundStatus.REQUESTED, order__refunds__stray_trade_no=""),
     )
     return (
-        appointments.select_related("order", "patient")
+        appointments.select_related("order__insurance_claim", "patient")
         .annotate(refund_pending=Coalesce(pending, money.ZERO))
         .order_by()
     )

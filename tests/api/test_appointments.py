@@ -89,6 +89,25 @@ def test_booking_holds_the_slot_with_an_unpaid_order(client, access, session) ->
     assert "no-store" in response["Cache-Control"]
 
 
+def test_an_insured_booking_shows_the_insurers_split(client, member, access, session) -> None:
+    from tests.billing.insurance_fixtures import insure, plan
+
+    plan(ratio="0.70", personal="0.50")
+    insure(member)
+
+    body = _book(client, access, session.pk).json()
+
+    order = body["order"]
+    assert order["insurance"]["insurer"] == "sandbox"
+    parts = (order["insurance"]["fund"], order["insurance"]["personal"])
+    assert order["insurance"]["self_pay"] == order["amount"]  # the member pays only their share
+    assert sum(map(Decimal, (*parts, order["amount"]))) == Decimal(order["insurance"]["total"])
+    listed = call(client, "get", "appointments", token=access).json()["results"][0]
+    assert listed["order"]["insurance"] == order["insurance"]
+    one = call(client, "get", "appointment", token=access, args=[body["id"]]).json()
+    assert one["order"]["insurance"]["reversed_fund"] == "0.00"
+
+
 def test_a_free_session_is_confirmed_at_once(client, access) -> None:
     body = _book(client, access, ScheduleFactory(fee=0).pk).json()
     assert body["status"] == AppointmentStatus.CONFIRMED
