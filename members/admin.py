@@ -185,6 +185,7 @@ class PatientAdmin(LargeTableAdmin, SimpleHistoryAdmin):
     ]
     list_filter = ["relation", "id_type", "removed_at"]
     ordering = ["-created_at", "-id"]  # newest first, from patient_created_idx
+    list_per_page = 50  # rendering 100 rows (IDs decrypted to mask them) took ~170 ms
     list_select_related = ["member"]
     search_fields = ["name", "member__name"]
     search_help_text = _("Search by name, a full ID number, or the account's full mobile number.")
