@@ -346,26 +346,91 @@ def name_in_pinyin(name: str) -> str:
 
 # The records (病历) of the demo member 13800000000's latest completed visits, newest first:
 # chief complaint, ICD-10 code, advice, prescriptions (one a line), follow-up in days (0: none).
-DEMO_VISIT_RECORDS = [
-    (
-        "咽痛、咳嗽伴低热两天",
-        "J06.9",
-        "多饮水，注意休息；体温超过38.5℃或症状加重请及时复诊",
-        "连花清瘟胶囊 4粒 口服 每日三次\n布洛芬缓释胶囊 0.3g 口服 发热时服用",
-        7,
-    ),
-    (
+# The record a doctor of each department writes at the demo member's visit (chief complaint,
+# ICD-10 code from records/data/icd10.csv, advice, prescriptions, follow-up in days or 0).
+DEMO_VISIT_RECORDS = {
+    "cardiology": (
         "反复头晕一月，自测血压偏高",
         "I10",
         "低盐饮食，每日早晚各测一次血压并记录",
         "苯磺酸氨氯地平片 5mg 口服 每日一次",
         28,
     ),
-    (
+    "gastroenterology": (
         "上腹部隐痛、饭后腹胀三周",
         "K29.5",
         "规律进食，少食辛辣油腻，戒烟限酒",
         "奥美拉唑肠溶胶囊 20mg 口服 每日两次 早晚餐前",
         0,
     ),
-]
+    "respiratory": (
+        "咳嗽、咳少量白痰一周",
+        "J20.9",
+        "多饮水，注意休息；出现高热或气促请及时复诊",
+        "氨溴索片 30mg 口服 每日三次",
+        7,
+    ),
+    "general-surgery": (
+        "右侧腹股沟可复性包块半年",
+        "K40.9",
+        "避免提重物及剧烈咳嗽，择期手术",
+        "",
+        14,
+    ),
+    "orthopedics": (
+        "双膝关节疼痛，上下楼加重两月",
+        "M17.9",
+        "控制体重，减少爬楼及深蹲，可做股四头肌锻炼",
+        "塞来昔布胶囊 0.2g 口服 每日一次 饭后",
+        21,
+    ),
+    "pediatrics": (
+        "咽痛、咳嗽伴低热两天",
+        "J06.9",
+        "多饮水，注意休息；体温超过38.5℃或症状加重请及时复诊",
+        "小儿氨酚黄那敏颗粒 1袋 口服 每日三次\n布洛芬混悬液 5ml 口服 发热时服用",
+        7,
+    ),
+    "obstetrics-gynecology": (
+        "经期下腹痛半年",
+        "N94.6",
+        "经期注意保暖，避免生冷饮食",
+        "布洛芬缓释胶囊 0.3g 口服 疼痛时服用",
+        0,
+    ),
+    "ophthalmology": (
+        "双眼视物模糊，看远处不清一年",
+        "H52.1",
+        "验光配镜，注意用眼卫生，每用眼40分钟休息10分钟",
+        "玻璃酸钠滴眼液 1滴 滴眼 每日三次",
+        180,
+    ),
+    "stomatology": (
+        "右下后牙遇冷热酸痛一月",
+        "K02.9",
+        "早晚刷牙，使用牙线，少吃甜食",
+        "",
+        14,
+    ),
+    "dermatology": (
+        "四肢皮肤瘙痒、红斑反复三月",
+        "L20.9",
+        "避免搔抓及热水烫洗，洗澡后涂抹保湿剂",
+        "丁酸氢化可的松乳膏 外用 每日两次\n氯雷他定片 10mg 口服 每晚一次",
+        14,
+    ),
+    "tcm": (
+        "入睡困难、多梦易醒两月",
+        "G47.0",
+        "规律作息，睡前避免使用手机及饮用浓茶咖啡",
+        "酸枣仁汤加减 七剂 水煎服 每日一剂",
+        7,
+    ),
+    "health-management": (
+        "年度健康体检",
+        "Z00.0",
+        "血脂偏高，建议低脂饮食、每周运动三次以上，三个月后复查血脂",
+        "",
+        90,
+    ),
+}

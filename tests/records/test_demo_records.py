@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from appointments.choices import AppointmentStatus
+from demo import data
 from members.selectors import member_by_phone
 from records import selectors
 
@@ -23,3 +24,7 @@ def test_the_demo_member_reads_records_of_their_latest_visits() -> None:
     assert len(views) == min(3, completed)
     assert views[0].amended and views[0].current.amendment_reason == "补充医嘱"
     assert all(v.record.appointment.member_id == member.pk for v in views)
+    # Each record is what a doctor of the visit's department writes (no eye doctor's I10).
+    for view in views:
+        department = view.record.appointment.schedule.doctor.department.code
+        assert view.current.diagnosis_code == data.DEMO_VISIT_RECORDS[department][1], department

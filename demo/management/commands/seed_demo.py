@@ -999,14 +999,18 @@ class Command(BaseCommand):
         user = User.objects.get(username=f"{DEMO_USER_PREFIX}{0:07d}")
         visits = (
             Appointment.objects.filter(member__user=user, status=AppointmentStatus.COMPLETED)
-            .select_related("schedule__doctor")
-            .order_by("-schedule__date", "-pk")[: len(data.DEMO_VISIT_RECORDS)]
+            .select_related("schedule__doctor__department")
+            .order_by("-schedule__date", "-pk")[:3]
         )
         clerk = User.objects.get(pk=self.load_clerk())
         written = []
-        for appointment, (complaint, code, advice, prescriptions, follow_up_days) in zip(
-            visits, data.DEMO_VISIT_RECORDS, strict=False
-        ):
+        for appointment in visits:
+            # What a doctor of the visit's department would write (an eye doctor does not
+            # diagnose hypertension).
+            department = appointment.schedule.doctor.department.code
+            complaint, code, advice, prescriptions, follow_up_days = data.DEMO_VISIT_RECORDS.get(
+                department, data.DEMO_VISIT_RECORDS["health-management"]
+            )
             text = RecordText(
                 chief_complaint=complaint,
                 diagnosis_code=code,
