@@ -71,6 +71,7 @@ DOCTOR_FIELDS = frozenset(
         "department",
         "title",
         "introduction",
+        "introduction_en",
         "specialties",
         "specialties_en",
         "registration_fee",

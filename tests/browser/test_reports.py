@@ -219,8 +219,12 @@ def test_finance_opens_the_revenue_dashboard(page, takings) -> None:
     page.wait_for_function(
         "() => document.querySelector('[data-chart=by_day] canvas').clientWidth > 600"
     )
-    page.locator("details.chart-table summary").last.click()  # net per paying member
-    assert page.locator("details.chart-table").last.locator("tbody tr").count() >= 2
+    per_member = page.locator("section[aria-labelledby=h-per-member] details.chart-table")
+    per_member.locator("summary").click()  # net per paying member
+    assert per_member.locator("tbody tr").count() >= 2
+    # The insurers' split has no chart above it: its table is open from the start.
+    insurers = page.locator("section[aria-labelledby=h-by-insurer] details.chart-table")
+    assert insurers.locator("tbody tr").first.is_visible()
     screenshot(page, "reports-10-revenue-desktop-zh")
 
     page.locator("#language").select_option("en")
