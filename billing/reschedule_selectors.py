@@ -29,8 +29,9 @@ from members.models import User
 
 from . import exceptions as payment_errors
 from .choices import OrderStatus
+from .insurance import services as insurance
 from .insurance.base import InsuredVisitNotMovable
-from .models import InsuranceClaim, Order
+from .models import Order
 from .selectors import not_cancellable_online, order_of
 from .services import booking_kept
 
@@ -95,25 +96,13 @@ class ReschedulePage:
         return any(option.late and option.can_move for option in self.options)
 
 
-def _insured(appointment: Appointment) -> bool:
-    """Whether the booking was settled with medical insurance (its claim read with the order
-    when the caller selected it)."""
-    order = order_of(appointment)
-    if order is None:
-        return False
-    try:
-        return order.insurance_claim is not None
-    except InsuranceClaim.DoesNotExist:
-        return False
-
-
 def _move_blocker(
     *, appointment: Appointment, by: User, now: dt.datetime, moves: int
 ) -> booking_errors.AppointmentError | None:
     """Why ``by`` cannot move ``appointment`` now: the booking core's rules, then billing's
     (a visit settled with the insurer names its session and is not moved)."""
     blocker = reschedule_blocker(appointment=appointment, by=by, now=now, moves=moves)
-    if blocker is None and _insured(appointment):
+    if blocker is None and insurance.selected_claim(order_of(appointment)) is not None:
         return InsuredVisitNotMovable()
     return blocker
 

@@ -456,7 +456,7 @@ def revenue_tables(dashboard: RevenueDashboard) -> dict[str, Table]:
                     row.personal,
                     row.self_pay,
                     row.reversed_fund + row.reversed_personal,
-                    row.insurer_net,
+                    row.insurer_owes,
                 )
                 for row in dashboard.by_insurer
             ],

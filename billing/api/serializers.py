@@ -19,7 +19,8 @@ from members.models import InsurerChoice, Relation
 
 from ..choices import Gateway, OrderStatus, PaymentMethod
 from ..gateways import member_gateways
-from ..models import InsuranceClaim, Order
+from ..insurance import services as insurance
+from ..models import Order
 from ..reschedule_selectors import MoveOption, ReschedulePage
 from ..selectors import (
     CancelRule,
@@ -200,11 +201,8 @@ class OrderSerializer(serializers.Serializer):
 
     @extend_schema_field(InsuranceSplitSerializer(allow_null=True))
     def get_insurance(self, order: Order) -> dict | None:
-        try:
-            claim = order.insurance_claim
-        except InsuranceClaim.DoesNotExist:
-            return None
-        return InsuranceSplitSerializer(claim).data
+        claim = insurance.selected_claim(order)
+        return InsuranceSplitSerializer(claim).data if claim is not None else None
 
 
 class RefundSummarySerializer(serializers.Serializer):

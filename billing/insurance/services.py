@@ -53,6 +53,7 @@ __all__ = [
     "refund_split",
     "release_claim",
     "reverse_claim",
+    "selected_claim",
     "settle_order",
     "undo_presettle",
     "unreversed",
@@ -60,7 +61,19 @@ __all__ = [
 
 
 def claim_of(order: Order) -> InsuranceClaim | None:
+    """``order``'s claim as the database has it now (read afresh: for services)."""
     return InsuranceClaim.objects.filter(order=order).first()
+
+
+def selected_claim(order: Order | None) -> InsuranceClaim | None:
+    """``order``'s claim through the relation, for pages and the API: no query when the caller
+    read it with the order (``select_related("order__insurance_claim")``)."""
+    if order is None:
+        return None
+    try:
+        return order.insurance_claim
+    except InsuranceClaim.DoesNotExist:
+        return None
 
 
 def claim_split(claim: InsuranceClaim) -> Split:

@@ -105,7 +105,8 @@ class InsurerRow:
     reversed_personal: Decimal
 
     @property
-    def insurer_net(self) -> Decimal:
+    def insurer_owes(self) -> Decimal:
+        """Net of reversals, as admin's daily insurer settlement (InsuranceSettlement) says."""
         return self.fund + self.personal - self.reversed_fund - self.reversed_personal
 
 

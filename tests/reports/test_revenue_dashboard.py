@@ -231,7 +231,7 @@ def test_the_insurers_split_of_the_insured_visits_settled_in_the_period(clinic) 
     (row,) = board().by_insurer
     assert (row.key, row.visits, row.total) == ("sandbox", 2, D("345.00"))
     assert (row.fund, row.personal, row.self_pay) == (D("240.00"), D("10.00"), D("95.00"))
-    assert row.insurer_net == D("150.00")  # 240 + 10 − the 100 reversed
+    assert row.insurer_owes == D("150.00")  # 240 + 10 − the 100 reversed
     # The filters narrow it like the rest: o4 is 金卡's (at B), o6 普通's (at B).
     (gold,) = board(level=clinic["levels"]["金卡"]).by_insurer
     assert (gold.visits, gold.fund) == (1, D("100.00"))
