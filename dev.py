@@ -110,11 +110,15 @@ def command_run(args: argparse.Namespace) -> None:
     say("Loading the demo clinic (skipped where it is already there)")
     manage("seed_demo", env=env)
     manage("ensure_demo_accounts", env=env)
+    background = []
+    if not env.get("MEDBOOK_WECHAT_MCH_ID"):  # no real merchant account: the demo's stand-in
+        background.append(wechat_pay_standin(args.host, env))
     celery = [str(PYTHON), "-m", "celery", "--quiet", "-A", "medbook"]
     address = f"{args.host}:{args.port}"
     say("Starting the background worker and the job scheduler")
     supervisor = Supervisor(
         [
+            *background,
             Child("worker", [*celery, "worker", "--loglevel=WARNING", "--pool=solo"], env),
             Child("beat", [*celery, "beat", "--loglevel=WARNING", "--pidfile="], env),
         ],
@@ -127,6 +131,24 @@ def command_run(args: argparse.Namespace) -> None:
     )
     say(f"Serving MedBook on http://{address}/  (admin: http://{address}/admin/; Ctrl-C stops)")
     sys.exit(supervisor.run())
+
+
+def wechat_pay_standin(host: str, env: dict[str, str]) -> Child:
+    """The demo's WeChat Pay (demo/wechat_pay.py) on a free port: its keys made, ``env``
+    pointed at it (members may then choose WeChat Pay and pay by QR code); its process."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port = probe.getsockname()[1]
+    command = [str(PYTHON), "manage.py", "wechat_pay_standin"]
+    found = subprocess.run(
+        [*command, "--settings-only"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if found.returncode != 0:
+        fail(f"the WeChat Pay stand-in could not make its keys:\n{found.stderr}")
+    env.update(line.split("=", 1) for line in found.stdout.splitlines() if "=" in line)
+    env["MEDBOOK_WECHAT_GATEWAY_URL"] = f"http://{host}:{port}"
+    say(f"WeChat Pay for the demo: a local stand-in on http://{host}:{port}/ (no money moves)")
+    return Child("WeChat Pay stand-in", [*command, "--host", host, "--port", str(port)], env)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import re
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -61,7 +62,7 @@ class Demo:
             return False
 
     def children(self) -> dict[str, int]:
-        """dev.py's processes by role: worker, beat, web."""
+        """dev.py's processes by role: worker, beat, web, wechat (the WeChat Pay stand-in)."""
         found = {}
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
@@ -71,9 +72,15 @@ class Demo:
                 cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             except (OSError, IndexError, ValueError):
                 continue
-            for role in ("worker", "beat", "runserver"):
-                if f" {role} " in f"{cmdline} ":
-                    found["web" if role == "runserver" else role] = int(stat.parent.name)
+            roles = {
+                "worker": "worker",
+                "beat": "beat",
+                "runserver": "web",
+                "wechat_pay_standin": "wechat",
+            }
+            for word, role in roles.items():
+                if f" {word} " in f"{cmdline} ":
+                    found[role] = int(stat.parent.name)
         return found
 
     def stop(self) -> None:
@@ -100,7 +107,7 @@ def demo(var_dir: Path, tmp_path: Path) -> Iterator[Demo]:
     try:
         # The first start migrates and seeds the demo clinic; later ones find it there.
         eventually(demo.answers, 150, "serving the site", demo)
-        eventually(lambda: len(demo.children()) == 3, 30, "three processes running", demo)
+        eventually(lambda: len(demo.children()) == 4, 30, "four processes running", demo)
         yield demo
     finally:
         demo.stop()
@@ -126,6 +133,17 @@ def test_a_killed_worker_comes_back_and_ctrl_c_stops_everything_with_0(demo: Dem
     assert demo.process.wait(30) == 0
     assert not any(Path(f"/proc/{pid}").exists() for pid in running), "a process outlived dev.py"
     assert "stopping MedBook" not in demo.output
+
+
+def test_the_demo_pays_wechat_orders_through_its_stand_in(demo: Demo, var_dir: Path) -> None:
+    found = re.search(r"WeChat Pay for the demo: a local stand-in on (http://\S+)/ ", demo.output)
+    assert found, demo.output[-3000:]
+    with pytest.raises(urllib.error.HTTPError) as unknown:
+        urllib.request.urlopen(f"{found[1]}/pay/NO-SUCH-ORDER", timeout=10)  # noqa: S310
+    assert unknown.value.code == 404
+    assert "订单不存在" in unknown.value.read().decode()
+    made = {path.name for path in (var_dir / "wechat-pay-standin").iterdir()}
+    assert {"merchant-private.pem", "wechatpay-public.pem", "apiv3.key"} <= made
 
 
 def test_a_worker_that_keeps_dying_stops_dev_py_with_an_error(demo: Demo) -> None:

@@ -369,6 +369,9 @@ def wechat_checkout(request: HttpRequest, pk: int) -> HttpResponse:
         "schedule": appointment.schedule,
         "checkout": checkout,
         "qr_code": qr_code_data_uri(checkout.code_url) if checkout.code_url else "",
+        # WeChat Pay's codes are weixin:// links only its app opens; a stand-in's (the demo's)
+        # is a web page, which may as well be opened on this device.
+        "web_pay_url": checkout.code_url if checkout.code_url.startswith("http") else "",
         "can_choose": state == selectors.CheckoutState.PAYABLE
         and len(selectors.payment_choices(checkout.order)) > 1,
     }

@@ -4,19 +4,31 @@ does, and answers it signs with "WeChat Pay's" key. Nothing reaches the internet
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import json
-import os
-import re
-import time
-import uuid
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from billing.models import Order
+from demo.wechat_pay import (
+    APP_ID,
+    CERT_SERIAL_NO,
+    MCH_ID,
+    PREPAY_PATHS,
+    PUBLIC_KEY_ID,
+    Keys,
+    WechatPayStandin,
+    beijing,
+    encrypted_notification,
+    merchant_signed,
+    prepay_refused,
+    server,
+    signed_headers,
+)
 
 from .providers import (
     Answer,
@@ -26,40 +38,28 @@ from .providers import (
     private_pem,
     public_pem,
     serving,
-    sign,
     use_gateway,
-    verify,
 )
 
-MCH_ID = "1900000109"
-APP_ID = "wxd678efh567hg6787"
+__all__ = [  # what the tests import from here besides the stand-in
+    "APIV3_KEY",
+    "APP_ID",
+    "CERT_SERIAL_NO",
+    "MCH_ID",
+    "NOTIFY_URL",
+    "PUBLIC_KEY_ID",
+    "beijing",
+    "notification",
+    "notify",
+    "signed_headers",
+]
+
 APIV3_KEY = "0123456789abcdefghijklmnopqrstuv"  # 32 characters, as WeChat Pay issues them
-PUBLIC_KEY_ID = "PUB_KEY_ID_0114232134912410000000000000"
-CERT_SERIAL_NO = "444F4864EA9B34415A1B2C3D4E5F60718293A4B5"
 NOTIFY_URL = "/payments/notify/wechat/"
-PREPAY_PATHS = {
-    "/v3/pay/transactions/native": "native",
-    "/v3/pay/transactions/jsapi": "jsapi",
-    "/v3/pay/transactions/app": "app",
-}
-AUTHORIZATION = re.compile(r"^WECHATPAY2-SHA256-RSA2048 (?P<fields>.+)$")
-RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")
-
-
-def signed_headers(key, body: str, *, timestamp: int | None = None, serial=PUBLIC_KEY_ID) -> dict:
-    """Headers of a message WeChat Pay signs (an answer, a notification)."""
-    stamp, nonce = str(timestamp or int(time.time())), uuid.uuid4().hex
-    return {
-        "Wechatpay-Timestamp": stamp,
-        "Wechatpay-Nonce": nonce,
-        "Wechatpay-Signature": sign(key, f"{stamp}\n{nonce}\n{body}\n"),
-        "Wechatpay-Serial": serial,
-        "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
-    }
 
 
 def notification(order: Order, *, key: str = APIV3_KEY, state: str = "SUCCESS") -> str:
-    """A TRANSACTION.SUCCESS notification's body for ``order`` (50.00 paid), its resource
+    """A TRANSACTION.SUCCESS notification's body for ``order`` (its amount paid), its resource
     encrypted with the APIv3 key."""
     transaction = {
         "mchid": MCH_ID,
@@ -79,26 +79,8 @@ def notification(order: Order, *, key: str = APIV3_KEY, state: str = "SUCCESS") 
             "payer_currency": "CNY",
         },
     }
-    nonce = os.urandom(6).hex()  # 12 characters
-    ciphertext = AESGCM(key.encode()).encrypt(
-        nonce.encode(), json.dumps(transaction).encode(), b"transaction"
-    )
-    return json.dumps(
-        {
-            "id": "EV-2026112410150100000000000000",
-            "create_time": "2026-11-24T10:15:02+08:00",
-            "resource_type": "encrypt-resource",
-            "event_type": "TRANSACTION.SUCCESS",
-            "summary": "支付成功",
-            "resource": {
-                "original_type": "transaction",
-                "algorithm": "AEAD_AES_256_GCM",
-                "ciphertext": base64.b64encode(ciphertext).decode(),
-                "associated_data": "transaction",
-                "nonce": nonce,
-            },
-        },
-        ensure_ascii=False,
+    return encrypted_notification(
+        transaction, apiv3_key=key, event_id="EV-2026112410150100000000000000"
     )
 
 
@@ -111,18 +93,6 @@ def notify(client, keys, order: Order):
         content_type="application/json",
         headers=signed_headers(keys["wechat"], body),
     )
-
-
-def merchant_signed(authorization: str, *, method: str, path: str, body: str, key) -> bool:
-    """Whether an Authorization header is the merchant's signature of this request."""
-    match = AUTHORIZATION.match(authorization or "")
-    if match is None:
-        return False
-    fields = dict(re.findall(r'(\w+)="([^"]*)"', match["fields"]))
-    if fields.get("mchid") != MCH_ID or fields.get("serial_no") != CERT_SERIAL_NO:
-        return False
-    message = f"{method}\n{path}\n{fields.get('timestamp')}\n{fields.get('nonce_str')}\n{body}\n"
-    return verify(key, message, fields.get("signature", ""))
 
 
 class FakeWechatPay(FakeProvider):
@@ -145,7 +115,7 @@ class FakeWechatPay(FakeProvider):
             method=request.method,
             path=request.path,
             body=raw,
-            key=self.keys["merchant"],
+            key=self.keys["merchant"].public_key(),
         ):
             return self.refuse(request.path, 401, "SIGN_ERROR", "签名错误")
         if request.method == "GET":
@@ -169,20 +139,7 @@ class FakeWechatPay(FakeProvider):
         )
 
     def answer_prepay(self, path: str, kind: str, sent: dict) -> Answer:
-        amount = sent.get("amount") or {}
-        problems = [
-            sent.get("appid") != APP_ID,
-            sent.get("mchid") != MCH_ID,
-            not sent.get("description"),
-            not re.fullmatch(r"[0-9A-Za-z_\-*|]{6,32}", sent.get("out_trade_no", "")),
-            not str(sent.get("notify_url", "")).startswith(("http://", "https://")),
-            not isinstance(amount.get("total"), int) or amount["total"] <= 0,
-            amount.get("currency", "CNY") != "CNY",
-            not RFC3339.match(sent.get("time_expire", "")),
-            kind == "jsapi" and not (sent.get("payer") or {}).get("openid"),
-            kind != "jsapi" and "payer" in sent,
-        ]
-        if any(problems):
+        if prepay_refused(kind, sent):
             return self.refuse(path, 400, "PARAM_ERROR", "参数错误")
         self.requests.append((path, sent, ""))
         self.prepaid[sent["out_trade_no"]] = sent
@@ -252,6 +209,30 @@ def fake_wechat(wechat_keys, settings):
         yield fake
 
 
-def beijing(moment: dt.datetime) -> str:
-    """``moment`` as WeChat Pay's time_expire states it."""
-    return moment.astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="seconds")
+@pytest.fixture(scope="session")
+def standin_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo stand-in's keys, made once (RSA keys take a while)."""
+    return Keys(tmp_path_factory.mktemp("wechat-standin-keys")).ensure().folder
+
+
+@pytest.fixture
+def wechat_standin(settings, standin_keys, live_server, tmp_path) -> Iterator[WechatPayStandin]:
+    """The demo's WeChat Pay stand-in (demo/wechat_pay.py) served from a thread, its trades
+    kept in a folder of the test's own, and MedBook set up to pay through it as ``dev.py run``
+    sets it up (WeChat Pay offered beside the clinic's gateway), notified at the live server."""
+    keys = Keys(Path(shutil.copytree(standin_keys, tmp_path / "wechat-standin")))
+    for name, value in keys.settings().items():
+        if name.endswith("_FILE"):
+            name, value = name.removesuffix("_FILE"), Path(value).read_text().strip()
+        setattr(settings, name, value)
+    standin = WechatPayStandin(keys, public_url="", log=lambda line: None)
+    httpd = server(standin, "127.0.0.1", 0)
+    standin.public_url = f"http://127.0.0.1:{httpd.server_port}"
+    settings.MEDBOOK_WECHAT_GATEWAY_URL = standin.public_url
+    settings.MEDBOOK_PUBLIC_URL = live_server.url
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield standin
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -67,3 +67,46 @@ def test_a_member_pays_by_wechat_qr_and_the_page_moves_on(
     screenshot(page, "wechat-03-paid")
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CONFIRMED
+
+
+def test_in_the_demo_a_member_chooses_wechat_and_pays_on_the_stand_ins_page(
+    page, wechat_standin, levels
+) -> None:
+    """The demo's journey (``dev.py run`` pays WeChat orders through its stand-in): the
+    member chooses WeChat Pay beside the clinic's gateway, opens the QR code's page on the same
+    device, confirms there; the checkout page moves on to the confirmed appointment."""
+    member = MemberFactory(name="赵敏", level=levels["普通"])
+    member.user.set_password(PASSWORD)
+    member.user.save()
+    appointment = book(member, ScheduleFactory(fee=Decimal("45.00")))
+    assert appointment.order.gateway == "sandbox"
+    page.goto(page.base_url + "/accounts/login/")
+    page.get_by_label("手机号").fill(member.phone[3:])
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(page.base_url + "/")
+
+    page.goto(page.base_url + f"/appointments/{appointment.pk}/pay/")
+    screenshot(page, "wechat-demo-01-choose-375")
+    page.click("button.pay-wechat")
+    page.wait_for_url(page.base_url + f"/appointments/{appointment.pk}/pay/wechat/")
+    page.locator("img.wechat-qr").wait_for()
+    assert page.locator(".wechat-amount").inner_text() == "¥45.00"
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="手边没有手机？在本机打开付款页").click()
+    sheet = opened.value
+    sheet.wait_for_load_state()
+    assert sheet.url.startswith(wechat_standin.public_url + "/pay/")
+    assert "¥45.00" in sheet.inner_text("main")
+    assert sheet.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(sheet, "wechat-demo-02-standin-375")
+    sheet.get_by_role("button", name="确认支付").click()
+    sheet.get_by_text("支付成功").wait_for()
+    screenshot(sheet, "wechat-demo-03-standin-paid")
+
+    page.wait_for_url(page.base_url + f"/appointments/{appointment.pk}/", timeout=15_000)
+    page.wait_for_selector(".notice.ok")
+    screenshot(page, "wechat-demo-04-confirmed")
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CONFIRMED
+    assert appointment.order.gateway == "wechat"
