@@ -426,10 +426,13 @@ class WechatPayStandin:
         return Answer(status, page, "text/html", signed=False)
 
     def pay(self, out_trade_no: str) -> None:
-        """The payer confirms: the trade is paid, and MedBook is told (from a thread, retried)."""
+        """The payer confirms: the trade is paid, and MedBook is told (from a thread, retried).
+        A second confirmation (a double tap) pays nothing more."""
         now = dt.datetime.now(dt.UTC)
         with self.lock:
             trade = self.trades[out_trade_no]
+            if trade["state"] != "NOTPAY":
+                return
             trade |= {
                 "state": "SUCCESS",
                 "transaction_id": f"4200{now:%Y%m%d%H%M%S}{secrets.randbelow(10**10):010d}",

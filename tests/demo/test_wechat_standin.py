@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -17,7 +19,7 @@ from django.utils import timezone
 
 from appointments.choices import AppointmentStatus
 from billing.gateways import GatewayError, PrepayKind, get_gateway
-from billing.models import Order
+from billing.models import GatewayNotification, Order
 from demo import wechat_pay
 from demo.wechat_pay import Keys, WechatPayStandin
 from tests import waiting
@@ -75,6 +77,24 @@ def test_paying_on_the_qr_codes_page_confirms_the_booking(wechat_standin, order)
     assert notice is not None and notice.amount == Decimal("60.00")
     assert order.gateway_trade_no == notice.gateway_trade_no
     assert requests.post(code_url, timeout=10).text.count("支付成功") == 1  # paid once
+
+
+def test_a_double_tap_on_pay_pays_once(wechat_standin, order) -> None:
+    code_url = prepay(order)
+    start = threading.Barrier(8)
+
+    def tap(_: int) -> None:
+        start.wait()
+        wechat_standin.pay(order.out_trade_no)  # what each POST of the pay page calls
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(tap, range(8)))
+
+    assert "支付成功" in requests.get(code_url, timeout=10).text
+    waiting.eventually(lambda: Order.objects.get(pk=order.pk).paid_at, 15, what="the payment")
+    time.sleep(2)  # a second notification would come right after the first
+    assert GatewayNotification.objects.filter(out_trade_no=order.out_trade_no).count() == 1
+    assert not order.refunds.exists()  # a second payment would be refunded automatically
 
 
 def test_refunds_are_accepted_up_to_what_was_paid_and_once_per_refund_number(
