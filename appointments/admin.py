@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from medbook.paginator import LargeTableAdmin
+from medbook.paginator import LargeTableAdmin, LightRows
 from members.admin import MemberNumberSearch
 
 from .forms import ScheduleAdminForm, TemplateAdminForm
@@ -32,7 +32,7 @@ class DoctorAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ScheduleTemplate)
-class ScheduleTemplateAdmin(SimpleHistoryAdmin):
+class ScheduleTemplateAdmin(LightRows, SimpleHistoryAdmin):
     form = TemplateAdminForm
     list_display = [
         "doctor",

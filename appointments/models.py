@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from medbook.choices import choice_label
 from medbook.i18n import local_name
 from medbook.personal_data import mask_name
 from members.models import Member, Message, Patient, Relation
@@ -150,7 +151,7 @@ class Doctor(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.local_name} · {self.get_title_display()}"
+        return f"{self.local_name} · {choice_label(self, 'title')}"
 
     def save(self, *args, **kwargs) -> None:
         """Keeps ``search_keys`` in step with the names it is made of."""
@@ -226,7 +227,7 @@ class ScheduleTemplate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.doctor} {self.get_weekday_display()} {self.get_session_display()}"
+        return f"{self.doctor} {choice_label(self, 'weekday')} {choice_label(self, 'session')}"
 
     @property
     def local_room(self) -> str:

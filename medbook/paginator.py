@@ -21,12 +21,15 @@ from functools import cached_property
 from math import ceil
 from typing import Any
 
+from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.formats import number_format
+from django.utils.html import format_html
 from django.utils.translation import gettext
 
 __all__ = ["COUNT_CAP", "CappedPaginator", "ExactSearch", "LargeTableAdmin"]
@@ -127,18 +130,51 @@ class RowLinksChangeList(ChangeList):
         super().__init__(*args, **kwargs)
         self.row_filters, self.preserved_filters = self.preserved_filters, ""
 
+    @cached_property
+    def change_url(self) -> str:
+        """The change page's address with ``{pk}`` for the row's key: reversed once, not per
+        row (~0.1 ms each)."""
+        opts = self.opts
+        return reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change",
+            args=["0"],
+            current_app=self.model_admin.admin_site.name,
+        ).replace("/0/", "/{pk}/")
+
     def url_for_result(self, result) -> str:
-        url = super().url_for_result(result)
+        pk = getattr(result, self.pk_attname)
+        if isinstance(pk, int):
+            url = self.change_url.replace("{pk}", str(pk))
+        else:  # keys that need the admin's quoting
+            url = super().url_for_result(result)
         return f"{url}?{self.row_filters}" if self.row_filters else url
 
 
-class LargeTableAdmin:
+class LightRows:
+    """A ModelAdmin mixin: each row's action checkbox written as the HTML the admin makes, where
+    the admin renders a CheckboxInput widget through the form templates for every row (~0.5 ms
+    a row: a third of a 100-row list of an editable model)."""
+
+    def action_checkbox(self, obj: Any) -> str:
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            label,
+        )
+
+
+class LargeTableAdmin(LightRows):
     """A ModelAdmin mixin for big tables: the capped paginator, no full count of the table
     (``show_full_result_count``), no ``date_hierarchy`` (it reads the dates of every row in
     the list on each view; the date filters do the same job from a fixed list), and row links
     made without a URL resolve per row (:class:`RowLinksChangeList`)."""
 
     paginator = CappedPaginator
+    # 50 rows a page, not the admin's 100: rendering a row costs ~1 ms in the admin's templates,
+    # most of such a page's time whatever the size of the table.
+    list_per_page = 50
     show_full_result_count = False
     date_hierarchy = None
 

@@ -14,6 +14,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from medbook.choices import choice_label
 from members.models import Member, MemberLevel, Patient, Relation, User
 
 from .. import exceptions as errors
@@ -186,7 +187,7 @@ def cancel_blocker(
     if by is None:  # MedBook itself, e.g. a suspended session: also patients already here
         cancellable = (*CANCELLABLE_STATUSES, AppointmentStatus.CHECKED_IN)
     if appointment.status not in cancellable:
-        return errors.NotCancellable(appointment.get_status_display())
+        return errors.NotCancellable(choice_label(appointment, "status"))
     if not staff:
         schedule = appointment.schedule
         if now >= schedule.starts_at:

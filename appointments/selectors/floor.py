@@ -11,6 +11,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from medbook.choices import choice_label
 from medbook.errors import DomainError
 
 from .. import exceptions as errors
@@ -37,7 +38,7 @@ def no_show_refusal(
     must be the one called now, called MEDBOOK_NO_SHOW_AFTER_CALLS times (the call and 重呼)
     without coming in. The service enforces this; the queue page offers the button by it."""
     if appointment.status not in (AppointmentStatus.CONFIRMED, AppointmentStatus.CHECKED_IN):
-        return errors.IllegalTransition(appointment.get_status_display(), _("marked no-show"))
+        return errors.IllegalTransition(choice_label(appointment, "status"), _("marked no-show"))
     if now < schedule.starts_at:
         return errors.NoShowTooEarly(
             _("The session has not begun yet; a no-show can be marked once it has.")

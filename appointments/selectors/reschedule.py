@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from medbook.choices import choice_label
 from members.models import Member, User
 
 from .. import exceptions as errors
@@ -132,7 +133,7 @@ def reschedule_blocker(
     if for_member and not may_reschedule_for_members(by):
         return errors.NotAllowed()
     if appointment.status not in RESCHEDULABLE_STATUSES:
-        return errors.NotReschedulable(appointment.get_status_display())
+        return errors.NotReschedulable(choice_label(appointment, "status"))
     if pending_move(appointment) is not None:
         return errors.MovePending()
     schedule = appointment.schedule
