@@ -246,6 +246,8 @@ def todays_board(
         Appointment.objects.filter(status__in=ON_BOARD)
         .filter(filters.appointments())
         .select_related("member", "patient")
+        # Not shown on the board: ID numbers are not decrypted for every row.
+        .defer("member__national_id", "patient__id_number", "patient__guardian_id_number")
         .order_by("queue_number")
     )
     sessions = (
