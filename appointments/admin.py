@@ -47,6 +47,7 @@ class ScheduleTemplateAdmin(LightRows, SimpleHistoryAdmin):
         "is_active",
     ]
     list_filter = ["weekday", "session", "is_active", "doctor__department"]
+    list_per_page = 50  # 12 columns: 100 rows took ~160 ms to render
     list_select_related = ["doctor"]
     search_fields = ["doctor__name", "room"]
     autocomplete_fields = ["doctor"]

@@ -16,11 +16,12 @@ Pages: every ModelAdmin's changelist and the change page of its newest row (the 
 longest ledger for members), a few filtered and searched changelists, and the console's lists:
 today's board, member search by name (surname prefix, a full name), mobile and ID number, the
 operation log (first page and a page deep in it), schedules, unpaid holds, a member's page and an
-appointment's page. Each page is requested 3 times to warm up, then ``--requests`` times one
-after the other; times are from send to the last byte read. Query counts come from the same
-pages rendered once in-process (Django's test client with the same session) with the queries
-captured. It prints one table: p50 / p95 at each size, the ratio of the p95s, and the query
-counts; it exits 1 on any answer but 200.
+appointment's page. Both sizes are served at once (a gunicorn each); each page is requested 3
+times on each to warm up, then ``--requests`` times, the sizes taking turns (so whatever else the
+machine does meanwhile falls on both alike); times are from send to the last byte read. Query
+counts come from the same pages rendered once in-process (Django's test client with the same
+session) with the queries captured. It prints one table: p50 / p95 at each size, the ratio of
+the p95s, and the query counts; it exits 1 on any answer but 200.
 
 Target (issue 17): every page under 200 ms p95 at 1M, within 1.2x of its 10x p95, with the same
 query count.
@@ -37,6 +38,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,9 +82,17 @@ user.save()
 if not Authenticator.objects.filter(user=user).exists():
     TOTP.activate(user, generate_totp_secret())
 
-# Who to look for: a member of the middle of the list, by surname, full name, mobile and ID.
+# Who to look for: a member of the middle of the list, by surname, full name, mobile and ID;
+# one with as many appointments at either size (the 1M clinic's members have more visits each)
+# and a full name no one else has, so a search lists the same rows at 10x and at 1M.
+VISITS = 5
 with_id = Member.objects.exclude(national_id_index="").order_by("pk")
-probe = with_id[with_id.count() // 2]
+alike = (
+    with_id.filter(pk__gte=with_id[with_id.count() // 2].pk)
+    .annotate(visits=Count("appointments"))
+    .filter(visits=VISITS)
+)
+probe = next(m for m in alike[:500] if Member.objects.filter(name=m.name).count() == 1)
 login = probe.user.username
 index = int(login.removeprefix("demo-")) if login.startswith("demo-") else 0
 searches = {
@@ -91,9 +101,9 @@ searches = {
     "mobile": MemberSearch.from_query(data.demo_phone(index)),
     "ID number": MemberSearch.from_query(probe.national_id),
 }
-# Two characters that find exactly one member at either size, so the page lists the same few
-# rows at 10x and at 1M (the probe's own two characters find ~7 members at 1M, 1 at 10x).
-rest = with_id[with_id.count() // 2 :].values_list("name", flat=True)[:2000]
+# Two characters that find exactly one member (with VISITS appointments) at either size, so
+# the page lists the same rows at 10x and at 1M (the probe's own find ~7 members at 1M).
+rest = alike.values_list("name", flat=True)[:2000]
 two = next(
     (n[:2] for n in rest if Member.objects.filter(name_matches(n[:2])).count() == 1),
     probe.name[:2],
@@ -258,8 +268,22 @@ def pct(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def measure(size: str, args: argparse.Namespace) -> dict[str, dict]:
-    """{page: {url, status, queries, p50, p95, failures}} at one size."""
+@dataclass
+class Site:
+    """One size's database served by its own gunicorn, with the bench login's session and the
+    pages to time (name, URL, status, query count)."""
+
+    size: str
+    base: str
+    session: str
+    pages: list[list]
+    server: subprocess.Popen
+    times: dict[str, list[float]] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+
+
+def start(size: str, args: argparse.Namespace) -> Site:
+    """Seed ``size``'s database if needed, migrate, make the session and serve it."""
     database, members, appointments = SIZES[size]
     env = environment(database)
     if args.reseed or not database_exists(database):
@@ -271,54 +295,46 @@ def measure(size: str, args: argparse.Namespace) -> dict[str, dict]:
     manage(env, "collectstatic", "--noinput", "-v", "0")
     out = manage(env, "shell", "-c", SETUP, capture=True)
     setup = json.loads(next(x for x in out.splitlines() if x.startswith("BENCH "))[6:])
-    session = setup["session"]
     port = free_port()
     log = VAR / f"gunicorn-{size}.log"
-    results: dict[str, dict] = {}
     with log.open("w") as output:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "python:medbook.gunicorn_conf",
              "--bind", f"{HOST}:{port}", "medbook.wsgi"],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    base = f"http://{HOST}:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                get(base, "/staff/login/", session)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit(f"gunicorn did not start: see {log}") from None
-                time.sleep(0.3)
-        for name, url, status, queries in setup["pages"]:
-            if args.only and not any(text in name for text in args.only):
-                continue
+    site = Site(size, f"http://{HOST}:{port}", setup["session"], setup["pages"], server)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            get(site.base, "/staff/login/", site.session)
+            return site
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit(f"gunicorn did not start: see {log}") from None
+            time.sleep(0.3)
+
+
+def measure(sites: list[Site], args: argparse.Namespace) -> None:
+    """Time each page at every size, the sizes' requests taking turns (small, big, small, …):
+    whatever else the machine does meanwhile falls on both alike."""
+    urls = [{name: url for name, url, _status, _queries in site.pages} for site in sites]
+    for name in urls[0]:
+        if args.only and not any(text in name for text in args.only):
+            continue
+        if not all(name in found for found in urls):
+            continue
+        for site, found in zip(sites, urls, strict=True):
             for _ in range(3):  # every worker compiles its templates first
-                get(base, url, session)
-            times, failures = [], 0
-            for _ in range(args.requests):
-                code, ms = get(base, url, session)
-                failures += code != 200
-                times.append(ms)
-            results[name] = {
-                "url": url,
-                "status": status,
-                "queries": queries,
-                "p50": pct(times, 0.5),
-                "p95": pct(times, 0.95),
-                "failures": failures,
-            }
-            print(
-                f"{size}: {name}: {pct(times, 0.5):.0f} / {pct(times, 0.95):.0f} ms, "
-                f"{queries} queries, HTTP {status}{f', {failures} failed' if failures else ''}",
-                flush=True,
-            )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    return results
+                get(site.base, found[name], site.session)
+        for _ in range(args.requests):
+            for site, found in zip(sites, urls, strict=True):
+                code, ms = get(site.base, found[name], site.session)
+                site.failures[name] = site.failures.get(name, 0) + (code != 200)
+                site.times.setdefault(name, []).append(ms)
+        shown = [(site.size, site.times[name]) for site in sites]
+        line = ", ".join(f"{size} {pct(t, 0.5):.0f} / {pct(t, 0.95):.0f} ms" for size, t in shown)
+        print(f"{name}: {line}", flush=True)
 
 
 def main() -> int:
@@ -330,23 +346,28 @@ def main() -> int:
     args = parser.parse_args()
     VAR.mkdir(parents=True, exist_ok=True)
     sizes = [size for size in args.sizes.split(",") if size in SIZES]
-    runs = {size: measure(size, args) for size in sizes}
-    names = list(dict.fromkeys(name for run in runs.values() for name in run))
+    sites: list[Site] = []
+    try:
+        for size in sizes:
+            sites.append(start(size, args))
+        measure(sites, args)
+    finally:
+        for site in sites:
+            site.server.terminate()
+            site.server.wait(timeout=30)
     header = " | ".join(f"{size} p50 / p95" for size in sizes)
     print(f"\n| page | {header} | ratio of p95 | queries |")
     print("|---|" + "---|" * len(sizes) + "---|---|")
     failed = 0
-    for name in names:
+    for name in sites[0].times:
         cells, p95s, queries = [], [], []
-        for size in sizes:
-            row = runs[size].get(name)
-            if row is None:
-                cells.append("—")
-                continue
-            failed += row["failures"] + (row["status"] != 200)
-            cells.append(f"{row['p50']:.0f} / {row['p95']:.0f} ms")
-            p95s.append(row["p95"])
-            queries.append(str(row["queries"]))
+        for site in sites:
+            status, count = next((st, q) for n, _u, st, q in site.pages if n == name)
+            failed += site.failures[name] + (status != 200)
+            p50, p95 = pct(site.times[name], 0.5), pct(site.times[name], 0.95)
+            cells.append(f"{p50:.0f} / {p95:.0f} ms")
+            p95s.append(p95)
+            queries.append(str(count))
         ratio = f"{p95s[-1] / p95s[0]:.2f}×" if len(p95s) == 2 and p95s[0] else "—"
         print(f"| {name} | " + " | ".join(cells) + f" | {ratio} | {' / '.join(queries)} |")
     return 1 if failed else 0

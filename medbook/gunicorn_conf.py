@@ -20,7 +20,7 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # balancer's to buffer (nginx in front), so no keep-alive here; the listen queue holds a
 # burst of 2,048 connections (the kernel's somaxconn must allow it).
 workers = int(os.environ.get("WEB_CONCURRENCY", str((os.cpu_count() or 1) + 1)))
-worker_class = "sync"
+worker_class = "medbook.gunicorn_worker.SyncWorker"  # sync, on a roomy stack
 backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
 # SIGTERM (a rollout, a scale-down): stop accepting, let each worker finish its request, then
 # exit; a worker still busy after this many seconds is killed (keep it under the orchestrator's
