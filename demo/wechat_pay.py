@@ -278,7 +278,7 @@ class WechatPayStandin:
             return self.pay_page(method, route.removeprefix("/pay/"))
         if not route.startswith("/v3/"):
             return self.page(404, "页面不存在", "<p>这里只有微信支付的演示付款页。</p>")
-        raw = body.decode()
+        raw = body.decode(errors="replace")
         signed = merchant_signed(
             headers.get("Authorization"), method=method, path=path, body=raw, key=self.merchant_key
         )
@@ -287,7 +287,9 @@ class WechatPayStandin:
         try:
             sent = json.loads(raw) if raw else {}
         except ValueError:
-            return self.error(400, "PARAM_ERROR", "请求体不是 JSON")
+            sent = None
+        if not isinstance(sent, dict):
+            return self.error(400, "PARAM_ERROR", "请求体不是 JSON 对象")
         if method == "POST" and route in PREPAY_PATHS:
             return self.prepay(PREPAY_PATHS[route], sent)
         if method == "GET" and route.startswith("/v3/pay/transactions/out-trade-no/"):
