@@ -3,8 +3,9 @@
 Starts ``dev.py run`` (SQLite, local-memory cache, Celery worker and beat on the filesystem
 queue) on a free port with a var/ folder of its own, then drives it like a small clinic's
 members: each simulated member logs in, browses the home page and a doctor's page, books a
-session, pays on the sandbox cashier (the worker delivers the payment notice), watches the
-appointment until the worker has confirmed it, views "my appointments" and messages, and cancels
+session, pays on the sandbox cashier (the worker delivers the payment notice) or, three in ten,
+by WeChat on the demo's WeChat Pay stand-in (its page posts the signed notice), watches the
+appointment until it is confirmed, views "my appointments" and messages, and cancels
 some bookings (the refund goes through the worker); anonymous visitors browse meanwhile. Every
 few sessions a simulated member signs in as another demo member.
 
@@ -21,6 +22,7 @@ removed afterwards unless the run failed).
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import random
 import re
@@ -48,6 +50,7 @@ SEEDED_MEMBERS = 500
 # How long a paid booking may take to be confirmed by the worker (payment notice job).
 CONFIRM_TIMEOUT = 60.0
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+WECHAT_PAGE = re.compile(r'<p class="qr-web"><a href="([^"]+)"')
 STATUS_PILL = re.compile(r'<p class="status-line"><span class="pill \w+ status-(\w+)">')
 
 
@@ -227,17 +230,29 @@ class Member:
             return
         self.stats.count("bookings made")
         booking = Booking(appointment)
-        if "/payments/sandbox/" not in done.url:
+        if 'name="gateway"' in done.text:
+            # The pay step offers the sandbox cashier and the demo's WeChat Pay stand-in.
+            self.pause(0.5, 1.5)
+            chosen = "wechat" if self.rng.random() < 0.3 else "sandbox"
+            done = browser.post("choose payment", done.url, done, {"gateway": chosen})
+            if done is None or done.status_code != 200:
+                return
+        if "/pay/wechat/" in done.url:
+            self.pause(0.5, 2)
+            if not self.pay_by_wechat(browser, done):
+                return
+        elif "/payments/sandbox/" not in done.url:
             self.stats.count("bookings without payment (free or already booked)")
             return
-        self.pause(0.5, 2)
-        if self.rng.random() < 0.1:
-            # Some change their mind on the cashier: the booking is cancelled unpaid.
-            self.cancel(browser, booking)
-            return
-        paid = browser.post("cashier pay", done.url, done, {"action": "pay"})
-        if paid is None or paid.status_code != 200:
-            return
+        else:
+            self.pause(0.5, 2)
+            if self.rng.random() < 0.1:
+                # Some change their mind on the cashier: the booking is cancelled unpaid.
+                self.cancel(browser, booking)
+                return
+            paid = browser.post("cashier pay", done.url, done, {"action": "pay"})
+            if paid is None or paid.status_code != 200:
+                return
         booking.paid_at = time.monotonic()
         self.stats.count("bookings paid")
         self.unconfirmed.append((browser, booking))
@@ -246,6 +261,20 @@ class Member:
             self.get_confirmations(wait=True, only=booking)
             if booking.confirmed:
                 self.cancel(browser, booking)
+
+    def pay_by_wechat(self, browser: Browser, checkout: requests.Response) -> bool:
+        """Pay on the WeChat Pay stand-in's page the QR code leads to (as a phone would after a
+        scan); the stand-in then notifies MedBook."""
+        link = WECHAT_PAGE.search(checkout.text)
+        if link is None:
+            self.stats.count("WeChat checkout without a payment page")
+            return False
+        paid = browser.go("wechat stand-in pay", "POST", html.unescape(link.group(1)))
+        if paid is None or "支付成功" not in paid.text:
+            self.stats.count("WeChat payments refused")
+            return False
+        self.stats.count("bookings paid by WeChat")
+        return True
 
     def cancel(self, browser: Browser, booking: Booking) -> None:
         path = f"/appointments/{booking.appointment}/cancel/"
