@@ -922,6 +922,11 @@ class Command(BaseCommand):
         popular = next(
             (s for s in released if s.date > self.today and s.doctor.name == "王建国"), None
         )
+        if popular is not None:
+            # Booked first, before the members' caps on upcoming visits are used up elsewhere:
+            # which sessions come before it depends on the hour the demo is seeded at.
+            released.remove(popular)
+            released.insert(0, popular)
         rows: list[AppointmentRow] = []
         booked: dict[int, int] = {}
         self.next_id = (Appointment.objects.aggregate(top=Max("id"))["top"] or 0) + 1
@@ -938,7 +943,9 @@ class Command(BaseCommand):
             wanted = min(wanted, schedule.capacity, target - len(rows))
             past = schedule.date < self.today
             today = schedule.date == self.today
-            candidates = rng.sample(members, min(len(members), wanted * 2 + 5))
+            # A session that sells out may ask every member (some are at their level's cap).
+            pool = len(members) if sells_out else min(len(members), wanted * 2 + 5)
+            candidates = rng.sample(members, pool)
             numbers = iter(rng.sample(range(1, schedule.capacity + 1), schedule.capacity))
             taken = active = 0
             for member in candidates:
