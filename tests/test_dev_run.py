@@ -138,10 +138,21 @@ def test_a_killed_worker_comes_back_and_ctrl_c_stops_everything_with_0(demo: Dem
 def test_the_demo_pays_wechat_orders_through_its_stand_in(demo: Demo, var_dir: Path) -> None:
     found = re.search(r"WeChat Pay for the demo: a local stand-in on (http://\S+)/ ", demo.output)
     assert found, demo.output[-3000:]
-    with pytest.raises(urllib.error.HTTPError) as unknown:
-        urllib.request.urlopen(f"{found[1]}/pay/NO-SUCH-ORDER", timeout=10)  # noqa: S310
-    assert unknown.value.code == 404
-    assert "订单不存在" in unknown.value.read().decode()
+
+    def answer() -> urllib.error.HTTPError | None:
+        """The stand-in's answer for an unknown order (None until it listens: it starts
+        Django first, which takes a few seconds on a busy machine)."""
+        try:
+            urllib.request.urlopen(f"{found[1]}/pay/NO-SUCH-ORDER", timeout=10)  # noqa: S310
+        except urllib.error.HTTPError as error:
+            return error
+        except OSError:
+            return None
+        raise AssertionError("an unknown order was answered 200")
+
+    unknown = eventually(answer, 60, "the WeChat Pay stand-in listening", demo)
+    assert unknown.code == 404
+    assert "订单不存在" in unknown.read().decode()
     made = {path.name for path in (var_dir / "wechat-pay-standin").iterdir()}
     assert {"merchant-private.pem", "wechatpay-public.pem", "apiv3.key"} <= made
 
