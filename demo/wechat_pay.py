@@ -186,8 +186,8 @@ class Keys:
         ):
             if not (self.folder / private).exists():
                 key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-                self._write(private, _private_pem(key))
-                self._write(public, _public_pem(key.public_key()))
+                self._write(private, private_pem(key))
+                self._write(public, public_pem(key.public_key()))
         if not (self.folder / self.APIV3).exists():
             self._write(self.APIV3, secrets.token_urlsafe(24)[:32])  # 32 characters
         return self
@@ -223,7 +223,7 @@ class Keys:
         return (self.folder / self.APIV3).read_text(encoding="utf-8").strip()
 
 
-def _private_pem(key: rsa.RSAPrivateKey) -> str:
+def private_pem(key: rsa.RSAPrivateKey) -> str:
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -231,7 +231,7 @@ def _private_pem(key: rsa.RSAPrivateKey) -> str:
     ).decode()
 
 
-def _public_pem(key: rsa.RSAPublicKey) -> str:
+def public_pem(key: rsa.RSAPublicKey) -> str:
     return key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()

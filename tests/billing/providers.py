@@ -15,10 +15,14 @@ from email.message import Message
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from billing.gateways import get_gateway
+from demo.wechat_pay import private_pem, sign
+from demo.wechat_pay import public_pem as _public_pem
+
+__all__ = ["private_pem", "public_pem", "sign"]
 
 # -- keys and signatures ---------------------------------------------------------------------
 
@@ -32,29 +36,9 @@ def new_keys(*names: str) -> dict[str, rsa.RSAPrivateKey]:
     return {name: new_key() for name in names}
 
 
-def private_pem(key: rsa.RSAPrivateKey) -> str:
-    """The key as PKCS#8 PEM, as a party keeps its own."""
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
 def public_pem(key: rsa.RSAPrivateKey) -> str:
     """Its public key as PEM, as the other party is given it."""
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-
-
-def sign(key: rsa.RSAPrivateKey, message: str) -> str:
-    """Base64 of an RSA PKCS#1 v1.5 SHA-256 signature (Alipay's RSA2, WeChat Pay's v3)."""
-    return base64.b64encode(
-        key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())
-    ).decode()
+    return _public_pem(key.public_key())
 
 
 def verify(key: rsa.RSAPrivateKey, message: str, signature: str) -> bool:

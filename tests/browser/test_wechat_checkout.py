@@ -22,18 +22,27 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "Kq7!medbook-2026"
 
 
-def test_a_member_pays_by_wechat_qr_and_the_page_moves_on(
-    page, live_server, wechat, fake_wechat, wechat_keys, levels
-) -> None:
-    member = MemberFactory(name="周芷若", level=levels["普通"])
+def member_with_password(name: str, level):
+    member = MemberFactory(name=name, level=level)
     member.user.set_password(PASSWORD)
     member.user.save()
-    appointment = book(member, ScheduleFactory(fee=Decimal("60.00")))
+    return member
+
+
+def log_in(page, member) -> None:
     page.goto(page.base_url + "/accounts/login/")
     page.get_by_label("手机号").fill(member.phone[3:])
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(page.base_url + "/")
+
+
+def test_a_member_pays_by_wechat_qr_and_the_page_moves_on(
+    page, live_server, wechat, fake_wechat, wechat_keys, levels
+) -> None:
+    member = member_with_password("周芷若", levels["普通"])
+    appointment = book(member, ScheduleFactory(fee=Decimal("60.00")))
+    log_in(page, member)
 
     page.goto(page.base_url + f"/appointments/{appointment.pk}/")
     page.click(f"a[href='/appointments/{appointment.pk}/pay/']")
@@ -75,16 +84,10 @@ def test_in_the_demo_a_member_chooses_wechat_and_pays_on_the_stand_ins_page(
     """The demo's journey (``dev.py run`` pays WeChat orders through its stand-in): the
     member chooses WeChat Pay beside the clinic's gateway, opens the QR code's page on the same
     device, confirms there; the checkout page moves on to the confirmed appointment."""
-    member = MemberFactory(name="赵敏", level=levels["普通"])
-    member.user.set_password(PASSWORD)
-    member.user.save()
+    member = member_with_password("赵敏", levels["普通"])
     appointment = book(member, ScheduleFactory(fee=Decimal("45.00")))
     assert appointment.order.gateway == "sandbox"
-    page.goto(page.base_url + "/accounts/login/")
-    page.get_by_label("手机号").fill(member.phone[3:])
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(page.base_url + "/")
+    log_in(page, member)
 
     page.goto(page.base_url + f"/appointments/{appointment.pk}/pay/")
     screenshot(page, "wechat-demo-01-choose-375")
