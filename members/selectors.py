@@ -280,8 +280,9 @@ class MemberSearch:
 
 # A part of a name this long or longer is looked up anywhere in the name through the trigram
 # index (pg_trgm: it needs three characters to pick rows); a shorter one is the name's beginning
-# (the surname, or surname and first given character) through the prefix index. Both indexes
-# are on UPPER(name), the expression Django's case-insensitive look-ups use (members 0014).
+# (the surname, or surname and first given character): a range of member_name_order_idx
+# (UPPER(name) in byte order; members 0025). Both are on UPPER(name), the expression Django's
+# case-insensitive look-ups use.
 NAME_CONTAINS_MIN = 3
 
 

@@ -6,12 +6,13 @@ import datetime as dt
 import logging
 import os
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from members.models import MemberLevel
 from tests.members.factories import MemberFactory
@@ -55,6 +56,16 @@ def _require_postgres_marker(request: pytest.FixtureRequest) -> None:
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the clinic's language. A request through the test client leaves its
+    language active in the thread (LocaleMiddleware activates, nothing deactivates), so a test
+    that asked for English would otherwise hand English to the next test in the same worker."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from appointments.choices import AppointmentStatus, Channel
+from appointments.exceptions import SoldOut
 from billing import exceptions as errors
 from billing import services
 from billing.choices import OrderStatus
@@ -69,7 +70,7 @@ def test_a_refused_booking_leaves_no_order(member) -> None:
     schedule = ScheduleFactory(capacity=1)
     place(MemberFactory(), schedule)
 
-    with pytest.raises(Exception, match="约满"):
+    with pytest.raises(SoldOut):
         place(member, schedule)
     assert Order.objects.count() == 1
 
