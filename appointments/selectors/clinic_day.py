@@ -318,8 +318,9 @@ def board_totals(*, today: dt.date, filters: BoardFilters | None = None) -> Boar
     )
     for name, value in filters.schedules().items():
         paid = paid.filter(**{f"schedule__{name}": value})
-    revenue = paid.aggregate(revenue=Sum("order__amount"))["revenue"] or Decimal("0.00")
-    return BoardTotals(**counts, revenue=revenue)
+    revenue = paid.aggregate(revenue=Sum("order__amount"))["revenue"] or Decimal("0")
+    # To the cent: SQLite's SUM drops the scale (¥1181.5 on the board).
+    return BoardTotals(**counts, revenue=revenue.quantize(Decimal("0.01")))
 
 
 def staff_today(*, today: dt.date, user: User) -> list[BoardSession]:

@@ -114,6 +114,7 @@ def test_the_totals_count_the_day_by_hand(day):
         walk_ins=1,
         revenue=Decimal("130.00"),  # paid today; yesterday's ¥30 is not today's money
     )
+    assert str(totals.revenue) == "130.00"  # to the cent on every database (SQLite: "130")
 
 
 def test_the_totals_follow_the_department_and_half_of_the_day(day):
