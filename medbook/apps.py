@@ -23,6 +23,7 @@ class MedbookConfig(AppConfig):
 
         connect_celery_signals()
         _reconnect_quickly()
+        _name_third_party_tables()
         # The API's keys are read now, so a bad MEDBOOK_API_JWT_KEYS stops start-up (naming
         # what is wrong) instead of failing the first login.
         from .api.tokens import key_ring
@@ -35,6 +36,16 @@ class MedbookConfig(AppConfig):
         post_migrate.connect(
             ensure_periodic_tasks, sender=self, dispatch_uid="medbook.ensure_periodic_tasks"
         )
+
+
+def _name_third_party_tables() -> None:
+    """allauth's authenticator table gives Django no name to translate (admin showed
+    "Authenticators" in Chinese). Names set on ``_meta`` are for display only: migrations read
+    a model's own Meta, so this asks allauth for no migration."""
+    from allauth.mfa.models import Authenticator
+
+    Authenticator._meta.verbose_name = _("authenticator")
+    Authenticator._meta.verbose_name_plural = _("authenticators")
 
 
 def _reconnect_quickly() -> None:

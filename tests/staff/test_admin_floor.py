@@ -140,3 +140,17 @@ def test_every_job_has_a_translatable_name_and_description():
         assert isinstance(job.description, Promise), job.name
     for title, description in FOREIGN_JOBS.values():
         assert isinstance(title, Promise) and isinstance(description, Promise)
+
+
+# Words that stay as they are in Chinese: names and abbreviations clinics use as written.
+KEPT_AS_WRITTEN = {"MedBook", "App", "API", "TOTP", "ICD", "FHIR", "PDF", "WebAuthn"}
+
+
+def test_the_admin_index_names_every_section_and_table_in_chinese(admin_client) -> None:
+    page = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    main = re.search(
+        r'<div id="content-main">(.*?)<div id="content-related">', page.content.decode(), re.S
+    )
+    text = re.sub(r"<[^>]+>", " ", main.group(1))
+    english = set(re.findall(r"[A-Za-z][A-Za-z ]{2,}", text)) - KEPT_AS_WRITTEN
+    assert {word.strip() for word in english} - KEPT_AS_WRITTEN - {""} == set()
