@@ -53,7 +53,11 @@ def validate_card_number(value: str) -> str:
 
 
 def insurance_card_of(patient: Patient) -> InsuranceCard | None:
-    """The patient's card, or None."""
+    """The patient's card, or None; without a query when the patient was read with it
+    (:func:`members.patients.bookable_patients`: the booking page and the booking itself)."""
+    cache = Patient.insurance_card.related
+    if cache.is_cached(patient):
+        return cache.get_cached_value(patient)
     return InsuranceCard.objects.filter(patient=patient).first()
 
 

@@ -215,7 +215,13 @@ def member_patients(*, member: Member, include_removed: bool = False) -> QuerySe
 def bookable_patients(*, member: Member) -> list[Patient]:
     """The patients a booking may be for, the holder first (made now if an older account has
     none yet, so the default is always the holder)."""
-    patients = list(member_patients(member=member))
+    # Each with its insurance card, if any (one join, not a query per booking for the split);
+    # the card's number, which only a settlement needs, stays in the database until then.
+    patients = list(
+        member_patients(member=member)
+        .select_related("insurance_card")
+        .defer("insurance_card__card_number")
+    )
     if not patients or not patients[0].is_self:
         patients.insert(0, ensure_self_patient(member=member))
     return patients

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from appointments import services as appointment_services
+from appointments.choices import AppointmentStatus
 from appointments.models import Appointment, Schedule
 from medbook import money, outbox
 from members.insurance import insurance_card_of
@@ -324,6 +325,11 @@ def pay_by_insurer(*, appointment: Appointment, now: dt.datetime) -> bool:
     """In the booking's transaction: an insured visit with nothing left for the member to pay
     is paid by the insurer at once, its appointment confirmed (no gateway involved; the
     order's transaction is the insurer's settlement). False when there is something to pay."""
+    if appointment.status != AppointmentStatus.PENDING_PAYMENT:
+        return False  # free: no order
+    opened = Appointment.order.related.get_cached_value(appointment, default=None)
+    if opened is not None and (opened.amount != 0 or opened.status != OrderStatus.UNPAID):
+        return False  # the order this booking just opened (in this transaction) wants money
     order = (
         Order.objects.select_for_update()
         .filter(appointment=appointment, status=OrderStatus.UNPAID, amount=0)

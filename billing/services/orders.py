@@ -170,6 +170,7 @@ def _place_booking(
                 then=order_and_notice,
                 offer=offer,
                 slot=slot,
+                savepoint=False,  # this transaction is the booking's: undone whole on an error
             )
             insurance.pay_by_insurer(appointment=appointment, now=now)
     except BaseException:

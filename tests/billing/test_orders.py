@@ -178,3 +178,35 @@ def test_a_payment_for_an_appointment_cancelled_meanwhile_is_flagged_for_refund(
     assert outcome == PaymentOutcome.REFUND_DUE
     assert (order.status, order.paid_at) == (OrderStatus.CLOSED, None)
     assert appointment.status == AppointmentStatus.CANCELLED
+
+
+def test_a_web_booking_reads_nothing_it_holds_and_nests_no_savepoint(member) -> None:
+    """The winner's statements (issue 12): the patient comes from the booking page with their
+    card (none here), the order just opened is not read back, and the booking's transaction is
+    one, with no savepoint of the booking core inside it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from appointments.models import Schedule
+    from members.patients import bookable_patients
+
+    schedule = ScheduleFactory(fee=Decimal("50.00"))
+    read = Schedule.objects.select_related("doctor__department").get(pk=schedule.pk)
+    patient = bookable_patients(member=member)[0]
+
+    with CaptureQueriesContext(connection) as queries:
+        appointment = services.place_booking(
+            member=member, schedule=read, channel=Channel.WEB, patient=patient
+        )
+
+    sql = [q["sql"] for q in queries.captured_queries]
+    # The test's transaction is around it, so place_booking's own is a savepoint: one.
+    assert sum(s.startswith("SAVEPOINT") for s in sql) == 1, sql
+    read_back = [
+        s
+        for s in sql
+        if s.startswith("SELECT")
+        and ("billing_order" in s.split(" WHERE")[0] or "members_insurancecard" in s)
+    ]
+    assert read_back == []
+    assert appointment.order.status == OrderStatus.UNPAID
