@@ -129,3 +129,14 @@ def test_the_list_page_costs_the_same_queries_for_many_holds(
         desk_booking(front_desk)
     with django_assert_max_num_queries(len(one.captured_queries)):
         client.get(url)
+
+
+def test_the_cancel_button_promises_a_refund_only_when_money_was_paid(client, levels, front_desk):
+    appointment = desk_booking(front_desk)
+    client.force_login(front_desk)
+    page = reverse("staff:appointment", args=[appointment.pk])
+    unpaid = client.get(page, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "取消预约</button>" in unpaid and "取消并退款" not in unpaid
+    client.post(reverse("staff:appointment_counter_payment", args=[appointment.pk]))
+    paid = client.get(page, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "取消并退款</button>" in paid
