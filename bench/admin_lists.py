@@ -157,7 +157,12 @@ pages += [
      + f"?member__id__exact={heavy['member'] if heavy else 0}"),
 ]
 middle = OperationLog.objects.order_by("-created_at", "-pk")[OperationLog.objects.count() // 2]
-newest = Appointment.objects.order_by("-pk").first()
+# The same shape at both sizes: a paid, confirmed booking (a free one reads no order).
+newest = (
+    Appointment.objects.filter(status="confirmed", order__paid_at__isnull=False)
+    .order_by("-pk")
+    .first()
+)
 pages += [
     ("console today's board", reverse("staff:today")),
     ("console member search: surname", reverse("staff:members") + "?search=bench0"),
