@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class MedbookConfig(AppConfig):
@@ -40,12 +41,22 @@ class MedbookConfig(AppConfig):
 
 def _name_third_party_tables() -> None:
     """allauth's authenticator table gives Django no name to translate (admin showed
-    "Authenticators" in Chinese). Names set on ``_meta`` are for display only: migrations read
-    a model's own Meta, so this asks allauth for no migration."""
+    "Authenticators" in Chinese) and its fields none either. Names set on ``_meta`` and on a
+    field are for display only: migrations read the model's own Meta and the names its fields
+    were declared with, so this asks allauth for no migration."""
     from allauth.mfa.models import Authenticator
 
     Authenticator._meta.verbose_name = _("authenticator")
     Authenticator._meta.verbose_name_plural = _("authenticators")
+    labels = {
+        "user": _("login"),
+        "type": pgettext_lazy("authenticator", "type"),
+        "data": pgettext_lazy("authenticator", "data"),
+        "created_at": _("created"),
+        "last_used_at": _("last used"),
+    }
+    for name, label in labels.items():
+        Authenticator._meta.get_field(name).verbose_name = label
 
 
 def _reconnect_quickly() -> None:

@@ -154,3 +154,19 @@ def test_the_admin_index_names_every_section_and_table_in_chinese(admin_client) 
     text = re.sub(r"<[^>]+>", " ", main.group(1))
     english = set(re.findall(r"[A-Za-z][A-Za-z ]{2,}", text)) - KEPT_AS_WRITTEN
     assert {word.strip() for word in english} - KEPT_AS_WRITTEN - {""} == set()
+
+
+def test_the_authenticators_admin_speaks_chinese(admin_client) -> None:
+    from allauth.mfa.models import Authenticator
+
+    found = Authenticator.objects.first()  # the admin's own (admin_client has two-factor on)
+    for url in (
+        reverse("admin:mfa_authenticator_changelist"),
+        reverse("admin:mfa_authenticator_change", args=[found.pk]),
+    ):
+        page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        content = page[page.index('<div id="content"') :]
+        text = re.sub(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", " ", content, flags=re.S)
+        for english in ("Created at", "Last used", "Type", "Data", "User", "created at", "type"):
+            assert english not in text, (url, english)
+        assert "验证方式" in text and "最近使用" in text
