@@ -343,6 +343,10 @@ class SendRecordAdmin(LargeTableAdmin, admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    @admin.display(description=_("answered in (s)"))
+    def seconds(self, record: SendRecord) -> float | None:
+        return record.seconds
+
 
 @admin.register(InsuranceCard)
 class InsuranceCardAdmin(LargeTableAdmin, SimpleHistoryAdmin):

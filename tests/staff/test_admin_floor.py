@@ -170,3 +170,9 @@ def test_the_authenticators_admin_speaks_chinese(admin_client) -> None:
         for english in ("Created at", "Last used", "Type", "Data", "User", "created at", "type"):
             assert english not in text, (url, english)
         assert "验证方式" in text and "最近使用" in text
+
+
+def test_the_send_records_columns_are_named_in_chinese(admin_client) -> None:
+    url = reverse("admin:members_sendrecord_changelist")
+    page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "响应耗时（秒）" in page and ">Seconds<" not in page
