@@ -173,6 +173,14 @@ def test_the_authenticators_admin_speaks_chinese(admin_client) -> None:
 
 
 def test_the_send_records_columns_are_named_in_chinese(admin_client) -> None:
+    from django.utils import timezone
+
+    from members.channel_models import SendRecord
+
+    SendRecord.objects.create(
+        channel="sms", purpose="reminder", recipient="138****1234", provider="log",
+        status="sent", finished_at=timezone.now(),
+    )  # fmt: skip
     url = reverse("admin:members_sendrecord_changelist")
     page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "响应耗时（秒）" in page and ">Seconds<" not in page
