@@ -184,3 +184,17 @@ def test_the_send_records_columns_are_named_in_chinese(admin_client) -> None:
     url = reverse("admin:members_sendrecord_changelist")
     page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "响应耗时（秒）" in page and ">Seconds<" not in page
+
+
+def test_the_periodic_task_page_names_its_sections_in_chinese(admin_client) -> None:
+    daily, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.DAYS)
+    task, _ = PeriodicTask.objects.get_or_create(
+        name="celery.backend_cleanup",
+        defaults={"task": "celery.backend_cleanup", "interval": daily},
+    )
+    change = reverse("admin:django_celery_beat_periodictask_change", args=[task.pk])
+    page = admin_client.get(change, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "执行选项" in page and "Execution Options" not in page
+    interval = reverse("admin:django_celery_beat_intervalschedule_change", args=[daily.pk])
+    page = admin_client.get(interval, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "使用此计划的周期性任务" in page
