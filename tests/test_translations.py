@@ -18,8 +18,9 @@ def test_every_message_has_a_chinese_translation() -> None:
 def test_the_compiled_catalogue_matches_the_sources() -> None:
     po = polib.pofile(str(CATALOGUE / "django.po"))
     mo = polib.mofile(str(CATALOGUE / "django.mo"))
-    compiled = {entry.msgid: entry.msgstr or entry.msgstr_plural for entry in mo}
-    source = {entry.msgid: entry.msgstr or entry.msgstr_plural for entry in po.translated_entries()}
+    # Keyed with the context: "type" of an authenticator is not "type" of a transaction.
+    compiled = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in mo}
+    source = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in po.translated_entries()}
     assert compiled == source
 
 
