@@ -3,13 +3,13 @@
     python3 dev.py run &                     # the demo clinic on http://127.0.0.1:8000/
     .venv/bin/python bench/fhir_validate.py [--base URL] [--pages N] [--reads N]
 
-Logs in through the API as the demo's clinic admin (password and authenticator key from
-var/demo-accounts.json) and as one demo member, then for each resource type runs the searches
+Logs in through the API as the demo's clinic admin (password from var/demo-accounts.json, code from
+``manage.py demo_totp_code``) and as one demo member, then for each resource type runs the searches
 the CapabilityStatement offers (by date, patient, practitioner, schedule, status …), follows
 each Bundle's ``next`` links (up to ``--pages`` pages of 100), reads up to ``--reads`` of the
 resources found by id, and parses every resource with the models of ``fhir.resources`` (R4B:
-8.x ships no 4.0.1 package, and the R4B models of these resources are R4's). It also checks
-that the member's searches hold only the member's own patients. Exits 1 on any invalid
+8.x ships no 4.0.1 package, and the R4B models of these resources are R4's). It also reads
+five patients of other members with the member's token (404 each). Exits 1 on any invalid
 resource, any answer other than 200 (a 429 of the rate limit is waited out and asked
 again), or anything of another member. Results: bench/README.md.
 """
@@ -17,13 +17,10 @@ again), or anything of another member. Results: bench/README.md.
 from __future__ import annotations
 
 import argparse
-import base64
 import collections
 import datetime as dt
-import hashlib
-import hmac
 import json
-import struct
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,14 +32,16 @@ from pydantic import ValidationError
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def totp(secret: str, *, at: float | None = None) -> str:
-    """RFC 6238: the six-digit code of an authenticator key now."""
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    counter = int(time.time() if at is None else at) // 30
-    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = digest[-1] & 15
-    code = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**6
-    return f"{code:06d}"
+def demo_code(username: str) -> str:
+    """The demo login's authenticator code now (``manage.py demo_totp_code``)."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", "demo_totp_code", username],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
 
 
 class Reader:
@@ -159,14 +158,14 @@ def main() -> int:
         requests.get(f"{base}/fhir/metadata", timeout=30).json()["date"][:10]
     )
     started = time.monotonic()
-    staff_token = log_in(base, args.staff, accounts[args.staff], totp(accounts["totp"][args.staff]))
+    staff_token = log_in(base, args.staff, accounts[args.staff], demo_code(args.staff))
     staff = Reader(base, staff_token, "staff")
     walk(staff, pages=args.pages, reads=args.reads, today=today)
     member = Reader(base, log_in(base, args.member, args.member_password), "member")
     walk(member, pages=args.pages, reads=args.reads, today=today)
     own = member.seen["Patient"]
-    if not own or not own <= staff.seen["Patient"]:
-        member.invalid.append(f"member: their patients {sorted(own)} not among the clinic's")
+    if not own:
+        member.invalid.append("member: no patient of their own found")
     for resource_id in sorted(staff.seen["Patient"] - own)[:5]:  # another member's patients
         answer = member.http.get(f"{base}/fhir/Patient/{resource_id}", timeout=30)
         while answer.status_code == 429:
