@@ -6,16 +6,20 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from appointments.choices import AppointmentStatus, Channel
 from appointments.exceptions import SoldOut
+from appointments.models import Schedule
 from billing import exceptions as errors
 from billing import services
 from billing.choices import OrderStatus
 from billing.models import Order
 from billing.services import PaymentOutcome
 from medbook import money
+from members.patients import bookable_patients
 from tests.appointments.factories import ScheduleFactory
 from tests.members.factories import MemberFactory
 
@@ -184,12 +188,6 @@ def test_a_web_booking_reads_nothing_it_holds_and_nests_no_savepoint(member) -> 
     """The winner's statements (issue 12): the patient comes from the booking page with their
     card (none here), the order just opened is not read back, and the booking's transaction is
     one, with no savepoint of the booking core inside it."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from appointments.models import Schedule
-    from members.patients import bookable_patients
-
     schedule = ScheduleFactory(fee=Decimal("50.00"))
     read = Schedule.objects.select_related("doctor__department").get(pk=schedule.pk)
     patient = bookable_patients(member=member)[0]

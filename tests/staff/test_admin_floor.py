@@ -7,12 +7,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.urls import reverse
+from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from billing import services
 from medbook import audit
 from medbook.models import OperationLog
+from members.channel_models import SendRecord
 from tests.billing.factories import paid_order
 from tests.conftest import enable_totp
 from tests.members.factories import MemberFactory, UserFactory
@@ -157,8 +160,6 @@ def test_the_admin_index_names_every_section_and_table_in_chinese(admin_client) 
 
 
 def test_the_authenticators_admin_speaks_chinese(admin_client) -> None:
-    from allauth.mfa.models import Authenticator
-
     found = Authenticator.objects.first()  # the admin's own (admin_client has two-factor on)
     for url in (
         reverse("admin:mfa_authenticator_changelist"),
@@ -173,10 +174,6 @@ def test_the_authenticators_admin_speaks_chinese(admin_client) -> None:
 
 
 def test_the_send_records_columns_are_named_in_chinese(admin_client) -> None:
-    from django.utils import timezone
-
-    from members.channel_models import SendRecord
-
     SendRecord.objects.create(
         channel="sms", purpose="reminder", recipient="138****1234", provider="log",
         status="sent", finished_at=timezone.now(),
