@@ -62,7 +62,8 @@ class FhirView(APIView):
             audit.record(
                 actor=request.user,
                 action="fhir.unmask",
-                target_label="Patient",
+                target_type="members.patient",
+                target_label=" ".join(f"#{pk}" for pk in context.unmasked),
                 detail={"patients": context.unmasked},
                 request=request._request,
             )

@@ -40,10 +40,11 @@ class MedbookConfig(AppConfig):
 
 
 def _name_third_party_tables() -> None:
-    """allauth's authenticator table gives Django no name to translate (admin showed
-    "Authenticators" in Chinese) and its fields none either. Names set on ``_meta`` and on a
-    field are for display only: migrations read the model's own Meta and the names its fields
-    were declared with, so this asks allauth for no migration."""
+    """Names other packages leave in English. allauth's authenticator table gives Django no
+    name to translate (admin showed "Authenticators" in Chinese) and its fields none either;
+    django-celery-beat names its task field in English only; more below. Names set on
+    ``_meta`` and on a field are for display only: migrations read the model's own Meta and the
+    names its fields were declared with, so this asks the packages for no migration."""
     from allauth.mfa.models import Authenticator
 
     Authenticator._meta.verbose_name = _("authenticator")
@@ -57,6 +58,34 @@ def _name_third_party_tables() -> None:
     }
     for name, label in labels.items():
         Authenticator._meta.get_field(name).verbose_name = label
+    # django-celery-beat's task field is named in English only ("Task Name").
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    PeriodicTask._meta.get_field("task").verbose_name = _("task name")
+    # ... and its crontab as "0 2 * * * (m/h/dM/MY/d) Asia/Shanghai" (admin's titles, the
+    # task list): the expression and when it runs, in words of the reader's language.
+    CrontabSchedule.__str__ = _crontab_str
+    # django-simple-history names each history table "historical <name>" in English, and
+    # Django's login sessions share their name with the clinic's sessions (上午/下午) in our
+    # catalogue: both read wrong in the permission lists of roles and logins.
+    from django.apps import apps
+    from django.contrib.sessions.models import Session
+    from django.utils.text import format_lazy
+
+    for model in apps.get_models():
+        original = getattr(model, "instance_type", None)
+        if original is not None and model.__name__ == f"Historical{original.__name__}":
+            name = format_lazy(_("history of {}"), original._meta.verbose_name)
+            model._meta.verbose_name = model._meta.verbose_name_plural = name
+    apps.get_app_config("sessions").verbose_name = pgettext_lazy("login", "Sessions")
+    Session._meta.verbose_name = pgettext_lazy("login", "session")
+    Session._meta.verbose_name_plural = pgettext_lazy("login", "sessions")
+
+
+def _crontab_str(cron) -> str:
+    from .jobs import crontab_expression, crontab_in_words
+
+    return f"{crontab_expression(cron)} · {crontab_in_words(cron)}"
 
 
 def _reconnect_quickly() -> None:

@@ -71,6 +71,8 @@ def record(
     actor: Any,
     action: str,
     target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
     target_label: str = "",
     reason: str = "",
     detail: dict[str, Any] | None = None,
@@ -78,7 +80,9 @@ def record(
     request: HttpRequest | None = None,
 ) -> OperationLog:
     """Append one row to the chain. ``target``'s label is its ``audit_label`` or ``str()``,
-    which never shows personal data in full (members: their id and masked phone)."""
+    which never shows personal data in full (members: their id and masked phone). Without a
+    ``target``, ``target_type`` ("app_label.model"), ``target_id`` and ``target_label`` name
+    the object; labels hold no words of a language (the log page names the kind)."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -87,8 +91,8 @@ def record(
         row = OperationLog(
             actor=actor if getattr(actor, "pk", None) else None,
             action=action,
-            target_type=target._meta.label_lower if target is not None else "",
-            target_id=str(target.pk) if target is not None else "",
+            target_type=target._meta.label_lower if target is not None else target_type,
+            target_id=str(target.pk) if target is not None else target_id[:64],
             target_label=(_label(target) if target is not None else target_label)[:200],
             reason=reason[:200],
             detail=detail or {},

@@ -77,8 +77,13 @@ def _admin_write(sender: Any, instance: LogEntry, created: bool, **kwargs: Any) 
     audit.record(
         actor=instance.user,
         action=_ADMIN_ACTIONS.get(instance.action_flag, "admin.write"),
-        target_label=f"{instance.content_type.model if instance.content_type else ''} "
-        f"{instance.object_id}: {instance.object_repr}"[:200],
+        target_type=(
+            f"{instance.content_type.app_label}.{instance.content_type.model}"
+            if instance.content_type
+            else ""
+        ),
+        target_id=str(instance.object_id or ""),
+        target_label=instance.object_repr,
         detail={"change": instance.get_change_message()[:500]},
     )
 

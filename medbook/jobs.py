@@ -221,3 +221,46 @@ def ensure_periodic_tasks(**kwargs: Any) -> None:
         PeriodicTask.objects.create(
             name=job.name, task=job.task, description=str(job.description), **schedule
         )
+
+
+def crontab_expression(cron: Any) -> str:
+    """A crontab schedule's five fields, e.g. "0 2 * * *"."""
+    fields = [cron.minute, cron.hour, cron.day_of_month, cron.month_of_year, cron.day_of_week]
+    return " ".join(str(field) for field in fields)
+
+
+def crontab_in_words(cron: Any) -> str:
+    """A crontab schedule as a sentence in the active language (django-celery-beat's own
+    ``human_readable`` is English only): hourly and daily runs in our words, others in
+    cron_descriptor's for the language with the weekday and month names from Django's
+    translations; the time zone when it is not the clinic's."""
+    import calendar
+
+    from cron_descriptor import ExpressionDescriptor, FormatException, Options
+    from django.conf import settings
+    from django.utils.dates import MONTHS, WEEKDAYS
+    from django.utils.translation import get_language
+
+    zone = str(cron.timezone)
+    where = "" if zone == settings.TIME_ZONE else f" ({zone})"
+    if (cron.day_of_month, cron.month_of_year, cron.day_of_week) == ("*", "*", "*"):
+        # The clinic's own jobs run hourly or daily: said the way the console says them.
+        if cron.minute.isdigit() and cron.hour == "*":
+            return _("every hour at minute %(m)s") % {"m": cron.minute} + where
+        if cron.minute.isdigit() and cron.hour.isdigit():
+            time = f"{int(cron.hour):02d}:{int(cron.minute):02d}"
+            return _("every day at %(time)s") % {"time": time} + where
+    options = Options()
+    options.locale_code = "zh_CN" if (get_language() or "").startswith("zh") else "en_US"
+    options.use_24hour_time_format = True
+    expression = crontab_expression(cron)
+    try:
+        words = ExpressionDescriptor(expression, options).get_description()
+    except (FormatException, ValueError):
+        words = expression
+    # The package names days and months with the process's (English) locale.
+    for number, name in enumerate(calendar.day_name):
+        words = words.replace(name, str(WEEKDAYS[number]))
+    for number, name in enumerate(calendar.month_name[1:], start=1):
+        words = words.replace(name, str(MONTHS[number]))
+    return words + where

@@ -61,6 +61,20 @@ class OperationLog(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_label}"
 
+    @property
+    def action_label(self) -> str:
+        """The operation's name in the reader's language."""
+        from .operations import action_label
+
+        return action_label(self.action)
+
+    @property
+    def object_label(self) -> str:
+        """The object's kind in the reader's language and its label."""
+        from .operations import object_label
+
+        return object_label(self)
+
 
 class OutboxTask(models.Model):
     """A background job promised by a business change (a payment notice, a refund, a message).

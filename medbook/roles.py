@@ -7,7 +7,12 @@ on top of the permission.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import Permission
 
 FRONT_DESK = "前台"
 DOCTOR = "医生"
@@ -107,3 +112,32 @@ def ensure_roles(**kwargs: Any) -> None:
                 )
             )
         group.permissions.set(wanted)
+
+
+_BUILT_IN = {
+    "add": _("Can add %(kind)s"),
+    "change": _("Can change %(kind)s"),
+    "delete": _("Can delete %(kind)s"),
+    "view": _("Can view %(kind)s"),
+}
+
+
+def permission_name(permission: Permission) -> str:
+    """A permission's name in the active language. Django stores each name in English when it
+    creates the row; here the four built-in ones are worded from the model's name, and the
+    clinic's own from the model's ``Meta.permissions`` (the stored name when neither fits)."""
+    model = permission.content_type.model_class()
+    if model is None:
+        return permission.name
+    action, _sep, model_name = permission.codename.partition("_")
+    if action in _BUILT_IN and model_name == model._meta.model_name:
+        return str(_BUILT_IN[action] % {"kind": model._meta.verbose_name})
+    for codename, name in model._meta.permissions:
+        if codename == permission.codename:
+            return str(name)
+    return permission.name
+
+
+def permission_label(permission: Permission) -> str:
+    """How a permission reads in a list of choices: the app, the model and the permission."""
+    return f"{permission.content_type} | {permission_name(permission)}"

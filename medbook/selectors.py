@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_celery_beat.models import PeriodicTask
 
-from .jobs import FOREIGN_JOBS, JOBS
+from .jobs import FOREIGN_JOBS, JOBS, crontab_in_words
 from .models import OperationLog, Outcome
 
 __all__ = [
@@ -37,7 +36,8 @@ class JobRow:
     runs: str  # when it runs, in words
 
 
-def _runs(task: PeriodicTask) -> str:
+def runs_in_words(task: PeriodicTask) -> str:
+    """When a periodic job runs, as the console and admin say it."""
     if task.interval is not None:
         seconds = task.interval.every * _SECONDS.get(task.interval.period, 1)
         if seconds % 3600 == 0:
@@ -49,31 +49,40 @@ def _runs(task: PeriodicTask) -> str:
                 "n": seconds // 60
             }
         return ngettext("every second", "every %(n)d seconds", seconds) % {"n": seconds}
-    cron = task.crontab
-    if cron is None:
-        return ""
-    if cron.minute.isdigit() and cron.hour == "*":
-        return _("every hour at minute %(m)s") % {"m": cron.minute}
-    if cron.minute.isdigit() and cron.hour.isdigit():
-        return _("every day at %(time)s") % {"time": f"{int(cron.hour):02d}:{int(cron.minute):02d}"}
-    return f"{cron.minute} {cron.hour} {cron.day_of_month} {cron.month_of_year} {cron.day_of_week}"
+    return crontab_in_words(task.crontab) if task.crontab is not None else ""
 
 
 _SECONDS = {"days": 86400, "hours": 3600, "minutes": 60, "seconds": 1, "microseconds": 0}
+
+
+def _described(task: PeriodicTask) -> tuple[str, str]:
+    described = {job.name: (job.title or job.name, job.description) for job in JOBS}
+    described.update(FOREIGN_JOBS)
+    title, description = described.get(task.name, (task.name, task.description))
+    return str(title), str(description)
+
+
+def job_title(task: PeriodicTask) -> str:
+    """What the console calls a periodic job: ours and Celery's by their names in the reader's
+    language, one added in admin by the name it was given."""
+    return _described(task)[0]
 
 
 def periodic_jobs() -> list[JobRow]:
     """Every periodic job with its schedule, its name and what it does — in our words (and the
     reader's language) when it is ours or one Celery adds itself; a job someone added in admin
     keeps the name and description it was given there."""
-    described = {job.name: (job.title or job.name, job.description) for job in JOBS}
-    described.update(FOREIGN_JOBS)
     tasks = PeriodicTask.objects.select_related("interval", "crontab").order_by("name")
     rows = []
     for task in tasks:
-        title, description = described.get(task.name, (task.name, task.description))
+        title, description = _described(task)
         rows.append(
-            JobRow(task=task, title=str(title), description=str(description), runs=_runs(task))
+            JobRow(
+                task=task,
+                title=str(title),
+                description=str(description),
+                runs=runs_in_words(task),
+            )
         )
     return sorted(rows, key=lambda row: row.title)
 

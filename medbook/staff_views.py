@@ -12,7 +12,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import clinic, refusals, selectors
+from . import clinic, operations, refusals, selectors
 from .forms import ClinicProfileForm, OperationLogFilter, WebhookSubscriptionForm
 from .models import WebhookSubscription
 from .staff import staff_required
@@ -57,6 +57,8 @@ def operation_log(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": filters.shown(),
             "outcomes": selectors.OUTCOME_CHOICES,
+            "areas": operations.AREAS,
+            "actions": operations.action_choices(),
             "extra": query.urlencode(),
         },
     )

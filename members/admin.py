@@ -1,15 +1,22 @@
+from django import forms
+from django.apps import apps as django_apps
 from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from medbook.paginator import LargeTableAdmin
 from medbook.personal_data import mask_national_id, mask_phone
+from medbook.roles import permission_label
 
+from . import sms
+from .channel_models import text_name
 from .consents import forget_current_agreements
 from .models import (
     Agreement,
@@ -18,6 +25,7 @@ from .models import (
     Member,
     MemberLevel,
     Message,
+    MessageKind,
     Patient,
     PointsEntry,
     SendRecord,
@@ -82,9 +90,35 @@ class MemberNumberSearch:
         return queryset.filter(found), False
 
 
+class PermissionChoices(forms.ModelMultipleChoiceField):
+    """Permissions named in the reader's language (Django stores their names in English)."""
+
+    def label_from_instance(self, obj) -> str:
+        return permission_label(obj)
+
+
+class PermissionNames:
+    """Lists the permissions of a login or a role by their names in the reader's language."""
+
+    permission_fields = ("permissions", "user_permissions")
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.name in self.permission_fields:
+            kwargs["form_class"] = PermissionChoices
+        return super().formfield_for_manytomany(db_field, request=request, **kwargs)
+
+
 @admin.register(User)
-class MedBookUserAdmin(LargeTableAdmin, UserAdmin):
+class MedBookUserAdmin(PermissionNames, LargeTableAdmin, UserAdmin):
     list_display = ["username", "email", "first_name", "last_name", "is_staff", "is_active"]
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(PermissionNames, GroupAdmin):
+    pass
 
 
 @admin.register(MemberLevel)
@@ -239,13 +273,23 @@ class PatientAdmin(LargeTableAdmin, SimpleHistoryAdmin):
 class PointsEntryAdmin(LargeTableAdmin, MemberNumberSearch, admin.ModelAdmin):
     """The ledger is append-only: readable here, written only by the points services."""
 
-    list_display = ["created_at", "member", "delta", "balance_after", "reason", "reference"]
+    list_display = ["created_at", "member", "delta", "balance_after", "reason", "source"]
     list_filter = ["reason", "created_at"]
     list_select_related = ["member"]
     exact_search_fields = ("reference",)
+    fields = ["created_at", "member", "delta", "balance_after", "reason", "note", "source"]
+    fields += ["created_by"]
+    readonly_fields = ["source"]
     search_help_text = _(
         "Search by name, reference, or a member's full mobile number or ID number."
     )
+
+    @admin.display(description=_("reference"), ordering="reference")
+    def source(self, entry: PointsEntry) -> str:
+        """ "appointment:983" as 预约 #983 (what the points were for)."""
+        kind, _sep, key = entry.reference.partition(":")
+        found = [m for m in django_apps.get_models() if m._meta.model_name == kind]
+        return f"{found[0]._meta.verbose_name} #{key}" if found and key else entry.reference
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -316,6 +360,31 @@ class ConsentAdmin(LargeTableAdmin, admin.ModelAdmin):
         return False
 
 
+class WhatFilter(admin.SimpleListFilter):
+    """Send records by text, named (a fixed list: no scan for the distinct keys)."""
+
+    title = _("what")
+    parameter_name = "purpose"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        keys = [*MessageKind.values, *sms.SECURITY_TEXT_NAMES]
+        return [(key, text_name(key)) for key in keys]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(purpose=self.value()) if self.value() else queryset
+
+
+class SentThroughFilter(admin.SimpleListFilter):
+    title = pgettext_lazy("sms", "provider")
+    parameter_name = "provider"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [(key, str(name)) for key, name in sms.PROVIDER_NAMES.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(provider=self.value()) if self.value() else queryset
+
+
 @admin.register(SendRecord)
 class SendRecordAdmin(LargeTableAdmin, admin.ModelAdmin):
     """Every text and e-mail sent, one row per attempt, with the provider's answer and its
@@ -324,18 +393,30 @@ class SendRecordAdmin(LargeTableAdmin, admin.ModelAdmin):
     list_display = [
         "started_at",
         "channel",
-        "purpose",
+        "what",
         "recipient",
-        "provider",
+        "sent_through",
         "status",
         "error_code",
         "seconds",
         "reported_at",
     ]
-    list_filter = ["status", "channel", "provider", "purpose", "started_at"]
+    list_filter = ["status", "channel", SentThroughFilter, WhatFilter, "started_at"]
+    fields = ["started_at", "channel", "what", "message", "recipient", "sent_through"]
+    fields += ["provider_id", "status", "error_code", "error_message", "retryable"]
+    fields += ["finished_at", "reported_at"]
+    readonly_fields = ["what", "sent_through"]
     search_fields = ["=provider_id"]
     search_help_text = _("Search by the provider's id of the text (BizId, SerialNo).")
     raw_id_fields = ["message"]
+
+    @admin.display(description=_("what"), ordering="purpose")
+    def what(self, record: SendRecord) -> str:
+        return text_name(record.purpose)
+
+    @admin.display(description=pgettext_lazy("sms", "provider"), ordering="provider")
+    def sent_through(self, record: SendRecord) -> str:
+        return str(sms.PROVIDER_NAMES.get(record.provider, record.provider))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -30,6 +30,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 
 from medbook.personal_data import mask_phone
 
@@ -53,6 +54,22 @@ SECURITY_PARAMS: dict[str, tuple[str, ...]] = {
     NO_ACCOUNT: (),
 }
 MESSAGE_PARAMS = ("title", "body")
+# What the send records call the security texts and the providers (admin, in the reader's
+# language); a message kind's text is called by the kind's name.
+SECURITY_TEXT_NAMES = {
+    VERIFICATION_CODE: _("Verification code"),
+    LOGIN_CODE: _("Sign-in code"),
+    PASSWORD_RESET_CODE: _("Password reset code"),
+    ACCOUNT_EXISTS: _("Notice: the number already has an account"),
+    NO_ACCOUNT: _("Notice: the number has no account"),
+}
+PROVIDER_NAMES = {
+    "log": _("Written to the log (not sent)"),
+    "aliyun": _("Alibaba Cloud SMS"),
+    "tencent": _("Tencent Cloud SMS"),
+    "email": _("E-mail"),
+    "custom": _("The clinic's own provider"),
+}
 
 BACKENDS = {
     "log": "members.sms.LogSMSBackend",

@@ -53,12 +53,13 @@ class VisitRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.audit_label
+        return _("Visit record #%(id)s") % {"id": self.pk}
 
     @property
     def audit_label(self) -> str:
-        """The operation log's name for the record: its id and the appointment's, no text."""
-        return f"#{self.pk} (appointment #{self.appointment_id})"
+        """The operation log's name for the record: its id, no text (no words either: the log
+        page names the kind in the reader's language)."""
+        return f"#{self.pk}"
 
 
 class RecordVersion(models.Model):

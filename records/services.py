@@ -206,7 +206,8 @@ def log_staff_reads(
     audit.record(
         actor=by,
         action=f"visit_record.view_{through}",
-        target_label="VisitRecord",
+        target_type="records.visitrecord",
+        target_label=" ".join(f"#{pk}" for pk in record_ids),
         detail={"records": record_ids},
         request=request,
     )
