@@ -96,6 +96,7 @@ def test_the_console_log_names_operations_and_objects_in_chinese(
     page = log_reader.get(reverse("staff:operation_log")).content.decode()
     text = visible(page)
     assert "查看完整个人信息" in text and "查看门诊病历（FHIR）" in text
+    assert "来源地址" in text and "起始日期" not in text  # the address column, not a report's
     assert f"会员 #{member.pk}" in text and "门诊病历 #4 #7" in text
     for english in ("member.unmask", "visit_record", "VisitRecord", "Patient"):
         assert english not in text
@@ -263,14 +264,14 @@ def test_send_records_name_their_text_and_provider_in_chinese(admin_client) -> N
         )  # fmt: skip
     url = reverse("admin:members_sendrecord_changelist")
     text = visible(admin_client.get(url).content.decode())
-    assert "写入日志（未实际发送）" in text and "验证码" in text
+    assert "仅写日志" in text and "验证码" in text
     rows = text[text.index("138****1234") - 200 :]
     for english in ("cancelled", "verification_code", " log "):
         assert english not in rows
     found = SendRecord.objects.get(purpose="cancelled")
     page = admin_client.get(reverse("admin:members_sendrecord_change", args=[found.pk]))
     text = visible(page.content.decode())
-    assert "写入日志（未实际发送）" in text and "cancelled" not in text
+    assert "仅写日志" in text and "cancelled" not in text
 
 
 def test_points_entries_name_what_they_were_for(admin_client, member) -> None:
