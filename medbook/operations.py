@@ -8,6 +8,7 @@ import re
 
 from django.apps import apps
 from django.utils.functional import Promise
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -128,7 +129,7 @@ def type_label(target_type: str) -> str:
         model = apps.get_model(target_type)
     except (LookupError, ValueError):
         return ""
-    return str(model._meta.verbose_name)
+    return capfirst(str(model._meta.verbose_name))
 
 
 def object_label(row: OperationLog) -> str:
@@ -143,6 +144,6 @@ def object_label(row: OperationLog) -> str:
     if found and row.action.startswith("admin."):
         models = [m for m in apps.get_models() if m._meta.model_name == found[1]]
         if models:
-            kind = str(models[0]._meta.verbose_name)
+            kind = capfirst(str(models[0]._meta.verbose_name))
             label = f"{found[2]}: {label[found.end() :]}"
     return f"{kind} {label}".strip() if kind else label

@@ -135,7 +135,7 @@ def test_rows_written_before_the_log_named_objects_neutrally_read_in_chinese(
         labels = [object_label(row) for row in rows]
     assert labels == ["就诊人", "门诊病历", "门诊病历 #4（预约 #3010）", "预约 3010: #1 陈志强"]
     with translation.override("en"):
-        assert object_label(rows[2]) == "visit record #4 (appointment #3010)"
+        assert object_label(rows[2]) == "Visit record #4 (appointment #3010)"
 
 
 def test_admin_writes_name_their_object_by_type_and_id(clinic_admin, levels) -> None:
