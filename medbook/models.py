@@ -59,7 +59,7 @@ class OperationLog(models.Model):
         permissions = [("view_operation_log", _("Can browse the operation log"))]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_label}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action_label} {self.object_label}"
 
     @property
     def action_label(self) -> str:

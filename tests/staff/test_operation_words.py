@@ -176,6 +176,7 @@ def test_the_admin_log_names_operations_and_finds_them_by_their_chinese_name(
     change = reverse("admin:medbook_operationlog_change", args=[row.pk])
     text = visible(admin_client.get(change).content.decode())
     assert "查看完整个人信息" in text and "members.member" not in text
+    assert "member.unmask" not in text  # nor in the page's title and breadcrumbs
 
 
 # Words that stay as they are in Chinese: names and abbreviations clinics use as written.
