@@ -199,7 +199,12 @@ def checkout_url(order: Order) -> str:
     pay_page = getattr(gateway, "checkout_url", None)
     if pay_page is None:
         raise GatewayError(f"gateway {order.gateway!r} has no web cashier")
-    return pay_page(out_trade_no=order.out_trade_no, amount=order.amount, subject=_subject(order))
+    return pay_page(
+        out_trade_no=order.out_trade_no,
+        amount=order.amount,
+        subject=_subject(order),
+        expires_at=order.expires_at,
+    )
 
 
 def _subject(order: Order) -> str:
@@ -318,6 +323,7 @@ def payment_request(
     if gateway is None:
         raise payment_errors.GatewayUnavailable()
     terms = {"out_trade_no": order.out_trade_no, "amount": order.amount, "subject": _subject(order)}
+    pay_by = {**terms, "expires_at": order.expires_at}
     try:
         if method in _PREPAY_KIND:
             prepay = gateway.prepay(
@@ -337,9 +343,9 @@ def payment_request(
             )
         if method == PaymentMethod.ALIPAY_APP:
             return PaymentRequest(
-                order=order, method=method, order_string=gateway.app_pay_order_string(**terms)
+                order=order, method=method, order_string=gateway.app_pay_order_string(**pay_by)
             )
-        return PaymentRequest(order=order, method=method, url=gateway.checkout_url(**terms))
+        return PaymentRequest(order=order, method=method, url=gateway.checkout_url(**pay_by))
     except GatewayError as exc:
         raise payment_errors.GatewayUnavailable() from exc
 

@@ -41,6 +41,11 @@ def _payment(data: Mapping[str, str], *, paid_at: str | None) -> PaymentNotice:
     )
 
 
+def _beijing(moment: dt.datetime) -> str:
+    """A moment as Alipay's ``time_expire`` wants it: Beijing time, to the second, no offset."""
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
 class AlipayGateway:
     name = "alipay"
 
@@ -63,18 +68,30 @@ class AlipayGateway:
         )
         self.client._gateway = gateway_url  # the SDK keeps its endpoint here
 
-    def checkout_url(self, *, out_trade_no: str, amount: Decimal, subject: str) -> str:
-        """The signed page-pay URL the member is sent to."""
+    def checkout_url(
+        self, *, out_trade_no: str, amount: Decimal, subject: str, expires_at: dt.datetime
+    ) -> str:
+        """The signed page-pay URL the member is sent to. Alipay refuses payment after
+        ``expires_at`` (the order's hold): a slot released at the deadline is never paid for."""
         query = self.client.api_alipay_trade_page_pay(
-            subject=subject, out_trade_no=out_trade_no, total_amount=f"{amount:.2f}"
+            subject=subject,
+            out_trade_no=out_trade_no,
+            total_amount=f"{amount:.2f}",
+            time_expire=_beijing(expires_at),
         )
         return f"{self.client._gateway}?{query}"
 
-    def app_pay_order_string(self, *, out_trade_no: str, amount: Decimal, subject: str) -> str:
+    def app_pay_order_string(
+        self, *, out_trade_no: str, amount: Decimal, subject: str, expires_at: dt.datetime
+    ) -> str:
         """The signed order string of alipay.trade.app.pay, which the Alipay SDK of a mobile
-        app is handed to open the payment (signed here; nothing is sent to Alipay)."""
+        app is handed to open the payment (signed here; nothing is sent to Alipay); closed by
+        Alipay at ``expires_at``."""
         return self.client.api_alipay_trade_app_pay(
-            subject=subject, out_trade_no=out_trade_no, total_amount=f"{amount:.2f}"
+            subject=subject,
+            out_trade_no=out_trade_no,
+            total_amount=f"{amount:.2f}",
+            time_expire=_beijing(expires_at),
         )
 
     def parse_notification(self, *, body: bytes, headers: Mapping[str, str]) -> PaymentNotice:

@@ -5,8 +5,10 @@ request's language; another member's appointment is a 404."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlparse
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -282,6 +284,10 @@ def test_pay_with_alipay_gives_the_page_url_and_the_app_order_string(
     ).json()
     query = dict(parse_qsl(urlparse(page["url"]).query))
     assert query["method"] == "alipay.trade.page.pay" and query["sign"]
+    # Alipay takes no payment after the hold: Beijing time, to the second.
+    hold = appointment.order.expires_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    deadline = hold.strftime("%Y-%m-%d %H:%M:%S")
+    assert json.loads(query["biz_content"])["time_expire"] == deadline
     app = call(
         client,
         "post",
@@ -293,6 +299,7 @@ def test_pay_with_alipay_gives_the_page_url_and_the_app_order_string(
     fields = dict(parse_qsl(app["order_string"]))
     assert fields["method"] == "alipay.trade.app.pay" and fields["sign"]
     assert f'"out_trade_no":"{appointment.order.out_trade_no}"' in fields["biz_content"]
+    assert json.loads(fields["biz_content"])["time_expire"] == deadline
     assert app["url"] == ""
     sandbox = call(
         client,

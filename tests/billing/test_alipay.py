@@ -4,6 +4,7 @@ open API. Nothing reaches the internet."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode, urlparse
@@ -136,7 +137,10 @@ def test_a_closed_trade_notice_is_acknowledged_and_changes_nothing(client, keys,
 
 def test_the_checkout_url_is_signed_by_the_app(alipay, keys, order) -> None:
     url = alipay.checkout_url(
-        out_trade_no=order.out_trade_no, amount=order.amount, subject="挂号费"
+        out_trade_no=order.out_trade_no,
+        amount=order.amount,
+        subject="挂号费",
+        expires_at=dt.datetime(2026, 11, 24, 2, 15, tzinfo=dt.UTC),
     )
 
     query = dict(parse_qsl(urlparse(url).query))
@@ -145,6 +149,8 @@ def test_the_checkout_url_is_signed_by_the_app(alipay, keys, order) -> None:
     assert verify(keys["app"], unsigned, signature)
     assert query["method"] == "alipay.trade.page.pay"
     assert json.loads(query["biz_content"])["out_trade_no"] == order.out_trade_no
+    # Closed by Alipay at the hold's end, in Beijing time (UTC+8) without an offset.
+    assert json.loads(query["biz_content"])["time_expire"] == "2026-11-24 10:15:00"
 
 
 class FakeAlipay(FakeProvider):
