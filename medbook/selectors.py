@@ -13,6 +13,7 @@ from django_celery_beat.models import PeriodicTask
 
 from .jobs import FOREIGN_JOBS, JOBS, crontab_in_words
 from .models import OperationLog, Outcome
+from .operations import ACTIONS
 
 __all__ = [
     "OUTCOME_CHOICES",
@@ -90,10 +91,12 @@ def periodic_jobs() -> list[JobRow]:
 def operation_log(
     *, action: str = "", actor: str = "", outcome: str = "", day: dt.date | None = None
 ) -> QuerySet[OperationLog]:
-    """The operation log, newest first: operations starting with ``action``, by the login
-    ``actor``, with ``outcome``, on ``day`` (each when given)."""
+    """The operation log, newest first: the operation ``action`` (or those whose code starts
+    with it), by the login ``actor``, with ``outcome``, on ``day`` (each when given)."""
     rows = OperationLog.objects.select_related("actor").order_by("-created_at", "-pk")
-    if action:
+    if action in ACTIONS:  # one operation, chosen by name
+        rows = rows.filter(action=action)
+    elif action:  # an area: every operation whose code starts so
         rows = rows.filter(action__startswith=action)
     if actor:
         # The login's id first, as a value: with the join (or a sub-select) PostgreSQL cannot

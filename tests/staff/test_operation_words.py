@@ -105,9 +105,14 @@ def test_the_console_log_names_operations_and_objects_in_chinese(
 def test_the_console_log_filters_by_a_chosen_operation(log_reader, clinic_admin, member) -> None:
     audit.record(actor=clinic_admin, action="member.unmask", target=member, reason="核对身份")
     audit.record(actor=clinic_admin, action="member.lift_ban", target=member, reason="误判")
+    audit.record(actor=clinic_admin, action="member.unmask_all", reason="另一操作")
     page = log_reader.get(reverse("staff:operation_log"), {"action": "member.unmask"})
     text = visible(page.content.decode())
-    assert "核对身份" in text and "误判" not in text
+    assert "核对身份" in text and "误判" not in text and "另一操作" not in text
+    area = log_reader.get(reverse("staff:operation_log"), {"action": "member."})
+    assert {"核对身份", "误判", "另一操作"} <= set(
+        re.findall(r"核对身份|误判|另一操作", visible(area.content.decode()))
+    )
     assert '<option value="member.unmask" selected>' in page.content.decode()
 
 
