@@ -1,3 +1,5 @@
+from functools import cache
+
 from django import forms
 from django.apps import apps as django_apps
 from django.contrib import admin, messages
@@ -269,6 +271,11 @@ class PatientAdmin(LargeTableAdmin, SimpleHistoryAdmin):
         return False
 
 
+@cache
+def _models_by_name() -> dict:
+    return {model._meta.model_name: model for model in django_apps.get_models()}
+
+
 @admin.register(PointsEntry)
 class PointsEntryAdmin(LargeTableAdmin, MemberNumberSearch, admin.ModelAdmin):
     """The ledger is append-only: readable here, written only by the points services."""
@@ -288,8 +295,8 @@ class PointsEntryAdmin(LargeTableAdmin, MemberNumberSearch, admin.ModelAdmin):
     def source(self, entry: PointsEntry) -> str:
         """ "appointment:983" as 预约 #983 (what the points were for)."""
         kind, _sep, key = entry.reference.partition(":")
-        found = [m for m in django_apps.get_models() if m._meta.model_name == kind]
-        return f"{found[0]._meta.verbose_name} #{key}" if found and key else entry.reference
+        model = _models_by_name().get(kind)
+        return f"{model._meta.verbose_name} #{key}" if model and key else entry.reference
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
