@@ -73,7 +73,9 @@ class OperationLog(models.Model):
         """The object's kind in the reader's language and its label."""
         from .operations import object_label
 
-        return object_label(self)
+        return object_label(
+            action=self.action, target_type=self.target_type, target_label=self.target_label
+        )
 
 
 class OutboxTask(models.Model):

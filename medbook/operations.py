@@ -12,8 +12,6 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import OperationLog
-
 # Every operation the code writes (tests/medbook/test_operations.py finds them in the source
 # and fails on one missing here).
 ACTIONS: dict[str, Promise] = {
@@ -132,16 +130,16 @@ def type_label(target_type: str) -> str:
     return capfirst(str(model._meta.verbose_name))
 
 
-def object_label(row: OperationLog) -> str:
-    """The row's object as a reader sees it: its kind in the active language and its label."""
-    kind, label = type_label(row.target_type), row.target_label
-    if not row.target_type and label in _LEGACY_TYPES:
+def object_label(*, action: str, target_type: str, target_label: str) -> str:
+    """A row's object as a reader sees it: its kind in the active language and its label."""
+    kind, label = type_label(target_type), target_label
+    if not target_type and label in _LEGACY_TYPES:
         return type_label(_LEGACY_TYPES[label])
     found = _LEGACY_APPOINTMENT.search(label)
     if found:
         label = label[: found.start()] + gettext(" (appointment #%(id)s)") % {"id": found[1]}
-    found = _LEGACY_ADMIN.match(label) if not row.target_type else None
-    if found and row.action.startswith("admin."):
+    found = _LEGACY_ADMIN.match(label) if not target_type else None
+    if found and action.startswith("admin."):
         models = [m for m in apps.get_models() if m._meta.model_name == found[1]]
         if models:
             kind = capfirst(str(models[0]._meta.verbose_name))

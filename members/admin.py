@@ -18,7 +18,6 @@ from medbook.personal_data import mask_national_id, mask_phone
 from medbook.roles import permission_label
 
 from . import sms
-from .channel_models import text_name
 from .consents import forget_current_agreements
 from .models import (
     Agreement,
@@ -365,6 +364,14 @@ class ConsentAdmin(LargeTableAdmin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+def text_name(purpose: str) -> str:
+    """A send record's text in the reader's language: a message kind's name or a security
+    text's (the key itself when neither)."""
+    if purpose in MessageKind.values:
+        return str(MessageKind(purpose).label)
+    return str(sms.SECURITY_TEXT_NAMES.get(purpose, purpose))
 
 
 class WhatFilter(admin.SimpleListFilter):

@@ -27,17 +27,6 @@ class SendStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-def text_name(purpose: str) -> str:
-    """A send record's text in the reader's language: a message kind's name or a security
-    text's (the key itself when neither)."""
-    from .models import MessageKind
-    from .sms import SECURITY_TEXT_NAMES
-
-    if purpose in MessageKind.values:
-        return str(MessageKind(purpose).label)
-    return str(SECURITY_TEXT_NAMES.get(purpose, purpose))
-
-
 class SendRecord(models.Model):
     """One attempt to send one text or e-mail: to whom (masked), through which provider, its
     provider's id (the receipt names it) and outcome. A retry is a new row."""
@@ -78,7 +67,8 @@ class SendRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} {text_name(self.purpose)} → {self.recipient}"
+        # No text key (a code, not words): the admin's columns name the text.
+        return f"{self.get_channel_display()} → {self.recipient}"
 
     @property
     def seconds(self) -> float | None:

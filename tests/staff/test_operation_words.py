@@ -20,7 +20,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from appointments.models import Appointment
 from medbook import audit
 from medbook.models import OperationLog
-from medbook.operations import ACTIONS, object_label
+from medbook.operations import ACTIONS
 from medbook.roles import FRONT_DESK, permission_name
 from records import services as record_services
 from tests.conftest import enable_totp
@@ -137,10 +137,10 @@ def test_rows_written_before_the_log_named_objects_neutrally_read_in_chinese(
         ),
     ]
     with translation.override("zh-hans"):
-        labels = [object_label(row) for row in rows]
+        labels = [row.object_label for row in rows]
     assert labels == ["就诊人", "门诊病历", "门诊病历 #4（预约 #3010）", "预约 3010: #1 陈志强"]
     with translation.override("en"):
-        assert object_label(rows[2]) == "Visit record #4 (appointment #3010)"
+        assert rows[2].object_label == "Visit record #4 (appointment #3010)"
 
 
 def test_admin_writes_name_their_object_by_type_and_id(clinic_admin, levels) -> None:
@@ -157,7 +157,7 @@ def test_admin_writes_name_their_object_by_type_and_id(clinic_admin, levels) -> 
     assert (row.target_type, row.target_id) == ("appointments.appointment", "3010")
     assert row.target_label == "#1 陈志强 2026-12-01 08:00"
     with translation.override("zh-hans"):
-        assert object_label(row) == "预约 #1 陈志强 2026-12-01 08:00"
+        assert row.object_label == "预约 #1 陈志强 2026-12-01 08:00"
 
 
 @pytest.fixture
