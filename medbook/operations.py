@@ -5,6 +5,7 @@ them, so they cannot be re-worded later); the words are chosen here, when a row 
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from django.apps import apps
 from django.utils.functional import Promise
@@ -130,6 +131,18 @@ def type_label(target_type: str) -> str:
     return capfirst(str(model._meta.verbose_name))
 
 
+@cache
+def _models_by_name() -> dict[str, type]:
+    return {model._meta.model_name: model for model in apps.get_models()}
+
+
+def kind_named(model_name: str) -> str:
+    """A model's name in the active language by its lower-case class name, e.g. "appointment"
+    → 预约 ("" when no model has it)."""
+    model = _models_by_name().get(model_name)
+    return capfirst(str(model._meta.verbose_name)) if model is not None else ""
+
+
 def object_label(*, action: str, target_type: str, target_label: str) -> str:
     """A row's object as a reader sees it: its kind in the active language and its label."""
     kind, label = type_label(target_type), target_label
@@ -139,9 +152,7 @@ def object_label(*, action: str, target_type: str, target_label: str) -> str:
     if found:
         label = label[: found.start()] + gettext(" (appointment #%(id)s)") % {"id": found[1]}
     found = _LEGACY_ADMIN.match(label) if not target_type else None
-    if found and action.startswith("admin."):
-        models = [m for m in apps.get_models() if m._meta.model_name == found[1]]
-        if models:
-            kind = capfirst(str(models[0]._meta.verbose_name))
-            label = f"{found[2]}: {label[found.end() :]}"
+    if found and action.startswith("admin.") and kind_named(found[1]):
+        kind = kind_named(found[1])
+        label = f"{found[2]}: {label[found.end() :]}"
     return f"{kind} {label}".strip() if kind else label

@@ -1,7 +1,4 @@
-from functools import cache
-
 from django import forms
-from django.apps import apps as django_apps
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
@@ -13,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
+from medbook.operations import kind_named
 from medbook.paginator import LargeTableAdmin
 from medbook.personal_data import mask_national_id, mask_phone
 from medbook.roles import permission_label
@@ -270,11 +268,6 @@ class PatientAdmin(LargeTableAdmin, SimpleHistoryAdmin):
         return False
 
 
-@cache
-def _models_by_name() -> dict:
-    return {model._meta.model_name: model for model in django_apps.get_models()}
-
-
 @admin.register(PointsEntry)
 class PointsEntryAdmin(LargeTableAdmin, MemberNumberSearch, admin.ModelAdmin):
     """The ledger is append-only: readable here, written only by the points services."""
@@ -294,8 +287,8 @@ class PointsEntryAdmin(LargeTableAdmin, MemberNumberSearch, admin.ModelAdmin):
     def source(self, entry: PointsEntry) -> str:
         """ "appointment:983" as 预约 #983 (what the points were for)."""
         kind, _sep, key = entry.reference.partition(":")
-        model = _models_by_name().get(kind)
-        return f"{model._meta.verbose_name} #{key}" if model and key else entry.reference
+        named = kind_named(kind)
+        return f"{named} #{key}" if named and key else entry.reference
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

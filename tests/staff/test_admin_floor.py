@@ -17,20 +17,11 @@ from medbook import audit
 from medbook.models import OperationLog
 from members.channel_models import SendRecord
 from tests.billing.factories import paid_order
-from tests.conftest import enable_totp
-from tests.members.factories import MemberFactory, UserFactory
+from tests.members.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
 
 VALID_ID = "11010519491231002X"
-
-
-@pytest.fixture
-def admin_client(client):
-    user = UserFactory(is_staff=True, is_superuser=True)
-    enable_totp(user)
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

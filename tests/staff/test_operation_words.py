@@ -23,8 +23,7 @@ from medbook.models import OperationLog
 from medbook.operations import ACTIONS
 from medbook.roles import FRONT_DESK, permission_name
 from records import services as record_services
-from tests.conftest import enable_totp
-from tests.members.factories import UserFactory
+from tests.staff.test_admin_floor import KEPT_AS_WRITTEN
 
 pytestmark = pytest.mark.django_db
 
@@ -160,14 +159,6 @@ def test_admin_writes_name_their_object_by_type_and_id(clinic_admin, levels) -> 
         assert row.object_label == "预约 #1 陈志强 2026-12-01 08:00"
 
 
-@pytest.fixture
-def admin_client(client):
-    user = UserFactory(is_staff=True, is_superuser=True)
-    enable_totp(user)
-    client.force_login(user)
-    return client
-
-
 def test_the_admin_log_names_operations_and_finds_them_by_their_chinese_name(
     admin_client, clinic_admin, member
 ) -> None:
@@ -182,10 +173,6 @@ def test_the_admin_log_names_operations_and_finds_them_by_their_chinese_name(
     text = visible(admin_client.get(change).content.decode())
     assert "查看完整个人信息" in text and "members.member" not in text
     assert "member.unmask" not in text  # nor in the page's title and breadcrumbs
-
-
-# Words that stay as they are in Chinese: names and abbreviations clinics use as written.
-KEPT_AS_WRITTEN = {"API", "App", "FHIR", "PDF", "TOTP", "ICD"}
 
 
 def english_in(texts: list[str]) -> list[str]:
