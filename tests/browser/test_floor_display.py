@@ -1,8 +1,8 @@
 """The waiting-room screen in Chromium with the doctor's queue beside it: a number called in the
 console is on the screen within 3 s and spoken once with the right words, spoken again for 重呼;
 the screen keeps its state through a network drop and says it is reconnecting. Screenshots
-(test-results/screenshots/floor-*.png): the queue at 375 px, the screen at 1280×720 and
-1920×1080."""
+(test-results/screenshots/floor-*.png): the queue at 375 px, the screen at 1280×720,
+1920×1080 and on a 375 px phone."""
 
 from __future__ import annotations
 
@@ -154,5 +154,15 @@ def test_a_call_in_the_console_is_shown_and_spoken_on_the_screen(
     wait_until(screen, "document.body.dataset.updated")
     assert "呼吸内科 · 李华" in screen.locator("#rooms").inner_text()
     screenshot(screen, "floor-06-clinic-screen-1280x720")
+
+    # On a phone (or a screen hung in portrait) the page stacks and scrolls down, not sideways.
+    screen.set_viewport_size({"width": 375, "height": 812})
+    for path in (f"/waiting/{department.code}/", "/waiting/"):
+        screen.goto(live_server.url + path)
+        wait_until(screen, "document.body.dataset.updated")
+        assert screen.evaluate("document.documentElement.scrollWidth") == 375, path
+        banner = screen.locator("#banner").bounding_box()
+        assert banner["x"] >= 0 and banner["x"] + banner["width"] <= 375, path
+    screenshot(screen, "floor-07-clinic-screen-375")
     context.close()
     assert not violations, violations
