@@ -162,7 +162,8 @@ def _patient(appointment: Appointment) -> dict:
 def display_state(*, department: Department | None, now: dt.datetime) -> dict:
     """What a waiting-room screen shows (one department's, or the clinic's when None), as
     JSON-ready data with masked names only: each released session of today with the number
-    it calls and the next ones, and the calls of the moment (newest first) to speak."""
+    it calls and the next ones, and the calls of the moment (newest first) to speak. Names of
+    departments and rooms are in the page's language; what is spoken is always Chinese."""
     today = timezone.localdate(now)
     sessions = (
         Schedule.objects.filter(date=today, status=ScheduleStatus.PUBLISHED)
@@ -199,9 +200,9 @@ def display_state(*, department: Department | None, now: dt.datetime) -> dict:
                     "id": call_id(current),
                     "at": current.called_at.isoformat(),
                     **patient,
-                    "room": schedule.room,
+                    "room": schedule.local_room,
                     "doctor": doctor.name,
-                    "department": doctor.department.name,
+                    "department": doctor.department.local_name,
                     "speech": spoken_call(room=schedule.room, doctor=doctor.name, **patient),
                 }
             )
@@ -210,8 +211,8 @@ def display_state(*, department: Department | None, now: dt.datetime) -> dict:
                 "session": schedule.pk,
                 "doctor": doctor.name,
                 "title": doctor.get_title_display(),
-                "department": doctor.department.name,
-                "room": schedule.room,
+                "department": doctor.department.local_name,
+                "room": schedule.local_room,
                 "calling": _patient(current) if current else None,
                 "next": [_patient(a) for a in waiting[:NEXT_SHOWN]],
                 "waiting": len(waiting),
@@ -219,7 +220,7 @@ def display_state(*, department: Department | None, now: dt.datetime) -> dict:
         )
     calls.sort(key=lambda c: c["at"], reverse=True)
     return {
-        "department": department.name if department else None,
+        "department": department.local_name if department else None,
         "now": timezone.localtime(now).isoformat(),
         "calls": calls,
         "rooms": rooms,

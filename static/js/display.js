@@ -29,10 +29,11 @@
   let roomsKey = "";
 
   const zone = body.dataset.tz || undefined;
-  const timeFormat = new Intl.DateTimeFormat("zh-CN", {
+  const locale = document.documentElement.lang.startsWith("en") ? "en-GB" : "zh-CN";
+  const timeFormat = new Intl.DateTimeFormat(locale, {
     timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
   });
-  const dateFormat = new Intl.DateTimeFormat("zh-CN", {
+  const dateFormat = new Intl.DateTimeFormat(locale, {
     timeZone: zone, month: "long", day: "numeric", weekday: "long",
   });
 

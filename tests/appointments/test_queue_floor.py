@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import Group
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from appointments import exceptions as errors
 from appointments import selectors, services
@@ -227,6 +227,28 @@ def test_the_screen_shows_masked_names_and_speaks_the_call(session) -> None:
     dumped = repr(state)
     for name in names:
         assert name not in dumped  # masked names only
+
+
+def test_an_english_screen_names_the_room_and_department_in_english_and_speaks_chinese(
+    session,
+) -> None:
+    schedule, doctor = session
+    schedule.room_en = "Room 3"
+    schedule.save(update_fields=["room_en"])
+    department = schedule.doctor.department
+    department.name_en = "Respiratory Medicine"
+    department.save(update_fields=["name_en"])
+    arrive(schedule, 1, names=["王小明"])
+    services.call_next(schedule=schedule, by=doctor)
+
+    with translation.override("en"):
+        state = selectors.display_state(department=department, now=timezone.now())
+
+    (call,) = state["calls"]
+    assert (call["room"], call["department"]) == ("Room 3", "Respiratory Medicine")
+    assert call["speech"] == f"请 {call['number']}号 王*明 到 3诊室 就诊"
+    assert state["rooms"][0]["room"] == "Room 3"
+    assert state["department"] == "Respiratory Medicine"
 
 
 def test_mask_name() -> None:
