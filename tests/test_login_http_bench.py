@@ -35,11 +35,12 @@ def test_members_log_in_and_sign_up_over_http_and_the_table_is_printed() -> None
         text=True,
     )
     try:
-        output, _ = process.communicate(timeout=120)
+        # A fresh clone migrates its template database first (102 s seen in CI under load).
+        output, _ = process.communicate(timeout=300)
     except subprocess.TimeoutExpired:
         process.send_signal(signal.SIGINT)  # the script stops its gunicorn on the way out
         output, _ = process.communicate(timeout=30)
-        raise AssertionError("the login benchmark ran over 120 s:\n" + output[-4000:]) from None
+        raise AssertionError("the login benchmark ran over 300 s:\n" + output[-4000:]) from None
     finally:
         drop_database(database)  # its template (migrated, kept between runs) stays
 
