@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from celery import Task
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -57,8 +57,18 @@ def enqueue(task: str, *args: object, countdown: int | None = None) -> OutboxTas
             args=list(args),
             relay_after=timezone.now() + RELAY_GRACE + dt.timedelta(seconds=countdown or 0),
         )
-        transaction.on_commit(lambda: _hand_over([row], countdown=countdown), robust=True)
+        transaction.on_commit(lambda: _hand_over_now(row, countdown=countdown), robust=True)
     return row
+
+
+def _hand_over_now(row: OutboxTask, countdown: int | None = None) -> None:
+    """The after-commit hand-over. PostgreSQL lost between the commit and marking the row sent
+    (seen in the fault tests) costs nothing: the row stays unsent, the relay sends it again,
+    and the job is idempotent. One line in the log, not a traceback."""
+    try:
+        _hand_over([row], countdown=countdown)
+    except DatabaseError as exc:
+        logger.warning("Job %s: hand-over not recorded, the relay will see to it: %s", row.pk, exc)
 
 
 def _task(name: str) -> Task:

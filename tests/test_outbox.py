@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
+import psycopg
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from appointments.choices import AppointmentStatus, Channel
@@ -193,3 +194,35 @@ def test_a_sandbox_payment_made_while_the_broker_is_down_is_notified_once_it_is_
     assert trade.notified_at is not None
     assert order.status == OrderStatus.PAID
     assert order.appointment.status == AppointmentStatus.CONFIRMED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_lost_between_commit_and_hand_over_leaves_the_job_to_the_relay(
+    member, caplog
+) -> None:
+    """The change commits, then PostgreSQL drops the connection before the hand-over is
+    recorded (seen in the fault tests): one warning, no traceback, the row left for the relay."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    own = connection.settings_dict
+
+    def cut() -> None:  # another session ends this one's connection, as a restart would
+        with psycopg.connect(
+            host=own["HOST"], port=own["PORT"], user=own["USER"], dbname=own["NAME"]
+        ) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    with transaction.atomic():
+        transaction.on_commit(cut)  # runs before the hand-over registered after it
+        member_services.send_message(
+            member=member, kind=MessageKind.SUSPENDED, title="停诊通知", body="明天停诊"
+        )
+
+    assert "hand-over not recorded" in caplog.text
+    assert not [record for record in caplog.records if record.exc_info], caplog.text
+    connection.close()
+    outbox.broker.retry_now()
+    promised = OutboxTask.objects.get()
+    assert promised.sent_at is None  # the relay sends it again; the job is idempotent
