@@ -938,7 +938,7 @@ class Command(BaseCommand):
         # whatever the seed and the hour: in the most recent past sessions, until three of
         # their visits are done, they are among those who booked.
         demo_member = members[0] if members else None
-        demo_visits = 0
+        demo_visits = 0 if members else DEMO_MEMBER_VISITS  # no members: nobody to place
         for schedule in released:
             if len(rows) >= target:
                 break
