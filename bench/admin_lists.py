@@ -87,7 +87,7 @@ if not Authenticator.objects.filter(user=user).exists():
 # one with as many appointments at either size (the 1M clinic's members have more visits each)
 # and a full name no one else has, so a search lists the same rows at 10x and at 1M.
 VISITS = 5
-with_id = Member.objects.exclude(national_id_index="").order_by("pk")
+with_id = Member.objects.filter(national_id_index__isnull=False).order_by("pk")  # NULL: no ID
 alike = (
     with_id.filter(pk__gte=with_id[with_id.count() // 2].pk)
     .annotate(visits=Count("appointments"))
