@@ -848,6 +848,9 @@ MEDBOOK_WEBHOOK_KEEP_DAYS = env_int("MEDBOOK_WEBHOOK_KEEP_DAYS", 30)
 # Hosts a subscription may reach over plain http and on a private or loopback address (a
 # receiver on this machine or the clinic's network); with DEBUG on, any host may.
 MEDBOOK_WEBHOOK_ALLOW_HOSTS = env_list("MEDBOOK_WEBHOOK_ALLOW_HOSTS")
+# The certificate authorities a webhook receiver's certificate is checked against (a PEM file);
+# empty: the public ones (certifi).
+MEDBOOK_WEBHOOK_CA_FILE = env("MEDBOOK_WEBHOOK_CA_FILE", "")
 MEDBOOK_SOLD_OUT_CACHE_SECONDS = env_int("MEDBOOK_SOLD_OUT_CACHE_SECONDS", 60)
 # The public catalogue and doctor pages cached in Redis with versioned keys, invalidated by every
 # write that changes them (appointments/catalogue_cache.py); the TTL is only a safety net.

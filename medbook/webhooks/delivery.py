@@ -4,7 +4,9 @@ answer was lost is made again, with the same ``MedBook-Event-Id``.
 
 A job claims its delivery with a conditional UPDATE (``next_attempt_at`` moves on by a lease),
 so two jobs for one delivery (a relayed outbox row, the sweep) never POST at the same time;
-the network is called outside any transaction.
+the network is called outside any transaction. The POST goes to the addresses its check
+resolved (``targets.resolve``), with the subscription's host name in ``Host`` and in TLS (SNI
+and the certificate's name), so a name cannot point elsewhere between the check and the POST.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import json
 import logging
 import time
 
-import requests
+import certifi
+import urllib3
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -26,7 +29,7 @@ from ..errors import Invalid
 from ..models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEvent
 from .events import DELIVER_TASK
 from .signing import signature
-from .targets import check_target
+from .targets import Target, resolve
 
 logger = logging.getLogger("medbook.webhooks")
 
@@ -72,21 +75,56 @@ def _post(delivery: WebhookDelivery, attempt: int) -> tuple[int | None, int, str
     }
     started = time.monotonic()
     try:
-        check_target(subscription.url)
-        response = requests.post(
-            subscription.url,
-            data=body,
-            headers=headers,
-            timeout=settings.MEDBOOK_WEBHOOK_TIMEOUT_SECONDS,
-            allow_redirects=False,
-        )
+        status = send(resolve(subscription.url), body=body, headers=headers)
     except Invalid as exc:
         return None, 0, exc.message[:200]
-    except requests.RequestException as exc:
+    except urllib3.exceptions.HTTPError as exc:
         elapsed = int((time.monotonic() - started) * 1000)
-        return None, elapsed, f"{type(exc).__name__}: {exc}"[:200]
+        return None, elapsed, f"{_kind(exc)}: {exc}"[:200]
     elapsed = int((time.monotonic() - started) * 1000)
-    return response.status_code, elapsed, ""
+    return status, elapsed, ""
+
+
+def send(target: Target, *, body: bytes, headers: dict[str, str]) -> int:
+    """POST ``body`` to the first of the target's checked addresses that accepts a connection;
+    its status code. No redirect is followed (a redirect's target was never checked), no proxy
+    is used (it would look the name up again)."""
+    timeout = urllib3.Timeout(total=settings.MEDBOOK_WEBHOOK_TIMEOUT_SECONDS)
+    headers = {**headers, "Host": target.host_header}
+    for last, address in enumerate(target.addresses, start=1 - len(target.addresses)):
+        options = {"port": target.port, "timeout": timeout, "retries": False, "maxsize": 1}
+        if target.scheme == "https":
+            pool = urllib3.HTTPSConnectionPool(
+                address,
+                server_hostname=target.host,
+                assert_hostname=target.host,
+                cert_reqs="CERT_REQUIRED",
+                ca_certs=settings.MEDBOOK_WEBHOOK_CA_FILE or certifi.where(),
+                **options,
+            )
+        else:
+            pool = urllib3.HTTPConnectionPool(address, **options)
+        try:
+            with pool:
+                response = pool.urlopen(
+                    "POST", target.path, body=body, headers=headers, redirect=False
+                )
+                return response.status
+        except urllib3.exceptions.NewConnectionError:
+            if last == 0:
+                raise
+    raise urllib3.exceptions.NewConnectionError(None, f"{target.host} has no address")
+
+
+def _kind(exc: Exception) -> str:
+    """What an attempt's failure was, in the words of the attempts' list."""
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):
+        return "ConnectionError"
+    if isinstance(exc, urllib3.exceptions.TimeoutError):
+        return "Timeout"
+    if isinstance(exc, urllib3.exceptions.SSLError):
+        return "SSLError"
+    return type(exc).__name__
 
 
 def deliver(*, delivery_id: int, now: dt.datetime | None = None) -> bool:

@@ -1,12 +1,15 @@
 """Where a webhook may go (SSRF): https to a public address; plain http and private, loopback
 or link-local addresses only for the hosts in ``MEDBOOK_WEBHOOK_ALLOW_HOSTS`` or with DEBUG on.
 Checked when a subscription is saved and again before every POST (the name may since point
-elsewhere)."""
+elsewhere), and the POST connects to the very addresses that were checked (:func:`resolve`):
+resolving the name a second time to connect would let a name that answers a public address to
+the check and a private one to the connection (DNS rebinding) reach the clinic's network."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -36,9 +39,38 @@ def addresses_of(host: str, port: int) -> list[str]:
     return sorted({info[4][0] for info in infos})
 
 
+@dataclass(frozen=True)
+class Target:
+    """A checked webhook address: where to connect (``addresses``, checked) and what to say
+    there (scheme, host for the ``Host`` header and TLS, port, path with query)."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+    path: str
+    addresses: tuple[str, ...]
+
+    @property
+    def host_header(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.scheme == "https" else 80
+        return host if self.port == default else f"{host}:{self.port}"
+
+
 def check_target(url: str) -> str:
     """``url`` cleaned, or :class:`Invalid` (on the ``url`` field) saying why it may not be
-    used."""
+    used (a trusted host is not looked up: its receiver may not be running yet)."""
+    return _checked(url, connecting=False).url
+
+
+def resolve(url: str) -> Target:
+    """``url`` checked and resolved once, to connect to: or :class:`Invalid` (on the ``url``
+    field) saying why it may not be used."""
+    return _checked(url, connecting=True)
+
+
+def _checked(url: str, *, connecting: bool) -> Target:
     url = url.strip()
     try:
         parts = urlsplit(url)
@@ -50,16 +82,20 @@ def check_target(url: str) -> str:
         raise Invalid(_("Enter a valid web address."), field="url")
     if parts.username or parts.password:
         raise Invalid(_("The address may not contain a user name or password."), field="url")
-    if _trusted(host):
-        return url
-    if parts.scheme != "https":
+    trusted = _trusted(host)
+    if not trusted and parts.scheme != "https":
         raise Invalid(_("The address must start with https://."), field="url")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if trusted and not connecting:
+        return Target(url, parts.scheme, host, port, path, ())
     try:
         found = addresses_of(host, port)
     except (OSError, UnicodeError) as exc:
         raise Invalid(_("This address cannot be found."), field="url") from exc
-    if not found or not all(_public(address) for address in found):
+    if not found:
+        raise Invalid(_("This address cannot be found."), field="url")
+    if not trusted and not all(_public(address) for address in found):
         raise Invalid(
             _("This address points into a private network; use a public address."), field="url"
         )
-    return url
+    return Target(url, parts.scheme, host, port, path, tuple(found))

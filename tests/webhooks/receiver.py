@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -44,7 +45,10 @@ class Receiver:
 
 
 @contextmanager
-def reference_receiver(secret: str = "") -> Iterator[Receiver]:
+def reference_receiver(
+    secret: str = "", *, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1"
+) -> Iterator[Receiver]:
+    """The receiver; with ``tls`` it speaks https (its URL names ``host``)."""
     receiver = Receiver(secret=secret)
 
     class Handler(BaseHTTPRequestHandler):
@@ -73,7 +77,12 @@ def reference_receiver(secret: str = "") -> Iterator[Receiver]:
             self.end_headers()
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/medbook/events"
+    port = server.server_address[1]
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        receiver.url = f"https://{host}:{port}/medbook/events"
+    else:
+        receiver.url = f"http://{host}:{port}/medbook/events"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
