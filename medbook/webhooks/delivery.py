@@ -89,31 +89,45 @@ def send(target: Target, *, body: bytes, headers: dict[str, str]) -> int:
     """POST ``body`` to the first of the target's checked addresses that accepts a connection;
     its status code. No redirect is followed (a redirect's target was never checked), no proxy
     is used (it would look the name up again)."""
-    timeout = urllib3.Timeout(total=settings.MEDBOOK_WEBHOOK_TIMEOUT_SECONDS)
     headers = {**headers, "Host": target.host_header}
-    for last, address in enumerate(target.addresses, start=1 - len(target.addresses)):
-        options = {"port": target.port, "timeout": timeout, "retries": False, "maxsize": 1}
-        if target.scheme == "https":
-            pool = urllib3.HTTPSConnectionPool(
-                address,
-                server_hostname=target.host,
-                assert_hostname=target.host,
-                cert_reqs="CERT_REQUIRED",
-                ca_certs=settings.MEDBOOK_WEBHOOK_CA_FILE or certifi.where(),
-                **options,
-            )
-        else:
-            pool = urllib3.HTTPConnectionPool(address, **options)
+    *others, last = target.addresses
+    for address in others:
         try:
-            with pool:
-                response = pool.urlopen(
-                    "POST", target.path, body=body, headers=headers, redirect=False
-                )
-                return response.status
-        except urllib3.exceptions.NewConnectionError:
-            if last == 0:
-                raise
-    raise urllib3.exceptions.NewConnectionError(None, f"{target.host} has no address")
+            return _send_to(address, target, body=body, headers=headers)
+        except urllib3.exceptions.ConnectTimeoutError:  # refused or silent: the next address
+            continue
+    return _send_to(last, target, body=body, headers=headers)
+
+
+def _send_to(address: str, target: Target, *, body: bytes, headers: dict[str, str]) -> int:
+    options: dict = {
+        "port": target.port,
+        "timeout": urllib3.Timeout(total=settings.MEDBOOK_WEBHOOK_TIMEOUT_SECONDS),
+        "retries": False,
+        "maxsize": 1,
+    }
+    if target.scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            address,
+            server_hostname=target.host,
+            assert_hostname=target.host,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=settings.MEDBOOK_WEBHOOK_CA_FILE or certifi.where(),
+            **options,
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(address, **options)
+    with pool:
+        response = pool.urlopen(
+            "POST",
+            target.path,
+            body=body,
+            headers=headers,
+            redirect=False,
+            preload_content=False,  # the answer's body is not read: only its status
+        )
+        response.close()
+        return response.status
 
 
 def _kind(exc: Exception) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -20,8 +21,9 @@ from cryptography.x509.oid import NameOID
 
 from medbook.errors import Invalid
 from medbook.models import WebhookDelivery
-from medbook.webhooks.delivery import deliver
-from medbook.webhooks.targets import resolve
+from medbook.webhooks import signing
+from medbook.webhooks.delivery import deliver, send
+from medbook.webhooks.targets import Target, resolve
 from tests.appointments.factories import ScheduleFactory
 from tests.billing.factories import book
 from tests.webhooks.receiver import reference_receiver, verify
@@ -112,6 +114,23 @@ def test_a_name_that_points_nowhere_is_refused_before_any_post(settings) -> None
     with pytest.raises(Invalid) as refused:
         resolve("http://nowhere.invalid/hook")
     assert refused.value.field == "url"
+
+
+def test_when_one_address_refuses_the_next_checked_one_gets_the_post() -> None:
+    body = b'{"id":"e1"}'
+    with reference_receiver(secret="whsec_t") as receiver:
+        port = int(receiver.url.split(":")[2].split("/")[0])
+        # 127.0.0.2 is this machine too, but nothing listens there on that port.
+        target = Target(receiver.url, "http", NAME, port, "/hook", ("127.0.0.2", "127.0.0.1"))
+        headers = {
+            "MedBook-Event-Id": "e1",
+            "MedBook-Signature": signing.signature(
+                secret="whsec_t", timestamp=int(time.time()), body=body
+            ),
+        }
+        assert send(target, body=body, headers=headers) == 200
+    [got] = receiver.received
+    assert got["headers"]["Host"] == f"{NAME}:{port}"
 
 
 # -- https: the receiver's certificate is checked against the subscription's name ------------
