@@ -9,11 +9,15 @@ row (kind and version) they accepted, when and from where.
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+CHINESE = re.compile("[\u4e00-\u9fff]")
 
 
 class AgreementKind(models.TextChoices):
@@ -64,6 +68,12 @@ class Agreement(models.Model):
     @property
     def paragraphs(self) -> list[str]:
         return [part.strip() for part in self.body.replace("\r\n", "\n").split("\n\n") if part]
+
+    @property
+    def language(self) -> str:
+        """The text's language as HTML names it: "zh-Hans" when it is written in Chinese (the
+        clinic's documents are), else "" (not known)."""
+        return "zh-Hans" if CHINESE.search(self.title + self.body) else ""
 
 
 class Consent(models.Model):

@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
@@ -240,3 +241,38 @@ def test_the_api_sign_up_needs_both_consents_too(client, levels, sms_log) -> Non
     assert created.status_code == 201
     kinds = Consent.objects.filter(user__member__name="陈晓明").values_list("kind", flat=True)
     assert set(kinds) == {"terms", "privacy"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["legal", "consent"])
+def test_in_english_a_chinese_document_says_it_binds_in_chinese_and_is_marked_chinese(
+    client, member, page
+) -> None:
+    if page == "legal":
+        publish("terms")
+        url = reverse("members:legal", args=["terms"])
+    else:
+        publish("sensitive")
+        client.force_login(member.user)
+        url = reverse("members:consent_sensitive")
+    pages = {}
+    for language in ("en", "zh-hans"):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        response = client.get(url)
+        assert response.status_code == 200
+        pages[language] = response.content.decode()
+    assert "published in Chinese only" in pages["en"]
+    assert 'lang="zh-Hans">' in pages["en"] and "第一段" in pages["en"]
+    assert "published in Chinese only" not in pages["zh-hans"]
+    assert "仅以中文发布" not in pages["zh-hans"]
+
+
+@pytest.mark.django_db
+def test_a_document_written_in_english_is_not_said_to_be_chinese(client) -> None:
+    agreement = publish("terms")
+    agreement.title, agreement.body = "Terms", "First paragraph.\n\nSecond."
+    agreement.save()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("members:legal", args=["terms"]))
+    assert "published in Chinese only" not in page.content.decode()
+    assert 'lang="zh-Hans"' not in page.content.decode()
