@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -49,6 +50,11 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class MembersOnly(PermissionDenied):
+    """A member's page opened by a login that is not a member's (staff): the 403 page says so
+    and links to the console."""
+
+
 def in_console(request: HttpRequest) -> bool:
     """A page of the staff console: its error page keeps the console's frame and links."""
     return request.path.startswith("/staff/")
@@ -62,15 +68,19 @@ def _api_error(status: int, code: str, message: str) -> HttpResponse:
 _API_ERRORS = {400: "invalid", 403: "permission_denied", 404: "not_found"}
 
 
-def _page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+def _page(
+    request: HttpRequest, status: int, title: str, message: str, *, to_console: bool = False
+) -> HttpResponse:
     if request.path_info.startswith("/api/") and status in _API_ERRORS:
         return _api_error(status, _API_ERRORS[status], _api_message(status))
-    return render(
-        request,
-        "errors/page.html",
-        {"status": status, "title": title, "message": message, "console": in_console(request)},
-        status=status,
-    )
+    context = {
+        "status": status,
+        "title": title,
+        "message": message,
+        "console": in_console(request),
+        "to_console": to_console,
+    }
+    return render(request, "errors/page.html", context, status=status)
 
 
 def _api_message(status: int) -> str:
@@ -93,6 +103,8 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, MembersOnly):  # a staff login on a member page
+        return _page(request, 403, _("You can't open this page"), str(exception), to_console=True)
     if in_console(request):
         message = _(
             "Your login may not do this. If your work needs it, ask the clinic's administrator."

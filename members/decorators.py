@@ -6,10 +6,11 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+
+from medbook.error_pages import MembersOnly
 
 from .selectors import member_for_user
 
@@ -28,7 +29,7 @@ def member_required(view: View) -> View:
     def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         member = member_for_user(user_id=request.user.pk)
         if member is None:
-            raise PermissionDenied(_("These pages are for members. Staff use the staff console."))
+            raise MembersOnly(_("These pages are for members. Staff use the staff console."))
         request.member = member
         response = view(request, *args, **kwargs)
         add_never_cache_headers(response)  # no-cache, no-store, private

@@ -100,3 +100,25 @@ def test_every_response_carries_a_fresh_request_id(client) -> None:
     first = client.get(reverse("appointments:home"))["X-Request-ID"]
     second = client.get(reverse("appointments:home"))["X-Request-ID"]
     assert first != second
+
+
+def test_a_staff_login_on_a_member_page_is_told_so_and_led_to_the_console(
+    client, front_desk
+) -> None:
+    client.force_login(front_desk)
+    page = _styled(client.get(reverse("billing:appointments")), status=403)
+    assert "此页面仅供会员使用，工作人员请使用工作台。" in page
+    assert "返回工作台" in page and f'href="{reverse("staff:home")}"' in page
+
+
+def test_the_site_header_offers_staff_the_console_and_members_their_pages(
+    client, front_desk, member
+) -> None:
+    console = f'href="{reverse("staff:home")}"'
+    appointments = f'href="{reverse("billing:appointments")}"'
+    client.force_login(front_desk)
+    page = client.get(reverse("appointments:home")).content.decode()
+    assert console in page and appointments not in page
+    client.force_login(member.user)
+    page = client.get(reverse("appointments:home")).content.decode()
+    assert appointments in page and console not in page
