@@ -130,6 +130,16 @@ def totp_code(secret: str) -> str:
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
+def fresh_window(seconds: int, *, need: float = 5) -> None:
+    """Rate limits count in fixed windows (medbook.throttle): a test that fills one waits for
+    the next window when fewer than ``need`` seconds of this one are left, so its attempts all
+    fall into one window on a slow machine too."""
+    import time
+
+    if seconds - time.time() % seconds < need:
+        time.sleep(seconds - time.time() % seconds + 0.1)
+
+
 def staff_user(username: str, role: str | None, *, mfa: bool = True):
     """A console login in one of the role groups (None: no group at all), with two-factor
     authentication set up unless ``mfa=False``."""
