@@ -37,7 +37,9 @@ One command; it prepares everything itself and fails (exit 1) when an invariant 
    appointments; no false "sold out" (a loser told so while the session ended with a free
    slot); no 5xx and no failed connection; queue numbers exactly 1..capacity; as many winners as
    appointments; every winner's cashier page answered 200; no other answer (429, another 409,
-   another redirect); and at the end ``manage.py check_integrity``.
+   another redirect); at the end ``manage.py check_integrity``, and every job
+   the bookings promised handed to the broker (by the request, or by the outbox listener that
+   runs beside gunicorn, ``manage.py listen_outbox``, when the code has one).
 
 Outcomes of a booking POST: winner = 302 to the appointment's pay page (which redirects to the
 cashier); loser = the page saying the session is fully booked: the 409 answer itself, or (the
@@ -471,6 +473,55 @@ class Server:
                 self.process.wait(5)
 
 
+class Listener:
+    """The outbox listener (``manage.py listen_outbox``, which each Celery worker runs as a
+    thread in production) beside gunicorn, when the code measured has one: it hands over the
+    jobs an express booking promises, so its work counts in the machine's CPU as it would."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.process = None
+        if (ROOT / "medbook" / "management" / "commands" / "listen_outbox.py").exists():
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "listen_outbox"],
+                cwd=ROOT,
+                env=env,
+                stdout=log.open("w"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def cpu_seconds(self) -> float:
+        """CPU time the listener used so far (0 without one)."""
+        if self.process is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def check_outbox(timeout: float = 15.0) -> list[str]:
+    """Every job a booking promised was handed to the broker (by the request after its commit,
+    or by the listener), within ``timeout`` seconds of the last burst."""
+    from medbook.models import OutboxTask
+
+    deadline = time.monotonic() + timeout
+    while (unsent := OutboxTask.objects.filter(sent_at__isnull=True).count()) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.5)
+    return [f"{unsent} promised jobs never handed to the broker"] if unsent else []
+
+
 def machine_busy_seconds() -> float:
     """CPU time the whole machine spent busy so far (all processes, all cores)."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
@@ -558,16 +609,19 @@ async def fire(
 
     Every connection is opened first, as the members' browsers (or the load balancer in front
     of the web processes) hold theirs before the release; then the requests, written in
-    advance, go out on all of them at once. So the burst measures the server: the client's
-    own work during it is a write and a read per member, not opening a thousand connections
-    on the same two cores as the server just when the first requests are being served."""
+    advance, go out on all of them in one tight loop before any answer is read. So the burst
+    measures the server: the client's own work during it is a write and a read per member,
+    not opening a thousand connections (nor building a thousand requests) on the same two
+    cores as the server just when the first requests are being served."""
     host, port = base.removeprefix("http://").split(":")
     gate = asyncio.Event()
+    pending: list[dict] = []  # each connection's writer and request, written at the gate
     opened = 0
     all_open = asyncio.Event()
 
-    async def exchange(reader, writer, data: bytes) -> tuple[int, str, str, str]:
-        writer.write(data)
+    async def exchange(reader, writer, data: bytes | None) -> tuple[int, str, str, str]:
+        if data is not None:
+            writer.write(data)
         answer = await reader.read()  # the server closes the connection after its answer
         writer.close()
         head, _, body = answer.partition(b"\r\n\r\n")
@@ -588,17 +642,18 @@ async def fire(
             reader, writer = await asyncio.open_connection(host, int(port), limit=2**20)
         except OSError:
             reader = writer = None
+        sent = {"writer": writer, "request": http_request(method, path, headers, data)}
+        pending.append(sent)
         opened += 1
         if opened == len(requests):
             all_open.set()
         await gate.wait()
-        started, followed, first = time.perf_counter(), False, 0.0
+        started, followed, first = sent.get("at", time.perf_counter()), False, 0.0
         status, body, location = 0, "", ""
         if writer is not None:
             try:
-                status, body, location, cookies = await exchange(
-                    reader, writer, http_request(method, path, headers, data)
-                )
+                # Written by the loop below, all at once; here the answer is read.
+                status, body, location, cookies = await exchange(reader, writer, None)
                 first = time.perf_counter()
                 if method == "POST" and status == 302 and location == path:
                     # Answered with a redirect back to the booking page, whose message says
@@ -622,6 +677,10 @@ async def fire(
     await asyncio.sleep(0.2)  # the server accepted what it will accept before the burst
     cpu, server_cpu, machine = time.process_time(), server.cpu_seconds(), machine_busy_seconds()
     began = time.perf_counter()
+    for sent in pending:  # every request, in one tight loop, before any answer is read
+        if sent["writer"] is not None:
+            sent["at"] = time.perf_counter()
+            sent["writer"].write(sent["request"])
     gate.set()
     if fault is not None:
         asyncio.get_running_loop().call_later(fault.after, fault.strike)
@@ -903,6 +962,18 @@ def report(
         f"{server:.1f} s, whole machine {machine:.1f} s "
         f"({100 * machine / (wall * (os.cpu_count() or 1)):.0f}% of all cores)"
     )
+    shares = []
+    for name, bursts in (("baseline", baseline), ("MedBook", medbook), ("textbook", textbook)):
+        answered = sum(len(b.results) for b in bursts)
+        if answered:
+            busy = sum(b.machine_cpu for b in bursts) / answered * 1000
+            busy_share = (
+                100
+                * sum(b.machine_cpu for b in bursts)
+                / sum(b.wall * (os.cpu_count() or 1) for b in bursts)
+            )
+            shares.append(f"{name} {busy:.1f} ms ({busy_share:.0f}% busy)")
+    print("whole machine's CPU per request, by burst: " + ", ".join(shares))
 
 
 # -- main --------------------------------------------------------------------------------------
@@ -1032,6 +1103,7 @@ def main() -> int:
     server = Server(
         env, port, args.workers, args.log_dir / "gunicorn.log", shlex.split(args.gunicorn)
     )
+    listener = Listener(env, args.log_dir / "listener.log")
     base = f"http://127.0.0.1:{port}"
     problems: list[str] = []
     baseline, medbook, textbook = [], [], []
@@ -1088,8 +1160,12 @@ def main() -> int:
                 )
                 time.sleep(1)
         problems += check_integrity()
+        problems += check_outbox()
+        if listener.process is not None:
+            print(f"outbox listener: {listener.cpu_seconds():.1f} s of CPU in all")
     finally:
         server.stop()
+        listener.stop()
         delete_queue(queue)
     problems += scan_log(server.log)
     report(args, commit, baseline, medbook, textbook, server.times())

@@ -21,9 +21,11 @@ from members.services import send_message
 from .choices import OrderStatus
 from .models import Order, Refund
 
+APPOINTMENT_REFERENCE = "appointment:"  # + the appointment's id: a message about it
+
 
 def _ref(appointment: Appointment) -> str:
-    return f"appointment:{appointment.pk}"
+    return f"{APPOINTMENT_REFERENCE}{appointment.pk}"
 
 
 def _hhmm(moment) -> str:
@@ -33,17 +35,21 @@ def _hhmm(moment) -> str:
 def booked(appointment: Appointment, order: Order | None) -> None:
     """A free visit is booked at once ("预约成功"); a paid one is only held until it is paid:
     its message says so, with the deadline, and "预约成功" waits for the payment."""
+    send_message(member=appointment.member, **booked_message(appointment, order))
+
+
+def booked_message(appointment: Appointment, order: Order | None) -> dict:
+    """What :func:`booked` sends (kind, template, parameters, reference, time)."""
     params = {"session": _session(appointment)}
     if order is not None:
         params |= {"amount": str(order.amount), "time": _hhmm(order.expires_at)}
-    send_message(
-        member=appointment.member,
-        kind=MessageKind.BOOKED,
-        template="booking.confirmed" if order is None else "booking.held",
-        params=params,
-        reference=_ref(appointment),
-        now=appointment.created_at,
-    )
+    return {
+        "kind": MessageKind.BOOKED,
+        "template": "booking.confirmed" if order is None else "booking.held",
+        "params": params,
+        "reference": _ref(appointment),
+        "now": appointment.created_at,
+    }
 
 
 def paid(appointment: Appointment, order: Order) -> None:

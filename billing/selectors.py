@@ -26,6 +26,7 @@ from appointments.selectors import (
     appointments_for_member,
     cancel_blocker,
     cancellation_cutoff,
+    not_cancellable_online,
     schedule_availability,
     staff_actions,
 )
@@ -446,12 +447,6 @@ def booking_preview(
         payable=money.payable(fee=schedule.fee, discount_rate=member.level.discount_rate),
         late=not_cancellable_online(schedule=schedule, member=member, now=now),
     )
-
-
-def not_cancellable_online(*, schedule: Schedule, member: Member, now: dt.datetime) -> bool:
-    """Whether a visit booked now could not be cancelled online: the session starts within
-    the cancellation cutoff and ``member``'s level may not cancel late."""
-    return now >= cancellation_cutoff(schedule) and not member.level.can_cancel_late
 
 
 @dataclass(frozen=True)

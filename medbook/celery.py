@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, bootsteps
 from celery.signals import setup_logging, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "medbook.settings")
@@ -39,3 +39,32 @@ def _log_as_the_web_processes_do(loglevel: int | None = None, **_: object) -> No
     logging.config.dictConfig(settings.LOGGING)
     if loglevel:
         logging.getLogger().setLevel(loglevel)
+
+
+class OutboxListener(bootsteps.StartStopStep):
+    """Each worker listens for promised jobs committed with a notification (the express
+    booking's: medbook.outbox_listener) and hands them to the broker at once."""
+
+    requires = {"celery.worker.components:Pool"}
+
+    def __init__(self, worker: object, **kwargs: object) -> None:
+        super().__init__(worker, **kwargs)
+        self.thread = None
+
+    def start(self, worker: object) -> None:
+        from django.db import connections
+
+        if connections["default"].vendor != "postgresql":
+            return  # no notifications: the relay hands every row over
+        from .outbox_listener import ListenerThread
+
+        self.thread = ListenerThread()
+        self.thread.start()
+
+    def stop(self, worker: object) -> None:
+        if self.thread is not None:
+            self.thread.stop()
+            self.thread = None
+
+
+app.steps["worker"].add(OutboxListener)

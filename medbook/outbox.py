@@ -52,13 +52,25 @@ def enqueue(task: str, *args: object, countdown: int | None = None) -> OutboxTas
     """
     # No savepoint: a promise that cannot be written fails the change that made it.
     with transaction.atomic(savepoint=False):
-        row = OutboxTask.objects.create(
-            task=task,
-            args=list(args),
-            relay_after=timezone.now() + RELAY_GRACE + dt.timedelta(seconds=countdown or 0),
-        )
-        transaction.on_commit(lambda: _hand_over_now(row, countdown=countdown), robust=True)
+        row = new_task(task, *args, countdown=countdown)
+        row.save(force_insert=True)
+        hand_over_after_commit(row, countdown=countdown)
     return row
+
+
+def new_task(task: str, *args: object, countdown: int | None = None) -> OutboxTask:
+    """The row :func:`enqueue` writes, not yet saved."""
+    return OutboxTask(
+        task=task,
+        args=list(args),
+        relay_after=timezone.now() + RELAY_GRACE + dt.timedelta(seconds=countdown or 0),
+    )
+
+
+def hand_over_after_commit(row: OutboxTask, countdown: int | None = None) -> None:
+    """Hand ``row`` (written in the current transaction, by :func:`enqueue` or by a statement
+    of its own) to the broker once the transaction commits."""
+    transaction.on_commit(lambda: _hand_over_now(row, countdown=countdown), robust=True)
 
 
 def _hand_over_now(row: OutboxTask, countdown: int | None = None) -> None:
@@ -66,7 +78,7 @@ def _hand_over_now(row: OutboxTask, countdown: int | None = None) -> None:
     (seen in the fault tests) costs nothing: the row stays unsent, the relay sends it again,
     and the job is idempotent. One line in the log, not a traceback."""
     try:
-        _hand_over([row], countdown=countdown)
+        hand_over([row], countdown=countdown)
     except DatabaseError as exc:
         logger.warning("Job %s: hand-over not recorded, the relay will see to it: %s", row.pk, exc)
 
@@ -83,26 +95,30 @@ def _send(row: OutboxTask, countdown: int | None = None) -> None:
     )
 
 
-def _hand_over(rows: Iterable[OutboxTask], countdown: int | None = None) -> int:
-    """Send ``rows`` to the broker and mark them sent; stop at the first broker failure."""
-    sent = 0
-    for row in rows:
-        if not broker.allows():
-            break
-        try:
-            _send(row, countdown)
-        except Exception as exc:  # any broker or connection error: the row stays unsent
-            broker.failed(exc)
-            OutboxTask.objects.filter(pk=row.pk).update(
-                attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:200]
+def hand_over(rows: Iterable[OutboxTask], countdown: int | None = None) -> int:
+    """Send ``rows`` to the broker and mark them sent (in one statement); stop at the first
+    broker failure."""
+    sent: list[int] = []
+    try:
+        for row in rows:
+            if not broker.allows():
+                break
+            try:
+                _send(row, countdown)
+            except Exception as exc:  # any broker or connection error: the row stays unsent
+                broker.failed(exc)
+                OutboxTask.objects.filter(pk=row.pk).update(
+                    attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:200]
+                )
+                break
+            broker.succeeded()
+            sent.append(row.pk)
+    finally:
+        if sent:
+            OutboxTask.objects.filter(pk__in=sent, sent_at__isnull=True).update(
+                sent_at=timezone.now(), attempts=F("attempts") + 1
             )
-            break
-        broker.succeeded()
-        OutboxTask.objects.filter(pk=row.pk, sent_at__isnull=True).update(
-            sent_at=timezone.now(), attempts=F("attempts") + 1
-        )
-        sent += 1
-    return sent
+    return len(sent)
 
 
 def relay(*, now: dt.datetime | None = None, batch: int = 200) -> int:
@@ -123,7 +139,7 @@ def relay(*, now: dt.datetime | None = None, batch: int = 200) -> int:
         lease = max(now, timezone.now()) + LEASE
         claimed = [pk for pk in ids if due.filter(pk=pk).update(relay_after=lease)]
         rows = list(OutboxTask.objects.filter(pk__in=claimed).order_by("pk"))
-        sent = _hand_over(rows)
+        sent = hand_over(rows)
         total += sent
         if sent < len(rows):  # the broker failed: release the rest, try again next time
             OutboxTask.objects.filter(pk__in=claimed, sent_at__isnull=True).update(relay_after=now)

@@ -743,6 +743,9 @@ MEDBOOK_NO_SHOW_BAN_DAYS = env_int("MEDBOOK_NO_SHOW_BAN_DAYS", 30)
 MEDBOOK_QUEUE_SKIP_BACK = env_int("MEDBOOK_QUEUE_SKIP_BACK", 3)
 MEDBOOK_NO_SHOW_AFTER_CALLS = env_int("MEDBOOK_NO_SHOW_AFTER_CALLS", 2)
 MEDBOOK_HOLD_MINUTES = env_int("MEDBOOK_HOLD_MINUTES", 15)
+# A member's plain web booking written in four hand-built statements on PostgreSQL
+# (billing.services.express) instead of the ORM's fifteen; false: always the ORM's path.
+MEDBOOK_EXPRESS_BOOKING = env_bool("MEDBOOK_EXPRESS_BOOKING", True)
 # Waitlist (候补): how long a freed slot is held for the member it is offered to, and how many
 # open waitlist places a member may have at once.
 MEDBOOK_WAITLIST_OFFER_MINUTES = env_int("MEDBOOK_WAITLIST_OFFER_MINUTES", 30)

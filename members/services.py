@@ -462,6 +462,35 @@ def send_message(
     Either ``template`` and ``params`` (members.message_templates: rendered in the reader's
     language whenever it is read) or, for a plain-text message, ``title`` and ``body``.
     """
+    message = new_message(
+        member_id=member.pk,
+        kind=kind,
+        title=title,
+        body=body,
+        template=template,
+        params=params,
+        reference=reference,
+        now=now,
+    )
+    message.save(force_insert=True)
+    # Promised with the message (medbook.outbox): a broker outage never loses its delivery.
+    outbox.enqueue(DELIVERY_TASK, message.pk)
+    return message
+
+
+def new_message(
+    *,
+    member_id: int,
+    kind: MessageKind,
+    title: str = "",
+    body: str = "",
+    template: str = LEGACY,
+    params: dict[str, Any] | None = None,
+    reference: str = "",
+    now: dt.datetime | None = None,
+) -> Message:
+    """The message :func:`send_message` writes, not yet saved (its title and body rendered in
+    the clinic's language). Whoever saves it another way promises ``DELIVERY_TASK`` with it."""
     params = params or {}
     if template != LEGACY:
         message_templates.check(template, params)
@@ -469,8 +498,8 @@ def send_message(
             title, body = message_templates.render(template, params)
     elif not title:
         raise ValueError("a plain-text message needs a title")
-    message = Message.objects.create(
-        member=member,
+    return Message(
+        member_id=member_id,
         kind=kind,
         template=template,
         params=params,
@@ -479,10 +508,6 @@ def send_message(
         reference=reference[:64],
         created_at=now or timezone.now(),
     )
-
-    # Promised with the message (medbook.outbox): a broker outage never loses its delivery.
-    outbox.enqueue(DELIVERY_TASK, message.pk)
-    return message
 
 
 def set_language_preference(*, user: User, language: str) -> bool:

@@ -245,3 +245,28 @@ def test_a_quorum_queue_runs_jobs_and_delays_a_countdown(live_server, levels) ->
         with Connection(BROKER, connect_timeout=5) as connection:
             connection.default_channel.queue_delete(queue)
     assert "Traceback" not in output, output
+
+
+def test_a_worker_hands_over_an_express_bookings_promise_at_once(worker, levels) -> None:
+    """Each worker listens for promises committed with a notification (the express booking's)
+    and hands them to the broker within its grace: nothing else would before the relay."""
+    from appointments.models import Appointment
+    from medbook.models import OutboxTask
+    from members.models import Message
+    from tests.test_outbox_listener import _listening
+
+    eventually(lambda: _listening() >= 1, what="the worker's outbox listener")
+    schedule = ScheduleFactory()
+    member = MemberFactory()
+    booked = services.express_booking(
+        user_id=member.user_id,
+        schedule_id=schedule.pk,
+        patient_id=None,
+        accept_late=True,
+        now=timezone.now(),
+    )
+
+    appointment = Appointment.objects.get(pk=booked.appointment_id)
+    message = Message.objects.get(reference=f"appointment:{appointment.pk}")
+    task = OutboxTask.objects.get(args=[message.pk])
+    eventually(lambda: OutboxTask.objects.get(pk=task.pk).sent_at is not None, timeout=4)

@@ -171,6 +171,12 @@ def cancellation_cutoff(schedule: Schedule) -> dt.datetime:
     return schedule.starts_at - dt.timedelta(hours=settings.MEDBOOK_CANCEL_CUTOFF_HOURS)
 
 
+def not_cancellable_online(*, schedule: Schedule, member: Member, now: dt.datetime) -> bool:
+    """Whether a visit booked now could not be cancelled online: the session starts within
+    the cancellation cutoff and ``member``'s level may not cancel late."""
+    return now >= cancellation_cutoff(schedule) and not member.level.can_cancel_late
+
+
 def cancel_blocker(
     *, appointment: Appointment, by: User | None, now: dt.datetime
 ) -> errors.AppointmentError | None:

@@ -17,6 +17,7 @@ from .clinic import (
     register_walk_in_patient,
     suspend_schedule,
 )
+from .express import Booked, express_booking
 from .gateway_choice import choose_gateway, offered_gateways
 from .orders import (
     EXPIRED_HOLD_REASON,
@@ -70,6 +71,7 @@ __all__ = [
     "REFUNDABLE_STATUSES",
     "REFUND_TASK",
     "RESCHEDULE_REFUND_REASON",
+    "Booked",
     "KeyedAnswer",
     "PaymentOutcome",
     "RescheduleOutcome",
@@ -90,6 +92,7 @@ __all__ = [
     "expire_holds_of_schedule",
     "expire_order",
     "expire_unpaid_orders",
+    "express_booking",
     "finish_top_up",
     "kept_amount",
     "kept_headers",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
+from functools import wraps
 
 import qrcode
 import qrcode.image.svg
@@ -13,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
@@ -26,6 +29,7 @@ from appointments.models import Appointment
 from medbook import throttle
 from medbook.audit import client_ip
 from members import patients as patient_selectors
+from members.consents import has_sensitive_consent
 from members.decorators import member_required, sensitive_consent_required
 from members.models import Patient
 
@@ -40,8 +44,33 @@ from ..models import Order
 PAST_PAGE_SIZE = 20
 
 
+def express_first(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A plain booking the release gate let through is written the express way
+    (billing.services.express) before the member is read for the page; anything else, and
+    anything the express way leaves, goes on to ``view``."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, schedule_id: int) -> HttpResponse:
+        attempt = getattr(request, "release_gate", None)
+        if (
+            request.method == "POST"
+            and attempt is not None
+            and attempt.verdict == Verdict.GO
+            and request.user.is_authenticated
+            and has_sensitive_consent(user=request.user, session=request.session)
+        ):
+            response = _express(request, schedule_id, attempt)
+            if response is not None:
+                add_never_cache_headers(response)  # as member_required does
+                return response
+        return view(request, schedule_id=schedule_id)
+
+    return wrapped
+
+
 @release_gated
 @require_http_methods(["GET", "POST"])
+@express_first
 @member_required
 @sensitive_consent_required
 def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
@@ -155,6 +184,34 @@ def book(request: HttpRequest, schedule_id: int) -> HttpResponse:
         else frozenset(),
     }
     return render(request, "billing/book.html", context, status=status)
+
+
+def _express(request: HttpRequest, schedule_id: int, attempt) -> HttpResponse | None:
+    """A plain booking the gate let through, written the express way (billing.services.express):
+    the redirect to pay (or to the booking). None: the rest of the view decides it."""
+    form = request.POST
+    if form.get("slot", "").strip() or form.get("patient", "").strip() != attempt.patient:
+        return None  # a time slot chosen, or a patient that is not an id: the full path
+    booked = services.express_booking(
+        user_id=request.user.pk,
+        schedule_id=schedule_id,
+        patient_id=int(attempt.patient) if attempt.patient else None,
+        accept_late=bool(form.get("accept_late")),
+        now=timezone.now(),
+    )
+    if booked is None:
+        return None
+    _settle(
+        schedule_id,
+        request.user.pk,
+        attempt.verdict,
+        {"booked_id": booked.appointment_id, "hold_until": booked.hold_until},
+        attempt.patient,
+    )
+    attempt.settled = True
+    if booked.order_id is not None:
+        return redirect("billing:appointment_pay", booked.appointment_id)
+    return redirect("billing:appointment_detail", booked.appointment_id)
 
 
 def _chosen_patient(patients: list[Patient], asked: str) -> Patient | None:
